@@ -1,0 +1,106 @@
+"""Opening, migrating and exporting the DuckDB store."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from vigil.errors import InputError, StoreError
+from vigil.store.schema import CORE_TABLES, SCHEMA_VERSION, Table
+
+EXPORT_FORMATS = ("parquet", "csv")
+
+
+class Store:
+    """A DuckDB file with vigil's schema. ``con`` is the DuckDB connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: str) -> None:
+        self.con = con
+        self.path = path
+
+    def ensure(self, tables: Iterable[Table]) -> None:
+        for table in tables:
+            self.con.execute(table.ddl())
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        """Run SQL and return an Arrow table."""
+        return self.con.execute(sql, params or []).fetch_arrow_table()
+
+    def tables(self) -> list[str]:
+        rows = self.con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main' order by 1"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def count(self, table: str) -> int:
+        row = self.con.execute(f'select count(*) from "{table}"').fetchone()
+        return int(row[0]) if row else 0
+
+    def export(self, table: str, out: str | Path, fmt: str = "parquet") -> Path:
+        if table not in self.tables():
+            raise InputError(f"no table named {table!r} (have: {', '.join(self.tables())})")
+        if fmt not in EXPORT_FORMATS:
+            raise InputError(f"export format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
+        out = Path(out)
+        if out.is_dir():
+            out = out / f"{table}.{fmt}"
+        opts = "(FORMAT parquet, COMPRESSION zstd)" if fmt == "parquet" else "(FORMAT csv, HEADER true)"
+        self.con.execute(f"COPY \"{table}\" TO '{_sql_str(str(out))}' {opts}")
+        return out
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _sql_str(s: str) -> str:
+    return s.replace("'", "''")
+
+
+def open_store(path: str | Path, *, read_only: bool = False, threads: int = 0,
+               memory_limit: str | None = None) -> Store:
+    """Open (creating and migrating when needed) the store at ``path``."""
+    path = str(path)
+    if path != ":memory:" and not read_only:
+        parent = Path(path).parent
+        if not parent.exists():
+            raise StoreError("folder does not exist", path=str(parent))
+    if read_only and path != ":memory:" and not Path(path).exists():
+        raise StoreError("store not found; run `vigil ingest` or `vigil demo` first", path=path)
+    try:
+        con = duckdb.connect(path, read_only=read_only)
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot open DuckDB store ({str(exc).splitlines()[0]})", path=path) from None
+    con.execute("SET TimeZone = 'UTC'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{_sql_str(memory_limit)}'")
+    store = Store(con, path)
+    if not read_only:
+        _migrate(store)
+    return store
+
+
+def _migrate(store: Store) -> None:
+    con = store.con
+    store.ensure(CORE_TABLES)
+    row = con.execute("select value from vigil_meta where key = 'schema_version'").fetchone()
+    current = int(row[0]) if row else 0
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"store schema version {current} is newer than this vigil ({SCHEMA_VERSION}); upgrade vigil",
+            path=store.path,
+        )
+    # Future migrations go here as `if current < N: ...` steps, each in its own transaction.
+    con.execute(
+        "insert or replace into vigil_meta values ('schema_version', ?)", [str(SCHEMA_VERSION)]
+    )

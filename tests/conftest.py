@@ -1,0 +1,35 @@
+"""Shared test vocabulary: paths to the published samples, fresh stores, settings."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vigil.settings import Settings, load_settings
+from vigil.store import Store, open_store
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SAMPLES = SHARED / "samples"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def sample(relative: str) -> Path:
+    """Path of a published sample under ../shared/samples, or skip the test when absent."""
+    path = SAMPLES / relative
+    if not path.exists():
+        pytest.skip(f"../shared/samples/{relative} not present (shared samples are absent on a fresh clone)")
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(overrides={"store.path": str(tmp_path / "vigil.duckdb")}, environ={})
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    s = open_store(settings.store.path)
+    yield s
+    s.close()
