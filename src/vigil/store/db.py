@@ -27,7 +27,7 @@ class Store:
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         """Run SQL and return an Arrow table."""
-        return self.con.execute(sql, params or []).fetch_arrow_table()
+        return self.con.execute(sql, params or []).to_arrow_table()
 
     def tables(self) -> list[str]:
         rows = self.con.execute(
