@@ -27,7 +27,10 @@ class Store:
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         """Run SQL and return an Arrow table."""
-        return self.con.execute(sql, params or []).to_arrow_table()
+        rel = self.con.sql(sql, params=params) if params else self.con.sql(sql)
+        if rel is None:
+            raise ValueError("statement returns no rows; use store.con.execute for DDL/DML")
+        return rel.to_arrow_table()
 
     def tables(self) -> list[str]:
         rows = self.con.execute(
