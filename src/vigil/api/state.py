@@ -1,0 +1,121 @@
+"""What the service keeps between requests: the store connection and UI sessions.
+
+DuckDB lets one process write a file. ``vigil serve`` is that process while it runs: it
+opens the store once, read-write, and hands each request its own cursor (a cheap
+connection to the same database instance, so reads run concurrently under DuckDB's MVCC).
+Writes (token, status, comment, ingest) are short transactions serialised by
+``write_lock`` so two writers never hit a transaction conflict.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import duckdb
+
+from vigil.api.tokens import Principal, ensure_table
+from vigil.settings import Settings
+from vigil.store import Store, open_store
+
+
+class Database:
+    """One DuckDB database instance shared by every request of the service."""
+
+    def __init__(self, settings: Settings) -> None:
+        s = settings.store
+        self.path = s.path
+        self._store = open_store(s.path, threads=s.threads, memory_limit=s.memory_limit)
+        ensure_table(self._store.con)
+        self.write_lock = threading.Lock()
+
+    @contextmanager
+    def reader(self) -> Iterator[Store]:
+        cur = self._store.con.cursor()
+        try:
+            cur.execute("SET TimeZone = 'UTC'")
+            yield Store(cur, self.path)
+        finally:
+            cur.close()
+
+    @contextmanager
+    def writer(self) -> Iterator[Store]:
+        """A cursor inside one transaction, serialised with every other writer."""
+        with self.write_lock:
+            cur = self._store.con.cursor()
+            try:
+                cur.execute("SET TimeZone = 'UTC'")
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    yield Store(cur, self.path)
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self._store.con.cursor()
+
+    def close(self) -> None:
+        self._store.close()
+
+
+@dataclass
+class UISession:
+    token_id: str
+    principal: Principal
+    csrf: str
+    expires: float
+
+
+@dataclass
+class SessionStore:
+    """Browser sessions: the cookie holds a random id; only its SHA-256 is kept here.
+
+    A session is tied to the API token it was opened with: every request re-checks
+    that token, so revoking the token ends its sessions at once."""
+
+    ttl_s: float = 8 * 3600
+    _sessions: dict[str, UISession] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @staticmethod
+    def _key(sid: str) -> str:
+        return hashlib.sha256(sid.encode()).hexdigest()
+
+    def open(self, principal: Principal) -> tuple[str, UISession]:
+        sid = secrets.token_urlsafe(32)
+        sess = UISession(principal.token_id, principal, secrets.token_urlsafe(32), time.time() + self.ttl_s)
+        with self._lock:
+            now = time.time()
+            for k in [k for k, v in self._sessions.items() if v.expires < now]:
+                del self._sessions[k]
+            self._sessions[self._key(sid)] = sess
+        return sid, sess
+
+    def get(self, sid: str) -> UISession | None:
+        with self._lock:
+            sess = self._sessions.get(self._key(sid))
+            if sess is not None and sess.expires < time.time():
+                del self._sessions[self._key(sid)]
+                return None
+            return sess
+
+    def close(self, sid: str) -> None:
+        with self._lock:
+            self._sessions.pop(self._key(sid), None)
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    db: Database
+    sessions: SessionStore
+    secure_cookies: bool
+    mounted: list[str] = field(default_factory=list)
