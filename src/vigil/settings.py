@@ -54,12 +54,45 @@ class EnrichSettings(_Section):
     named_locations: str | None = Field(None, description="Graph namedLocation JSON of the tenant")
 
 
+class CaeSettings(_Section):
+    state_path: str | None = Field(
+        None, description="SQLite file of revocations, SSF streams and outbox (default: <store>.cae.sqlite)")
+    keys_path: str | None = Field(
+        None, description="private JWKS signing demo tokens and SETs (default: <store>.cae-keys.json)")
+    issuer: str = Field("https://vigil.local", description="iss of issued tokens and of SETs")
+    audience: str = Field("api://vigil-demo", description="aud the middleware requires in access tokens")
+    trusted_jwks_path: str | None = Field(
+        None, description="public JWKS of the token issuer the middleware trusts (default: vigil's own keys)")
+    trusted_issuer: str | None = Field(None, description="iss the middleware requires (default: issuer)")
+    authorization_uri: str = Field(
+        "https://login.microsoftonline.com/common/oauth2/authorize",
+        description="authorization_uri in the claims challenge")
+    cp1_token_lifetime_s: int = Field(28 * 3600, ge=60, le=28 * 3600,
+                                      description="lifetime of tokens for cp1 (CAE-capable) clients, max 28 h")
+    token_lifetime_s: int = Field(3600, ge=60, le=28 * 3600, description="lifetime of tokens for other clients")
+    leeway_s: int = Field(30, ge=0, le=300, description="clock skew allowed on exp / nbf / iat")
+    strict_location: bool = Field(False, description="block callers whose IP is outside allowed_locations")
+    allowed_locations: list[str] = Field(
+        default_factory=list, description="ids or names of IP named locations allowed in strict mode")
+    trust_forwarded_for: bool = Field(False, description="take the caller IP from X-Forwarded-For")
+    sync_interval_ms: int = Field(50, ge=1, description="how often the hot path re-reads the journal")
+    synchronous: str = Field("NORMAL", pattern="^(NORMAL|FULL)$", description="SQLite synchronous mode")
+    stage_emit_window_s: int = Field(
+        28 * 3600, description="the stage emits SETs only for events newer than this (older tokens expired)")
+    push_timeout_s: float = Field(5.0, gt=0, description="HTTP timeout of one push delivery")
+    push_max_attempts: int = Field(8, ge=1, description="push attempts before a SET is marked failed")
+    push_backoff_s: float = Field(1.0, gt=0, description="first retry delay; doubles each attempt")
+    push_backoff_max_s: float = Field(300.0, gt=0, description="retry delay cap")
+    poll_max_wait_s: float = Field(10.0, ge=0, description="longest a poll without returnImmediately waits")
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     enrich: EnrichSettings = Field(default_factory=EnrichSettings)
+    cae: CaeSettings = Field(default_factory=CaeSettings)
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
