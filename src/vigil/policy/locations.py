@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -58,7 +58,7 @@ class _Intervals:
     ends: tuple[int, ...]
 
     @staticmethod
-    def build(nets: list[IPNetwork]) -> _Intervals:
+    def build(nets: Sequence[IPNetwork]) -> _Intervals:
         spans = sorted((int(n.network_address), int(n.broadcast_address)) for n in nets)
         merged: list[list[int]] = []
         for lo, hi in spans:
@@ -163,7 +163,7 @@ class NamedLocations:
     def trusted_ranges(self) -> list[tuple[str, str, str]]:
         """``(network, location display name, location id)`` for every range of a trusted IP
         location — the tenant's declared corporate egress (enrich's ``egress_points``)."""
-        out = []
+        out: list[tuple[str, str, str]] = []
         for loc in self.ip_locations():
             if loc.is_trusted:
                 out.extend((r.normalized, loc.display_name, loc.id) for r in loc.ip_ranges)
