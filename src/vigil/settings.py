@@ -86,12 +86,37 @@ class CaeSettings(_Section):
     poll_max_wait_s: float = Field(10.0, ge=0, description="longest a poll without returnImmediately waits")
 
 
+class UebaSettings(_Section):
+    learning_days: int = Field(7, description="days after a user's first event during which they are marked, not scored")
+    lookback_action_days: int = Field(180, description="baseline for action (operation) insights")
+    lookback_app_days: int = Field(180, description="baseline for app insights")
+    lookback_resource_days: int = Field(180, description="baseline for resource insights")
+    lookback_browser_days: int = Field(30, description="baseline for browser insights")
+    lookback_device_days: int = Field(30, description="baseline for device insights (first-time / tenant)")
+    lookback_device_peers_days: int = Field(180, description="baseline for DeviceUncommonlyUsedAmongPeers / InTenant")
+    lookback_isp_days: int = Field(30, description="baseline for ISP insights")
+    lookback_country_days: int = Field(90, description="baseline for country insights")
+    uncommon_by_user_days: int = Field(10, description="window of the *UncommonlyUsedByUser insights")
+    volume_days: int = Field(7, description="window of UncommonHighVolumeOfActions")
+    dormant_days: int = Field(180, description="IsDormantAccount: no activity for this many days")
+    new_account_days: int = Field(30, description="IsNewAccount: created within this many days")
+    uncommon_user_share: float = Field(0.1, description="value is uncommon by user below this share of their events")
+    uncommon_peer_share: float = Field(0.1, description="value is uncommon among peers below this share of peers")
+    uncommon_tenant_share: float = Field(0.01, description="value is uncommon in tenant below this share of user-days")
+    volume_factor: float = Field(3.0, description="high volume: today's count > factor x 7-day daily mean")
+    volume_min: int = Field(20, description="high volume needs at least this many actions today")
+    failure_burst_min: int = Field(5, description="failure burst: at least this many failed logons in a clock hour")
+    peers: int = Field(20, description="peers kept per user (UserPeerAnalytics ranks 1..N)")
+    max_peer_group_size: int = Field(2000, description="groups larger than this carry ~no TF-IDF weight; skipped")
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     enrich: EnrichSettings = Field(default_factory=EnrichSettings)
+    ueba: UebaSettings = Field(default_factory=UebaSettings)
     cae: CaeSettings = Field(default_factory=CaeSettings)
 
 
