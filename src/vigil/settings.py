@@ -52,6 +52,36 @@ class EnrichSettings(_Section):
     feeds_dir: str | None = Field(None, description="folder with tor/vpn/hosting/threat-intel feeds")
     corporate_asns: list[int] = Field(default_factory=list, description="ASNs that are corporate egress")
     named_locations: str | None = Field(None, description="Graph namedLocation JSON of the tenant")
+    named_locations_trusted_only: bool = Field(
+        False, description="take only trusted ipNamedLocations as corporate egress (default: all IP locations)")
+    corporate_cidrs: list[str] = Field(default_factory=list, description="CIDRs that are corporate egress")
+    geo_cache_dir: str | None = Field(
+        None, description="where `vigil geo install/use` keep the mmdb (default ~/.cache/vigil/geo)")
+    default_accuracy_km: dict[str, float] = Field(
+        default_factory=lambda: {"vendor": 25.0, "mmdb": 50.0},
+        description="accuracy radius (km) when the source gives none, per geo_source")
+    learn_egress: bool = Field(True, description="propose corporate egress learned from managed+MFA sign-ins")
+    learn_lookback_days: int = Field(30, ge=1, description="days of sign-ins egress learning looks at")
+    learn_min_users_prefix: int = Field(
+        5, ge=2, description="distinct managed+MFA users on one /24 (v4) or /48 (v6) to propose it")
+    learn_min_users_asn: int = Field(
+        25, ge=2, description="distinct managed+MFA users on one ASN (not a known ISP/mobile/hosting/VPN one)")
+    trust_proposed_egress: bool = Field(
+        True, description="treat proposed (learned, not yet rejected) egress points as corporate egress")
+
+
+class SessionSettings(_Section):
+    inactivity_gap_minutes: int = Field(
+        480, ge=1, description="inferred sessions (no session id): user+device+UA events split by this gap")
+    concurrency_minutes: int = Field(
+        15, ge=1, description="a novel device/network within this many minutes of the root device is concurrent")
+    max_evidence_events: int = Field(50, ge=1, description="evidence event ids kept per hijack finding")
+
+
+class TravelSettings(_Section):
+    plausible_kmh: float = Field(900.0, gt=0, description="speeds at or below this are plausible")
+    impossible_kmh: float = Field(2000.0, gt=0, description="speeds above this are impossible; between: improbable")
+    min_elapsed_s: int = Field(60, ge=1, description="elapsed time floor for speed (clock skew between logs)")
 
 
 class CaeSettings(_Section):
@@ -110,14 +140,61 @@ class UebaSettings(_Section):
     max_peer_group_size: int = Field(2000, description="groups larger than this carry ~no TF-IDF weight; skipped")
 
 
+class ServiceSettings(_Section):
+    host: str = Field("127.0.0.1", description="address `vigil serve` binds")
+    port: int = Field(8765, ge=1, le=65535, description="port `vigil serve` binds")
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="largest request body outside file upload")
+    max_upload_bytes: int = Field(256 * 1024 * 1024, ge=1024, description="largest POST /api/v1/ingest upload")
+    session_ttl_s: int = Field(8 * 3600, ge=60, description="lifetime of a web UI sign-in session")
+    page_limit: int = Field(1000, ge=1, le=100_000, description="default and maximum rows per list request")
+    hunt_row_limit: int = Field(10_000, ge=1, description="rows returned by one hunting query")
+    map_event_limit: int = Field(5000, ge=10, description="most sign-ins drawn on one itinerary map")
+
+
+class DetectionSettings(_Section):
+    disabled: list[str] = Field(default_factory=list, description="detection ids not to run (see `vigil detections list`)")
+    params: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per-detection parameter overrides: {detection id: {param: value}}"
+    )
+    leaked_credentials_path: str | None = Field(
+        None, description="file of leaked-credential SHA-256 hashes (see docs/detections.md#leakedcredentials)"
+    )
+
+
+class RiskSettings(_Section):
+    low_risk_age_days: int = Field(180, ge=1, description="low-level risk ages out after this many days")
+    mfa_remediation_minutes: int = Field(
+        10, ge=0, description="a successful MFA sign-in this soon after a risky sign-in remediates it"
+    )
+
+
+class IncidentSettings(_Section):
+    merge_gap_hours: float = Field(24.0, gt=0, description="signals for one user closer than this are one campaign")
+    min_score: float = Field(6.0, ge=0, description="a campaign becomes an incident at this score (see docs/incidents.md)")
+    behavior_min_priority: int = Field(
+        7, ge=0, le=10, description="BehaviorAnalytics rows at or above this InvestigationPriority join incidents"
+    )
+    webhook_url: str | None = Field(None, description="URL receiving new or updated incidents (POST JSON)")
+    webhook_secret: str | None = Field(None, description="HMAC-SHA256 key for the X-Vigil-Signature header")
+    webhook_max_attempts: int = Field(5, ge=1, description="delivery attempts per incident before giving up")
+    webhook_backoff_s: float = Field(0.5, gt=0, description="first retry delay; doubles each attempt")
+    webhook_timeout_s: float = Field(10.0, gt=0, description="HTTP timeout of one delivery")
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     enrich: EnrichSettings = Field(default_factory=EnrichSettings)
+    detections: DetectionSettings = Field(default_factory=DetectionSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
+    incidents: IncidentSettings = Field(default_factory=IncidentSettings)
+    sessions: SessionSettings = Field(default_factory=SessionSettings)
+    travel: TravelSettings = Field(default_factory=TravelSettings)
     ueba: UebaSettings = Field(default_factory=UebaSettings)
     cae: CaeSettings = Field(default_factory=CaeSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
