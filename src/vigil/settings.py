@@ -55,8 +55,8 @@ class EnrichSettings(_Section):
     named_locations_trusted_only: bool = Field(
         False, description="take only trusted ipNamedLocations as corporate egress (default: all IP locations)")
     corporate_cidrs: list[str] = Field(default_factory=list, description="CIDRs that are corporate egress")
-    geo_cache_dir: str | None = Field(
-        None, description="where `vigil geo install/use` keep the mmdb (default ~/.cache/vigil/geo)")
+    data_dir: str | None = Field(
+        None, description="where `vigil geo install|use` and `vigil feeds update` keep files (default ~/.local/share/vigil)")
     default_accuracy_km: dict[str, float] = Field(
         default_factory=lambda: {"vendor": 25.0, "mmdb": 50.0},
         description="accuracy radius (km) when the source gives none, per geo_source")

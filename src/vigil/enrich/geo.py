@@ -1,0 +1,135 @@
+"""Geolocation from MaxMind-format City databases (DB-IP Lite, GeoIP2 / GeoLite2).
+
+Two record schemas are read:
+
+* flat (DB-IP Lite as published by ip-location-db): ``country_code, state1, city, latitude,
+  longitude`` (no accuracy: the per-source default applies);
+* nested (GeoIP2 City and DB-IP's own files): ``country.iso_code, subdivisions[0].names.en,
+  city.names.en, location.latitude / longitude / accuracy_radius`` (km).
+
+Per-IP lookups (``vigil geo lookup``) read the file with ``maxminddb``; bulk work turns the
+database into the integer range table ``geo_ranges`` once (rebuilt when the file changes) and
+joins it set-based (enrich/rangejoin.py).
+"""
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import maxminddb
+import pyarrow as pa
+
+from vigil.enrich.ipnum import network_keys
+from vigil.errors import InputError
+
+GEO_FIELDS = ("geo_country", "geo_state", "geo_city", "geo_latitude", "geo_longitude", "geo_accuracy_km")
+
+
+def _name(node: Any) -> str | None:
+    if isinstance(node, dict):
+        names = node.get("names")
+        if isinstance(names, dict):
+            value = names.get("en") or next(iter(names.values()), None)
+            return str(value) if value else None
+    return None
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return None if value is None or value == "" else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def flatten(record: Any) -> dict[str, Any] | None:
+    """A database record as ``geo_*`` fields (accuracy None when the database gives none)."""
+    if not isinstance(record, dict):
+        return None
+    if "country_code" in record or "latitude" in record:  # flat DB-IP Lite schema
+        return {
+            "geo_country": (record.get("country_code") or None),
+            "geo_state": record.get("state1") or None,
+            "geo_city": record.get("city") or None,
+            "geo_latitude": _float(record.get("latitude")),
+            "geo_longitude": _float(record.get("longitude")),
+            "geo_accuracy_km": None,
+        }
+    country = record.get("country") or record.get("registered_country") or {}
+    location = record.get("location") or {}
+    subdivisions = record.get("subdivisions") or []
+    return {
+        "geo_country": country.get("iso_code") if isinstance(country, dict) else None,
+        "geo_state": _name(subdivisions[0]) if subdivisions else None,
+        "geo_city": _name(record.get("city")),
+        "geo_latitude": _float(location.get("latitude")),
+        "geo_longitude": _float(location.get("longitude")),
+        "geo_accuracy_km": _float(location.get("accuracy_radius")),
+    }
+
+
+def open_reader(path: str | Path) -> maxminddb.Reader:
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("geolocation database not found (run `vigil geo install` or `vigil geo use PATH`)",
+                         path=str(p))
+    try:
+        return maxminddb.open_database(str(p))
+    except (maxminddb.InvalidDatabaseError, ValueError, OSError) as exc:
+        raise InputError(f"not a MaxMind-format database ({exc})", path=str(p)) from None
+
+
+def lookup(path: str | Path, ip: str) -> dict[str, Any] | None:
+    """One IP's location from the database (None when the database has no record for it)."""
+    try:
+        ipaddress.ip_address(ip)
+    except ValueError:
+        raise InputError(f"{ip!r} is not an IP address") from None
+    with open_reader(path) as reader:
+        found, prefix = reader.get_with_prefix_len(ip)
+    flat = flatten(found)
+    if flat is not None:
+        flat["network"] = str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+    return flat
+
+
+def _ranges(reader: maxminddb.Reader) -> Iterator[tuple[int, int, int, dict[str, Any]]]:
+    for network, record in reader:
+        flat = flatten(record)
+        if flat is None or (flat["geo_country"] is None and flat["geo_latitude"] is None):
+            continue
+        family, start, end = network_keys(network)
+        yield family, start, end, flat
+
+
+def build_ranges(path: str | Path, progress: Callable[[int], None] | None = None) -> pa.Table:
+    """The whole database as a ``geo_ranges`` Arrow table (non-overlapping, sorted)."""
+    cols: dict[str, list[Any]] = {k: [] for k in ("family", "start_key", "end_key", *GEO_FIELDS)}
+    last_end = {4: -(1 << 64), 6: -(1 << 64)}
+    with open_reader(path) as reader:
+        for n, (family, start, end, flat) in enumerate(_ranges(reader)):
+            if start <= last_end[family]:  # IPv6 networks finer than /64 collapse onto one key
+                continue
+            last_end[family] = end
+            cols["family"].append(family)
+            cols["start_key"].append(start)
+            cols["end_key"].append(end)
+            for k in GEO_FIELDS:
+                cols[k].append(flat[k])
+            if progress and n % 100_000 == 0:
+                progress(n)
+    schema = pa.schema([("family", pa.int32()), ("start_key", pa.int64()), ("end_key", pa.int64()),
+                        ("geo_country", pa.string()), ("geo_state", pa.string()), ("geo_city", pa.string()),
+                        ("geo_latitude", pa.float64()), ("geo_longitude", pa.float64()),
+                        ("geo_accuracy_km", pa.float64())])
+    return pa.Table.from_pydict(cols, schema=schema)
+
+
+def signature(paths: list[Path]) -> str:
+    """Identity of source files (path, size, mtime), to rebuild range tables only when they change."""
+    parts = []
+    for p in paths:
+        st = p.stat()
+        parts.append(f"{p.resolve()}:{st.st_size}:{int(st.st_mtime)}")
+    return "|".join(parts)

@@ -1,0 +1,108 @@
+"""The enrich stage of ``vigil analyze``: feeds, geo / ASN ranges, IPs, user agents, egress, views.
+
+Idempotent: every table it writes is replaced (range tables only when their source files
+changed, user agents only added). Nothing here loops over events in Python.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from vigil.enrich import egress, feeds, geo, geoinstall, iptable, ua
+from vigil.enrich.tables import ENRICH_TABLES
+from vigil.enrich.views import create_views
+from vigil.settings import EnrichSettings, Settings
+from vigil.store import Store
+
+
+def _replace(store: Store, table: str, data: pa.Table) -> None:
+    store.con.register("_replacement", data)
+    try:
+        store.con.execute(f'DELETE FROM "{table}"')
+        cols = ", ".join(f'"{c}"' for c in data.column_names)
+        store.con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _replacement')
+    finally:
+        store.con.unregister("_replacement")
+
+
+def _source_changed(store: Store, name: str, sig: str) -> bool:
+    row = store.con.execute("SELECT signature FROM enrich_sources WHERE name = ?", [name]).fetchone()
+    return row is None or row[0] != sig
+
+
+def _record_source(store: Store, name: str, sig: str, rows: int) -> None:
+    store.con.execute("INSERT OR REPLACE INTO enrich_sources VALUES (?, ?, ?, ?)",
+                      [name, sig, rows, datetime.now(timezone.utc).replace(tzinfo=None)])
+
+
+def refresh_geo_ranges(store: Store, settings: EnrichSettings) -> dict[str, Any]:
+    """Rebuild ``geo_ranges`` from the active .mmdb files when they changed since the last build."""
+    files = geoinstall.mmdb_files(settings)
+    sig = geo.signature(files) if files else "none"
+    if _source_changed(store, "geo_ranges", sig):
+        tables = [geo.build_ranges(f) for f in files]
+        data = pa.concat_tables(tables) if tables else None
+        store.con.execute("DELETE FROM geo_ranges")
+        if data is not None:
+            _replace(store, "geo_ranges", data)
+        _record_source(store, "geo_ranges", sig, store.count("geo_ranges"))
+    return {"geo_databases": [str(f) for f in files], "geo_ranges": store.count("geo_ranges")}
+
+
+def load_feeds(store: Store, settings: EnrichSettings) -> dict[str, Any]:
+    """Load the effective feeds; ``asn_ranges`` only when its files changed."""
+    loaded = feeds.load(settings)
+    _replace(store, "feed_ranges", loaded.ranges_table())
+    _replace(store, "asn_classes", loaded.asn_classes_table())
+    asn_files = [p for n, p in loaded.files.items() if n == "asn-ranges.csv"]
+    sig = geo.signature([Path(p) for p in asn_files]) if asn_files else "none"
+    if _source_changed(store, "asn_ranges", sig):
+        _replace(store, "asn_ranges", loaded.asn_ranges_table())
+        store.con.execute("DELETE FROM asn_names")
+        store.con.execute("INSERT INTO asn_names SELECT asn, min(as_org) FROM asn_ranges GROUP BY asn")
+        _record_source(store, "asn_ranges", sig, store.count("asn_ranges"))
+    return {"feed_files": sorted(loaded.files), "feed_ranges": store.count("feed_ranges"),
+            "asn_classes": store.count("asn_classes"), "asn_ranges": store.count("asn_ranges")}
+
+
+def enrich_user_agents(store: Store) -> int:
+    """Classify user agents not yet in ``ua_enrichment`` (distinct strings only); returns how many."""
+    new = [r[0] for r in store.con.execute(
+        "SELECT DISTINCT user_agent FROM (SELECT user_agent FROM signins UNION SELECT user_agent FROM activities) u "
+        "WHERE user_agent IS NOT NULL AND user_agent NOT IN (SELECT user_agent FROM ua_enrichment)").fetchall()]
+    if new:
+        store.con.register("_new_ua", ua.classify_all(new))
+        try:
+            store.con.execute("INSERT INTO ua_enrichment SELECT * FROM _new_ua")
+        finally:
+            store.con.unregister("_new_ua")
+    return len(new)
+
+
+def run(store: Store, settings: Settings) -> dict[str, Any]:
+    es = settings.enrich
+    store.ensure(ENRICH_TABLES)
+    summary: dict[str, Any] = {}
+    summary.update(load_feeds(store, es))
+    summary.update(refresh_geo_ranges(store, es))
+    summary["distinct_ips"] = iptable.distinct_ips(store, "_ips")
+    iptable.ip_geo(store, "_ips", "_ipgeo")
+    statuses = egress.effective_statuses(es)
+    points = egress.declared(es)
+    iptable.mark_egress(store, egress.cidr_ranges(points, ("accepted",)), "_ipgeo", "_ipgeo_declared")
+    if es.learn_egress:
+        points += egress.learn(store, es, "_ipgeo_declared")
+    points = egress.apply_decisions(store, points)
+    _replace(store, "egress_points", egress.to_table(points))
+    iptable.mark_egress(store, egress.cidr_ranges(points, statuses), "_ipgeo", "_ipgeo_final")
+    summary["ip_enrichment"] = iptable.write_ip_enrichment(store, "_ipgeo_final")
+    for t in ("_ips", "_ipgeo", "_ipgeo_declared", "_ipgeo_final"):
+        store.con.execute(f"DROP TABLE IF EXISTS {t}")
+    summary["new_user_agents"] = enrich_user_agents(store)
+    create_views(store, es, statuses)
+    summary["egress_points"] = {s: sum(1 for p in points if p["status"] == s)
+                                for s in ("accepted", "proposed", "rejected")}
+    return summary

@@ -1,0 +1,74 @@
+"""The ``signins_enriched`` and ``activities_enriched`` views (contract: docs/architecture.md).
+
+Vendor fields win: when the identity provider wrote coordinates they are the location
+(``geo_source = 'vendor'``); otherwise the geolocation database's record is (``'mmdb'``); a
+vendor country with no coordinates and no database record is kept as ``'vendor'``. The ASN is
+the vendor's ``AutonomousSystemNumber`` when given, else the range table's. ``ip_class`` is, in
+order: Tor exit, corporate egress, feed range class, ASN class from the feeds, else unknown.
+"""
+from __future__ import annotations
+
+from vigil.enrich.ua import LEGACY_CLIENT_APPS
+from vigil.settings import EnrichSettings
+from vigil.store import Store
+
+
+def _q(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _select(settings: EnrichSettings, statuses: tuple[str, ...], *, signins: bool) -> str:
+    acc = settings.default_accuracy_km
+    vendor_acc, mmdb_acc = float(acc.get("vendor", 25.0)), float(acc.get("mmdb", 50.0))
+    has_vendor_xy = "s.latitude IS NOT NULL AND s.longitude IS NOT NULL" if signins else "FALSE"
+    db_has = "(ie.geo_latitude IS NOT NULL OR ie.geo_country IS NOT NULL)"
+    vendor_state = "s.state" if signins else "CAST(NULL AS VARCHAR)"
+    vendor_asn = "s.asn" if signins else "CAST(NULL AS INTEGER)"
+    legacy = ", ".join(_q(a) for a in LEGACY_CLIENT_APPS)
+    client_app = (f"CASE WHEN s.client_app_type IN ({legacy}) THEN 'legacy_protocol' "
+                  "ELSE coalesce(u.ua_class, 'unknown') END") if signins else "coalesce(u.ua_class, 'unknown')"
+    stale = ("(coalesce(s.is_interactive, FALSE) = FALSE AND coalesce(s.client_credential_type, 'none') "
+             "NOT IN ('none', ''))") if signins else "FALSE"
+    status_list = ", ".join(_q(x) for x in statuses)
+
+    def geo(vendor: str, db: str) -> str:
+        return f"CASE WHEN {has_vendor_xy} THEN {vendor} WHEN {db_has} THEN {db} ELSE {vendor} END"
+
+    return f"""
+SELECT s.*,
+  {geo('s.country', 'ie.geo_country')} AS geo_country,
+  {geo(vendor_state, 'ie.geo_state')} AS geo_state,
+  {geo('s.city', 'ie.geo_city')} AS geo_city,
+  {geo('s.latitude' if signins else 'CAST(NULL AS DOUBLE)', 'ie.geo_latitude')} AS geo_latitude,
+  {geo('s.longitude' if signins else 'CAST(NULL AS DOUBLE)', 'ie.geo_longitude')} AS geo_longitude,
+  CASE WHEN {has_vendor_xy} THEN {vendor_acc} WHEN ie.geo_latitude IS NOT NULL
+       THEN coalesce(ie.geo_accuracy_km, {mmdb_acc}) END AS geo_accuracy_km,
+  CASE WHEN {has_vendor_xy} THEN 'vendor' WHEN {db_has} THEN 'mmdb'
+       WHEN s.country IS NOT NULL THEN 'vendor' ELSE 'none' END AS geo_source,
+  coalesce({vendor_asn}, ie.asn_number) AS asn_number,
+  CASE WHEN {vendor_asn} IS NULL OR {vendor_asn} = ie.asn_number THEN ie.as_org ELSE an.as_org END AS as_org,
+  CASE WHEN ie.range_class = 'tor' THEN 'tor'
+       WHEN ie.egress_name IS NOT NULL OR ea.egress_name IS NOT NULL THEN 'corporate_egress'
+       WHEN ie.range_class IS NOT NULL THEN ie.range_class
+       WHEN ac.ip_class IS NOT NULL THEN ac.ip_class ELSE 'unknown' END AS ip_class,
+  (coalesce(ie.range_class, '') <> 'tor' AND (ie.egress_name IS NOT NULL OR ea.egress_name IS NOT NULL))
+    AS is_corporate_egress,
+  CASE WHEN coalesce(ie.range_class, '') <> 'tor' THEN coalesce(ie.egress_name, ea.egress_name) END AS egress_name,
+  ie.threat_intel,
+  u.ua_family, u.ua_major, u.ua_os_family, u.ua_device_family,
+  {client_app} AS ua_class,
+  {stale} AS location_is_stale
+FROM {'signins' if signins else 'activities'} s
+LEFT JOIN ip_enrichment ie ON ie.ip = s.ip
+LEFT JOIN ua_enrichment u ON u.user_agent = s.user_agent
+LEFT JOIN asn_classes ac ON ac.asn = coalesce({vendor_asn}, ie.asn_number)
+LEFT JOIN asn_names an ON an.asn = {vendor_asn}
+LEFT JOIN (SELECT CAST(value AS INTEGER) AS asn, min(name) AS egress_name FROM egress_points
+           WHERE kind = 'asn' AND status IN ({status_list}) GROUP BY 1) ea
+  ON ea.asn = coalesce({vendor_asn}, ie.asn_number)"""
+
+
+def create_views(store: Store, settings: EnrichSettings, statuses: tuple[str, ...]) -> None:
+    store.con.execute("CREATE OR REPLACE VIEW signins_enriched AS " + _select(settings, statuses, signins=True))
+    store.con.execute("CREATE OR REPLACE VIEW activities_enriched AS "
+                      + _select(settings, statuses, signins=False))

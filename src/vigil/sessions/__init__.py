@@ -1,0 +1,1 @@
+"""Sessions: stitching, hops, travel verdicts and session-hijack findings (see docs/sessions.md)."""
