@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from vigil.cae.events import new_event
+from vigil.cae.journal import Journal
+from vigil.cae.state import RevocationState
+
+
+def test_tokens_issued_before_the_event_are_revoked(tmp_path: Path) -> None:
+    st = RevocationState(Journal(tmp_path / "j.sqlite"))
+    st.record([new_event("password_reset", subject="U1", subject_alt="a@x.com", source="cli", revoked_at=1000.5)])
+    assert st.check(issued_at=1000.0, users=["u1"]) is not None
+    assert st.check(issued_at=1000.0, users=["A@X.com"]) is not None  # UPN alias, any case
+    assert st.check(issued_at=1001.0, users=["u1"]) is None  # issued after: fine
+    assert st.check(issued_at=10.0, users=["u2"]) is None
+
+
+def test_latest_revocation_wins_and_scopes_are_separate(tmp_path: Path) -> None:
+    st = RevocationState(Journal(tmp_path / "j.sqlite"))
+    st.record([new_event("session_revoked", scope="session", subject="s1", source="cli", revoked_at=2000),
+               new_event("password_reset", subject="u1", source="cli", revoked_at=1500),
+               new_event("password_reset", subject="u1", source="cli", revoked_at=1200)])
+    hit = st.check(issued_at=1100, users=["u1"], session="s1")
+    assert hit is not None and hit.scope == "session" and hit.revoked_at == 2000
+    assert st.lookup("user", "u1").revoked_at == 1500  # type: ignore[union-attr]
+    assert st.check(issued_at=1600, users=["u1"]) is None
+    assert st.check(issued_at=1600, users=["s1"]) is None  # a session id is not a user
+
+
+def test_other_processes_writes_are_picked_up_by_sync(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    reader = RevocationState(Journal(path), sync_interval_s=0.0)
+    writer = Journal(path)  # stands for the CLI / another worker
+    writer.append([new_event("user_disabled", subject="u9", source="cli", revoked_at=time.time())])
+    assert reader.check(issued_at=time.time() - 60, users=["u9"]) is not None
+
+
+def test_state_rebuilt_from_journal_after_restart(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    RevocationState(Journal(path)).record([new_event("user_deleted", subject="gone", source="api", revoked_at=50)])
+    again = RevocationState(Journal(path))
+    assert again.check(issued_at=10, users=["gone"]) is not None and again.size() == 1
