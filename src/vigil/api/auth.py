@@ -105,11 +105,12 @@ def verify_bearer(store: Store, token: str) -> Principal:
 
 def verify_session_token(store: Store, sess: UISession) -> Principal:
     """Re-check the session's token on every request so a revocation ends it at once."""
-    row = store.con.execute(
+    rows = store.con.execute(
         "select name, role, revoked_at from api_tokens where token_id = ?", [sess.token_id]
-    ).fetchone()
-    if row is None:
+    ).fetchall()
+    if not rows:
         raise AuthError("the API token of this session no longer exists")
+    row = rows[0]
     if row[2] is not None:
         raise AuthError("the API token of this session has been revoked")
     return Principal(token_id=sess.token_id, name=row[0], role=row[1], via="cookie")

@@ -120,9 +120,10 @@ def verify_token(con: duckdb.DuckDBPyConnection, presented: str, via: str = "bea
     m = _TOKEN_RE.match(presented)
     if m is None:
         raise AuthError("malformed API token (expected vgl_<id>_<secret>)")
-    row = con.execute(
+    rows = con.execute(
         "select name, role, token_hash, revoked_at from api_tokens where token_id = ?", [m.group(1)]
-    ).fetchone()
+    ).fetchall()
+    row = rows[0] if rows else None
     # Compare against a dummy hash when the id is unknown so timing does not reveal which ids exist.
     stored = row[2] if row else "0" * 64
     ok = hmac.compare_digest(_hash(presented), stored)
@@ -137,7 +138,7 @@ def count_tokens(con: duckdb.DuckDBPyConnection, role: str | None = None) -> int
     ensure_table(con)
     if role:
         r = con.execute("select count(*) from api_tokens where revoked_at is null and role = ?",
-                        [role]).fetchone()
+                        [role]).fetchall()
     else:
-        r = con.execute("select count(*) from api_tokens where revoked_at is null").fetchone()
-    return int(r[0]) if r else 0
+        r = con.execute("select count(*) from api_tokens where revoked_at is null").fetchall()
+    return int(r[0][0])

@@ -1,0 +1,126 @@
+"""Endpoints that change state; every one needs an admin token.
+
+Tokens, incident status and comments, user-risk actions, and file ingest by upload.
+"""
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+
+from vigil.api import incidents as inc
+from vigil.api import operations as ops
+from vigil.api import tokens
+from vigil.api.auth import require_admin, service_state
+from vigil.api.state import ServiceState
+from vigil.api.tokens import Principal
+from vigil.errors import InputError
+
+router = APIRouter()
+
+Admin = Depends(require_admin)
+State = Depends(service_state)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NewToken(_Body):
+    name: str = Field(min_length=1, max_length=64)
+    role: Literal["reader", "admin"]
+
+
+class IncidentUpdate(_Body):
+    status: Literal["new", "active", "closed"]
+    classification: str | None = Field(None, max_length=64)
+
+
+class Comment(_Body):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class RiskAction(_Body):
+    userIds: list[str] = Field(min_length=1, max_length=1000)
+    reason: str | None = Field(None, max_length=1000)
+
+
+@router.get("/tokens", summary="API tokens (never the tokens themselves)")
+def list_tokens(who: Principal = Admin, state: ServiceState = State) -> list[dict[str, Any]]:
+    with state.db.reader() as store:
+        return tokens.list_tokens(store.con)
+
+
+@router.post("/tokens", status_code=201, summary="Create an API token; the token is in this answer only")
+def create_token(body: NewToken, who: Principal = Admin, state: ServiceState = State) -> dict[str, Any]:
+    with state.db.writer() as store:
+        info, token = tokens.create_token(store.con, body.name, body.role, created_by=who.name)
+    return {**info, "token": token}
+
+
+@router.delete("/tokens/{ident}", summary="Revoke a token (by id or unique name); its sessions end")
+def revoke_token(ident: str, who: Principal = Admin, state: ServiceState = State) -> dict[str, Any]:
+    with state.db.writer() as store:
+        return tokens.revoke_token(store.con, ident)
+
+
+@router.patch("/incidents/{incident_id}", summary="Change an incident's status")
+def update_incident(incident_id: str, body: IncidentUpdate, who: Principal = Admin,
+                    state: ServiceState = State) -> dict[str, Any]:
+    with state.db.writer() as store:
+        inc.get_incident(store, incident_id)  # 404 before the owner is asked
+        ops.set_incident_status(store, incident_id, body.status, body.classification, who.name)
+    with state.db.reader() as store:
+        return inc.get_incident(store, incident_id)
+
+
+@router.post("/incidents/{incident_id}/comments", status_code=201, summary="Comment on an incident")
+def comment_incident(incident_id: str, body: Comment, who: Principal = Admin,
+                     state: ServiceState = State) -> dict[str, Any]:
+    with state.db.writer() as store:
+        inc.get_incident(store, incident_id)
+        ops.add_incident_comment(store, incident_id, body.text, who.name)
+    with state.db.reader() as store:
+        return inc.get_incident(store, incident_id)
+
+
+@router.post("/riskyUsers/dismiss", summary="Dismiss user risk (Graph riskyUsers/dismiss)")
+def dismiss(body: RiskAction, who: Principal = Admin, state: ServiceState = State) -> dict[str, Any]:
+    with state.db.writer() as store:
+        return ops.dismiss_user_risk(store, body.userIds, who.name, body.reason)
+
+
+@router.post("/riskyUsers/confirmCompromised", summary="Confirm users compromised (Graph action)")
+def confirm(body: RiskAction, who: Principal = Admin, state: ServiceState = State) -> dict[str, Any]:
+    with state.db.writer() as store:
+        return ops.confirm_user_compromised(store, body.userIds, who.name, body.reason)
+
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@router.post("/ingest", summary="Ingest uploaded log files (multipart), optionally re-run the analysis")
+def ingest(files: list[UploadFile] = File(..., description="log files in any supported format"),
+           analyze: bool = Query(False, description="run `vigil analyze` stages after ingesting"),
+           who: Principal = Admin, state: ServiceState = State) -> dict[str, Any]:
+    if len(files) > 100:
+        raise InputError("at most 100 files per upload")
+    with tempfile.TemporaryDirectory(prefix="vigil-upload-") as tmp:
+        paths = []
+        for i, f in enumerate(files):
+            # Keep the client's base name (adapters may sniff by extension) but never its path.
+            base = _SAFE_NAME.sub("_", Path(f.filename or f"upload-{i}").name).lstrip(".") or f"upload-{i}"
+            dest = Path(tmp) / f"{i:03d}-{base}"
+            with dest.open("wb") as out:
+                while chunk := f.file.read(1024 * 1024):
+                    out.write(chunk)
+            paths.append(dest)
+        with state.db.writer() as store:
+            summary = ops.ingest(store, paths, state.settings)
+            stages = ops.analyze(store, state.settings) if analyze else None
+    return {"files": [f.filename for f in files], "ingest": summary, "analyze": stages,
+            "by": who.name}

@@ -1,0 +1,108 @@
+"""Small helpers shared by the API and the web pages: rows as JSON-ready dicts, table checks."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import orjson
+
+from vigil.errors import InputError, VigilError
+from vigil.store import Store
+
+
+class NotFound(VigilError):
+    """The incident, user or object asked for does not exist (HTTP 404)."""
+
+
+class NotAnalyzed(VigilError):
+    """A table the request needs is not in the store yet (HTTP 409): run ``vigil analyze``."""
+
+
+def existing(store: Store) -> set[str]:
+    rows = store.con.execute(
+        "select table_name from information_schema.tables where table_schema = 'main'"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def require(store: Store, *tables: str) -> None:
+    have = existing(store)
+    missing = [t for t in tables if t not in have]
+    if missing:
+        raise NotAnalyzed(
+            f"table(s) {', '.join(missing)} not in the store {store.path}: run `vigil analyze` first")
+
+
+def first_present(store: Store, *tables: str) -> str:
+    """The first of ``tables`` that exists (e.g. ``activities_enriched`` before ``activities``)."""
+    have = existing(store)
+    for t in tables:
+        if t in have:
+            return t
+    raise NotAnalyzed(f"none of {', '.join(tables)} is in the store {store.path}: run `vigil analyze` first")
+
+
+def _jsonable(value: Any, is_json: bool) -> Any:
+    if value is None:
+        return None
+    if is_json and isinstance(value, str):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    return value
+
+
+def iso(t: datetime) -> str:
+    """A store time (naive UTC) as ISO-8601 with Z."""
+    return str(_jsonable(t, False))
+
+
+def fetch(store: Store, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    """Run SQL; rows as dicts with JSON columns parsed and times as ISO-8601 UTC strings."""
+    rel = store.con.sql(sql, params=params) if params else store.con.sql(sql)
+    if rel is None:
+        raise ValueError("statement returns no rows")
+    cols = rel.columns
+    json_cols = [str(t) == "JSON" for t in rel.types]
+    return [{c: _jsonable(v, j) for c, v, j in zip(cols, row, json_cols)} for row in rel.fetchall()]
+
+
+def fetch_one(store: Store, sql: str, params: list[Any] | None = None) -> dict[str, Any] | None:
+    rows = fetch(store, sql, params)
+    return rows[0] if rows else None
+
+
+def columns(store: Store, table: str) -> list[str]:
+    rows = store.con.execute(
+        "select column_name from information_schema.columns where table_schema = 'main' "
+        "and table_name = ? order by ordinal_position", [table]).fetchall()
+    return [r[0] for r in rows]
+
+
+def naive_utc(t: datetime | None) -> datetime | None:
+    """Timestamps in the store are naive UTC."""
+    if t is None:
+        return None
+    if t.tzinfo is not None:
+        t = t.astimezone(timezone.utc).replace(tzinfo=None)
+    return t
+
+
+def window(start: datetime | None, end: datetime | None, latest: datetime | None,
+           default_days: int = 7) -> tuple[datetime, datetime]:
+    """A [start, end] window: given bounds, else the ``default_days`` before the latest event."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    end_n = naive_utc(end) or naive_utc(latest) or now
+    start_n = naive_utc(start) or end_n - timedelta(days=default_days)
+    if start_n > end_n:
+        raise InputError(f"start {start_n.isoformat()} is after end {end_n.isoformat()}")
+    return start_n, end_n

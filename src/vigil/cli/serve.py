@@ -1,0 +1,114 @@
+"""``vigil serve`` and ``vigil token create | list | revoke``."""
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, err_console, print_json, settings_from, store_from
+from vigil.errors import StoreError
+from vigil.store import Store
+
+def _token_store(db: str | None, config: str | None) -> Store:
+    try:
+        return store_from(settings_from(db, config))
+    except StoreError as exc:
+        raise StoreError(f"{exc} -- if `vigil serve` holds the store, manage tokens through its API "
+                         "(POST/GET/DELETE /api/v1/tokens with an admin token) or stop it first") from None
+
+
+token_app = typer.Typer(help="API tokens of `vigil serve` (stored hashed; a token is shown once).",
+                        no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(token_app, name="token")
+
+
+def serve(
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    host: Annotated[str | None, typer.Option("--host", help="address to bind (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="port to bind (default 8765)")] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug | info | warning | error")] = "info",
+) -> None:
+    """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json) and the web UI (/) over the store."""
+    import uvicorn
+
+    from vigil.api import tokens
+    from vigil.api.app import create_app, is_loopback
+
+    overrides = {"store.path": db, "service.host": host, "service.port": port}
+    from vigil.settings import load_settings
+
+    settings = load_settings(config, overrides=overrides)
+    bind, bind_port = settings.service.host, settings.service.port
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings, host=bind)
+    # First start: no admin token yet, so nobody could sign in. Create one and show it once.
+    with app.state.vigil.db.writer() as store:
+        first = None if tokens.count_tokens(store.con, "admin") else tokens.create_token(
+            store.con, "initial-admin", "admin", created_by="vigil serve (first start)")
+    url_host = f"[{bind}]" if ":" in bind else bind
+    console.print(f"vigil serve: store [bold]{settings.store.path}[/bold]; "
+                  f"open [bold]http://{url_host}:{bind_port}/[/bold]")
+    if first is not None:
+        console.print(f"No admin token existed, so one was created (shown only now, store it safely):\n"
+                      f"  [bold]{first[1]}[/bold]\n  name initial-admin, id {first[0]['token_id']}; "
+                      f"revoke it with DELETE /api/v1/tokens/{first[0]['token_id']} once you have your own")
+    if not is_loopback(bind):
+        err_console.print("[yellow]bound to a non-loopback address: use a TLS-terminating proxy in front "
+                          "(session cookies are marked Secure)[/yellow]")
+    uvicorn.run(app, host=bind, port=bind_port, log_level=log_level.lower(), proxy_headers=False,
+                server_header=False, date_header=True)
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option("--name", help="who or what the token is for")],
+    role: Annotated[str, typer.Option("--role", help="reader | admin")] = "reader",
+    db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Create an API token and print it once (only its SHA-256 is stored)."""
+    from vigil.api import tokens
+
+    with _token_store(db, config) as store:
+        info, token = tokens.create_token(store.con, name, role, created_by="cli")
+    if as_json:
+        print_json({**info, "token": token})
+        return
+    console.print(f"token for [bold]{name}[/bold] ({role}), id {info['token_id']} — shown once:")
+    typer.echo(token)
+
+
+@token_app.command("list")
+def token_list(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """List tokens (ids, names, roles, revocation; never the tokens)."""
+    import pyarrow as pa
+
+    from vigil.api import tokens
+    from vigil.cli._common import print_arrow
+
+    with _token_store(db, config) as store:
+        rows = tokens.list_tokens(store.con)
+    if as_json:
+        print_json(rows)
+        return
+    print_arrow(pa.Table.from_pylist(rows) if rows else pa.table({"token_id": []}), as_json=False,
+                title="API tokens")
+
+
+@token_app.command("revoke")
+def token_revoke(ident: Annotated[str, typer.Argument(help="token id or unique name")],
+                 db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Revoke a token; API calls and web sessions using it are refused from now on."""
+    from vigil.api import tokens
+
+    with _token_store(db, config) as store:
+        row = tokens.revoke_token(store.con, ident)
+    if as_json:
+        print_json(row)
+    else:
+        console.print(f"revoked {row['token_id']} ({row['name']}, {row['role']}) at {row['revoked_at']}")
