@@ -1,0 +1,1 @@
+"""Log formats (one module per format, a registry) and the ingest engine."""

@@ -1,0 +1,125 @@
+"""The adapter interface: a declarative map from a vendor record to canonical columns.
+
+An adapter is a :class:`SourceSpec`. Its ``columns`` map canonical column names to SQL
+expressions in which ``{$.path}`` placeholders stand for values extracted from the raw
+JSON record. The ingest engine gathers every placeholder of a spec into ONE
+``json_extract_string(raw, [paths])`` call, so each record is parsed once, in DuckDB,
+for a whole batch at a time: no per-record or per-field Python in the hot path.
+
+Nested objects that some exports type as strings (the non-interactive sign-in table's
+``DeviceDetail``) come out of ``json_extract_string`` as JSON text either way, so
+expressions extract sub-fields from them with :func:`sub`.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from vigil.store.schema import EVENT_TABLES
+
+_PLACEHOLDER = re.compile(r"\{(\$[^{}]*)\}")
+
+Detector = Callable[[Mapping[str, Any]], bool]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One log format: how to recognise it and how to map it to a canonical table."""
+
+    name: str
+    title: str
+    target: str  # signins | activities | directory_events
+    detect: Detector
+    columns: Mapping[str, str]
+    #: SQL for the vendor record id; a content hash is used when it is null or empty
+    record_id: str
+    #: SQL for the event time as text (parsed by the engine's vigil_ts macro)
+    time: str
+    #: SQL for the vendor table / category
+    source_table: str = "NULL"
+    #: extra validation: SQL boolean expression -> reason when it is true
+    reject_when: Mapping[str, str] = field(default_factory=dict)
+    #: SQL boolean: records for which this is false are not for this adapter (quarantined with reason)
+    accept_when: str | None = None
+    accept_reason: str = "record is not of this format"
+    #: CSV header renames applied before mapping (exports add " [UTC]" and *_dynamic twins)
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        if self.target not in EVENT_TABLES:
+            raise ValueError(f"{self.name}: unknown target table {self.target}")
+        known = set(EVENT_TABLES[self.target].column_names)
+        unknown = set(self.columns) - known
+        if unknown:
+            raise ValueError(f"{self.name}: columns not in {self.target}: {sorted(unknown)}")
+
+
+def sub(expr: str, path: str) -> str:
+    """SQL extracting ``path`` (e.g. ``$.city``) from JSON text produced by ``expr``."""
+    return f"json_extract_string(vigil_jtext({expr}), '{path}')"
+
+
+def nz(expr: str) -> str:
+    """NULL for empty strings (vendors write "" for absent values)."""
+    return f"nullif(trim({expr}), '')"
+
+
+def first(*exprs: str) -> str:
+    return "coalesce(" + ", ".join(nz(e) for e in exprs) + ")"
+
+
+def lower(expr: str) -> str:
+    return f"lower({nz(expr)})"
+
+
+def boolean(expr: str) -> str:
+    return f"vigil_bool({expr})"
+
+
+def as_json(expr: str) -> str:
+    """A JSON column from JSON text (or a string holding JSON text); NULL when empty or invalid."""
+    return f"vigil_json({expr})"
+
+
+@dataclass
+class CompiledSpec:
+    spec: SourceSpec
+    paths: list[str]
+    select: str  # SELECT list over the extracted list ``l`` and ``raw``
+
+
+def compile_spec(spec: SourceSpec) -> CompiledSpec:
+    """Turn placeholders into indexes of one extraction list."""
+    paths: list[str] = []
+    index: dict[str, int] = {}
+
+    def repl(m: re.Match[str]) -> str:
+        path = m.group(1)
+        if path not in index:
+            index[path] = len(paths)
+            paths.append(path)
+        return f"l[{index[path] + 1}]"
+
+    def render(expr: str) -> str:
+        return _PLACEHOLDER.sub(repl, expr)
+
+    target = EVENT_TABLES[spec.target]
+    parts: list[str] = []
+    for col in target.columns:
+        if col.name in ("event_id", "event_time", "source_format", "source_file", "source_record_id",
+                        "source_table"):
+            continue
+        expr = spec.columns.get(col.name)
+        ctype = col.type.replace(" NOT NULL", "")
+        parts.append(f'TRY_CAST({render(expr)} AS {ctype}) AS "{col.name}"' if expr else
+                     f'NULL::{ctype} AS "{col.name}"')
+    parts.append(f"{render(spec.record_id)} AS _record_id")
+    parts.append(f"{render(spec.time)} AS _time_text")
+    parts.append(f"{render(spec.source_table)} AS _source_table")
+    accept = render(spec.accept_when) if spec.accept_when else "TRUE"
+    parts.append(f"coalesce({accept}, FALSE) AS _accepted")
+    for i, (reason_sql, cond) in enumerate(spec.reject_when.items()):
+        parts.append(f"CASE WHEN {render(cond)} THEN {reason_sql} END AS _reject_{i}")
+    return CompiledSpec(spec, paths, ",\n  ".join(parts))

@@ -1,0 +1,537 @@
+"""Streaming readers: turn a file into batches of record texts in constant memory.
+
+A file is NDJSON, a JSON document (array, a ``value`` / ``records`` wrapper, one object,
+or concatenated objects), or CSV; any of them may be gzip-compressed and may start with
+a UTF-8 or UTF-16 byte-order mark. Readers never parse records: they only find record
+boundaries and hand the texts to DuckDB in Arrow batches. Problems found while splitting
+(invalid UTF-8, over-long records, malformed CSV rows) become :class:`Problem` entries
+that the engine quarantines; they never stop the file.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import orjson
+import pyarrow as pa
+
+from vigil.errors import InputError
+
+RAW_KEEP = 64 * 1024  # raw text kept in quarantine rows
+GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = codecs.BOM_UTF8
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+@dataclass
+class Problem:
+    line: int | None
+    offset: int | None
+    reason: str
+    raw: str
+
+
+@dataclass
+class Batch:
+    """Record texts with the 1-based line and byte offset where each starts."""
+
+    texts: pa.LargeStringArray
+    lines: np.ndarray
+    offsets: np.ndarray
+    problems: list[Problem] = field(default_factory=list)
+    bytes_done: int = 0  # position in the (compressed) file, for progress
+
+    @property
+    def count(self) -> int:
+        return len(self.texts) + len(self.problems)
+
+
+class _Source:
+    """A file opened as a byte stream, decompressed and transcoded to UTF-8 as needed."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.exists():
+            raise InputError("no such file", path=str(path))
+        if path.is_dir():
+            raise InputError("is a directory (pass the files, or use `vigil ingest DIR` for a folder)",
+                             path=str(path))
+        self.path = path
+        self.raw: IO[bytes] = open(path, "rb")
+        head = self.raw.read(2)
+        self.raw.seek(0)
+        self.compressed = head == GZIP_MAGIC
+        stream: IO[bytes] = gzip.GzipFile(fileobj=self.raw, mode="rb") if self.compressed else self.raw
+        try:
+            start = stream.read(4)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"cannot decompress ({exc})", path=str(path)) from None
+        self.utf16 = any(start.startswith(b) for b in UTF16_BOMS)
+        if self.compressed:
+            stream = gzip.GzipFile(fileobj=self.raw, mode="rb")
+            self.raw.seek(0)
+        else:
+            self.raw.seek(0)
+        self.stream = stream
+
+    def position(self) -> int:
+        return self.raw.tell()
+
+    def chunks(self, size: int) -> Iterator[bytes]:
+        """UTF-8 bytes of the content, BOM removed."""
+        first = True
+        if self.utf16:
+            text = io.TextIOWrapper(self.stream, encoding="utf-16", newline="")
+            while True:
+                try:
+                    part = text.read(size // 2)
+                except (OSError, EOFError, zlib.error) as exc:
+                    raise _truncated(self.path, exc) from None
+                except UnicodeDecodeError as exc:
+                    raise InputError(f"invalid UTF-16 ({exc.reason})", path=str(self.path)) from None
+                if not part:
+                    return
+                yield part.encode("utf-8")
+        while True:
+            try:
+                part = self.stream.read(size)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise _truncated(self.path, exc) from None
+            if not part:
+                return
+            if first and part.startswith(UTF8_BOM):
+                part = part[len(UTF8_BOM):]
+            first = False
+            yield part
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _truncated(path: Path, exc: BaseException) -> InputError:
+    what = "truncated gzip stream" if isinstance(exc, EOFError) else f"cannot decompress ({exc})"
+    return InputError(f"{what}; records before the damage were ingested", path=str(path))
+
+
+def sniff(path: Path, size: int = 65536) -> tuple[str, bytes]:
+    """Return (container kind, first bytes) where kind is ndjson | json | csv | empty."""
+    src = _Source(path)
+    try:
+        head = b""
+        for chunk in src.chunks(size):
+            head += chunk
+            if len(head) >= size:
+                break
+    finally:
+        src.close()
+    stripped = head.lstrip()
+    if not stripped:
+        return "empty", head
+    if stripped[:1] == b"[":
+        return "json", head
+    if stripped[:1] == b"{":
+        line = stripped.split(b"\n", 1)[0].strip()
+        try:
+            if isinstance(orjson.loads(line), dict):
+                return "ndjson", head
+        except orjson.JSONDecodeError:
+            pass
+        return "json", head
+    return "csv", head
+
+
+def _texts(parts: list[bytes]) -> pa.LargeStringArray:
+    data = b"".join(parts)
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([len(p) for p in parts], out=offsets[1:])
+    return pa.LargeStringArray.from_buffers(len(parts), pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def _clip(raw: bytes) -> str:
+    return raw[:RAW_KEEP].decode("utf-8", errors="replace")
+
+
+def _checked(texts: pa.LargeStringArray, lines: np.ndarray, offsets: np.ndarray,
+             problems: list[Problem]) -> tuple[pa.LargeStringArray, np.ndarray, np.ndarray]:
+    """Validate UTF-8 for the whole batch at C speed; only a failing batch is checked record by record."""
+    try:
+        texts.validate(full=True)
+        return texts, lines, offsets
+    except pa.ArrowInvalid:
+        pass
+    data = memoryview(texts.buffers()[2] or b"")
+    bounds = texts.offsets.to_numpy()
+    keep: list[int] = []
+    kept: list[bytes] = []
+    for i in range(len(texts)):
+        raw = bytes(data[int(bounds[i]):int(bounds[i + 1])])
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(int(lines[i]), int(offsets[i]),
+                                    f"invalid UTF-8 at byte {exc.start} of the record", _clip(raw)))
+            continue
+        keep.append(i)
+        kept.append(raw)
+    idx = np.asarray(keep, dtype=np.int64)
+    return _texts(kept), lines[idx], offsets[idx]
+
+
+def read_ndjson(path: Path, batch_bytes: int, max_record: int) -> Iterator[Batch]:
+    """Newline-delimited JSON, split with numpy on the raw bytes (zero-copy into Arrow)."""
+    src = _Source(path)
+    try:
+        carry = b""
+        carry_line = 1
+        carry_offset = 0
+        skipping: Problem | None = None  # an over-long record being skipped to its end
+        for chunk in src.chunks(batch_bytes):
+            problems: list[Problem] = []
+            if skipping is not None:
+                nl = chunk.find(b"\n")
+                if nl < 0:
+                    carry_offset += len(chunk)
+                    continue
+                problems.append(skipping)
+                skipping = None
+                carry_offset += nl + 1
+                carry_line += 1
+                chunk = chunk[nl + 1:]
+                carry = b""
+            data = carry + chunk
+            base_offset = carry_offset
+            buf = np.frombuffer(data, dtype=np.uint8)
+            nls = np.flatnonzero(buf == 10)
+            if len(nls) == 0:
+                if len(data) > max_record:
+                    skipping = Problem(carry_line, carry_offset,
+                                       f"record is longer than the {max_record:,}-byte limit", _clip(data))
+                    carry_offset += len(data)
+                    carry = b""
+                else:
+                    carry = data
+                continue
+            last = int(nls[-1])
+            carry = data[last + 1:]
+            starts = np.concatenate(([0], nls[:-1] + 1)).astype(np.int64)
+            ends = nls.astype(np.int64)
+            line_nos = carry_line + np.arange(len(nls), dtype=np.int64)
+            # strip CR and surrounding whitespace-only lines cheaply: drop lines that are empty after CR
+            lens = ends - starts
+            cr = (lens > 0) & (buf[np.maximum(ends - 1, 0)] == 13)
+            ends = ends - cr.astype(np.int64)
+            lens = ends - starts
+            too_long = lens > max_record
+            for i in np.flatnonzero(too_long):
+                s = int(starts[i])
+                problems.append(Problem(int(line_nos[i]), base_offset + s,
+                                        f"record is longer than the {max_record:,}-byte limit",
+                                        _clip(data[s:s + RAW_KEEP])))
+            nonblank = lens > 0
+            # whitespace-only lines are rare; detect via first byte being space/tab
+            first_byte = buf[np.minimum(starts, len(buf) - 1)]
+            maybe_blank = nonblank & ((first_byte == 32) | (first_byte == 9))
+            for i in np.flatnonzero(maybe_blank):
+                if not data[int(starts[i]):int(ends[i])].strip():
+                    nonblank[i] = False
+            keep = nonblank & ~too_long
+            s_keep, e_keep = starts[keep], ends[keep]
+            parts_offsets = np.zeros(len(s_keep) + 1, dtype=np.int64)
+            # zero-copy when every kept line is followed directly by the next one (typical NDJSON)
+            contiguous = len(s_keep) > 0 and bool(np.all(s_keep[1:] == e_keep[:-1] + 1)) and not cr[keep].any()
+            if contiguous:
+                parts_offsets[:-1] = s_keep
+                parts_offsets[-1] = e_keep[-1] + 1
+                texts = pa.LargeStringArray.from_buffers(len(s_keep), pa.py_buffer(parts_offsets),
+                                                         pa.py_buffer(data))
+                # each text keeps its trailing newline; the engine trims it in SQL
+            else:
+                texts = _texts([data[int(a):int(b)] for a, b in zip(s_keep, e_keep)])
+            lines_kept = line_nos[keep]
+            offs_kept = base_offset + s_keep
+            texts, lines_kept, offs_kept = _checked(texts, lines_kept, offs_kept, problems)
+            carry_line = int(carry_line + len(nls))
+            carry_offset = base_offset + last + 1
+            yield Batch(texts, lines_kept, offs_kept, problems, src.position())
+        problems = []
+        if skipping is not None:
+            problems.append(skipping)
+        elif carry.strip():
+            tail = carry.rstrip(b"\r")
+            texts, lines_kept, offs_kept = _checked(_texts([tail]), np.array([carry_line]),
+                                                    np.array([carry_offset]), problems)
+            yield Batch(texts, lines_kept, offs_kept, problems, src.position())
+            return
+        if problems:
+            yield Batch(_texts([]), np.array([], dtype=np.int64), np.array([], dtype=np.int64), problems,
+                        src.position())
+    finally:
+        src.close()
+
+
+_SPECIAL = re.compile(rb'["{}\[\],]')
+_WRAPPER_KEYS = (b"value", b"records", b"Records", b"events", b"items")
+
+
+def read_json_doc(path: Path, batch_bytes: int, max_record: int, batch_records: int = 20000) -> Iterator[Batch]:
+    """A JSON document: top-level array, wrapper object with a records array, or concatenated values.
+
+    Records are the elements of a top-level array; the elements of the array under a wrapper
+    key (``value``, ``records``, ...) of a top-level object; otherwise each top-level value.
+    Boundaries are found by a scanner that only looks at quotes, brackets and commas.
+    """
+    src = _Source(path)
+    try:
+        yield from _DocScanner(src, max_record, batch_records).run(batch_bytes)
+    finally:
+        src.close()
+
+
+class _DocScanner:
+    def __init__(self, src: _Source, max_record: int, batch_records: int) -> None:
+        self.src = src
+        self.max_record = max_record
+        self.batch_records = batch_records
+        self.stack: list[int] = []
+        self.in_string = False
+        self.string_start = -1
+        self.last_string = b""
+        self.record_depth: int | None = None  # stack depth at which each element is a record
+        self.rec_start: int | None = None  # absolute offset of the open record
+        self.top_start: int | None = None  # absolute offset of an open top-level object
+        self.buf = b""
+        self.base = 0  # absolute offset of buf[0]
+        self.count_pos = 0  # absolute offset up to which newlines are counted
+        self.count_line = 1
+        self.pending: list[bytes] = []
+        self.lines: list[int] = []
+        self.offs: list[int] = []
+        self.problems: list[Problem] = []
+
+    def line_of(self, pos: int) -> int:
+        self.count_line += self.buf.count(b"\n", self.count_pos - self.base, pos - self.base)
+        self.count_pos = pos
+        return self.count_line
+
+    def emit(self, start: int, end: int) -> None:
+        text = self.buf[start - self.base:end - self.base].strip()
+        line = self.line_of(start)
+        if len(text) > self.max_record:
+            self.problems.append(Problem(line, start, f"record is longer than the {self.max_record:,}-byte limit",
+                                         _clip(text)))
+        elif text:
+            self.pending.append(text)
+            self.lines.append(line)
+            self.offs.append(start)
+
+    def flush(self) -> Batch:
+        texts, lines, offs = _checked(_texts(self.pending), np.array(self.lines, dtype=np.int64),
+                                      np.array(self.offs, dtype=np.int64), self.problems)
+        batch = Batch(texts, lines, offs, self.problems, self.src.position())
+        self.pending, self.lines, self.offs, self.problems = [], [], [], []
+        return batch
+
+    def run(self, chunk_size: int) -> Iterator[Batch]:
+        for chunk in self.src.chunks(chunk_size):
+            scan_from = len(self.buf)
+            self.buf += chunk
+            self.scan(scan_from)
+            self.trim()
+            if len(self.pending) >= self.batch_records:
+                yield self.flush()
+        if self.rec_start is not None or self.top_start is not None or self.stack or self.in_string:
+            start = self.rec_start if self.rec_start is not None else self.top_start
+            at = start if start is not None else self.base
+            self.problems.append(Problem(self.line_of(max(at, self.count_pos)), at,
+                                         "document ends inside a record (file truncated?)",
+                                         _clip(self.buf[at - self.base:at - self.base + RAW_KEEP])))
+        if self.pending or self.problems:
+            yield self.flush()
+
+    def scan(self, pos: int) -> None:
+        buf = self.buf
+        for m in _SPECIAL.finditer(buf, pos):
+            i = m.start()
+            ch = buf[i]
+            if self.in_string:
+                if ch == 34:  # a quote ends the string unless escaped by an odd run of backslashes
+                    j = i - 1
+                    while j >= 0 and buf[j] == 92:
+                        j -= 1
+                    if (i - 1 - j) % 2 == 0:
+                        self.in_string = False
+                        self.last_string = buf[self.string_start + 1:i]
+                continue
+            absolute = self.base + i
+            depth = len(self.stack)
+            if ch == 34:
+                self.in_string = True
+                self.string_start = i
+                if self.record_depth == depth and self.rec_start is None:
+                    self.rec_start = absolute
+            elif ch in (123, 91):  # { [
+                if depth == 0 and ch == 123 and self.record_depth is None:
+                    self.top_start = absolute
+                if self.record_depth == depth and self.rec_start is None:
+                    self.rec_start = absolute
+                self.stack.append(ch)
+                if self.record_depth is None:
+                    if depth == 0 and ch == 91:
+                        self.record_depth = 1
+                    elif depth == 1 and ch == 91 and self.stack[0] == 123 and self.last_string in _WRAPPER_KEYS:
+                        self.record_depth = 2
+                        self.top_start = None
+            elif ch in (125, 93):  # } ]
+                if not self.stack:
+                    self.problems.append(Problem(self.line_of(absolute), absolute,
+                                                 f"unbalanced '{chr(ch)}' in the document", ""))
+                    continue
+                self.stack.pop()
+                depth -= 1
+                if self.record_depth is not None and depth == self.record_depth and self.rec_start is not None:
+                    self.emit(self.rec_start, absolute + 1)
+                    self.rec_start = None
+                elif self.record_depth is not None and depth < self.record_depth:
+                    if self.rec_start is not None:  # a scalar last element
+                        self.emit(self.rec_start, absolute)
+                        self.rec_start = None
+                    if depth == 0:
+                        self.record_depth = None
+                elif self.record_depth is None and depth == 0 and self.top_start is not None:
+                    self.emit(self.top_start, absolute + 1)
+                    self.top_start = None
+            elif ch == 44:  # ,
+                if self.record_depth == depth and self.rec_start is not None:
+                    self.emit(self.rec_start, absolute)
+                    self.rec_start = None
+
+    def trim(self) -> None:
+        """Drop consumed bytes; keep what an unfinished record needs (bounded by the record limit)."""
+        keep_from = self.rec_start if self.rec_start is not None else self.top_start
+        end = self.base + len(self.buf)
+        if keep_from is not None and end - keep_from > self.max_record:
+            self.problems.append(Problem(self.line_of(keep_from), keep_from,
+                                         f"record is longer than the {self.max_record:,}-byte limit",
+                                         _clip(self.buf[keep_from - self.base:keep_from - self.base + RAW_KEEP])))
+            # the rest of this record is skipped: scanning continues structurally
+            self.rec_start = None
+            self.top_start = None
+            keep_from = None
+        cut = (keep_from if keep_from is not None else end) - self.base
+        if self.in_string and keep_from is None:
+            cut = min(cut, self.string_start)
+        if cut > 0:
+            self.line_of(max(self.count_pos, self.base + cut))
+            if self.in_string:
+                self.string_start -= cut
+            self.buf = self.buf[cut:]
+            self.base += cut
+
+
+def read_csv(path: Path, max_record: int, batch_records: int = 20000) -> Iterator[Batch]:
+    """CSV with a header row; each row becomes a JSON object of its cells (header names normalised)."""
+    src = _Source(path)
+    try:
+        csv.field_size_limit(max(max_record, 131072))
+        text = io.TextIOWrapper(_ChunkReader(src.chunks(1 << 20)), encoding="utf-8", errors="strict", newline="")
+        reader = csv.reader(text)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            raise InputError(f"header is not valid UTF-8 ({exc.reason})", path=str(path)) from None
+        names = normalise_header(header)
+        pending: list[bytes] = []
+        lines: list[int] = []
+        problems: list[Problem] = []
+        prev_line = reader.line_num
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except UnicodeDecodeError as exc:
+                problems.append(Problem(prev_line + 1, None, f"invalid UTF-8 ({exc.reason}); rest of file unread",
+                                        ""))
+                raise InputError(f"invalid UTF-8 after line {prev_line} ({exc.reason})", path=str(path)) from None
+            except csv.Error as exc:
+                problems.append(Problem(prev_line + 1, None, f"malformed CSV ({exc})", ""))
+                prev_line = reader.line_num
+                continue
+            start_line = prev_line + 1
+            prev_line = reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if len(row) != len(names):
+                problems.append(Problem(start_line, None,
+                                        f"row has {len(row)} cells but the header has {len(names)}",
+                                        _clip(",".join(row).encode())))
+                continue
+            pending.append(orjson.dumps(_row_object(names, row)))
+            lines.append(start_line)
+            if len(pending) >= batch_records:
+                yield Batch(_texts(pending), np.array(lines, dtype=np.int64),
+                            np.full(len(lines), -1, dtype=np.int64), problems, src.position())
+                pending, lines, problems = [], [], []
+        if pending or problems:
+            yield Batch(_texts(pending), np.array(lines, dtype=np.int64),
+                        np.full(len(lines), -1, dtype=np.int64), problems, src.position())
+    finally:
+        src.close()
+
+
+_UTC_SUFFIX = re.compile(r"\s*\[UTC\]\s*$", re.IGNORECASE)
+
+
+def normalise_header(header: list[str]) -> list[str]:
+    """Sentinel portal exports write ``TimeGenerated [UTC]``; strip that so mappings use the column name."""
+    out = []
+    for h in header:
+        name = _UTC_SUFFIX.sub("", h.strip().lstrip("\ufeff"))
+        out.append(name)
+    return out
+
+
+def _row_object(names: list[str], row: list[str]) -> dict[str, str]:
+    obj: dict[str, str] = {}
+    for name, cell in zip(names, row):
+        # `X_dynamic` / `X_string` twins: keep the base name pointing at whichever is filled
+        for suffix in ("_dynamic", "_string"):
+            if name.endswith(suffix):
+                base = name[: -len(suffix)]
+                if cell and not obj.get(base):
+                    obj[base] = cell
+                break
+        obj[name] = cell
+    return obj
+
+
+class _ChunkReader(io.RawIOBase):
+    """Adapts an iterator of byte chunks to a readable binary stream."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._buf:
+            try:
+                self._buf = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n

@@ -1,0 +1,371 @@
+"""The ingest engine: files -> batches of record texts -> one set-based SQL pass per batch.
+
+Per batch, inside one transaction: parse and map every record in DuckDB (one
+``json_extract_string(raw, [paths])`` per record), quarantine what fails with a reason,
+drop records already stored (same source format, table and record id) or repeated in the
+batch, insert the rest with their raw text. A crash mid-file leaves only whole batches
+committed; re-running the file stores the remainder and counts the rest as duplicates.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+
+from vigil.errors import InputError, UnknownFormatError
+from vigil.settings import Settings
+from vigil.sources import registry
+from vigil.sources._base import CompiledSpec, SourceSpec, compile_spec
+from vigil.sources._reader import RAW_KEEP, Batch, Problem, read_csv, read_json_doc, read_ndjson, sniff
+from vigil.sources._sql import install_macros
+from vigil.store import Store
+from vigil.store.schema import EVENT_TABLES
+
+INGESTIBLE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", ".csv", ".gz", ".txt", "")
+
+
+@dataclass
+class IngestResult:
+    path: str
+    source_format: str | None
+    read: int = 0
+    stored: int = 0
+    duplicate: int = 0
+    quarantined: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def balanced(self) -> bool:
+        return self.read == self.stored + self.duplicate + self.quarantined
+
+
+ProgressFn = Callable[[int], None]
+
+
+def expand_paths(paths: list[str | Path]) -> list[Path]:
+    """Files named, and the files inside folders named (sorted, hidden ones skipped)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")))
+        else:
+            out.append(p)
+    return out
+
+
+def detect_format(path: Path, kind: str, head: bytes, max_records: int = 20) -> SourceSpec:
+    """Pick the adapter that recognises most of the first records."""
+    samples: list[dict[str, Any]] = []
+    reader = _batches(path, kind, 16 * 1024 * 1024, 16 * 1024 * 1024)
+    try:
+        for batch in reader:
+            for text in batch.texts.to_pylist()[: max_records - len(samples)]:
+                try:
+                    obj = orjson.loads(text)
+                except orjson.JSONDecodeError:
+                    obj = _lenient_loads(text)
+                if isinstance(obj, dict):
+                    samples.append(obj)
+            if len(samples) >= max_records:
+                break
+    finally:
+        close = getattr(reader, "close", None)
+        if close:
+            close()
+    if not samples:
+        raise UnknownFormatError("no JSON object or CSV row could be read to recognise the format", path=str(path))
+    best: tuple[int, SourceSpec] | None = None
+    for spec in registry.all_sources():
+        try:
+            hits = sum(1 for s in samples if spec.detect(s))
+        except (KeyError, TypeError, AttributeError):
+            hits = 0
+        if hits and (best is None or hits > best[0]):
+            best = (hits, spec)
+    if best is None:
+        keys = ", ".join(sorted(samples[0])[:12])
+        raise UnknownFormatError(
+            f"no adapter recognises this content (first record has keys: {keys}); "
+            "see `vigil formats`, or map it with --format mapping --mapping FILE.yaml",
+            path=str(path),
+        )
+    return best[1]
+
+
+def _lenient_loads(text: str) -> Any:
+    """Parse JSON the way DuckDB does (it tolerates e.g. trailing commas, as in Microsoft's own examples)."""
+    import duckdb
+
+    try:
+        rows = duckdb.sql("SELECT json(?)", params=[text]).fetchall()
+    except duckdb.Error:
+        return None
+    return orjson.loads(rows[0][0]) if rows and rows[0][0] else None
+
+
+def _batches(path: Path, kind: str, batch_bytes: int, max_record: int) -> Iterator[Batch]:
+    if kind == "ndjson":
+        return read_ndjson(path, batch_bytes, max_record)
+    if kind == "json":
+        return read_json_doc(path, batch_bytes, max_record)
+    if kind == "csv":
+        return read_csv(path, max_record)
+    raise InputError(f"cannot read container kind {kind!r}", path=str(path))
+
+
+def _prefetch(it: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
+    """Read the next batch in a thread while DuckDB (which releases the GIL) works on this one."""
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in it:
+                while not stop.is_set():
+                    try:
+                        q.put(("item", item), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, never swallowed
+            q.put(("error", exc))
+
+    t = threading.Thread(target=work, name="vigil-reader", daemon=True)
+    t.start()
+    try:
+        while True:
+            kind, value = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        t.join(timeout=5)
+
+
+class Ingestor:
+    """Ingests files into one store. One instance per store connection."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.con = store.con
+        install_macros(self.con)
+        self._compiled: dict[str, CompiledSpec] = {}
+        self._recover_interrupted()
+
+    def _recover_interrupted(self) -> None:
+        self.con.execute(
+            "UPDATE ingest_runs SET status = 'failed', error = 'interrupted; re-run the file to complete it' "
+            "WHERE status = 'running'"
+        )
+
+    def compiled(self, spec: SourceSpec) -> CompiledSpec:
+        if spec.name not in self._compiled:
+            self._compiled[spec.name] = compile_spec(spec)
+        return self._compiled[spec.name]
+
+    def ingest_file(self, path: Path, fmt: str | None = None, progress: ProgressFn | None = None,
+                    spec: SourceSpec | None = None) -> IngestResult:
+        started = datetime.now(timezone.utc).replace(tzinfo=None)
+        kind, head = sniff(path)
+        result = IngestResult(str(path), None, bytes=path.stat().st_size)
+        if kind == "empty":
+            result.source_format = fmt
+            return result
+        if spec is None:
+            spec = registry.get(fmt) if fmt else detect_format(path, kind, head)
+        result.source_format = spec.name
+        ingest_id = uuid.uuid4().hex
+        self.con.execute(
+            "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, NULL, 0, 0, 0, 0, 'running', NULL)",
+            [ingest_id, str(path), spec.name, started],
+        )
+        cs = self.compiled(spec)
+        ing = self.settings.ingest
+        t0 = datetime.now(timezone.utc)
+        try:
+            for batch in _prefetch(_batches(path, kind, ing.batch_bytes, ing.max_record_bytes)):
+                self._ingest_batch(cs, path, ingest_id, batch, result)
+                if progress:
+                    progress(batch.bytes_done)
+        except InputError as exc:
+            result.error = str(exc)
+        finally:
+            result.seconds = (datetime.now(timezone.utc) - t0).total_seconds()
+            self.con.execute(
+                "UPDATE ingest_runs SET finished_at = ?, status = ?, error = ? WHERE ingest_id = ?",
+                [datetime.now(timezone.utc).replace(tzinfo=None),
+                 "failed" if result.error else "complete", result.error, ingest_id],
+            )
+        return result
+
+    def _ingest_batch(self, cs: CompiledSpec, path: Path, ingest_id: str, batch: Batch,
+                      result: IngestResult) -> None:
+        spec = cs.spec
+        table = EVENT_TABLES[spec.target]
+        con = self.con
+        counts = {"read": batch.count, "stored": 0, "dup": 0, "quar": len(batch.problems)}
+        registered = False
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if batch.problems:
+                self._quarantine_problems(ingest_id, path, spec.name, batch.problems, result)
+            if len(batch.texts):
+                offsets = batch.offsets
+                arrow = pa.table({
+                    "raw": batch.texts,
+                    "line": pa.array(batch.lines, type=pa.int64()),
+                    # CSV rows have no meaningful byte offset (-1): store NULL
+                    "byte_offset": pa.array(offsets, type=pa.int64(), mask=offsets < 0),
+                })
+                con.register("_vigil_batch", arrow)
+                registered = True
+                stored, dup, quar = self._map_batch(cs, table.column_names, path, ingest_id, result)
+                counts["stored"], counts["dup"] = stored, dup
+                counts["quar"] += quar
+            con.execute(
+                "UPDATE ingest_runs SET records_read = records_read + ?, records_stored = records_stored + ?, "
+                "records_duplicate = records_duplicate + ?, records_quarantined = records_quarantined + ? "
+                "WHERE ingest_id = ?",
+                [counts["read"], counts["stored"], counts["dup"], counts["quar"], ingest_id],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            if registered:
+                con.unregister("_vigil_batch")
+        result.read += counts["read"]
+        result.stored += counts["stored"]
+        result.duplicate += counts["dup"]
+        result.quarantined += counts["quar"]
+
+    def _map_batch(self, cs: CompiledSpec, columns: list[str], path: Path, ingest_id: str,
+                   result: IngestResult) -> tuple[int, int, int]:
+        spec = cs.spec
+        con = self.con
+        paths = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in cs.paths) + "]"
+        reject_cols = [f"_reject_{i}" for i in range(len(spec.reject_when))]
+        # 1. parse + map, once per record
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _vigil_mapped AS
+            WITH src AS (
+                SELECT line, byte_offset, rtrim(raw, chr(10) || chr(13)) AS raw,
+                       json_valid(raw) AS _valid,
+                       ltrim(raw)[1] = '{{' AS _object
+                FROM _vigil_batch
+            ), ext AS (
+                SELECT *, CASE WHEN _valid AND _object THEN json_extract_string(raw, {paths}) END AS l FROM src
+            )
+            SELECT line, byte_offset, raw, _valid, _object, {cs.select} FROM ext
+        """)
+        src_file = str(path)
+        # 2. reasons, ids and times
+        reject_case = " ".join(f"WHEN {c} IS NOT NULL THEN {c}" for c in reject_cols)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _vigil_ready AS
+            SELECT *,
+                CASE WHEN NOT _valid THEN 'not valid JSON'
+                     WHEN NOT _object THEN 'not a JSON object'
+                     WHEN NOT _accepted THEN ?
+                     WHEN _time_text IS NULL OR trim(_time_text) = '' THEN 'no event time in the record'
+                     WHEN _event_time IS NULL THEN 'unparseable event time ' || to_json(_time_text)::VARCHAR
+                     {reject_case}
+                END AS _reason
+            FROM (
+                SELECT *, TRY_CAST(vigil_ts(_time_text) AS TIMESTAMP) AS _event_time,
+                       coalesce(nullif(trim(_record_id), ''), 'md5:' || md5(raw)) AS _rid,
+                       substr(md5(? || '|' || coalesce(_source_table, '') || '|' ||
+                              coalesce(nullif(trim(_record_id), ''), 'md5:' || md5(raw))), 1, 16) AS _eid
+                FROM _vigil_mapped
+            )
+        """, [spec.accept_reason, spec.name])
+        # 3. quarantine
+        quar = con.execute(f"""
+            INSERT INTO quarantine
+            SELECT ?, ?, ?, line, byte_offset, _reason, left(raw, {RAW_KEEP}), now()::TIMESTAMP
+            FROM _vigil_ready WHERE _reason IS NOT NULL
+        """, [ingest_id, src_file, spec.name]).fetchone()
+        n_quar = int(quar[0]) if quar else 0
+        if n_quar:
+            for reason, n in con.execute(
+                "SELECT _reason, count(*) FROM _vigil_ready WHERE _reason IS NOT NULL GROUP BY 1"
+            ).fetchall():
+                result.reasons[reason] = result.reasons.get(reason, 0) + int(n)
+        # 4. de-duplicate within the batch and against the store, then insert
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _vigil_new AS
+            SELECT r.* FROM (
+                SELECT * FROM _vigil_ready WHERE _reason IS NULL
+                QUALIFY row_number() OVER (PARTITION BY _eid ORDER BY line, byte_offset) = 1
+            ) r
+            WHERE NOT EXISTS (SELECT 1 FROM "{spec.target}" t WHERE t.event_id = r._eid)
+        """)
+        row = con.execute("SELECT count(*) FROM _vigil_ready WHERE _reason IS NULL").fetchone()
+        good = int(row[0]) if row else 0
+        row = con.execute("SELECT count(*) FROM _vigil_new").fetchone()
+        new = int(row[0]) if row else 0
+        select = []
+        for c in columns:
+            if c == "event_id":
+                select.append("_eid")
+            elif c == "event_time":
+                select.append("_event_time")
+            elif c == "source_format":
+                select.append(f"'{spec.name}'")
+            elif c == "source_table":
+                select.append("_source_table")
+            elif c == "source_file":
+                select.append("?")
+            elif c == "source_record_id":
+                select.append("_rid")
+            else:
+                select.append(f'"{c}"')
+        con.execute(f'INSERT INTO "{spec.target}" SELECT {", ".join(select)} FROM _vigil_new', [src_file])
+        con.execute(f"INSERT INTO raw_records SELECT _eid, '{spec.target}', raw FROM _vigil_new")
+        return new, good - new, n_quar
+
+    def _quarantine_problems(self, ingest_id: str, path: Path, fmt: str, problems: list[Problem],
+                             result: IngestResult) -> None:
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        rows = [(ingest_id, str(path), fmt, p.line, p.offset if p.offset is None or p.offset >= 0 else None,
+                 p.reason, p.raw[:RAW_KEEP], now) for p in problems]
+        self.con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        for p in problems:
+            result.reasons[p.reason] = result.reasons.get(p.reason, 0) + 1
+
+
+def ingest_paths(store: Store, paths: list[str | Path], settings: Settings, fmt: str | None = None,
+                 progress: Callable[[Path, int], None] | None = None) -> list[IngestResult]:
+    """Ingest files (and folders' files). Errors about one file are recorded on its result."""
+    ingestor = Ingestor(store, settings)
+    results: list[IngestResult] = []
+    for path in expand_paths(paths):
+        cb: ProgressFn | None = (lambda n, p=path: progress(p, n)) if progress else None
+        try:
+            results.append(ingestor.ingest_file(path, fmt, cb))
+        except InputError as exc:
+            results.append(IngestResult(str(path), fmt, error=str(exc)))
+    return results
