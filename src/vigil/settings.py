@@ -181,6 +181,19 @@ class IncidentSettings(_Section):
     webhook_timeout_s: float = Field(10.0, gt=0, description="HTTP timeout of one delivery")
 
 
+class PolicySettings(_Section):
+    policies: str | None = Field(None, description="Graph conditionalAccessPolicy JSON the decision point uses")
+    named_locations: str | None = Field(
+        None, description="Graph namedLocation JSON the policies refer to (default: enrich.named_locations)"
+    )
+    mfa_trusted_ips: list[str] = Field(
+        default_factory=list, description="legacy MFA trusted IPs (CIDRs); part of AllTrusted"
+    )
+    allow_unresolved_locations: bool = Field(
+        False, description="evaluate policies naming locations that are not loaded (they never match)"
+    )
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -195,6 +208,7 @@ class Settings(BaseModel):
     ueba: UebaSettings = Field(default_factory=UebaSettings)
     cae: CaeSettings = Field(default_factory=CaeSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
