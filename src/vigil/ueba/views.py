@@ -92,11 +92,16 @@ FROM activities a
 """
 
 
-def create_views(store: Store) -> list[str]:
-    """(Re)create the Sentinel-named views; returns their names."""
+def create_views(store: Store, *, temp: bool = False) -> list[str]:
+    """(Re)create the Sentinel-named views; returns their names. ``temp`` makes connection-local
+    views (what a hunt on a read-only store uses when the ueba stage has not run)."""
     con = store.con
-    con.execute(f"CREATE OR REPLACE VIEW SigninLogs AS {_signins_sql(store, True)}")
-    con.execute(f"CREATE OR REPLACE VIEW AADNonInteractiveUserSignInLogs AS {_signins_sql(store, False)}")
-    con.execute(f"CREATE OR REPLACE VIEW AuditLogs AS {_AUDIT}")
-    con.execute(f"CREATE OR REPLACE VIEW OfficeActivity AS {_OFFICE}")
-    return ["SigninLogs", "AADNonInteractiveUserSignInLogs", "AuditLogs", "OfficeActivity"]
+    kind = "TEMP VIEW" if temp else "VIEW"
+    con.execute(f"CREATE OR REPLACE {kind} SigninLogs AS {_signins_sql(store, True)}")
+    con.execute(f"CREATE OR REPLACE {kind} AADNonInteractiveUserSignInLogs AS {_signins_sql(store, False)}")
+    con.execute(f"CREATE OR REPLACE {kind} AuditLogs AS {_AUDIT}")
+    con.execute(f"CREATE OR REPLACE {kind} OfficeActivity AS {_OFFICE}")
+    return list(SENTINEL_VIEWS)
+
+
+SENTINEL_VIEWS = ("SigninLogs", "AADNonInteractiveUserSignInLogs", "AuditLogs", "OfficeActivity")

@@ -1,0 +1,113 @@
+"""Run KQL over the store: duckdb-kql (pinned 1.1.2) behind vigil's rewrites and error mapping.
+
+``run_hunt(store, kql)`` returns an Arrow table. Before translation, vigil
+1. makes sure the Sentinel-named views exist (temporary ones on a store the ueba stage has
+   not prepared), 2. prepends the prelude functions the query calls
+   (:mod:`vigil.hunt.functions`), and 3. evaluates ``prev()`` / ``next()`` / ``row_number()``
+   over serialized rows (:mod:`vigil.hunt.serialize`). Every failure is a
+   :class:`vigil.errors.QueryError` naming the construct, table or column at fault.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import duckdb_kql
+import pyarrow as pa
+
+from vigil.errors import QueryError
+from vigil.hunt.functions import with_prelude
+from vigil.hunt.serialize import continuation, rewrite_stage, split
+from vigil.store import Store
+from vigil.ueba.sql import has_relation
+from vigil.ueba.views import SENTINEL_VIEWS, create_views
+
+_serial = itertools.count()
+MAX_SERIAL_STEPS = 16
+
+
+def _tables(store: Store) -> list[str]:
+    rows = store.con.sql(
+        "SELECT DISTINCT table_name FROM information_schema.tables WHERE NOT starts_with(table_name, '_') "
+        "ORDER BY 1").fetchall()
+    return [r[0] for r in rows]
+
+
+def _translate_error(exc: Exception, store: Store) -> QueryError:
+    if isinstance(exc, duckdb_kql.KqlUnsupportedError):
+        return QueryError(f"{exc} -- not supported by vigil's KQL engine (duckdb-kql "
+                          f"{duckdb_kql.__version__}); see docs/hunting.md for what is")
+    if isinstance(exc, duckdb_kql.KqlSyntaxError):
+        return QueryError(f"KQL syntax error: {exc}")
+    if isinstance(exc, duckdb_kql.KqlSchemaError):
+        return QueryError(f"KQL schema error: {exc}")
+    if isinstance(exc, duckdb_kql.KqlError):
+        return QueryError(f"KQL error: {exc}")
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    m = re.search(r'Table with name "?(\w+)"? does not exist', str(exc))
+    if m:
+        hint = " (run `vigil analyze` to build the UEBA tables)" if m.group(1) in (
+            "BehaviorAnalytics", "UserPeerAnalytics", "IdentityInfo") else ""
+        return QueryError(f"unknown table {m.group(1)!r}{hint}; tables: {', '.join(_tables(store))}")
+    return QueryError(f"query failed in DuckDB: {first}")
+
+
+def _run(store: Store, kql: str, now: datetime | None) -> pa.Table:
+    try:
+        rel = duckdb_kql.kql(store.con, kql, query_now=now)
+        return rel.to_arrow_table()
+    except (duckdb_kql.KqlError, duckdb.Error) as exc:
+        raise _translate_error(exc, store) from None
+
+
+def ensure_views(store: Store) -> None:
+    if not all(has_relation(store, v) for v in SENTINEL_VIEWS):
+        create_views(store, temp=True)
+
+
+def run_hunt(store: Store, kql: str, *, now: datetime | None = None) -> pa.Table:
+    """Run a KQL query over the store and return its rows. ``now`` fixes ``now()`` / ``ago()``."""
+    if not kql or not kql.strip():
+        raise QueryError("empty KQL query")
+    ensure_views(store)
+    text = with_prelude(kql)
+    registered: list[str] = []
+    try:
+        for _ in range(MAX_SERIAL_STEPS):
+            cut = split(text)
+            if cut is None:
+                break
+            prefix = ";\n".join(cut.lets + ["|".join(cut.prefix)])
+            rows = _run(store, prefix, now)
+            rows = rows.append_column("_vigil_rn", pa.array(range(rows.num_rows), pa.int64()))
+            stage, items = rewrite_stage(cut.stage)
+            base = f"_vigil_serial_{next(_serial)}"
+            store.con.register(base + "_in", rows)
+            registered.append(base + "_in")
+            numbered = store.con.sql(f"SELECT *, {', '.join(items)} FROM {base}_in ORDER BY _vigil_rn")
+            store.con.register(base, numbered.to_arrow_table())
+            registered.append(base)
+            text = ";\n".join(cut.lets + ["|".join([base] + continuation(stage) + cut.rest)])
+        else:
+            raise QueryError(f"more than {MAX_SERIAL_STEPS} prev()/next() stages")
+        result = _run(store, text, now)
+    finally:
+        for name in registered:
+            store.con.unregister(name)
+    keep = [c for c in result.column_names if not c.startswith("_vigil_")]
+    return result.select(keep) if len(keep) != result.num_columns else result
+
+
+def translate(kql: str) -> str:
+    """The DuckDB SQL duckdb-kql produces for ``kql`` (after vigil's prelude), for `--explain`."""
+    try:
+        return str(duckdb_kql.to_sql(with_prelude(kql)))
+    except duckdb_kql.KqlError as exc:
+        raise _translate_error(exc, Store(duckdb.connect(), ":memory:")) from None
+
+
+def rows_as_dicts(table: pa.Table) -> list[dict[str, Any]]:
+    return table.to_pylist()
