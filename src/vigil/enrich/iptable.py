@@ -13,6 +13,7 @@ from vigil.enrich.geo import GEO_FIELDS
 from vigil.enrich.ipnum import ip_key, prefix_of, v4_key_sql
 from vigil.enrich.rangejoin import asof_sql
 from vigil.enrich.tables import IP_ENRICHMENT
+from vigil.enrich._sql import count
 from vigil.store import Store
 
 _V4_PREFIX = ("split_part(ip, '.', 1) || '.' || split_part(ip, '.', 2) || '.' || split_part(ip, '.', 3) "
@@ -48,8 +49,7 @@ FROM (SELECT ip, {v4_key_sql('ip')} AS k FROM d)""")
                         "FROM _v6_keys v WHERE t.ip = v.ip")
         finally:
             con.unregister("_v6_keys")
-    row = con.execute(f"SELECT count(*) FROM {target}").fetchone()
-    return int(row[0]) if row else 0
+    return count(store, target)
 
 
 def ip_geo(store: Store, ips: str = "_ips", target: str = "_ipgeo") -> None:
@@ -94,4 +94,4 @@ def write_ip_enrichment(store: Store, source: str) -> int:
     cols = ", ".join(f'"{c}"' for c in IP_ENRICHMENT.column_names)
     store.con.execute("DELETE FROM ip_enrichment")
     store.con.execute(f"INSERT INTO ip_enrichment ({cols}) SELECT {cols} FROM {source}")
-    return store.count("ip_enrichment")
+    return count(store, "ip_enrichment")

@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 
 from vigil.enrich import egress, feeds, geo, geoinstall, iptable, ua
+from vigil.enrich._sql import count
 from vigil.enrich.tables import ENRICH_TABLES
 from vigil.enrich.views import create_views
 from vigil.settings import EnrichSettings, Settings
@@ -29,8 +30,8 @@ def _replace(store: Store, table: str, data: pa.Table) -> None:
 
 
 def _source_changed(store: Store, name: str, sig: str) -> bool:
-    row = store.con.execute("SELECT signature FROM enrich_sources WHERE name = ?", [name]).fetchone()
-    return row is None or row[0] != sig
+    rows = store.con.execute("SELECT signature FROM enrich_sources WHERE name = ?", [name]).fetchall()
+    return not rows or rows[0][0] != sig
 
 
 def _record_source(store: Store, name: str, sig: str, rows: int) -> None:
@@ -48,8 +49,8 @@ def refresh_geo_ranges(store: Store, settings: EnrichSettings) -> dict[str, Any]
         store.con.execute("DELETE FROM geo_ranges")
         if data is not None:
             _replace(store, "geo_ranges", data)
-        _record_source(store, "geo_ranges", sig, store.count("geo_ranges"))
-    return {"geo_databases": [str(f) for f in files], "geo_ranges": store.count("geo_ranges")}
+        _record_source(store, "geo_ranges", sig, count(store, "geo_ranges"))
+    return {"geo_databases": [str(f) for f in files], "geo_ranges": count(store, "geo_ranges")}
 
 
 def load_feeds(store: Store, settings: EnrichSettings) -> dict[str, Any]:
@@ -63,9 +64,9 @@ def load_feeds(store: Store, settings: EnrichSettings) -> dict[str, Any]:
         _replace(store, "asn_ranges", loaded.asn_ranges_table())
         store.con.execute("DELETE FROM asn_names")
         store.con.execute("INSERT INTO asn_names SELECT asn, min(as_org) FROM asn_ranges GROUP BY asn")
-        _record_source(store, "asn_ranges", sig, store.count("asn_ranges"))
-    return {"feed_files": sorted(loaded.files), "feed_ranges": store.count("feed_ranges"),
-            "asn_classes": store.count("asn_classes"), "asn_ranges": store.count("asn_ranges")}
+        _record_source(store, "asn_ranges", sig, count(store, "asn_ranges"))
+    return {"feed_files": sorted(loaded.files), "feed_ranges": count(store, "feed_ranges"),
+            "asn_classes": count(store, "asn_classes"), "asn_ranges": count(store, "asn_ranges")}
 
 
 def enrich_user_agents(store: Store) -> int:

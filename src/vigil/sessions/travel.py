@@ -1,0 +1,116 @@
+"""Travel verdicts between a user's consecutive located events.
+
+For every located event (successful or failed, interactive or not, any session) the *from* side is
+the user's previous **successful** located event, so one failed attempt from far away yields one
+row (marked ``to_failed``) and does not become the starting point of the next. Stale locations (a
+confidential client's non-interactive sign-in carrying the token's original IP) are not locations.
+Pairs with the same IP are not written: they carry no travel.
+
+Verdicts, first that applies:
+
+* ``same_location``: the distance minus both accuracy radii is 0, or same country and city;
+* ``egress_change``: both ends are corporate egress points, or one is and the pair is in one
+  session on the root authentication's device (VPN failover, split tunnel);
+* ``plausible`` / ``improbable`` / ``impossible`` by implied speed (``travel.*_kmh``).
+
+Window functions order by ``(event_time, event_id)``; the "previous success" is a running max of
+a row number (no engine-specific ``IGNORE NULLS``). String formatting (``strftime``, ``printf``)
+is the only DuckDB-specific part; Spark has ``date_format`` / ``format_string``.
+"""
+from __future__ import annotations
+
+from vigil.settings import TravelSettings
+from vigil.store import Store
+
+_PAIRS = """
+CREATE OR REPLACE TEMP TABLE _pairs AS
+WITH loc AS (
+  SELECT uid, user_id, user_principal_name, event_id, event_table, event_time, ip, country, city, lat, lon, acc,
+         ip_class, corp, egress_name, device_id, session_key, ok, failed,
+         row_number() OVER (PARTITION BY uid ORDER BY event_time, event_id) AS rn
+  FROM {ev}
+  WHERE lat IS NOT NULL AND lon IS NOT NULL AND NOT coalesce(stale, FALSE) AND uid IS NOT NULL AND (ok OR failed)
+), prev AS (
+  SELECT l.*, max(CASE WHEN ok THEN rn END) OVER (PARTITION BY uid ORDER BY event_time, event_id
+                                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_rn
+  FROM loc l
+)
+SELECT t.uid, coalesce(t.user_id, f.user_id) AS user_id, t.user_principal_name,
+  f.event_id AS f_id, t.event_id AS t_id, f.event_table AS f_table, t.event_table AS t_table,
+  f.event_time AS f_time, t.event_time AS t_time, f.ip AS f_ip, t.ip AS t_ip,
+  f.country AS f_country, t.country AS t_country, f.city AS f_city, t.city AS t_city,
+  f.lat AS f_lat, f.lon AS f_lon, t.lat AS t_lat, t.lon AS t_lon, f.acc AS f_acc, t.acc AS t_acc,
+  f.ip_class AS f_class, t.ip_class AS t_class, f.corp AS f_corp, t.corp AS t_corp,
+  f.egress_name AS f_egress, t.egress_name AS t_egress, f.device_id AS f_device, t.device_id AS t_device,
+  f.session_key AS f_session, t.session_key AS t_session, t.failed AS t_failed,
+  2 * 6371.0088 * asin(least(1.0, sqrt(power(sin(radians(t.lat - f.lat) / 2), 2)
+      + cos(radians(f.lat)) * cos(radians(t.lat)) * power(sin(radians(t.lon - f.lon) / 2), 2)))) AS dist,
+  epoch(t.event_time) - epoch(f.event_time) AS elapsed
+FROM prev t JOIN loc f ON f.uid = t.uid AND f.rn = t.prev_rn
+WHERE f.ip IS DISTINCT FROM t.ip
+"""
+
+_VERDICT = """
+INSERT INTO travel
+WITH m AS (
+  SELECT p.*, greatest(p.dist - p.f_acc - p.t_acc, 0) AS adj,
+    greatest(p.dist - p.f_acc - p.t_acc, 0) / (greatest(p.elapsed, {min_elapsed}) / 3600.0) AS speed,
+    (p.f_session = p.t_session) AS same_session,
+    (p.f_session = p.t_session AND p.t_device IS NOT NULL AND p.t_device = s.root_device_id) AS same_device,
+    s.root_device_id, s.root_time, s.root_mfa, s.root_country,
+    coalesce(s.session_id, substr(p.t_session, 3)) AS sid
+  FROM _pairs p LEFT JOIN sessions s ON s.session_key = p.t_session
+), v AS (
+  SELECT m.*,
+    CASE WHEN adj = 0 OR (f_country = t_country AND f_city = t_city) THEN 'same_location'
+         WHEN (f_corp AND t_corp) OR ((f_corp OR t_corp) AND same_device
+              AND (f_device IS NULL OR f_device = root_device_id)) THEN 'egress_change'
+         WHEN speed <= {plausible} THEN 'plausible'
+         WHEN speed <= {impossible} THEN 'improbable'
+         ELSE 'impossible' END AS verdict,
+    CASE WHEN same_session AND root_time IS NOT NULL THEN
+           'same session ' || left(sid, 8) || '…' || CASE WHEN same_device THEN ' and device' ELSE '' END
+           || ' since the ' || CASE WHEN root_mfa THEN 'MFA ' ELSE '' END || 'sign-in in '
+           || coalesce(root_country, 'an unknown country') || ' at ' || strftime(root_time, '%H:%M')
+         WHEN same_session THEN 'same session ' || left(sid, 8) || '…'
+         ELSE 'different sessions' END AS sess,
+    coalesce(f_city || ', ', '') || coalesce(f_country, '?') AS f_place,
+    coalesce(t_city || ', ', '') || coalesce(t_country, '?') AS t_place,
+    CASE WHEN elapsed < 3600 THEN CAST(round(elapsed / 60.0) AS BIGINT) || ' min'
+         ELSE printf('%.1f', elapsed / 3600.0) || ' h' END AS took
+  FROM m
+)
+SELECT user_id, user_principal_name, f_id, t_id, f_time, t_time, f_ip, t_ip, f_country, t_country, f_city, t_city,
+  f_lat, f_lon, t_lat, t_lon, dist, adj, elapsed, speed, same_session, t_session, f_class, t_class,
+  coalesce(t_failed, FALSE), verdict,
+  CASE verdict
+    WHEN 'same_location' THEN f_place || ' and ' || t_place || ' are within the location accuracy ('
+         || CAST(round(dist) AS BIGINT) || ' km apart, accuracy radii ' || CAST(round(f_acc) AS BIGINT) || ' and '
+         || CAST(round(t_acc) AS BIGINT) || ' km)'
+    WHEN 'egress_change' THEN
+      CASE WHEN f_corp AND t_corp AND coalesce(f_country, '') <> coalesce(t_country, '')
+             THEN coalesce(f_country, '?') || ' and ' || coalesce(t_country, '?') || ' are both corporate egress points'
+           WHEN f_corp AND t_corp THEN f_egress || ' and ' || t_egress || ' are both corporate egress points'
+           WHEN t_corp THEN coalesce(t_country, '?') || ' is a corporate egress point (' || t_egress || ')'
+           ELSE coalesce(f_country, '?') || ' is a corporate egress point (' || f_egress || ')' END
+      || '; ' || sess
+    ELSE f_place || ' to ' || t_place || ': ' || CAST(round(adj) AS BIGINT) || ' km beyond the accuracy radii in '
+         || took || ' (' || CAST(round(speed) AS BIGINT) || ' km/h) is '
+         || CASE verdict WHEN 'plausible' THEN 'a plausible travel speed'
+                         WHEN 'improbable' THEN 'faster than a commercial flight'
+                         ELSE 'impossible travel' END
+         || '; ' || sess || CASE WHEN t_failed THEN '; the later attempt failed' ELSE '' END
+  END,
+  f_acc, t_acc, f_table, t_table
+FROM v
+"""
+
+
+def travel(store: Store, settings: TravelSettings, ev: str = "_ev") -> dict[str, int]:
+    con = store.con
+    con.execute(_PAIRS.format(ev=ev))
+    con.execute("DELETE FROM travel")
+    con.execute(_VERDICT.format(min_elapsed=int(settings.min_elapsed_s), plausible=float(settings.plausible_kmh),
+                                impossible=float(settings.impossible_kmh)))
+    con.execute("DROP TABLE IF EXISTS _pairs")
+    return {str(k): int(v) for k, v in con.execute("SELECT verdict, count(*) FROM travel GROUP BY 1").fetchall()}
