@@ -140,10 +140,14 @@ def sniff(path: Path, size: int = 65536) -> tuple[str, bytes]:
     if stripped[:1] == b"{":
         line = stripped.split(b"\n", 1)[0].strip()
         try:
-            if isinstance(orjson.loads(line), dict):
-                return "ndjson", head
+            first = orjson.loads(line)
         except orjson.JSONDecodeError:
-            pass
+            first = None
+        if isinstance(first, dict):
+            # a page or batch wrapper ({"value": [...]}, {"records": [...]}) per line: the document
+            # scanner reads the records out of each wrapper
+            wrapped = any(isinstance(first.get(k.decode()), list) for k in _WRAPPER_KEYS)
+            return ("json" if wrapped else "ndjson"), head
         return "json", head
     return "csv", head
 

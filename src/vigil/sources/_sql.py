@@ -23,7 +23,7 @@ MACROS = [
             ELSE NULL END)""",
     """CREATE OR REPLACE TEMP MACRO vigil_json(x) AS (
         CASE WHEN x IS NULL OR trim(x) = '' THEN NULL
-             WHEN json_valid(x) THEN CAST(x AS JSON)
+             WHEN json_valid(x) THEN json(x)
              ELSE to_json(x) END)""",
     # JSON text or NULL: lets sub-field extraction tolerate cells that are not JSON
     """CREATE OR REPLACE TEMP MACRO vigil_jtext(x) AS (CASE WHEN json_valid(x) THEN x END)""",

@@ -61,6 +61,8 @@ def expand_paths(paths: list[str | Path]) -> list[Path]:
     """Files named, and the files inside folders named (sorted, hidden ones skipped)."""
     out: list[Path] = []
     for p in map(Path, paths):
+        if not p.exists():
+            raise InputError("no such file or folder", path=str(p))
         if p.is_dir():
             out.extend(sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")))
         else:
@@ -290,15 +292,18 @@ class Ingestor:
                 CASE WHEN NOT _valid THEN 'not valid JSON'
                      WHEN NOT _object THEN 'not a JSON object'
                      WHEN NOT _accepted THEN ?
+                     {reject_case}
                      WHEN _time_text IS NULL OR trim(_time_text) = '' THEN 'no event time in the record'
                      WHEN _event_time IS NULL THEN 'unparseable event time ' || to_json(_time_text)::VARCHAR
-                     {reject_case}
                 END AS _reason
             FROM (
                 SELECT *, TRY_CAST(vigil_ts(_time_text) AS TIMESTAMP) AS _event_time,
                        coalesce(nullif(trim(_record_id), ''), 'md5:' || md5(raw)) AS _rid,
+                       -- the time is part of the key: some exports reuse an id for distinct records
                        substr(md5(? || '|' || coalesce(_source_table, '') || '|' ||
-                              coalesce(nullif(trim(_record_id), ''), 'md5:' || md5(raw))), 1, 16) AS _eid
+                              coalesce(nullif(trim(_record_id), ''), 'md5:' || md5(raw)) || '|' ||
+                              coalesce(CAST(TRY_CAST(vigil_ts(_time_text) AS TIMESTAMP) AS VARCHAR), '')),
+                              1, 16) AS _eid
                 FROM _vigil_mapped
             )
         """, [spec.accept_reason, spec.name])
@@ -307,8 +312,8 @@ class Ingestor:
             INSERT INTO quarantine
             SELECT ?, ?, ?, line, byte_offset, _reason, left(raw, {RAW_KEEP}), now()::TIMESTAMP
             FROM _vigil_ready WHERE _reason IS NOT NULL
-        """, [ingest_id, src_file, spec.name]).fetchone()
-        n_quar = int(quar[0]) if quar else 0
+        """, [ingest_id, src_file, spec.name]).fetchall()
+        n_quar = int(quar[0][0]) if quar else 0
         if n_quar:
             for reason, n in con.execute(
                 "SELECT _reason, count(*) FROM _vigil_ready WHERE _reason IS NOT NULL GROUP BY 1"
@@ -323,10 +328,8 @@ class Ingestor:
             ) r
             WHERE NOT EXISTS (SELECT 1 FROM "{spec.target}" t WHERE t.event_id = r._eid)
         """)
-        row = con.execute("SELECT count(*) FROM _vigil_ready WHERE _reason IS NULL").fetchone()
-        good = int(row[0]) if row else 0
-        row = con.execute("SELECT count(*) FROM _vigil_new").fetchone()
-        new = int(row[0]) if row else 0
+        good = int(self.store.scalar("SELECT count(*) FROM _vigil_ready WHERE _reason IS NULL") or 0)
+        new = int(self.store.scalar("SELECT count(*) FROM _vigil_new") or 0)
         select = []
         for c in columns:
             if c == "event_id":

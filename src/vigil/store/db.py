@@ -38,9 +38,17 @@ class Store:
         ).fetchall()
         return [r[0] for r in rows]
 
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        """First column of the first row (None when there is no row).
+
+        DuckDB 2.0: ``execute(...).fetchone()`` leaves the result open and blocks the next
+        relation on the connection, so every read here fetches completely.
+        """
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
+
     def count(self, table: str) -> int:
-        row = self.con.execute(f'select count(*) from "{table}"').fetchone()
-        return int(row[0]) if row else 0
+        return int(self.scalar(f'select count(*) from "{table}"') or 0)
 
     def export(self, table: str, out: str | Path, fmt: str = "parquet") -> Path:
         if table not in self.tables():
@@ -96,8 +104,7 @@ def open_store(path: str | Path, *, read_only: bool = False, threads: int = 0,
 def _migrate(store: Store) -> None:
     con = store.con
     store.ensure(CORE_TABLES)
-    row = con.execute("select value from vigil_meta where key = 'schema_version'").fetchone()
-    current = int(row[0]) if row else 0
+    current = int(store.scalar("select value from vigil_meta where key = 'schema_version'") or 0)
     if current > SCHEMA_VERSION:
         raise StoreError(
             f"store schema version {current} is newer than this vigil ({SCHEMA_VERSION}); upgrade vigil",

@@ -1,0 +1,85 @@
+"""Store commands: status, query (SQL), export, quarantine."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, print_arrow, print_json, settings_from, store_from
+from vigil.errors import QueryError
+
+
+def status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Tables in the store with their row counts, and the last ingest runs."""
+    settings = settings_from(db, config)
+    with store_from(settings, read_only=True) as store:
+        counts = {t: store.count(t) for t in store.tables()}
+        runs = store.query(
+            "select source_file, source_format, status, records_read, records_stored, records_duplicate, "
+            "records_quarantined, finished_at from ingest_runs order by started_at desc limit 10"
+        )
+    if as_json:
+        print_json({"store": settings.store.path, "tables": counts, "recent_ingests": runs.to_pylist()})
+        return
+    console.print(f"[bold]{settings.store.path}[/bold]")
+    for t, n in counts.items():
+        console.print(f"  {t:<34} {n:>12,}")
+    print_arrow(runs, as_json=False, title="recent ingests")
+
+
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL over the store (DuckDB dialect); read-only")],
+    limit: Annotated[int, typer.Option(help="rows to print in table form")] = 50,
+    db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Run read-only SQL against the store (use `vigil hunt` for KQL)."""
+    import duckdb
+
+    settings = settings_from(db, config)
+    with store_from(settings, read_only=True) as store:
+        try:
+            table = store.query(sql)
+        except (duckdb.Error, ValueError) as exc:
+            raise QueryError(str(exc).splitlines()[0]) from None
+    print_arrow(table, as_json=as_json, limit=None if as_json else limit)
+
+
+def export(
+    table: Annotated[str, typer.Argument(help="table to export (see `vigil status`)")],
+    out: Annotated[Path, typer.Argument(help="output file or folder")],
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
+    db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Export a table to Parquet or CSV."""
+    settings = settings_from(db, config)
+    with store_from(settings, read_only=True) as store:
+        path = store.export(table, out, fmt)
+        n = store.count(table)
+    if as_json:
+        print_json({"table": table, "rows": n, "path": str(path)})
+    else:
+        console.print(f"exported {n:,} rows of {table} to {path}")
+
+
+def quarantine(
+    file: Annotated[str | None, typer.Option(help="only records from this file (substring match)")] = None,
+    limit: Annotated[int, typer.Option(help="rows to print")] = 50,
+    db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Show quarantined records: file, line / byte offset, reason and the start of the raw text."""
+    settings = settings_from(db, config)
+    with store_from(settings, read_only=True) as store:
+        where = "where source_file like ?" if file else ""
+        params = [f"%{file}%"] if file else None
+        table = store.query(
+            f"select source_file, line, byte_offset, reason, left(raw, 120) as raw_start from quarantine {where} "
+            f"order by quarantined_at, source_file, line limit {int(limit)}", params)
+    print_arrow(table, as_json=as_json)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("status")(status)
+    app.command("query")(query)
+    app.command("export")(export)
+    app.command("quarantine")(quarantine)
