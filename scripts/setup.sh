@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything vigil needs on a fresh Debian machine with Python >= 3.11, idempotently.
+#   scripts/setup.sh          python package (+ test tools) and the web UI's front-end assets
+#   scripts/setup.sh --browser  also Debian's chromium for the browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_browser=0
+[ "${1:-}" = "--browser" ] && with_browser=1
+
+apt_install() {
+  # root on the machines we target; use sudo elsewhere when available
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo="sudo"
+  $sudo apt-get install -y -q "$@" >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "$@" >/dev/null; }
+}
+
+python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+  || { echo "vigil needs Python >= 3.11 (found $(python3 --version 2>&1))" >&2; exit 1; }
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv 2>/dev/null || { rm -rf .venv; apt_install python3-venv; python3 -m venv .venv; }
+fi
+.venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -m pip install -q -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -c "import vigil, duckdb, duckdb_kql" || { echo "vigil: python install failed" >&2; exit 1; }
+
+command -v npm >/dev/null || apt_install nodejs npm
+bash scripts/build-web.sh
+
+if [ "$with_browser" = 1 ]; then
+  bash scripts/install-browser.sh
+fi
