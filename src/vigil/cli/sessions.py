@@ -1,0 +1,125 @@
+"""Session commands: `vigil sessions`, `vigil session show KEY`, `vigil travel`, `vigil hijacks`."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, print_arrow, print_json, settings_from, store_from
+from vigil.errors import InputError
+from vigil.store import Store
+
+session_app = typer.Typer(help="One session: root authentication, events, hops, travel, hijack findings.",
+                          no_args_is_help=True)
+
+UserOpt = Annotated[str | None, typer.Option("--user", help="user principal name or object id")]
+LimitOpt = Annotated[int, typer.Option("--limit", help="rows to print")]
+VERDICTS = ("same_location", "egress_change", "plausible", "improbable", "impossible")
+
+
+def _need(store: Store, table: str) -> None:
+    if table not in store.tables():
+        raise InputError(f"no {table} table yet; run `vigil analyze` first")
+
+
+def _user_filter(user: str | None, alias: str = "") -> tuple[str, list[Any]]:
+    if not user:
+        return "", []
+    p = f"{alias}." if alias else ""
+    return f"({p}user_principal_name = lower(?) OR {p}user_id = ?)", [user, user]
+
+
+def sessions(user: UserOpt = None, inferred: Annotated[bool | None, typer.Option(
+        "--inferred/--native", help="only inferred / only vendor sessions")] = None,
+             limit: LimitOpt = 100, db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Sessions with their root authentication, newest first."""
+    settings = settings_from(db, config)
+    where, params = _user_filter(user)
+    conds = [c for c in (where, "" if inferred is None else f"inferred = {bool(inferred)}") if c]
+    with store_from(settings, read_only=True) as store:
+        _need(store, "sessions")
+        table = store.query(
+            "SELECT session_key, user_principal_name, first_time, last_time, root_time, root_country, root_ip, "
+            "root_device_id, root_mfa, root_ip_class, event_count, hop_count, countries, stitch_method FROM sessions "
+            + (("WHERE " + " AND ".join(conds)) if conds else "")
+            + f" ORDER BY first_time DESC, session_key LIMIT {int(limit)}", params or None)
+    print_arrow(table, as_json=as_json, title="sessions")
+
+
+@session_app.command("show")
+def session_show(key: Annotated[str, typer.Argument(help="session_key (s:<SessionId> or i:<hash>) or SessionId")],
+                 db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Everything about one session."""
+    settings = settings_from(db, config)
+    with store_from(settings, read_only=True) as store:
+        _need(store, "sessions")
+        found = store.query("SELECT * FROM sessions WHERE session_key = ? OR session_id = ?", [key, key]).to_pylist()
+        if not found:
+            raise InputError(f"no session {key!r}")
+        sk = found[0]["session_key"]
+        events = store.query("""
+SELECT es.event_table, es.link_method, e.event_id, e.event_time, e.ip, e.country, e.app, e.device_id, e.user_agent
+FROM event_sessions es JOIN (
+  SELECT event_id, event_time, ip, geo_country AS country, app_name AS app, device_id, user_agent FROM signins_enriched
+  UNION ALL
+  SELECT event_id, event_time, ip, geo_country, coalesce(app_name, operation), device_id, user_agent
+  FROM activities_enriched) e ON e.event_id = es.event_id
+WHERE es.session_key = ? ORDER BY e.event_time, e.event_id""", [sk])
+        hops = store.query("SELECT * FROM session_hops WHERE session_key = ? ORDER BY hop_time, event_id, hop_kind",
+                           [sk])
+        travel = store.query("SELECT from_time, to_time, from_country, to_country, verdict, reason FROM travel "
+                             "WHERE session_key = ? ORDER BY to_time, to_event_id", [sk])
+        hijacks = store.query("SELECT kind, severity, detected_time, reason, evidence_event_ids FROM session_hijacks "
+                              "WHERE session_key = ? ORDER BY detected_time, kind", [sk])
+    if as_json:
+        print_json({"session": found[0], "events": events.to_pylist(), "hops": hops.to_pylist(),
+                    "travel": travel.to_pylist(), "hijacks": hijacks.to_pylist()})
+        return
+    for k, v in found[0].items():
+        console.print(f"[bold]{k}[/bold]: {v}")
+    print_arrow(events, as_json=False, title="events", limit=200)
+    print_arrow(hops, as_json=False, title="hops", limit=200)
+    print_arrow(travel, as_json=False, title="travel")
+    print_arrow(hijacks, as_json=False, title="hijack findings")
+
+
+def travel(user: UserOpt = None,
+           verdict: Annotated[str | None, typer.Option("--verdict", help=" | ".join(VERDICTS))] = None,
+           limit: LimitOpt = 100, db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Travel between a user's consecutive locations, with verdict and reason."""
+    if verdict and verdict not in VERDICTS:
+        raise InputError(f"--verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+    settings = settings_from(db, config)
+    where, params = _user_filter(user)
+    conds = [c for c in (where, "verdict = ?" if verdict else "") if c]
+    if verdict:
+        params.append(verdict)
+    with store_from(settings, read_only=True) as store:
+        _need(store, "travel")
+        table = store.query(
+            "SELECT user_principal_name, from_time, to_time, from_country, to_country, "
+            "round(adjusted_distance_km) AS km, round(speed_kmh) AS kmh, to_failed, verdict, reason FROM travel "
+            + (("WHERE " + " AND ".join(conds)) if conds else "")
+            + f" ORDER BY to_time DESC, to_event_id LIMIT {int(limit)}", params or None)
+    print_arrow(table, as_json=as_json, title="travel")
+
+
+def hijacks(user: UserOpt = None, limit: LimitOpt = 100, db: DbOpt = None, config: ConfigOpt = None,
+            as_json: JsonOpt = False) -> None:
+    """Session-hijack findings with their reason and evidence events."""
+    settings = settings_from(db, config)
+    where, params = _user_filter(user)
+    with store_from(settings, read_only=True) as store:
+        _need(store, "session_hijacks")
+        table = store.query(
+            "SELECT finding_id, user_principal_name, detected_time, kind, severity, session_key, ip, country, reason, "
+            "evidence_event_ids FROM session_hijacks " + (f"WHERE {where}" if where else "")
+            + f" ORDER BY detected_time DESC, finding_id LIMIT {int(limit)}", params or None)
+    print_arrow(table, as_json=as_json, title="session hijack findings")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sessions")(sessions)
+    app.add_typer(session_app, name="session")
+    app.command("travel")(travel)
+    app.command("hijacks")(hijacks)
