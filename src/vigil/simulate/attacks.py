@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import random
-from datetime import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from vigil.simulate import catalog as cat
@@ -30,8 +30,8 @@ CAMPAIGNS: dict[str, tuple[str, str]] = {
     "credential_stuffing": ("T1110.004", "burst of leaked user:password pairs from residential proxies"),
     "brute_force": ("T1110.001", "one account, one IP, many passwords until smart lockout"),
     "mfa_fatigue": ("T1621", "push bombing with a valid password until the user approves"),
-    "aitm_phishing": ("T1557", "sign-in through a reverse proxy on a hosting ASN, stolen cookie replayed abroad, "
-                               "inbox forwarding rule and mail access"),
+    "aitm_phishing": ("T1557", ("sign-in through a reverse proxy on a hosting ASN, stolen cookie replayed "
+                                "abroad, inbox forwarding rule and mail access")),
     "token_replay": ("T1550.001", "the victim's refresh token replayed from another device and country"),
     "impossible_travel_compromise": ("T1078.004", "valid credentials + MFA from a residential proxy abroad"),
     "anonymizer_signin": ("T1090.003", "sign-in from a Tor exit, then from an anonymising VPN"),
@@ -178,7 +178,8 @@ class Attacks:
                     result, auth = "0", "password"
                 else:
                     result, auth = "50076", "password"
-                row, ids = self.signin(c, rng, u, us=us, net=net, app=cat.AAD_POWERSHELL, result=result, auth=auth,
+                app = cat.OUTLOOK if good else rng.choice((cat.AAD_POWERSHELL, cat.AZURE_CLI, cat.OUTLOOK))
+                row, ids = self.signin(c, rng, u, us=us, net=net, app=app, result=result, auth=auth,
                                        ua=cat.UA_ROPC, protocol="ropc", session_id=guid(rng) if good else "")
                 if good and result == "0":
                     a = Access(ids.session_id, ids.uti, cat.OUTLOOK, us, ids.correlation_id)
@@ -364,7 +365,8 @@ class Attacks:
             self.leaked.append(hashlib.sha256(f"{u.upn}:{password}".encode()).hexdigest())
             us += rng.randrange(30, 300) * S
             ok = u is target
-            row, ids = self.signin(c, rng, u, us=us, net=net, app=cat.AZURE_CLI, result="0" if ok else "50126",
+            row, ids = self.signin(c, rng, u, us=us, net=net, app=cat.OUTLOOK if ok else cat.AZURE_CLI,
+                                   result="0" if ok else "50126",
                                    auth="password" if ok else "password_fail", ua=cat.UA_ROPC, protocol="ropc",
                                    session_id=guid(rng) if ok else "")
             if ok:

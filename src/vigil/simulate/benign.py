@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from vigil.simulate import catalog as cat
 from vigil.simulate.geography import Geography, IpRange
-from vigil.simulate.rand import guid
+from vigil.simulate.rand import guid, rng_for
 from vigil.simulate.records import Access, Net, iso_us
 from vigil.simulate.tenant import Device, User
 from vigil.simulate.world import DAY_US, SessionState, Trip, World
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 H = 3_600_000_000
 M = 60_000_000
 
@@ -51,7 +51,7 @@ class Benign:
         self.rates = rates
         self.seed = seed
         self.days = days
-        self.start_date = datetime.fromtimestamp(world.start_us / 1e6, timezone.utc).date()
+        self.start_date = datetime.fromtimestamp(world.start_us / 1e6, UTC).date()
         self.seed_case_day = next((d for d in range(days)
                                    if (self.start_date + timedelta(days=d)).weekday() < 5), 0)
 
@@ -194,7 +194,7 @@ class Benign:
             self.mac_evening(u, day, rng, midnight)
         if weekday and rng.random() < self.rates["confidential_client"] * (8 if trip else 1):
             self.confidential_client(u, day, rng, start + int(rng.random() * max(H, end - start)), segments)
-        if rng.random() < self.rates["password_change"]:
+        if rng.random() < self.rates["password_change"] or (u.idx == 4 and day == self.seed_case_day):
             us = start + int(rng.random() * H)
             net = segments[0][2] if segments else Net(u.home_ip, u.home)  # type: ignore[arg-type]
             self.w.audit(rng, us=us, activity_name="Change user password", category="UserManagement",
@@ -314,13 +314,13 @@ class Benign:
         if phone is None or u.mobile is None:
             return
         s, fresh = self.session(rng, u, phone, day, 90)
-        if fresh:
-            s.mfa = True  # registered via Authenticator at enrolment
         carrier = u.mobile
-        for _ in range(rng.randrange(2, 6)):
-            us = midnight + int((7 + rng.random() * 15) * H)
+        times = sorted(midnight + int((7 + rng.random() * 15) * H) for _ in range(rng.randrange(2, 6)))
+        for k, us in enumerate(times):
             evening = (us - midnight) > 19 * H and not trip
             net = Net(u.home_ip, u.home) if evening else self.net(rng, carrier)  # type: ignore[arg-type]
+            if fresh and k == 0:  # the app's first sign-in is interactive (password + Authenticator)
+                self.interactive(rng, u, s, us - rng.randrange(30, 120) * 1_000_000, net, cat.OUTLOOK_MOBILE, True)
             self.refresh(rng, u, s, us, net, cat.OUTLOOK_MOBILE, phone.user_agent, incoming="refreshToken")
             if rng.random() < 0.6:
                 self.work(rng, u, s, us + rng.randrange(2, 90) * 1_000_000, net)
@@ -329,6 +329,23 @@ class Benign:
                             home_city=u.city.name, distance_km=round(distance_km(
                                 (carrier.city.latitude, carrier.city.longitude),
                                 (u.city.latitude, u.city.longitude))))
+
+    def role_assignment(self, day: int) -> None:
+        """An administrator grants an IT colleague a directory role (AuditLogs "Add member to role")."""
+        t = self.w.t
+        admin = next((u for u in t.users if u.kind == "admin"), t.users[0])
+        target = next((u for u in t.users if u.department == "IT" and u is not admin and u.kind != "service"),
+                      t.users[1])
+        rng = rng_for(self.seed, "role-assignment")
+        us = self.w.start_us + day * DAY_US + int(15.5 * H)
+        role = ("Helpdesk Administrator", "729827e3-9c14-49f7-bb1b-9608f156bbb8")
+        self.w.audit(rng, us=us, activity_name="Add member to role", category="RoleManagement",
+                     service="Core Directory", op_type="Assign", actor=admin, actor_ip=self.office_net(rng, admin).ip,
+                     target=target, modified=[
+                         {"displayName": "Role.ObjectID", "oldValue": None, "newValue": f'"{guid(rng)}"'},
+                         {"displayName": "Role.DisplayName", "oldValue": None, "newValue": f'"{role[0]}"'},
+                         {"displayName": "Role.TemplateId", "oldValue": None, "newValue": f'"{role[1]}"'}])
+        self.w.scenario("role_assignment", target, us, role=role[0], by=admin.upn)
 
     def mac_evening(self, u: User, day: int, rng: random.Random, midnight: int) -> None:
         mac = u.devices[-1]

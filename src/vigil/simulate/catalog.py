@@ -41,12 +41,12 @@ LOB_EXPENSES = App("6b0f9a3e-5c1d-4e8a-9f27-3d4c5b6a7e81", "Contoso Expenses", G
 DESKTOP_APPS = (TEAMS, OUTLOOK, ONEDRIVE)
 
 # Interactive browsers (UA, DeviceDetail.browser, DeviceDetail.operatingSystem)
-UA_EDGE_WIN = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-               "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", "Edge 131.0.0", "Windows10")
-UA_CHROME_WIN = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                 "Chrome/131.0.0.0 Safari/537.36", "Chrome 131.0.0", "Windows10")
-UA_SAFARI_MAC = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-                 "Version/18.1 Safari/605.1.15", "Safari 18.1", "MacOs")
+UA_EDGE_WIN = (("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0"), "Edge 131.0.0", "Windows10")
+UA_CHROME_WIN = (("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                  "Chrome/131.0.0.0 Safari/537.36"), "Chrome 131.0.0", "Windows10")
+UA_SAFARI_MAC = (("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                  "Version/18.1 Safari/605.1.15"), "Safari 18.1", "MacOs")
 UA_OUTLOOK_IOS = ("Outlook-iOS/2.0", "", "Ios 18.1.1")
 UA_OUTLOOK_ANDROID = ("Outlook-Android/2.0", "", "Android 14")
 UA_WAM = "Windows-AzureAD-Authentication-Provider/1.0"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +97,7 @@ def simulate_tenant(out_dir: str | Path, *, users: int = 40, days: int = 7, seed
     benign_rates = {k: float(overrides.get(k, v)) for k, v in DEFAULT_RATES.items()}
     counts = {k: int(overrides.get(k, v)) for k, v in DEFAULT_CAMPAIGNS.items()}
     start = start or DEFAULT_START
-    start_dt = datetime(start.year, start.month, start.day, tzinfo=timezone.utc)
+    start_dt = datetime(start.year, start.month, start.day, tzinfo=UTC)
     geo = load_geography()
     tenant = build_tenant(geo, users=users, days=days, seed=seed, start=start_dt, rates=benign_rates)
     _plan_leavers(tenant, benign_rates, seed, days)
@@ -113,6 +113,8 @@ def simulate_tenant(out_dir: str | Path, *, users: int = 40, days: int = 7, seed
                 benign.user_day(u, day, rng_for(seed, "user-day", u.idx, day))
                 if u.leave_day == day:
                     _leave(world, tenant, u, day, seed, start_us)
+            if day == min(2, days - 1):
+                benign.role_assignment(day)
             attacks.run_day(day)
             world.flush_until(day)
             if on_day:
@@ -159,5 +161,14 @@ def _leave(world: World, tenant: Any, u: Any, day: int, seed: int, start_us: int
     u.enabled = False
 
 
-__all__ = ["AUDIT", "FILES", "DEFAULT_RATES", "DEFAULT_CAMPAIGNS", "PRESETS", "SimulationSummary",
-           "simulate_tenant", "parse_rates", "timedelta"]
+__all__ = [
+    "AUDIT",
+    "DEFAULT_CAMPAIGNS",
+    "DEFAULT_RATES",
+    "FILES",
+    "PRESETS",
+    "SimulationSummary",
+    "parse_rates",
+    "simulate_tenant",
+    "timedelta",
+]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from vigil.simulate import catalog as cat
 from vigil.simulate.geography import City, Geography, IpRange
@@ -305,4 +305,4 @@ def directory_documents(t: Tenant) -> dict[str, dict[str, object]]:
 
 
 def utc(dt: datetime) -> datetime:
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)

@@ -118,8 +118,7 @@ class World:
         self.scenarios.sort(key=lambda x: (x.get("time") or "", x["scenario"], x.get("user") or ""))
         for name, rows in (("labels.jsonl", self.labels), ("scenarios.jsonl", self.scenarios)):
             with open(self.out_dir / name, "wb") as fh:
-                for row in rows:
-                    fh.write(orjson.dumps(row) + b"\n")
+                fh.writelines(orjson.dumps(row) + b"\n" for row in rows)
 
     # emitters ------------------------------------------------------------------------------------
     def signin(self, rng: random.Random, *, us: int, user: User, interactive: bool, app: App, net: Net,
