@@ -30,7 +30,7 @@ CONTROL_ORDER = ("block", "mfa", "authenticationStrength", "compliantDevice", "d
 ENFORCED_GRANT_NAMES = {
     "block": "Block", "mfa": "Mfa", "compliantDevice": "RequireCompliantDevice",
     "domainJoinedDevice": "RequireDomainJoinedDevice", "approvedApplication": "RequireApprovedApp",
-    "compliantApplication": "RequireCompliantApp", "passwordChange": "PasswordChange",
+    "compliantApplication": "RequireCompliantApp", "passwordChange": "RequirePasswordChange",
     "riskRemediation": "RiskRemediation", "authenticationStrength": "AuthenticationStrength",
 }
 ALL_USERS, NONE, GUESTS = "All", "None", "GuestsOrExternalUsers"

@@ -1,0 +1,293 @@
+"""``vigil policy``: check Graph conditional-access policies, what-if one sign-in, replay history."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, settings_from, store_from
+from vigil.errors import InputError
+
+PoliciesOpt = Annotated[list[str], typer.Option("--policies", help="Graph conditionalAccessPolicy JSON (repeatable)")]
+LocationsOpt = Annotated[str | None, typer.Option(
+    "--locations", help="Graph namedLocation JSON (default: policy.named_locations / enrich.named_locations)")]
+LenientOpt = Annotated[bool, typer.Option(
+    "--allow-unresolved", help="evaluate policies naming locations that are not loaded (they never match)")]
+
+
+def _policy_set(settings: Any, policies: list[str], locations: str | None, lenient: bool) -> Any:
+    from vigil.policy.decision import load_policy_set
+
+    locs = locations or settings.policy.named_locations or settings.enrich.named_locations
+    return load_policy_set(list(policies), locs, mfa_trusted_ips=settings.policy.mfa_trusted_ips,
+                           allow_unresolved=lenient or settings.policy.allow_unresolved_locations)
+
+
+def _render_check(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"{len(rows)} conditional access policies", header_style="bold")
+    for col in ("policy", "state", "conditions", "grant", "session"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(r["displayName"], r["state"], "; ".join(r["conditions"]), r["grant"], ", ".join(r["session"]))
+    console.print(t)
+
+
+def _summary(p: Any) -> dict[str, Any]:
+    c = p.conditions
+    parts = []
+    if c.users is not None:
+        u = c.users
+        parts.append("users " + "+".join(sorted(u.include_users)) + (f" +{len(u.include_groups)} groups"
+                     if u.include_groups else "") + (f" +{len(u.include_roles)} roles" if u.include_roles else "")
+                     + (f" -{len(u.exclude_users | u.exclude_groups | u.exclude_roles)} excluded"
+                        if u.exclude_users or u.exclude_groups or u.exclude_roles else ""))
+    if c.applications is not None:
+        a = c.applications
+        parts.append("apps " + ",".join(sorted(a.include_applications | a.include_user_actions
+                                               | a.include_auth_context)))
+    for label, value in (("client", c.client_app_types), ("sign-in risk", c.sign_in_risk_levels),
+                         ("user risk", c.user_risk_levels)):
+        if value:
+            parts.append(f"{label} {','.join(sorted(value))}")
+    if c.locations is not None:
+        parts.append(f"locations {len(c.locations.include_locations)} in/{len(c.locations.exclude_locations)} out")
+    if c.platforms is not None:
+        parts.append("platforms " + ",".join(sorted(c.platforms.include_platforms)))
+    if c.devices is not None and c.devices.device_filter is not None:
+        parts.append(f"device filter ({c.devices.device_filter.mode})")
+    g = p.grant_controls
+    grant = f" {g.operator} ".join(g.control_names()) if g else "-"
+    session = p.session_controls.enforced_names() if p.session_controls else []
+    return {"id": p.id, "displayName": p.display_name, "state": p.state, "conditions": parts, "grant": grant,
+            "session": session, "source": p.source}
+
+
+def _render_whatif(result: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    d = result["decision"]
+    color = {"allow": "green", "challenge": "yellow", "block": "red"}[d["decision"]]
+    console.print(f"[bold {color}]{d['decision'].upper()}[/] ({d['conditionalAccessStatus']}): {d['reason']}")
+    if d["requiredControls"]:
+        console.print("required controls: " + ", ".join(d["requiredControls"]))
+    if d["sessionControls"]:
+        console.print(f"session controls: {d['sessionControls']}")
+    t = Table(header_style="bold")
+    for col in ("policy", "state", "applies", "analysisReasons", "result", "reason"):
+        t.add_column(col, overflow="fold")
+    for v in result["value"]:
+        t.add_row(v["displayName"], v["state"], "yes" if v["policyApplies"] else "no", v["analysisReasons"],
+                  v["result"], v["reason"])
+    console.print(t)
+
+
+def _pair(d: dict[str, Any], key: str) -> str:
+    return f"{d.get(key + '_signins', 0)} / {d.get(key + '_users', 0)}"
+
+
+def _render_replay(report: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    labels = report.get("labels") is not None
+    t = Table(title=f"What-if over {report['signins']} sign-ins of {report['users']} users "
+              f"({report['combinations']} distinct combinations, {report['seconds']} s)", header_style="bold")
+    cols = ["policy", "state", "applies", "MFA prompts", "password change", "risk remediation", "blocked"]
+    if labels:
+        cols.append("attack events stopped / applied")
+    for col in cols:
+        t.add_column(col, overflow="fold", justify="left" if col in ("policy", "state") else "right")
+    for p in report["policies"]:
+        row = [p["displayName"], p["state"], _pair(p, "applies"), _pair(p, "mfa"), _pair(p, "password_change"),
+               _pair(p, "risk_remediation"), _pair(p, "blocked")]
+        if labels:
+            stopped = sum(p.get(f"{k}_attack_events", 0) for k in ("mfa", "password_change", "risk_remediation",
+                                                                    "blocked"))
+            row.append(f"{stopped} / {p.get('attack_events', 0)}")
+        t.add_row(*row)
+    tot = report["total"]
+    row = ["[bold]all policies together[/]", "", f"{tot['signins']} / {tot['users']}", _pair(tot, "mfa"),
+           _pair(tot, "password_change"), _pair(tot, "risk_remediation"), _pair(tot, "blocked")]
+    if labels:
+        row.append(f"{tot.get('attack_events_stopped', 0)} / {tot.get('attack_events', 0)}")
+    t.add_row(*row, end_section=True)
+    console.print(t)
+    console.print("[dim]cells are sign-ins / users; MFA prompts exclude sign-ins already carrying an MFA claim[/dim]")
+    for key, value in report["inputs"].items():
+        console.print(f"[dim]input {key}: {value}[/dim]")
+    for note in report.get("notes", []):
+        console.print(f"[yellow]{note}[/yellow]")
+
+
+_METRICS = (("signins", "sign-ins replayed"), ("mfa_signins", "MFA prompts (sign-ins)"),
+            ("mfa_users", "MFA prompts (users)"), ("password_change_signins", "password change (sign-ins)"),
+            ("password_change_users", "password change (users)"),
+            ("risk_remediation_signins", "risk remediation (sign-ins)"), ("blocked_signins", "blocked (sign-ins)"),
+            ("blocked_users", "blocked (users)"), ("attack_events", "attack sign-ins (labelled)"),
+            ("attack_events_stopped", "attack sign-ins stopped"))
+
+
+def comparison(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for key, label in _METRICS:
+        if key not in a["total"] and key not in b["total"]:
+            continue
+        va, vb = a["total"].get(key, 0), b["total"].get(key, 0)
+        rows.append({"metric": label, "key": key, "a": va, "b": vb, "delta": vb - va})
+    return rows
+
+
+def _render_compare(data: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    _render_replay(data["a"])
+    _render_replay(data["b"])
+    t = Table(title="Side by side", header_style="bold")
+    for col in ("metric", data["a_name"], data["b_name"], "change"):
+        t.add_column(col, justify="left" if col == "metric" else "right", overflow="fold")
+    for r in data["comparison"]:
+        t.add_row(r["metric"], str(r["a"]), str(r["b"]), f"{r['delta']:+d}")
+    console.print(t)
+
+
+def _device(device_id: str | None, compliant: bool | None, managed: bool | None, trust: str | None,
+            attrs: list[str], os_name: str | None) -> dict[str, Any]:
+    from vigil.policy.devicefilter import device_attributes
+
+    extra: dict[str, Any] = {}
+    for item in attrs:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InputError(f"--device-attr {item!r}: expected NAME=VALUE, e.g. extensionAttribute1=SAW")
+        extra[key.strip()] = value
+    try:
+        return device_attributes(device_id=device_id, is_compliant=compliant, is_managed=managed,
+                                 trust_type=trust, operating_system=os_name, **extra)
+    except ValueError as exc:
+        raise InputError(f"--device-attr: {exc}") from None
+
+
+def _directory_for(settings: Any, user: str) -> tuple[list[str], list[str], str | None]:
+    """Groups, roles and user type of ``user`` from the store's directory tables, when there is a store."""
+    if not Path(settings.store.path).exists():
+        return [], [], None
+    from vigil.policy.replay_sql import inputs_available, users_directory
+
+    with store_from(settings, read_only=True) as store:
+        table, _ = users_directory(store, inputs_available(store))
+    if table is None:
+        return [], [], None
+    import orjson
+
+    for row in table.to_pylist():
+        if row["k"] == user.lower():
+            return orjson.loads(row["groups"]), orjson.loads(row["roles"]), row["dir_user_type"]
+    return [], [], None
+
+
+def register(app: typer.Typer) -> None:
+    pol = typer.Typer(help="Conditional access: check Graph policies, what-if a sign-in, replay history.",
+                      no_args_is_help=True)
+    app.add_typer(pol, name="policy")
+
+    @pol.command("check")
+    def check(policies: PoliciesOpt, locations: LocationsOpt = None, allow_unresolved: LenientOpt = False,
+              db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
+        """Load and validate policies (unknown properties are rejected with their JSON path)."""
+        settings = settings_from(db, config)
+        ps = _policy_set(settings, policies, locations, allow_unresolved)
+        emit([_summary(p) for p in ps.policies], as_json=json, render=_render_check)
+
+    @pol.command("whatif")
+    def whatif_cmd(
+        policies: PoliciesOpt,
+        user: Annotated[str, typer.Option("--user", help="user object id or UPN")],
+        app_: Annotated[str, typer.Option("--app", help="target resource (cloud app) id")] = "",
+        app_name: Annotated[str | None, typer.Option("--app-name", help="resource display name")] = None,
+        user_action: Annotated[str | None, typer.Option(
+            "--user-action", help="urn:user:registersecurityinfo | urn:user:registerdevice")] = None,
+        auth_context: Annotated[list[str], typer.Option("--auth-context", help="c1..c99 (repeatable)")] = [],  # noqa: B006
+        ip: Annotated[str | None, typer.Option("--ip", help="client IP")] = None,
+        country: Annotated[str | None, typer.Option("--country", help="ISO 3166 two-letter country")] = None,
+        platform: Annotated[str | None, typer.Option("--platform", help="android|iOS|windows|macOS|linux|windowsPhone")] = None,
+        client_app: Annotated[str, typer.Option("--client-app", help="browser|mobileAppsAndDesktopClients|"
+                                                "exchangeActiveSync|other")] = "browser",
+        device_id: Annotated[str | None, typer.Option("--device-id", help="registered device id")] = None,
+        device_compliant: Annotated[bool | None, typer.Option("--device-compliant/--device-not-compliant")] = None,
+        device_managed: Annotated[bool | None, typer.Option("--device-managed/--device-not-managed")] = None,
+        device_trust_type: Annotated[str | None, typer.Option("--device-trust-type", help="AzureAD|ServerAD|Workplace")] = None,
+        device_attr: Annotated[list[str], typer.Option("--device-attr", help="device filter attribute NAME=VALUE")] = [],  # noqa: B006
+        signin_risk: Annotated[str | None, typer.Option("--signin-risk", help="none|low|medium|high|hidden")] = None,
+        user_risk: Annotated[str | None, typer.Option("--user-risk", help="none|low|medium|high|hidden")] = None,
+        group: Annotated[list[str], typer.Option("--group", help="group id the user is in (repeatable)")] = [],  # noqa: B006
+        role: Annotated[list[str], typer.Option("--role", help="role template id or name (repeatable)")] = [],  # noqa: B006
+        guest: Annotated[bool, typer.Option("--guest", help="the user is a guest / external user")] = False,
+        mfa: Annotated[bool, typer.Option("--mfa", help="the sign-in already satisfied MFA")] = False,
+        auth_method: Annotated[list[str], typer.Option("--auth-method", help="authentication method used")] = [],  # noqa: B006
+        auth_flow: Annotated[str | None, typer.Option("--auth-flow", help="deviceCodeFlow|authenticationTransfer")] = None,
+        applied_only: Annotated[bool, typer.Option("--applied-only", help="only the policies that apply")] = False,
+        locations: LocationsOpt = None, allow_unresolved: LenientOpt = False,
+        db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False,
+    ) -> None:
+        """Which policies apply to one hypothetical sign-in (like Graph's evaluate action) and the decision."""
+        from vigil.policy.context import context_from_mapping
+        from vigil.policy.whatif import whatif
+
+        settings = settings_from(db, config)
+        ps = _policy_set(settings, policies, locations, allow_unresolved)
+        if not app_ and not user_action and not auth_context:
+            raise InputError("give the target: --app (resource id), --user-action or --auth-context")
+        dir_groups, dir_roles, dir_type = _directory_for(settings, user)
+        is_id = len(user) == 36 and user.count("-") == 4
+        data: dict[str, Any] = {
+            "user_id": user if is_id else None, "user_principal_name": None if is_id else user.lower(),
+            "user_type": "Guest" if guest else (dir_type or "Member"), "groups": list(group) + dir_groups,
+            "roles": list(role) + dir_roles, "application_id": app_ or None, "application_name": app_name,
+            "user_action": user_action, "authentication_context": list(auth_context), "ip": ip, "country": country,
+            "platform": platform, "client_app_type": client_app, "sign_in_risk": signin_risk,
+            "user_risk": user_risk, "authentication_flow": auth_flow, "mfa_satisfied": mfa,
+            "authentication_methods": list(auth_method),
+            "device": _device(device_id, device_compliant, device_managed, device_trust_type, device_attr, platform),
+        }
+        supplied = {k for k, v in data.items() if v not in (None, [], False)}
+        ctx = context_from_mapping(data)
+        emit(whatif(ps, ctx, supplied=supplied, applied_only=applied_only), as_json=json, render=_render_whatif)
+
+    @pol.command("replay")
+    def replay_cmd(
+        policies: PoliciesOpt,
+        compare: Annotated[list[str], typer.Option("--compare", help="second policy set to compare (repeatable)")] = [],  # noqa: B006
+        compare_locations: Annotated[str | None, typer.Option(
+            "--compare-locations", help="named locations of the second set (default: --locations)")] = None,
+        labels: Annotated[str | None, typer.Option("--labels", help="labels.jsonl (event labels, malicious)")] = None,
+        respect_report_only: Annotated[bool, typer.Option(
+            "--respect-report-only", help="do not enforce report-only policies (default: replay enforces them)")] = False,
+        locations: LocationsOpt = None, allow_unresolved: LenientOpt = False,
+        db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False,
+    ) -> None:
+        """What-if over history: replay stored sign-ins through a policy set (and compare two sets)."""
+        from rich.progress import Progress
+
+        from vigil.policy.replay import replay
+
+        settings = settings_from(db, config)
+        set_a = _policy_set(settings, policies, locations, allow_unresolved)
+        set_b = _policy_set(settings, compare, compare_locations or locations, allow_unresolved) if compare else None
+        reports = []
+        with store_from(settings, read_only=True) as store, Progress(console=console, transient=True,
+                                                                     disable=json) as bar:
+            for name, ps in (("A", set_a), ("B", set_b)):
+                if ps is None:
+                    continue
+                task = bar.add_task(f"replaying set {name}", total=None)
+                rep = replay(store, ps, labels=labels, respect_report_only=respect_report_only,
+                             progress=lambda i, n, t=task: bar.update(t, completed=i, total=n))
+                reports.append(rep.to_dict())
+        if set_b is None:
+            emit(reports[0], as_json=json, render=_render_replay)
+            return
+        data = {"a_name": ", ".join(policies), "b_name": ", ".join(compare), "a": reports[0], "b": reports[1],
+                "comparison": comparison(reports[0], reports[1])}
+        emit(data, as_json=json, render=_render_compare)

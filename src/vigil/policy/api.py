@@ -1,0 +1,144 @@
+"""HTTP decision point: ``POST /policy/decision`` and ``POST /policy/whatif``.
+
+Mounted by ``vigil.api.app`` under ``/api/v1``; every route needs a reader token
+(:func:`vigil.api.auth.require_reader`). The policy set is loaded once per application from
+settings ``policy.*`` (or set ``app.state.vigil_policy`` to a :class:`DecisionPoint`).
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from vigil.api.auth import require_reader
+from vigil.errors import VigilError
+from vigil.policy.context import SignInContext, context_from_mapping
+from vigil.policy.decision import DecisionPoint
+from vigil.policy.devicefilter import device_attributes
+from vigil.policy.whatif import whatif
+
+router = APIRouter()
+_build_lock = threading.Lock()
+
+Risk = Literal["none", "low", "medium", "high", "hidden"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeviceIn(_Strict):
+    """The device as Microsoft Entra knows it; omit it (or deviceId) for an unregistered device."""
+
+    deviceId: str | None = Field(None, max_length=64)
+    displayName: str | None = Field(None, max_length=256)
+    isCompliant: bool | None = None
+    isManaged: bool | None = None
+    trustType: str | None = Field(None, max_length=64, description="AzureAD | ServerAD | Workplace (or log spellings)")
+    operatingSystem: str | None = Field(None, max_length=64)
+    operatingSystemVersion: str | None = Field(None, max_length=64)
+    deviceOwnership: Literal["Personal", "Company"] | None = None
+    enrollmentProfileName: str | None = Field(None, max_length=256)
+    manufacturer: str | None = Field(None, max_length=256)
+    model: str | None = Field(None, max_length=256)
+    mdmAppId: str | None = Field(None, max_length=64)
+    profileType: Literal["RegisteredDevice", "SecureVM", "Printer", "Shared", "IoT"] | None = None
+    physicalIds: list[str] | None = Field(None, max_length=64)
+    systemLabels: list[str] | None = Field(None, max_length=64)
+    extensionAttributes: dict[str, str] | None = Field(None, description="extensionAttribute1..15 -> value")
+
+    def attributes(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {k: v for k, v in self.model_dump(exclude_none=True).items() if k not in (
+            "deviceId", "displayName", "isCompliant", "isManaged", "trustType", "operatingSystem",
+            "extensionAttributes")}
+        for key, value in (self.extensionAttributes or {}).items():
+            if key not in {f"extensionAttribute{i}" for i in range(1, 16)}:
+                raise ValueError(f"device.extensionAttributes: {key!r} is not extensionAttribute1..15")
+            extra[key] = value
+        return device_attributes(device_id=self.deviceId, display_name=self.displayName,
+                                 is_compliant=self.isCompliant, is_managed=self.isManaged, trust_type=self.trustType,
+                                 operating_system=self.operatingSystem, **extra)
+
+
+class SignInContextIn(_Strict):
+    """A sign-in to evaluate (names follow vigil.policy.context.SignInContext)."""
+
+    user_id: str | None = Field(None, max_length=256)
+    user_principal_name: str | None = Field(None, max_length=256)
+    user_type: Literal["Member", "Guest"] = "Member"
+    external_user_type: Literal["internalGuest", "b2bCollaborationGuest", "b2bCollaborationMember",
+                                "b2bDirectConnectUser", "otherExternalUser", "serviceProvider"] | None = None
+    external_tenant_id: str | None = Field(None, max_length=64)
+    groups: list[str] = Field(default_factory=list, max_length=2048)
+    roles: list[str] = Field(default_factory=list, max_length=256)
+    service_principal_id: str | None = Field(None, max_length=64)
+    application_id: str | None = Field(None, max_length=64)
+    application_name: str | None = Field(None, max_length=256)
+    user_action: Literal["urn:user:registersecurityinfo", "urn:user:registerdevice"] | None = None
+    authentication_context: list[str] = Field(default_factory=list, max_length=99)
+    ip: str | None = Field(None, max_length=64)
+    country: str | None = Field(None, pattern=r"^[A-Za-z]{2}$")
+    gps_country: str | None = Field(None, pattern=r"^[A-Za-z]{2}$")
+    platform: Literal["android", "iOS", "windows", "windowsPhone", "macOS", "linux"] | None = None
+    client_app_type: Literal["browser", "mobileAppsAndDesktopClients", "exchangeActiveSync", "other"] = "browser"
+    device: DeviceIn | None = None
+    authentication_flow: Literal["none", "deviceCodeFlow", "authenticationTransfer"] = "none"
+    sign_in_risk: Risk = "none"
+    user_risk: Risk = "none"
+    service_principal_risk: Literal["none", "low", "medium", "high"] = "none"
+    insider_risk: Literal["minor", "moderate", "elevated"] | None = None
+    mfa_satisfied: bool = False
+    authentication_methods: list[str] = Field(default_factory=list, max_length=32)
+    password_changed: bool = False
+    risk_remediated: bool = False
+    approved_client_app: bool = False
+    app_protection_policy: bool = False
+    terms_of_use_accepted: list[str] = Field(default_factory=list, max_length=64)
+    custom_factors_satisfied: list[str] = Field(default_factory=list, max_length=64)
+
+    def to_context(self) -> SignInContext:
+        data = self.model_dump(exclude_none=True, exclude={"device", "applied_only"})
+        try:
+            if self.device is not None:
+                data["device"] = self.device.attributes()
+            return context_from_mapping(data)
+        except (VigilError, ValueError) as exc:
+            raise HTTPException(422, detail=str(exc)) from None
+
+
+class WhatIfIn(SignInContextIn):
+    applied_only: bool = Field(False, description="return only the policies that apply (appliedPoliciesOnly)")
+
+
+def decision_point(request: Request) -> DecisionPoint:
+    """The application's decision point, built from settings on first use."""
+    point = getattr(request.app.state, "vigil_policy", None)
+    if isinstance(point, DecisionPoint):
+        return point
+    with _build_lock:
+        point = getattr(request.app.state, "vigil_policy", None)
+        if not isinstance(point, DecisionPoint):
+            try:
+                point = DecisionPoint.from_settings(request.app.state.vigil.settings)
+            except VigilError as exc:
+                raise HTTPException(503, detail=f"conditional access is not configured: {exc}") from None
+            request.app.state.vigil_policy = point
+    return point
+
+
+@router.post("/policy/decision")
+def post_decision(body: SignInContextIn, detail: bool = False, _: Any = Depends(require_reader),
+                  point: DecisionPoint = Depends(decision_point)) -> dict[str, Any]:
+    """Decide a sign-in: ``decision`` allow | challenge | block, the controls still required, the
+    session controls and the reason; ``?detail=true`` adds the per-policy results."""
+    return point.decide(body.to_context()).to_dict(policies=detail)
+
+
+@router.post("/policy/whatif")
+def post_whatif(body: WhatIfIn, _: Any = Depends(require_reader),
+                point: DecisionPoint = Depends(decision_point)) -> dict[str, Any]:
+    """Graph ``evaluate``-style what-if: every policy with policyApplies and analysisReasons."""
+    supplied = set(body.model_fields_set) - {"applied_only"}
+    return whatif(point.policies, body.to_context(), supplied=supplied, applied_only=body.applied_only)
