@@ -54,6 +54,7 @@ def write_feeds(folder: Path) -> Path:
 
 def geo_settings(tmp: Path, *, flat: bool = False, **enrich: Any) -> Settings:
     """Settings whose store, mmdb, feeds and data dir all live under ``tmp``."""
+    tmp.mkdir(parents=True, exist_ok=True)
     mmdb = write_geo_mmdb(tmp / ("city-flat.mmdb" if flat else "city.mmdb"), flat=flat)
     feeds = write_feeds(tmp / "feeds")
     overrides: dict[str, Any] = {"store.path": str(tmp / "vigil.duckdb"), "enrich.mmdb_path": str(mmdb),

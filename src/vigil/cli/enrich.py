@@ -110,7 +110,7 @@ def feeds_list(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     from vigil.enrich import feeds
 
     loaded = feeds.load(settings_from(None, config).enrich)
-    out = {name: {"path": path} for name, path in loaded.files.items()}
+    out: dict[str, dict[str, Any]] = {name: {"path": path} for name, path in loaded.files.items()}
     for name in out:
         out[name]["entries"] = (sum(1 for f in loaded.ranges["feed"] if f == name)
                                 + sum(1 for v in loaded.asn_classes.values() if v[2] == name)

@@ -1,0 +1,78 @@
+"""stage.py + views.py: vendor-first location, ASN, ip_class precedence, user agents, stale IPs, idempotence."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.builders import insert, row
+from tests.enrich.geoenv import geo_settings
+from vigil.enrich import stage as enrich_stage
+from vigil.store import Store, open_store
+
+
+def _enriched(store: Store, table: str = "signins_enriched") -> dict[str, dict[str, Any]]:
+    return {r["ip"]: r for r in store.query(f"SELECT * FROM {table}").to_pylist()}
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_location_asn_and_class(tmp_path: Path, flat: bool) -> None:
+    s = geo_settings(tmp_path, flat=flat, corporate_asns=[64500])
+    store = open_store(s.store.path)
+    insert(store, "signins", [
+        row("signins", ip="86.128.0.10", user_agent="curl/8.0"),  # BT London via the mmdb
+        row("signins", ip="87.126.1.1", country="BG", city="Sofia", latitude=42.7, longitude=23.3, asn=8866),
+        row("signins", ip="185.220.101.3", client_app_type="IMAP4"),  # Tor exit (feed) inside a hosting-ish ASN
+        row("signins", ip="212.39.70.70"),  # corporate ASN 64500
+        row("signins", ip="198.51.100.7"),  # hosting range feed, no geo
+        row("signins", ip="203.0.113.66"),  # threat intel
+        row("signins", ip="2a00:23c0::1"),  # IPv6, BT
+        row("signins", ip="not-an-ip"),
+        row("signins", ip="52.208.1.1", is_interactive=False, client_credential_type="clientSecret"),
+    ])
+    summary = enrich_stage.run(store, s)
+    assert summary["distinct_ips"] == 9 and summary["new_user_agents"] == 1
+    e = _enriched(store)
+    bt = e["86.128.0.10"]
+    assert (bt["geo_country"], bt["geo_city"], bt["geo_source"], bt["asn_number"], bt["ip_class"]) == (
+        "GB", "London", "mmdb", 2856, "residential")
+    assert bt["geo_accuracy_km"] == (50.0 if flat else 20.0)  # flat DB-IP Lite: the mmdb default applies
+    assert bt["ua_class"] == "scripted" and bt["ua_family"] == "curl"
+    vendor = e["87.126.1.1"]
+    assert (vendor["geo_source"], vendor["geo_latitude"], vendor["geo_accuracy_km"], vendor["as_org"]) == (
+        "vendor", 42.7, 25.0, "Vivacom Bulgaria EAD")
+    assert (e["185.220.101.3"]["ip_class"], e["185.220.101.3"]["ua_class"]) == ("tor", "legacy_protocol")
+    assert (e["212.39.70.70"]["ip_class"], e["212.39.70.70"]["is_corporate_egress"]) == ("corporate_egress", True)
+    assert (e["198.51.100.7"]["ip_class"], e["198.51.100.7"]["geo_source"]) == ("hosting", "none")
+    assert e["203.0.113.66"]["threat_intel"] == "known password-spray source (test)"
+    assert (e["2a00:23c0::1"]["asn_number"], e["2a00:23c0::1"]["geo_country"]) == (2856, "GB")
+    assert (e["not-an-ip"]["ip_class"], e["not-an-ip"]["geo_source"]) == ("unknown", "none")
+    assert e["52.208.1.1"]["location_is_stale"] and not bt["location_is_stale"]
+    store.close()
+
+
+def test_activities_view_and_idempotence(tmp_path: Path) -> None:
+    s = geo_settings(tmp_path)
+    store = open_store(s.store.path)
+    insert(store, "activities", [row("activities", ip="159.89.10.20", user_agent="python-requests/2.31",
+                                     country="US", workload="Exchange")])
+    first = enrich_stage.run(store, s)
+    again = enrich_stage.run(store, s)
+    assert again["ip_enrichment"] == first["ip_enrichment"] == 1 and again["new_user_agents"] == 0
+    a = _enriched(store, "activities_enriched")["159.89.10.20"]
+    assert (a["geo_source"], a["geo_city"], a["ip_class"], a["ua_class"], a["asn_number"]) == (
+        "mmdb", "New York", "hosting", "scripted", 14061)
+    assert store.query("SELECT count(*) AS n FROM geo_ranges").to_pylist()[0]["n"] > 0
+    store.close()
+
+
+def test_without_geo_database_vendor_fields_still_work(tmp_path: Path) -> None:
+    s = geo_settings(tmp_path)
+    s.enrich.mmdb_path = None
+    store = open_store(s.store.path)
+    insert(store, "signins", [row("signins", ip="86.128.0.10", country="GB", latitude=51.5, longitude=-0.12)])
+    summary = enrich_stage.run(store, s)
+    assert summary["geo_databases"] == [] and summary["geo_ranges"] == 0
+    assert _enriched(store)["86.128.0.10"]["geo_source"] == "vendor"
+    store.close()
