@@ -80,5 +80,7 @@ def build(store: Store, days: int = 20, *, attack: bool = True) -> None:
             sign.append(signin(us["bruteforced@contoso.com"], last + timedelta(hours=2, minutes=m),
                                result="failure", ip="198.51.100.99", country="NL", asn=14061,
                                device="dev-bot"))
-    insert(store, "signins", sign)
-    insert(store, "activities", acts)
+    if sign:
+        insert(store, "signins", sign)
+    if acts:
+        insert(store, "activities", acts)
