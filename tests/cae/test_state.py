@@ -42,3 +42,13 @@ def test_state_rebuilt_from_journal_after_restart(tmp_path: Path) -> None:
     RevocationState(Journal(path)).record([new_event("user_deleted", subject="gone", source="api", revoked_at=50)])
     again = RevocationState(Journal(path))
     assert again.check(issued_at=10, users=["gone"]) is not None and again.size() == 1
+
+
+def test_own_writes_do_not_hide_earlier_writes_of_other_processes(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    service = RevocationState(Journal(path), sync_interval_s=3600)
+    cli = Journal(path)
+    cli.append([new_event("user_disabled", subject="from-cli", source="cli", revoked_at=100)])  # seq 1
+    service.record([new_event("password_reset", subject="from-api", source="api", revoked_at=100)])  # seq 2
+    service.sync()
+    assert service.lookup("user", "from-cli") is not None and service.lookup("user", "from-api") is not None

@@ -112,6 +112,7 @@ class CaeService:
         return public_jwks(self.keys)
 
     def status(self) -> dict[str, Any]:
+        self.state.sync()  # include what other processes appended since the last request
         j = self.journal
         by_source = {r["source"]: r["n"] for r in j.rows("select source, count(*) n from revocations group by 1")}
         by_state = {r["state"]: r["n"] for r in j.rows("select state, count(*) n from ssf_outbox group by 1")}

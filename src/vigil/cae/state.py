@@ -41,7 +41,6 @@ class RevocationState:
         self._seq = 0
         self._next_sync = 0.0
         self._sync_lock = threading.Lock()
-        self.applied = 0
         self.sync()
 
     # -- writes -------------------------------------------------------------------------
@@ -50,10 +49,12 @@ class RevocationState:
         if not events:
             return []
         new = self.journal.append(events)
-        self._apply(new)
+        # Index at once, but do not move the tail: rows other processes committed before ours
+        # (lower seq) must still be read by the next sync.
+        self._apply(new, advance=False)
         return [ev for _, ev in new]
 
-    def _apply(self, rows: Iterable[tuple[int, CriticalEvent]]) -> None:
+    def _apply(self, rows: Iterable[tuple[int, CriticalEvent]], *, advance: bool) -> None:
         index = self._index
         for seq, ev in rows:
             entry = Revoked(ev.scope, ev.subject, ev.revoked_at, ev.event_type, ev.reason, ev.event_key)
@@ -64,16 +65,17 @@ class RevocationState:
                 cur = index.get(key)
                 if cur is None or cur.revoked_at < ev.revoked_at:
                     index[key] = entry
-            if seq > self._seq:
+            if advance and seq > self._seq:
                 self._seq = seq
-            self.applied += 1
 
     def sync(self) -> int:
         """Apply rows other processes appended since the last sync; returns how many."""
         with self._sync_lock:
             self._next_sync = time.monotonic() + self.sync_interval_s
+            # Writers are serialised (BEGIN IMMEDIATE), so commit order is seq order and a tail
+            # by seq never skips a row that commits later with a lower seq.
             rows = self.journal.since(self._seq)
-            self._apply(rows)
+            self._apply(rows, advance=True)
             return len(rows)
 
     # -- reads (hot path) ---------------------------------------------------------------
