@@ -64,9 +64,12 @@ def create_app(settings: Settings, *, host: str | None = None) -> FastAPI:
     for area, module_name in AREA_ROUTERS:
         state.mounted.append(_mount_area(app, area, module_name))
 
-    from vigil.web import STATIC_DIR, routes as web_routes
+    from vigil.web import STATIC_DIR
+    from vigil.web import policy as web_policy
+    from vigil.web import routes as web_routes
 
     app.include_router(web_routes.router, include_in_schema=False)
+    app.include_router(web_policy.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Outermost first at run time: headers wrap everything, including 413 answers.
     app.add_middleware(BodyLimit, max_bytes=cfg.max_body_bytes, max_upload_bytes=cfg.max_upload_bytes,

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vigil.api.data import NotAnalyzed, NotFound
+from vigil.api.operations import NotAvailable
 from vigil.errors import (AuthError, ConfigError, InputError, QueryError, StoreError, UnknownFormatError,
                           VigilError)
 
@@ -18,6 +19,7 @@ log = logging.getLogger("vigil.api")
 STATUS: tuple[tuple[type[VigilError], int], ...] = (
     (NotFound, 404),
     (NotAnalyzed, 409),
+    (NotAvailable, 501),
     (AuthError, 401),
     (UnknownFormatError, 415),
     (InputError, 422),

@@ -6,6 +6,7 @@ module, instead of an import error at start-up.
 from __future__ import annotations
 
 import importlib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,9 @@ def analyze(store: Store, settings: Settings) -> dict[str, Any]:
     return run_stages(store, settings)
 
 
-def hunt(store: Store, query: str, limit: int) -> Any:
-    """Run KQL through the UEBA area's ``vigil.hunt.run_hunt``; returns an Arrow table."""
+def hunt(store: Store, query: str, now: datetime | None = None) -> Any:
+    """Run KQL through the UEBA area's ``vigil.hunt.run_hunt``; returns an Arrow table.
+
+    ``now`` anchors ``now()`` / ``ago()`` (None: the wall clock)."""
     fn = _owner("vigil.hunt", "run_hunt")
-    return fn(store, query, limit=limit)
+    return fn(store, query, now=now)

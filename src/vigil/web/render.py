@@ -1,7 +1,6 @@
 """Jinja2 environment and the common page context (who is signed in, CSRF token, nav)."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -46,5 +45,5 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     principal = getattr(request.state, "principal", None)
     html = env.get_template(template).render(
         request=request, principal=principal, csrf=sess.csrf if sess else "",
-        path=request.url.path, now=datetime.utcnow(), **context)
+        path=request.url.path, **context)
     return HTMLResponse(html, status_code=status_code)

@@ -15,10 +15,10 @@ from vigil.api import operations as ops
 from vigil.api import users
 from vigil.api.auth import SESSION_COOKIE, get_reader, require_admin, require_reader, service_state
 from vigil.api.data import NotAnalyzed
+from vigil.api.hunt import csv_response, latest_event
 from vigil.api.hunt import run as run_hunt
-from vigil.api.hunt import to_csv
 from vigil.api.tokens import Principal, verify_token
-from vigil.errors import AuthError, VigilError
+from vigil.errors import AuthError, InputError, VigilError
 from vigil.store import Store
 from vigil.web import timeline
 from vigil.web.render import page
@@ -190,27 +190,40 @@ def _parse(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None)
 
 
+def _hunt_now(value: str) -> datetime | None:
+    if not value.strip():
+        return None
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(f"form field 'now': {value!r} is not a date and time (YYYY-MM-DDTHH:MM)") from None
+
+
 @router.get("/hunt")
-def hunt_page(request: Request, who: Principal = Depends(require_reader)) -> Response:
-    return page(request, "hunt.html", query=REFERENCE_HUNT, result=None, error=None)
+def hunt_page(request: Request, who: Principal = Depends(require_reader),
+              store: Store = Depends(get_reader)) -> Response:
+    latest = latest_event(store)
+    return page(request, "hunt.html", query=REFERENCE_HUNT, result=None, error=None,
+                now=latest.strftime("%Y-%m-%dT%H:%M:%S") if latest else "")
 
 
 @router.post("/hunt")
 def hunt_run(request: Request, query: str = Form(..., min_length=1, max_length=100_000),
-             who: Principal = Depends(require_reader), store: Store = Depends(get_reader)) -> Response:
+             now: str = Form("", max_length=40), who: Principal = Depends(require_reader),
+             store: Store = Depends(get_reader)) -> Response:
     limit = service_state(request).settings.service.hunt_row_limit
     try:
-        columns, rows, truncated = run_hunt(store, query, limit)
+        columns, rows, truncated = run_hunt(store, query, limit, _hunt_now(now))
     except VigilError as exc:
-        return page(request, "hunt.html", status_code=400, query=query, result=None, error=str(exc))
-    return page(request, "hunt.html", query=query, error=None,
+        return page(request, "hunt.html", status_code=400, query=query, now=now, result=None, error=str(exc))
+    return page(request, "hunt.html", query=query, now=now, error=None,
                 result={"columns": columns, "rows": rows, "truncated": truncated})
 
 
 @router.post("/hunt.csv")
 def hunt_csv(request: Request, query: str = Form(..., min_length=1, max_length=100_000),
-             who: Principal = Depends(require_reader), store: Store = Depends(get_reader)) -> Response:
+             now: str = Form("", max_length=40), who: Principal = Depends(require_reader),
+             store: Store = Depends(get_reader)) -> Response:
     limit = service_state(request).settings.service.hunt_row_limit
-    columns, rows, _ = run_hunt(store, query, limit)
-    return Response(to_csv(columns, rows), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": 'attachment; filename="hunt.csv"'})
+    columns, rows, _ = run_hunt(store, query, limit, _hunt_now(now))
+    return csv_response(columns, rows)
