@@ -53,3 +53,18 @@ MACROS = [
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     for sql in MACROS:
         con.execute(sql)
+
+
+# --- appended by the Okta / GWS / CloudTrail / Defender adapters -------------------------------------------------
+from vigil.sources._countries import country_macro  # noqa: E402  (table lives in its own module)
+
+MACROS += [
+    # First element of a JSON array whose ``key`` equals ``val``, as JSON text (Okta target[] by type, Google
+    # Workspace parameters[] by name, Defender ActivityObjects by role); NULL when absent or not an array.
+    """CREATE OR REPLACE TEMP MACRO vigil_json_find(arr, key, val) AS (
+        CASE WHEN json_type(vigil_jtext(arr)) = 'ARRAY' THEN
+            CAST(list_filter(CAST(json_extract(CAST(arr AS VARCHAR), '$[*]') AS JSON[]),
+                             lambda e: json_extract_string(e, '$.' || key) = val)[1] AS VARCHAR) END)""",
+    # Country names (Okta writes "United States") or codes -> ISO 3166-1 alpha-2
+    country_macro(),
+]

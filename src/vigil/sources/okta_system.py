@@ -1,0 +1,57 @@
+"""Okta System Log, as the API returns it (``GET /api/v1/logs``): a JSON array page, NDJSON from a
+collector, or ``{"items": [...]}`` / ``{"value": [...]}`` wrappers.
+
+Record id ``uuid``; time ``published`` (UTC ISO 8601). ``session_id`` is
+``authenticationContext.rootSessionId`` when present (the session a chain of re-authentications
+belongs to, in newer System Log events) else ``authenticationContext.externalSessionId``.
+Only sign-in events are sign-ins (see :mod:`vigil.sources._okta`); ``okta_system_activity`` keeps
+every event in ``activities`` when forced with ``--format okta_system_activity``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from vigil.sources._base import SourceSpec
+from vigil.sources._okta import is_signin_sql, okta_activity_columns, okta_signin_columns
+
+
+def _f(path: str) -> str:
+    return "{$." + path + "}"
+
+
+def detect(r: Mapping[str, Any]) -> bool:
+    return "eventType" in r and "uuid" in r and "published" in r and isinstance(r.get("actor"), dict)
+
+
+_NOT_SIGNIN = ("'Okta eventType ' || coalesce(json_extract_string(raw, '$.eventType'), '?') || ' is not a sign-in "
+               "(admin, provisioning, import or sign-out event); ingest the file with --format okta_system_activity "
+               "to keep such events in activities'")
+
+SOURCES = [
+    SourceSpec(
+        name="okta_system",
+        title="Okta System Log API events (sign-ins, authentication steps, MFA)",
+        target="signins",
+        detect=detect,
+        columns=okta_signin_columns(_f),
+        record_id="{$.uuid}",
+        time="{$.published}",
+        source_table="'OktaSystemLog'",
+        accept_when="{$.eventType} IS NOT NULL AND {$.actor} IS NOT NULL",
+        accept_reason="not an Okta System Log event: no eventType or actor",
+        reject_when={_NOT_SIGNIN: f"NOT {is_signin_sql('{$.eventType}')}"},
+    ),
+    SourceSpec(
+        name="okta_system_activity",
+        title="Okta System Log API events, every event type into activities (only with --format)",
+        target="activities",
+        detect=lambda r: False,
+        columns=okta_activity_columns(_f, "'OktaSystemLog'"),
+        record_id="{$.uuid}",
+        time="{$.published}",
+        source_table="'OktaSystemLog'",
+        accept_when="{$.eventType} IS NOT NULL AND {$.actor} IS NOT NULL",
+        accept_reason="not an Okta System Log event: no eventType or actor",
+    ),
+]
