@@ -282,8 +282,11 @@ def register(app: typer.Typer) -> None:
                 if ps is None:
                     continue
                 task = bar.add_task(f"replaying set {name}", total=None)
-                rep = replay(store, ps, labels=labels, respect_report_only=respect_report_only,
-                             progress=lambda i, n, t=task: bar.update(t, completed=i, total=n))
+
+                def tick(i: int, n: int, t: Any = task) -> None:
+                    bar.update(t, completed=i, total=n)
+
+                rep = replay(store, ps, labels=labels, respect_report_only=respect_report_only, progress=tick)
                 reports.append(rep.to_dict())
         if set_b is None:
             emit(reports[0], as_json=json, render=_render_replay)
