@@ -1,0 +1,71 @@
+"""``vigil detections``: the detection catalogue, and running detections alone."""
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, settings_from, store_from
+from vigil.detections import engine, registry
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="Detections as code: the catalogue, and running them over the store.",
+                        no_args_is_help=True)
+    app.add_typer(group, name="detections")
+
+    @group.command("list")
+    def list_(
+        json: JsonOpt = False,
+        config: ConfigOpt = None,
+    ) -> None:
+        """Every detection with its Entra name, MITRE technique, levels, timing and parameters."""
+        settings = settings_from(None, config)
+        disabled = set(settings.detections.disabled)
+        rows = []
+        for det in registry.all_detections():
+            row = det.catalogue()
+            row["enabled"] = det.id not in disabled
+            row["params"] = det.with_params(settings.detections.params.get(det.id)).as_dict()
+            rows.append(row)
+
+        def render(rows: list[dict[str, object]]) -> None:
+            from rich.table import Table
+
+            t = Table(title=f"{len(rows)} detections", header_style="bold")
+            for col in ("id", "riskEventType", "MITRE", "levels", "timing", "on", "parameters"):
+                t.add_column(col, overflow="fold")
+            for r in rows:
+                params = ", ".join(f"{k}={v}" for k, v in dict(r["params"]).items()  # type: ignore[call-overload]
+                                   if not isinstance(v, list))
+                t.add_row(str(r["id"]), str(r["riskEventType"]), ", ".join(r["mitre"]),  # type: ignore[arg-type]
+                          "/".join(r["levels"]), str(r["timing"]), "yes" if r["enabled"] else "no",  # type: ignore[arg-type]
+                          params)
+            console.print(t)
+
+        emit(rows, as_json=json, render=render)
+
+    @group.command("run")
+    def run(
+        only: Annotated[list[str] | None, typer.Option("--only", help="run only this detection (repeatable)")] = None,
+        db: DbOpt = None,
+        config: ConfigOpt = None,
+        json: JsonOpt = False,
+    ) -> None:
+        """Run detections now (replacing vigil's riskDetections); `vigil analyze` runs them too."""
+        settings = settings_from(db, config)
+        for name in only or []:
+            registry.get(name)
+        with store_from(settings) as store:
+            with console.status("running detections"):
+                result = engine.run(store, settings, only=only or None)
+        summary = engine.summary(result)
+
+        def render(s: dict[str, object]) -> None:
+            for det_id, n in result.counts.items():
+                console.print(f"{det_id:32} {n:>8}")
+            for det_id, why in result.skipped.items():
+                console.print(f"[yellow]{det_id:32} skipped: {why}[/yellow]")
+            console.print(f"[bold]{result.total} riskDetections[/bold]")
+
+        emit(summary, as_json=json, render=render)

@@ -1,0 +1,47 @@
+"""Sign-in from an anonymising network: Tor exit or an anonymising (commercial) VPN."""
+from __future__ import annotations
+
+from vigil.detections.base import Detection, Params
+
+
+def _sql(p: Params) -> str:
+    results = "('success')" if not p["include_failures"] else "('success', 'failure', 'interrupted')"
+    return f"""
+with s as (
+  select event_id, user_id, user_principal_name, event_time, ip, ip_class, asn_number, as_org, result,
+    lag(event_time) over (partition by user_principal_name, asn_number order by event_time, event_id) as prev_asn
+  from signins_enriched
+  where result in {results}
+)
+select event_id, user_id, user_principal_name, event_time as activity_time,
+  case when ip_class = 'tor' then 'high'
+       when prev_asn is null then 'medium' else 'low' end as risk_level,
+  case when ip_class = 'tor' then 'sign-in (' || result || ') from a Tor exit node ' || ip
+       else 'sign-in (' || result || ') from anonymising VPN ' || coalesce(as_org, '') || ' (' || ip || ')'
+            || case when prev_asn is null then ', a network this user never used before' else '' end
+  end as reason,
+  json_object('ip', ip, 'ip_class', ip_class, 'asn', asn_number, 'as_org', as_org, 'result', result,
+              'user_used_network_before', prev_asn) as evidence
+from s
+where ip_class in ('tor', 'vpn')
+"""
+
+
+DETECTION = Detection(
+    id="anonymizedIPAddress",
+    title="Anonymous IP address",
+    description=(
+        "A sign-in from a Tor exit node or an anonymising VPN (enrichment's ip_class; corporate VPN egress is "
+        "classed corporate_egress and never matches). Only successful sign-ins by default: failures from "
+        "anonymisers are the spray and brute-force detections' business."
+    ),
+    entra_risk_event_type="anonymizedIPAddress",
+    mitre=("T1090.003",),
+    levels=("low", "medium", "high"),
+    level_rules="Tor -> high; anonymising VPN on a network new for the user -> medium; else low",
+    timing="realtime",
+    activity="signin",
+    requires=("signins_enriched",),
+    params={"include_failures": False},
+    sql=_sql,
+)

@@ -1,0 +1,52 @@
+"""Impossible travel (Defender for Cloud Apps): country change faster than an airliner, interactively."""
+from __future__ import annotations
+
+from vigil.detections.base import Detection, Params
+
+
+def _sql(p: Params) -> str:
+    return f"""
+select t.to_event_id as event_id, t.user_id, t.user_principal_name, t.to_time as activity_time,
+  case when t.to_ip_class in ('tor', 'hosting', 'vpn') or ts.threat_intel is not null then 'high'
+       else 'medium' end as risk_level,
+  'successful interactive sign-ins from ' || t.from_country || ' then ' || t.to_country || ', '
+    || cast(round(t.distance_km) as bigint) || ' km apart in ' || cast(round(t.elapsed_s / 60) as bigint)
+    || ' min: faster than ' || {p.num('max_speed_kmh')} || ' km/h' as reason,
+  json_object('from_event_id', t.from_event_id, 'to_event_id', t.to_event_id, 'from_ip', t.from_ip,
+    'to_ip', t.to_ip, 'from_country', t.from_country, 'to_country', t.to_country,
+    'distance_km', t.distance_km, 'adjusted_distance_km', t.adjusted_distance_km, 'elapsed_s', t.elapsed_s,
+    'speed_kmh', t.speed_kmh, 'same_session', t.same_session, 'to_ip_class', t.to_ip_class) as evidence
+from travel t
+join signins_enriched ts on ts.event_id = t.to_event_id
+join signins_enriched fs on fs.event_id = t.from_event_id
+where t.verdict = 'impossible'
+  and t.from_country is not null and t.to_country is not null and t.from_country <> t.to_country
+  and coalesce(t.adjusted_distance_km, t.distance_km) >= {p.num('min_distance_km')}
+  and t.speed_kmh > {p.num('max_speed_kmh')}
+  and ts.result = 'success' and fs.result = 'success'
+  and coalesce(ts.is_interactive, false) and coalesce(fs.is_interactive, false)
+  -- both sides safe (corporate egress) -> trusted; one safe side still counts
+  and not (coalesce(ts.is_corporate_egress, false) and coalesce(fs.is_corporate_egress, false))
+"""
+
+
+DETECTION = Detection(
+    id="impossibleTravel",
+    title="Impossible travel",
+    description=(
+        "Two successful interactive sign-ins by one user from different countries whose distance cannot be "
+        "covered in the time between them (travel verdict impossible, speed above the threshold, distance "
+        "above a minimum so neighbouring-region geolocation error does not count). As in Defender for Cloud "
+        "Apps, failed and non-interactive sign-ins do not count, and travel between two corporate egress "
+        "points is trusted."
+    ),
+    entra_risk_event_type="mcasImpossibleTravel",
+    mitre=("T1078.004",),
+    levels=("medium", "high"),
+    level_rules="medium; high when the destination is Tor/VPN/hosting or on a threat-intel list",
+    timing="offline",
+    activity="signin",
+    requires=("travel", "signins_enriched"),
+    params={"max_speed_kmh": 900, "min_distance_km": 500},
+    sql=_sql,
+)

@@ -1,0 +1,1 @@
+"""Sign-in and user risk with Entra ID Protection's lifecycle, admin actions, and vendor risk import."""

@@ -1,0 +1,200 @@
+"""Risk states from detections, remediation events and admin actions (Entra ID Protection's lifecycle).
+
+Re-computed from scratch on every run, so it is idempotent and admin actions (kept in
+``riskActions``, never replaced) survive re-analysis:
+
+1. every vigil detection starts ``atRisk``; each admin "confirm compromised" adds an
+   ``adminConfirmedUserCompromised`` detection (high, ``confirmedCompromised``);
+2. *closures* end earlier risk of a user: a successful password change or reset in
+   ``directory_events`` (remediated), an admin dismiss (dismissed) or confirm safe (confirmedSafe).
+   Each detection takes the first closure at or after its activity time;
+3. a real-time sign-in detection is remediated when the user then completes MFA interactively
+   from the same IP within ``risk.mfa_remediation_minutes`` (risk-based MFA);
+4. low detections still at risk age out after ``risk.low_risk_age_days`` before the latest event
+   in the store (riskDetail ``lowRiskAgedOut``); medium and high persist;
+5. ``signinRisk`` and ``riskyUsers`` are derived from what is left.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from vigil.detections.engine import count
+from vigil.detections.tables import RISK_DETECTIONS
+from vigil.risk.tables import TABLES
+from vigil.settings import RiskSettings
+from vigil.store import Store
+
+ADMIN_CONFIRMED = "adminConfirmedUserCompromised"
+RANK = "(case {0} when 'high' then 3 when 'medium' then 2 when 'low' then 1 else 0 end)"
+UNRANK = "(case {0} when 3 then 'high' when 2 then 'medium' when 1 then 'low' else 'none' end)"
+
+
+def _admin_detections(store: Store) -> None:
+    store.con.execute(f"""delete from "riskDetections" where source = 'vigil' and detection = '{ADMIN_CONFIRMED}'""")
+    store.con.execute(f"""
+    insert into "riskDetections" (id, riskEventType, riskLevel, riskState, riskDetail, detectionTimingType, activity,
+      activityDateTime, detectedDateTime, userId, userPrincipalName, source, additionalInfo, detection, mitre, reason)
+    select substr(md5('{ADMIN_CONFIRMED}|' || action_id), 1, 16), '{ADMIN_CONFIRMED}', 'high',
+      'confirmedCompromised', '{ADMIN_CONFIRMED}', 'offline', 'user', created_at, created_at, userId,
+      lower(userPrincipalName), 'vigil',
+      json_object('detection', '{ADMIN_CONFIRMED}', 'reason', 'confirmed compromised by ' || actor
+                  || coalesce(': ' || reason, ''), 'evidence', json_object('action_id', action_id, 'actor', actor)),
+      '{ADMIN_CONFIRMED}', '[]'::JSON, 'confirmed compromised by ' || actor || coalesce(': ' || reason, '')
+    from "riskActions" where action = 'confirmCompromised'
+    """)
+
+
+def _closures(store: Store) -> None:
+    store.con.execute("drop table if exists temp._risk_closures")
+    store.con.execute("""
+    create temp table _risk_closures as
+    select lower(coalesce(target_upn, actor_upn)) as upn, event_time as t, 'remediated' as state,
+      case when actor_upn is not null and target_upn is not null and lower(actor_upn) <> lower(target_upn)
+           then 'adminGeneratedTemporaryPassword'
+           when event_type = 'password_reset' then 'userPerformedSecuredPasswordReset'
+           else 'userPerformedSecuredPasswordChange' end as detail,
+      event_id as cause
+    from directory_events
+    where event_type in ('password_changed', 'password_reset') and coalesce(result, 'success') = 'success'
+      and coalesce(target_upn, actor_upn) is not null
+    union all
+    select lower(userPrincipalName), created_at,
+      case action when 'dismiss' then 'dismissed' else 'confirmedSafe' end,
+      case action when 'dismiss' then 'adminDismissedAllRiskForUser' else 'adminConfirmedAccountSafe' end,
+      action_id
+    from "riskActions" where action in ('dismiss', 'confirmSafe') and userPrincipalName is not null
+    """)
+
+
+def _close_detections(store: Store, rs: RiskSettings) -> None:
+    con = store.con
+    con.execute(f"""update "riskDetections" set riskState = 'atRisk', riskDetail = 'none'
+                    where source = 'vigil' and detection <> '{ADMIN_CONFIRMED}'""")
+    con.execute("""
+    update "riskDetections" as d set riskState = c.state, riskDetail = c.detail
+    from (
+      select d.id, c.state, c.detail,
+        row_number() over (partition by d.id order by c.t, c.cause) as rn
+      from "riskDetections" d join _risk_closures c
+        on c.upn = d.userPrincipalName and c.t >= d.activityDateTime
+      where d.source = 'vigil'
+    ) c
+    where c.rn = 1 and d.id = c.id and d.source = 'vigil'
+    """)
+    # Risk-based MFA: the user proved themselves right after a real-time risky sign-in.
+    con.execute(f"""
+    update "riskDetections" as d set riskState = 'remediated', riskDetail = 'userPassedMFADrivenByRiskBasedPolicy'
+    from (
+      select distinct d.id
+      from "riskDetections" d join signins s
+        on s.user_principal_name = d.userPrincipalName and s.ip = d.ipAddress
+       and s.event_time >= d.activityDateTime
+       and s.event_time <= d.activityDateTime + ({int(rs.mfa_remediation_minutes)} * interval '1 minute')
+      where d.source = 'vigil' and d.riskState = 'atRisk' and d.detectionTimingType = 'realtime'
+        and d.activity = 'signin' and s.result = 'success' and coalesce(s.is_interactive, false)
+        and coalesce(s.mfa_satisfied, false) and s.auth_requirement = 'multiFactorAuthentication'
+    ) m
+    where m.id = d.id and d.source = 'vigil'
+    """)
+    con.execute(f"""
+    update "riskDetections" set riskState = 'dismissed', riskDetail = 'lowRiskAgedOut'
+    where source = 'vigil' and riskState = 'atRisk' and riskLevel = 'low'
+      and activityDateTime < (select coalesce(max(event_time), current_timestamp::TIMESTAMP) from signins)
+                             - ({int(rs.low_risk_age_days)} * interval '1 day')
+    """)
+
+
+def _signin_risk(store: Store) -> None:
+    rank = RANK.format("d.riskLevel")
+    store.con.execute("""delete from "signinRisk" where source = 'vigil'""")
+    store.con.execute(f"""
+    insert into "signinRisk"
+    select d.event_id,
+      {UNRANK.format(f"max(case when d.detectionTimingType = 'realtime' then {rank} else 0 end)")},
+      {UNRANK.format(f"greatest(max({rank}), case when count(distinct case when {rank} >= 2 then d.riskEventType end)"
+                     " >= 2 then 3 else 0 end)")},
+      case when bool_or(d.riskState = 'confirmedCompromised') then 'confirmedCompromised'
+           when bool_or(d.riskState = 'atRisk') then 'atRisk' else min(d.riskState) end,
+      case when bool_or(d.riskState in ('atRisk', 'confirmedCompromised')) then 'none' else min(d.riskDetail) end,
+      'vigil', max(d.userId), max(d.userPrincipalName), max(d.activityDateTime),
+      to_json(list(distinct d.riskEventType order by d.riskEventType)), to_json(list(d.id order by d.id))
+    from "riskDetections" d join signins s on s.event_id = d.event_id
+    where d.source = 'vigil'
+    group by d.event_id
+    """)
+    # Entra's own verdict on the sign-in, shown beside vigil's.
+    store.con.execute("""delete from "signinRisk" where source = 'IdentityProtection'""")
+    store.con.execute("""
+    insert into "signinRisk"
+    select event_id, coalesce(risk_level_during_signin, 'none'), coalesce(risk_level_aggregated, 'none'),
+      coalesce(risk_state, 'atRisk'), coalesce(risk_detail, 'none'), 'IdentityProtection', user_id,
+      user_principal_name, event_time, risk_event_types, null
+    from signins
+    where coalesce(risk_level_aggregated, 'none') not in ('none', 'hidden', '')
+       or coalesce(risk_level_during_signin, 'none') not in ('none', 'hidden', '')
+    """)
+
+
+def _risky_users(store: Store) -> None:
+    rank = RANK.format("riskLevel")
+    store.con.execute("""delete from "riskyUsers" where source = 'vigil'""")
+    store.con.execute(f"""
+    insert into "riskyUsers"
+    with active as (
+      select * from "riskDetections"
+      where source = 'vigil' and riskState in ('atRisk', 'confirmedCompromised')
+    ),
+    u as (
+      select userPrincipalName as upn, max(userId) as uid, max(userDisplayName) as disp,
+        max(activityDateTime) as last_det
+      from "riskDetections" where source = 'vigil' and userPrincipalName is not null
+      group by userPrincipalName
+    ),
+    a as (
+      select userPrincipalName as upn, count(*) as n, max({rank}) as top,
+        count(distinct case when {rank} >= 2 then riskEventType end) as med_types,
+        count(distinct riskEventType) as types, bool_or(riskState = 'confirmedCompromised') as compromised,
+        string_agg(distinct riskEventType || ' (' || riskLevel || ')', ', ' order by riskEventType || ' (' || riskLevel || ')') as what
+      from active group by userPrincipalName
+    ),
+    lc as (
+      select upn, state, detail, t,
+        row_number() over (partition by upn order by t desc, cause) as rn
+      from _risk_closures
+    )
+    select coalesce(u.uid, u.upn), u.upn, u.disp,
+      case when a.compromised then 'high' when a.n is null then 'none'
+           when a.top = 3 or a.med_types >= 2 then 'high'
+           when a.top = 2 or a.types >= 3 then 'medium' else 'low' end,
+      case when a.compromised then 'confirmedCompromised' when a.n is not null then 'atRisk'
+           else coalesce(lc.state, 'dismissed') end,
+      case when a.compromised then '{ADMIN_CONFIRMED}' when a.n is not null then 'none'
+           else coalesce(lc.detail, 'lowRiskAgedOut') end,
+      greatest(u.last_det, coalesce(lc.t, u.last_det)), 'vigil', false, false, coalesce(a.n, 0),
+      case when a.n is null then 'no detection still at risk'
+           else a.n || ' detection(s) at risk: ' || a.what end
+    from u left join a on a.upn = u.upn left join lc on lc.upn = u.upn and lc.rn = 1
+    """)
+
+
+def apply(store: Store, rs: RiskSettings) -> dict[str, Any]:
+    """Recompute every vigil risk state; return counts for the stage summary."""
+    store.ensure((RISK_DETECTIONS, *TABLES))
+    con = store.con
+    con.execute("begin transaction")
+    try:
+        _admin_detections(store)
+        _closures(store)
+        _close_detections(store, rs)
+        _signin_risk(store)
+        _risky_users(store)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    rows = con.execute("""select riskState, count(*) from "riskyUsers" where source = 'vigil' group by 1""").fetchall()
+    states = {k: int(v) for k, v in rows}
+    levels = dict(con.execute("""select riskLevel, count(*) from "riskyUsers" where source = 'vigil'
+                                 and riskState in ('atRisk', 'confirmedCompromised') group by 1""").fetchall())
+    return {"riskyUsers": sum(states.values()), "by_state": states, "at_risk_by_level": levels,
+            "signinRisk": count(store, "signinRisk")}

@@ -1,0 +1,88 @@
+"""The catalogue: discovery, metadata, config (disable / tune), isolation from vendor formats."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.detections.cases import load
+from tests.detections.upstream import create_upstream
+from vigil.detections import engine, registry
+from vigil.detections.base import LEVELS
+from vigil.errors import ConfigError
+from vigil.settings import load_settings
+from vigil.store import Store
+
+PKG = Path(registry.__file__).resolve().parent
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "detections.md"
+
+
+def test_catalogue_is_complete_and_consistent() -> None:
+    dets = registry.all_detections()
+    assert len(dets) >= 17
+    required = {"unlikelyTravel", "impossibleTravel", "newCountry", "unfamiliarFeatures", "anonymizedIPAddress",
+                "maliciousIPAddress", "passwordSpray", "bruteForce", "credentialStuffing", "mfaFatigue",
+                "anomalousToken", "attackerinTheMiddle", "leakedCredentials", "suspiciousInboxForwarding",
+                "suspiciousInboxManipulation", "massDownload", "legacyAuthentication"}
+    assert required <= {d.id for d in dets}
+    for d in dets:
+        assert d.title and len(d.description) > 40, d.id
+        assert d.timing in ("realtime", "offline") and d.activity in ("signin", "user")
+        assert set(d.levels) <= set(LEVELS) and d.levels
+        assert all(re.fullmatch(r"T\d{4}(\.\d{3})?", m) for m in d.mitre), d.mitre
+        assert d.requires and d.level_rules
+
+
+def test_every_detection_has_positive_and_negative_cases() -> None:
+    for d in registry.all_detections():
+        cases = load(d).get("cases", [])
+        assert any(c["expect"] for c in cases), f"{d.id}: no positive case in {registry.cases_path(d).name}"
+        assert any(not c["expect"] for c in cases), f"{d.id}: no negative case in {registry.cases_path(d).name}"
+        levels = {e["risk_level"] for c in cases for e in c["expect"]}
+        assert levels <= set(d.levels), f"{d.id}: cases expect levels {levels} outside {d.levels}"
+
+
+def test_every_detection_is_documented() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for d in registry.all_detections():
+        assert f"### {d.id}" in text, f"docs/detections.md has no section '### {d.id}'"
+
+
+def test_detections_never_import_vendor_formats() -> None:
+    for path in PKG.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert not name.startswith("vigil.sources"), f"{path.name} imports {name}"
+
+
+def test_disabled_detection_is_not_run_and_unknown_ids_are_errors(store: Store) -> None:
+    create_upstream(store)
+    s = load_settings(overrides={"store.path": store.path, "detections.disabled": ["newCountry"]}, environ={})
+    result = engine.run(store, s)
+    assert "newCountry" not in result.counts and "passwordSpray" in result.counts
+    assert "leakedCredentials" in result.skipped  # no list configured: said, not silently empty
+    with pytest.raises(ConfigError, match="nope"):
+        engine.run(store, load_settings(overrides={"store.path": store.path, "detections.disabled": ["nope"]},
+                                        environ={}))
+    with pytest.raises(ConfigError, match="min_acounts"):
+        engine.run(store, load_settings(overrides={
+            "store.path": store.path, "detections.params": {"passwordSpray": {"min_acounts": 3}}}, environ={}))
+    with pytest.raises(ConfigError, match="must be a number"):
+        engine.run(store, load_settings(overrides={
+            "store.path": store.path, "detections.params": {"passwordSpray": {"min_accounts": "5; drop"}}},
+            environ={}))
+
+
+def test_missing_upstream_is_reported_not_empty(store: Store) -> None:
+    result = engine.run(store, load_settings(overrides={"store.path": store.path}, environ={}))
+    assert not result.counts
+    assert "signins_enriched" in result.skipped["newCountry"]
+    assert "session_hijacks" in result.skipped["attackerinTheMiddle"]
