@@ -178,12 +178,16 @@ def _time(path: Path, spec: Any) -> str:
         formats = [formats]
     if not isinstance(formats, list) or not formats or not all(isinstance(f, str) and f for f in formats):
         raise _err(path, "time.formats", "expected a list of strptime formats, e.g. ['%d.%m.%Y %H:%M:%S']")
-    for i, fmt in enumerate(formats):
-        try:
-            duckdb.sql(f"SELECT try_strptime('2000-01-01', {_literal(fmt)})").fetchall()
-        except duckdb.Error as exc:
-            raise _err(path, f"time.formats[{i}]", f"invalid strptime format {fmt!r}: "
-                                                   f"{str(exc).splitlines()[0]}") from None
+    con = duckdb.connect()
+    try:
+        for i, fmt in enumerate(formats):
+            try:
+                con.execute(f"SELECT try_strptime('2000-01-01', {_literal(fmt)})").fetchall()
+            except duckdb.Error as exc:
+                raise _err(path, f"time.formats[{i}]", f"invalid strptime format {fmt!r}: "
+                                                       f"{str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
     lst = "[" + ", ".join(_literal(f) for f in formats) + "]"
     # a parsed value is re-rendered as ISO text: the engine's parser then reads it as UTC
     return f"coalesce(strftime(try_strptime(trim({ref}), {lst}), '%Y-%m-%dT%H:%M:%S.%fZ'), {ref})"
