@@ -7,6 +7,8 @@ the enrichment agree. Nothing is downloaded.
 from __future__ import annotations
 
 import shutil
+import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +54,21 @@ def write_feeds(folder: Path) -> Path:
     return folder
 
 
+@lru_cache(maxsize=1)
+def _shared() -> Path:
+    """mmdb files and feeds written once per test process (read-only for the tests)."""
+    folder = Path(tempfile.mkdtemp(prefix="vigil-geoenv-"))
+    write_geo_mmdb(folder / "city.mmdb")
+    write_geo_mmdb(folder / "city-flat.mmdb", flat=True)
+    write_feeds(folder / "feeds")
+    return folder
+
+
 def geo_settings(tmp: Path, *, flat: bool = False, **enrich: Any) -> Settings:
-    """Settings whose store, mmdb, feeds and data dir all live under ``tmp``."""
+    """Settings whose store and data dir live under ``tmp`` (mmdb and feeds shared, built once)."""
     tmp.mkdir(parents=True, exist_ok=True)
-    mmdb = write_geo_mmdb(tmp / ("city-flat.mmdb" if flat else "city.mmdb"), flat=flat)
-    feeds = write_feeds(tmp / "feeds")
+    mmdb = _shared() / ("city-flat.mmdb" if flat else "city.mmdb")
+    feeds = _shared() / "feeds"
     overrides: dict[str, Any] = {"store.path": str(tmp / "vigil.duckdb"), "enrich.mmdb_path": str(mmdb),
                                  "enrich.feeds_dir": str(feeds), "enrich.data_dir": str(tmp / "data")}
     overrides.update({f"enrich.{k}": v for k, v in enrich.items()})

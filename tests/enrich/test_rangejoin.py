@@ -20,7 +20,7 @@ def ranges_and_points(draw: st.DrawFn) -> tuple[list[tuple[int, int, int, str]],
     return ranges, points
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(ranges_and_points())
 def test_asof_and_window_match_brute_force(data: tuple[list[tuple[int, int, int, str]], list[tuple[int, int]]]) -> None:
     ranges, points = data

@@ -166,5 +166,6 @@ def decide(store: Store, kind: str, value: str, status: str, name: str | None = 
     at = datetime.now(timezone.utc).replace(tzinfo=None)
     store.con.execute("INSERT OR REPLACE INTO egress_decisions VALUES (?, ?, ?, ?, ?, ?)",
                       [kind, value, status, name, at, note])
-    store.con.execute("UPDATE egress_points SET status = ? WHERE kind = ? AND value = ?", [status, kind, value])
+    store.con.execute("UPDATE egress_points SET status = ?, name = coalesce(?, name) WHERE kind = ? AND value = ?",
+                      [status, name, kind, value])
     return {"kind": kind, "value": value, "status": status, "name": name, "decided_at": at, "note": note}

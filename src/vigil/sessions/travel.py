@@ -58,6 +58,7 @@ WITH m AS (
     (p.f_session = p.t_session) AS same_session,
     (p.f_session = p.t_session AND p.t_device IS NOT NULL AND p.t_device = s.root_device_id) AS same_device,
     s.root_device_id, s.root_time, s.root_mfa, s.root_country,
+    CASE WHEN s.inferred THEN 'same inferred session ' ELSE 'same session ' END AS same_words,
     coalesce(s.session_id, substr(p.t_session, 3)) AS sid
   FROM _pairs p LEFT JOIN sessions s ON s.session_key = p.t_session
 ), v AS (
@@ -69,10 +70,10 @@ WITH m AS (
          WHEN speed <= {impossible} THEN 'improbable'
          ELSE 'impossible' END AS verdict,
     CASE WHEN same_session AND root_time IS NOT NULL THEN
-           'same session ' || left(sid, 8) || '…' || CASE WHEN same_device THEN ' and device' ELSE '' END
+           same_words || left(sid, 8) || '…' || CASE WHEN same_device THEN ' and device' ELSE '' END
            || ' since the ' || CASE WHEN root_mfa THEN 'MFA ' ELSE '' END || 'sign-in in '
            || coalesce(root_country, 'an unknown country') || ' at ' || strftime(root_time, '%H:%M')
-         WHEN same_session THEN 'same session ' || left(sid, 8) || '…'
+         WHEN same_session THEN same_words || left(sid, 8) || '…'
          ELSE 'different sessions' END AS sess,
     coalesce(f_city || ', ', '') || coalesce(f_country, '?') AS f_place,
     coalesce(t_city || ', ', '') || coalesce(t_country, '?') AS t_place,

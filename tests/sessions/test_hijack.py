@@ -1,0 +1,57 @@
+"""hijack.py: scripted clients, the AiTM shape, and no finding for the legitimate device."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.builders import row
+from tests.sessions.helpers import analyze, rows
+
+T = datetime(2026, 1, 5, 9, 0)
+U = "dave@contoso.com"
+CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+          "Safari/537.36")
+
+
+def _s(minutes: int, ip: str, **kw: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {"result": "success", "session_id": "SX", "user_agent": CHROME, "device_id": "D1",
+                              **kw}
+    return row("signins", event_time=T + timedelta(minutes=minutes), user_principal_name=U, ip=ip, **values)
+
+
+def _findings(store: Any) -> dict[str, dict[str, Any]]:
+    return {r["kind"]: r for r in rows(store, "SELECT * FROM session_hijacks")}
+
+
+def test_legitimate_use_from_root_device_gives_nothing(tmp_path: Path) -> None:
+    signins = [_s(0, "86.128.0.10", is_interactive=True, mfa_satisfied=True),
+               _s(30, "31.94.0.20", is_interactive=False),  # same device on the mobile hotspot
+               _s(60, "82.2.0.30", is_interactive=False)]
+    activities = [row("activities", event_time=T + timedelta(minutes=61), user_principal_name=U, session_id="SX",
+                      ip="82.2.0.30", user_agent=CHROME)]
+    with analyze(tmp_path, signins, activities) as store:
+        assert _findings(store) == {}
+
+
+def test_scripted_client_reusing_the_session(tmp_path: Path) -> None:
+    signins = [_s(0, "86.128.0.10", is_interactive=True, mfa_satisfied=True),
+               _s(240, "86.128.0.10", is_interactive=False, user_agent="python-requests/2.31.0")]
+    with analyze(tmp_path, signins) as store:
+        found = _findings(store)
+        assert set(found) == {"scripted_client"}
+        f = found["scripted_client"]
+        assert f["severity"] == "medium"  # same IP and device: a script on the user's machine, still worth a look
+        assert "by a scripted client (python-requests/2.31.0)" in f["reason"]
+        assert f["evidence_event_ids"] == f'["{signins[1]["event_id"]}"]'
+
+
+def test_aitm_root_on_hosting_then_replayed(tmp_path: Path) -> None:
+    signins = [_s(0, "46.101.5.5", is_interactive=True, mfa_satisfied=True, device_id=None),  # DigitalOcean DE
+               _s(20, "87.126.0.9", is_interactive=False, device_id=None)]  # replayed from a BG ISP
+    with analyze(tmp_path, signins) as store:
+        found = _findings(store)
+        assert found["aitm"]["severity"] == "high"
+        assert found["aitm"]["reason"].startswith("Session SX… (MFA sign-in from DE on no registered device at 09:00) "
+                                                  "began on hosting AS14061 (46.101.5.5), the adversary-in-the-middle")
+        assert found["aitm"]["country"] == "BG"
