@@ -61,7 +61,8 @@ def _signins_sql(store: Store, interactive: bool) -> str:
                    asn="s.asn")
     table = "SigninLogs" if interactive else "AADNonInteractiveUserSignInLogs"
     # Interactive unless the vendor says otherwise (IsInteractive false, or the non-interactive table).
-    noninteractive = "(coalesce(NOT s.is_interactive, false) OR s.source_table = 'AADNonInteractiveUserSignInLogs')"
+    noninteractive = ("(coalesce(NOT s.is_interactive, false)"
+                      " OR coalesce(s.source_table = 'AADNonInteractiveUserSignInLogs', false))")
     cond = f"NOT {noninteractive}" if interactive else noninteractive
     return (f"SELECT {_SIGNIN_COLUMNS.format(**geo)}, '{table}' AS Type, 'SignInLogs' AS Category "
             f"FROM {src} s WHERE {cond}")
