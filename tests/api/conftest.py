@@ -1,6 +1,7 @@
 """A running service (in-process, httpx TestClient) over the seeded contract tables."""
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,20 @@ from vigil.settings import Settings, load_settings
 from vigil.store import open_store
 
 
-@pytest.fixture
-def seeded_settings(tmp_path: Path) -> Settings:
-    path = tmp_path / "vigil.duckdb"
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeded store, written once per run; each test gets its own copy."""
+    path = tmp_path_factory.mktemp("seed") / "vigil.duckdb"
     with open_store(path) as store:
         seed(store)
+        store.con.execute("CHECKPOINT")
+    return path
+
+
+@pytest.fixture
+def seeded_settings(tmp_path: Path, seeded_template: Path) -> Settings:
+    path = tmp_path / "vigil.duckdb"
+    shutil.copyfile(seeded_template, path)
     return load_settings(overrides={"store.path": str(path), "service.max_body_bytes": 64 * 1024,
                                     "service.max_upload_bytes": 256 * 1024}, environ={})
 

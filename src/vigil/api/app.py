@@ -89,4 +89,8 @@ def _mount_area(app: FastAPI, area: str, module_name: str) -> str:
         return f"{area} (missing)"
     app.include_router(module.router, prefix=API_PREFIX, tags=[area])
     log.info("mounted %s router %s.router under %s", area, module_name, API_PREFIX)
+    wellknown = getattr(module, "wellknown_router", None)
+    if wellknown is not None:  # e.g. SSF discovery, which its spec puts at /.well-known/
+        app.include_router(wellknown, tags=[area])
+        log.info("mounted %s router %s.wellknown_router at /", area, module_name)
     return area
