@@ -130,9 +130,9 @@ def okta_activity_columns(f: Field, record_type: str) -> dict[str, str]:
         "client_app_id": nz(f"json_extract_string(vigil_json_find({target}, 'type', 'AppInstance'), '$.id')"),
         "isp": nz(f("securityContext.isp")),
         "parameters": f"vigil_json({target})",
-        "details": (f"json_object('displayMessage', {nz(f('displayMessage'))}, 'legacyEventType', "
-                    f"{nz(f('legacyEventType'))}, 'transactionType', {nz(f('transaction.type'))}, "
-                    f"'requestId', {nz(f('debugContext.debugData.requestId'))})"),
+        "details": (f"json_merge_patch('{{}}', json_object('displayMessage', {nz(f('displayMessage'))}, "
+                    f"'legacyEventType', {nz(f('legacyEventType'))}, 'transactionType', {nz(f('transaction.type'))}, "
+                    f"'requestId', {nz(f('debugContext.debugData.requestId'))}))"),
     })
     return cols
 

@@ -76,7 +76,7 @@ def _user_columns(f: Callable[[str], str]) -> dict[str, str]:
         "user_principal_name": (f"CASE WHEN {hidden} THEN NULL ELSE lower(coalesce({nz(f('user'))}, "
                                 f"{session_name}, CASE WHEN {f('type')} = 'Root' THEN {nz(f('arn'))} END, "
                                 f"{nz(f('arn'))})) END"),
-        "user_display_name": f"CASE WHEN {hidden} THEN NULL ELSE coalesce({nz(f('user'))}, "
+        "user_display_name": f"CASE WHEN {hidden} THEN NULL ELSE coalesce({nz(f('user'))}, {session_name}, "
                              f"{nz(f('issuer_user'))}) END",
         "user_type": nz(f("type")),
         "ip": f"vigil_ip({f('ip')})",
@@ -131,9 +131,9 @@ def activity_columns(f: Callable[[str], str]) -> dict[str, str]:
         "object_id": first(_j(f("resources"), "$[0].ARN"), _j(f("resources"), "$[0].arn")),
         "client_app_id": nz(f("key")),
         "parameters": f"vigil_json({f('request')})",
-        "details": (f"json_object('awsRegion', {nz(f('region'))}, 'errorMessage', {nz(f('error'))}, "
-                    f"'responseElements', vigil_json({f('response')}), "
-                    f"'additionalEventData', vigil_json({f('additional')}))"),
+        "details": (f"json_merge_patch('{{}}', json_object('awsRegion', {nz(f('region'))}, "
+                    f"'errorMessage', {nz(f('error'))}, 'responseElements', vigil_json({f('response')}), "
+                    f"'additionalEventData', vigil_json({f('additional')})))"),
     }
 
 

@@ -102,15 +102,17 @@ COLUMNS = {
     "parameters": first(f"vigil_json({_raw('$.Parameters')})", f"vigil_json({_raw('$.OperationProperties')})",
                         f"vigil_json(CASE WHEN {_filled(_ADDITIONAL)} AND {_ADDITIONAL} <> '{{}}' "
                         f"THEN {_ADDITIONAL} END)"),
+    # merge-patching onto {} drops the keys whose value is null (RFC 7396)
     "details": (
-        "json_object("
+        "json_merge_patch('{}', json_object("
         f"'Application', {nz('{$.Application}')}, 'ActivityType', {nz('{$.ActivityType}')}, "
         f"'ObjectType', {nz('{$.ObjectType}')}, 'AuditRecordType', {nz(_raw('$.RecordType'))}, "
         f"'OperationCount', {nz(_raw('$.OperationCount'))}, 'Folders', vigil_json({_raw('$.Folders')}), "
         f"'Permissions', {nz('{$.Permissions}')}, 'PermissionsAddedTo', {nz('{$.PermissionsAddedTo}')}, "
         f"'DeviceName', {nz('{$.DeviceName}')}, 'InitiatingProcessCommandLine', "
         f"{nz('{$.InitiatingProcessCommandLine}')}, 'DestinationDeviceName', {nz('{$.DestinationDeviceName}')}, "
-        f"'Protocol', {nz('{$.Protocol}')}, 'IsAdminOperation', {nz('{$.IsAdminOperation}')})"
+        f"'Protocol', {nz('{$.Protocol}')}, 'IsAdminOperation', {nz('{$.IsAdminOperation}')}, "
+        f"'ProcessCommandLine', {nz('{$.ProcessCommandLine}')}, 'FolderPath', {nz('{$.FolderPath}')}))"
     ),
 }
 

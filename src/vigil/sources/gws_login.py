@@ -97,7 +97,7 @@ ACTIVITY_COLUMNS = {
     "operation": NAME,
     "object_id": first(param("affected_email_address"), "{$.actor.email}"),
     "parameters": f"vigil_json({PARAMS})",
-    "details": "json_object('etag', {$.etag}, 'ownerDomain', {$.ownerDomain})",
+    "details": "json_merge_patch('{}', json_object('etag', {$.etag}, 'ownerDomain', {$.ownerDomain}))",
 }
 
 _ID = (f"concat_ws(':', {nz('{$.id.uniqueQualifier}')}, {nz('{$.id.time}')}, {NAME}, "
