@@ -98,7 +98,8 @@ def _render_replay(report: dict[str, Any]) -> None:
     if labels:
         cols.append("attack events stopped / applied")
     for col in cols:
-        t.add_column(col, overflow="fold", justify="left" if col in ("policy", "state") else "right")
+        t.add_column(col, overflow="fold", justify="left" if col in ("policy", "state") else "right",
+                     min_width=22 if col == "policy" else None)
     for p in report["policies"]:
         row = [p["displayName"], p["state"], _pair(p, "applies"), _pair(p, "mfa"), _pair(p, "password_change"),
                _pair(p, "risk_remediation"), _pair(p, "blocked")]
@@ -162,6 +163,9 @@ def _device(device_id: str | None, compliant: bool | None, managed: bool | None,
         if not sep:
             raise InputError(f"--device-attr {item!r}: expected NAME=VALUE, e.g. extensionAttribute1=SAW")
         extra[key.strip()] = value
+    if (attrs or compliant is not None or managed is not None or trust) and not device_id:
+        raise InputError("device options need --device-id: an unregistered device has no attributes "
+                         "(every filter property is null)")
     try:
         return device_attributes(device_id=device_id, is_compliant=compliant, is_managed=managed,
                                  trust_type=trust, operating_system=os_name, **extra)

@@ -361,6 +361,12 @@ def device_attributes(*, device_id: str | None = None, display_name: str | None 
     the sign-in-log spellings ("Azure AD joined", "Hybrid Azure AD joined", "Azure AD
     registered") as well as AzureAD/ServerAD/Workplace. extensionAttribute1-15 are only
     available when the device is Intune managed, compliant or hybrid joined (documented)."""
+    names = {}
+    for key in extra:
+        name = _BY_LOWER.get(key.lower())
+        if name is None:
+            raise ValueError(f"unknown device attribute {key!r} (supported: {', '.join(ATTRIBUTES)})")
+        names[key] = name
     if not device_id:
         return {}
     trust = normalize_trust_type(trust_type)
@@ -368,10 +374,7 @@ def device_attributes(*, device_id: str | None = None, display_name: str | None 
                              "isCompliant": None if is_compliant is None else ("True" if is_compliant else "False"),
                              "trustType": trust, "operatingSystem": operating_system}
     for key, value in extra.items():
-        name = _BY_LOWER.get(key.lower())
-        if name is None:
-            raise ValueError(f"unknown device attribute {key!r}")
-        attrs[name] = value
+        attrs[names[key]] = value
     if not (is_managed or is_compliant or trust == "ServerAD"):
         for i in range(1, 16):
             attrs.pop(f"extensionAttribute{i}", None)

@@ -114,7 +114,9 @@ def combos_sql(policies: PolicySet, avail: dict[str, bool], *, with_labels: bool
     if any(c.sign_in_risk_levels for c in cond):
         if avail["signinRisk"]:
             sign_in_risk = _RISK.format(x="coalesce(r.riskLevelDuringSignIn, s.risk_level_during_signin)")
-            joins.append('LEFT JOIN "signinRisk" r ON r.event_id = s.event_id')
+            # one row per event and source; the vendor's own fields are on the sign-in already
+            joins.append('LEFT JOIN (SELECT event_id, "riskLevelDuringSignIn" FROM "signinRisk" '
+                         "WHERE source = 'vigil') r ON r.event_id = s.event_id")
             inputs["sign_in_risk"] = "signinRisk.riskLevelDuringSignIn (vigil; vendor value where vigil has no row)"
         else:
             sign_in_risk = _RISK.format(x="s.risk_level_during_signin")
@@ -133,8 +135,9 @@ def combos_sql(policies: PolicySet, avail: dict[str, bool], *, with_labels: bool
     FROM "riskyUsers" WHERE "riskState" IN ('atRisk', 'confirmedCompromised')) WHERE rn = 1)""")
             joins.append("LEFT JOIN ru ON ru.upn = s.user_principal_name AND ru.since <= s.event_time")
             user_risk = _RISK.format(x="ru.risk")
-            inputs["user_risk"] = ("riskyUsers (at-risk users, from riskLastUpdatedDateTime on; the table holds "
-                                   "current state, so risk later remediated is not replayed)")
+            inputs["user_risk"] = ("riskyUsers (highest level over sources vigil/IdentityProtection of at-risk "
+                                   "users, from riskLastUpdatedDateTime on; the table holds current state, so "
+                                   "risk later remediated is not replayed)")
         else:
             user_risk = "'none'"
             inputs["user_risk"] = "unavailable: no riskyUsers table (sign-in logs carry no user risk); user risk none"

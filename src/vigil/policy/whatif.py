@@ -29,6 +29,18 @@ _NEEDS = {
 }
 
 
+def _input_free(p: Policy, condition: str) -> bool:
+    """A condition every value satisfies needs no input (client apps "all", location "All" only)."""
+    c = p.conditions
+    if condition == "clientType":
+        return "all" in c.client_app_types
+    if condition == "location":
+        return c.locations is not None and c.locations.include_locations == {"All"} and not c.locations.exclude_locations
+    if condition == "devicePlatform":
+        return c.platforms is not None and "all" in c.platforms.include_platforms and not c.platforms.exclude_platforms
+    return False
+
+
 def _result(p: Policy, r: PolicyResult, supplied: Collection[str] | None) -> dict[str, Any]:
     applies, reasons, why = r.applies, [], r.reason
     if p.state == "disabled":
@@ -38,7 +50,7 @@ def _result(p: Policy, r: PolicyResult, supplied: Collection[str] | None) -> dic
     else:
         missing = None
         if supplied is not None:
-            missing = next((c for c in r.checks if c.condition in _NEEDS
+            missing = next((c for c in r.checks if c.condition in _NEEDS and not _input_free(p, c.condition)
                             and not any(f in supplied for f in _NEEDS[c.condition])), None)
         first = r.first_unsatisfied
         if first is not None and (missing is None or r.checks.index(first) < r.checks.index(missing)):
