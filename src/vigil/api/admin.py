@@ -88,16 +88,12 @@ def comment_incident(incident_id: str, body: Comment, who: Principal = Admin,
         return inc.get_incident(store, incident_id)
 
 
-@router.post("/riskyUsers/dismiss", summary="Dismiss user risk (Graph riskyUsers/dismiss)")
-def dismiss(body: RiskAction, who: Principal = Admin, state: ServiceState = State) -> dict[str, Any]:
+@router.post("/riskyUsers/{action}", summary="Dismiss, confirm compromised or confirm safe (Graph riskyUsers "
+             "actions); recorded in riskActions with who and when")
+def risk_action(action: Literal["dismiss", "confirmCompromised", "confirmSafe"], body: RiskAction,
+                who: Principal = Admin, state: ServiceState = State) -> dict[str, Any]:
     with state.db.writer() as store:
-        return ops.dismiss_user_risk(store, body.userIds, who.name, body.reason)
-
-
-@router.post("/riskyUsers/confirmCompromised", summary="Confirm users compromised (Graph action)")
-def confirm(body: RiskAction, who: Principal = Admin, state: ServiceState = State) -> dict[str, Any]:
-    with state.db.writer() as store:
-        return ops.confirm_user_compromised(store, body.userIds, who.name, body.reason)
+        return ops.risk_action(store, action, body.userIds, who.name, body.reason, state.settings)
 
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -120,7 +116,13 @@ def ingest(files: list[UploadFile] = File(..., description="log files in any sup
                     out.write(chunk)
             paths.append(dest)
         with state.db.writer() as store:
-            summary = ops.ingest(store, paths, state.settings)
+            results = ops.ingest(store, paths, state.settings)
+            failed = [r for r in results if r.get("error")]
+            if failed and len(failed) == len(results):
+                # nothing could be read: an error, never an empty success
+                names = {str(p): f.filename for p, f in zip(paths, files)}
+                raise InputError("; ".join(f"{names.get(r['path'], r['path'])}: {r['error']}" for r in failed))
             stages = ops.analyze(store, state.settings) if analyze else None
-    return {"files": [f.filename for f in files], "ingest": summary, "analyze": stages,
-            "by": who.name}
+    for r, f in zip(results, files):
+        r["path"] = f.filename  # the client's name, not our temporary copy
+    return {"files": results, "errors": len(failed), "analyze": stages, "by": who.name}

@@ -43,20 +43,21 @@ def add_incident_comment(store: Store, incident_id: str, text: str, actor: str) 
     return dict(fn(store, incident_id, text=text, author=actor))
 
 
-def dismiss_user_risk(store: Store, user_ids: list[str], actor: str, reason: str | None) -> dict[str, Any]:
-    fn = _owner("vigil.risk.actions", "dismiss")
-    return dict(fn(store, user_ids, actor=actor, reason=reason))
+#: Graph action name -> function of vigil.risk.actions
+RISK_ACTIONS = {"dismiss": "dismiss", "confirmCompromised": "confirm_compromised", "confirmSafe": "confirm_safe"}
 
 
-def confirm_user_compromised(store: Store, user_ids: list[str], actor: str,
-                             reason: str | None) -> dict[str, Any]:
-    fn = _owner("vigil.risk.actions", "confirm_compromised")
-    return dict(fn(store, user_ids, actor=actor, reason=reason))
+def risk_action(store: Store, action: str, user_ids: list[str], actor: str, reason: str | None,
+                settings: Settings) -> dict[str, Any]:
+    """A user-risk admin action through the risk area (recorded in riskActions, lifecycle re-applied)."""
+    fn = _owner("vigil.risk.actions", RISK_ACTIONS[action])
+    return dict(fn(store, user_ids, actor=actor, reason=reason, settings=getattr(settings, "risk", None)))
 
 
-def ingest(store: Store, paths: list[Path], settings: Settings) -> dict[str, Any]:
+def ingest(store: Store, paths: list[Path], settings: Settings) -> list[dict[str, Any]]:
+    """Ingest files through the sources area; one result per file (errors recorded, not raised)."""
     fn = _owner("vigil.sources.ingest", "ingest_paths")
-    return dict(fn(store, paths, settings))
+    return [r.as_dict() for r in fn(store, list(paths), settings)]
 
 
 def analyze(store: Store, settings: Settings) -> dict[str, Any]:

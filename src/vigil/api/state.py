@@ -3,8 +3,9 @@
 DuckDB lets one process write a file. ``vigil serve`` is that process while it runs: it
 opens the store once, read-write, and hands each request its own cursor (a cheap
 connection to the same database instance, so reads run concurrently under DuckDB's MVCC).
-Writes (token, status, comment, ingest) are short transactions serialised by
-``write_lock`` so two writers never hit a transaction conflict.
+Writes (token, status, comment, ingest, risk actions) are serialised by ``write_lock``
+so two writers never hit a transaction conflict; each owner's function manages its own
+transaction.
 """
 from __future__ import annotations
 
@@ -44,18 +45,16 @@ class Database:
 
     @contextmanager
     def writer(self) -> Iterator[Store]:
-        """A cursor inside one transaction, serialised with every other writer."""
+        """A cursor for writing, serialised with every other writer of the service.
+
+        No transaction is opened here: the functions of the owning areas (ingest, risk
+        actions, incident updates, analysis stages) open their own, and DuckDB does not nest
+        them. Single statements are atomic on their own."""
         with self.write_lock:
             cur = self._store.con.cursor()
             try:
                 cur.execute("SET TimeZone = 'UTC'")
-                cur.execute("BEGIN TRANSACTION")
-                try:
-                    yield Store(cur, self.path)
-                except BaseException:
-                    cur.execute("ROLLBACK")
-                    raise
-                cur.execute("COMMIT")
+                yield Store(cur, self.path)
             finally:
                 cur.close()
 
