@@ -247,13 +247,15 @@ def main() -> None:
     ap.add_argument("--burst", type=int, default=10_000)
     ap.add_argument("--extra", type=int, default=2_000)
     args = ap.parse_args()
-    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, sqlite journal (WAL, synchronous=NORMAL)")
+    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, sqlite journal (WAL, synchronous=NORMAL),"
+          f" load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as d:
         for sub in ("1", "2", "3"):
             (Path(d) / sub).mkdir()
         in_process(Path(d) / "1", args.n)
         over_http(Path(d) / "2", args.http_n, args.cross_n)
         burst(Path(d) / "3", args.burst, args.extra)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (other processes share these cores)")
 
 
 if __name__ == "__main__":
