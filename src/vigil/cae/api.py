@@ -9,7 +9,10 @@ got when we registered it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -22,9 +25,30 @@ from vigil.cae.events import event_from_json
 from vigil.cae.service import CaeService
 from vigil.cae.sets import SetInvalid
 from vigil.cae.transmitter import DELIVERY_METHODS
-from vigil.errors import InputError
+from vigil.errors import ConfigError, InputError
 
-router = APIRouter()
+log = logging.getLogger("vigil.cae")
+
+
+@asynccontextmanager
+async def _lifespan(app: Any) -> AsyncIterator[None]:
+    """Start pushing SETs when the service starts (FastAPI merges an included router's lifespan),
+    so SETs queued by the CLI or the stage go out without waiting for a first CAE request."""
+    svc: CaeService | None = getattr(app.state, "cae", None)
+    vigil_state = getattr(app.state, "vigil", None)
+    if svc is None and vigil_state is not None:
+        try:
+            svc = app.state.cae = CaeService.shared(vigil_state.settings)
+        except ConfigError as exc:
+            log.warning("CAE is not available: %s (its endpoints will answer with this error)", exc)
+    if svc is not None:
+        svc.deliverer.start()
+    yield
+    if svc is not None:
+        svc.deliverer.stop()
+
+
+router = APIRouter(lifespan=_lifespan)
 wellknown_router = APIRouter()
 Admin = Depends(require_admin)
 Reader = Depends(require_reader)

@@ -54,9 +54,7 @@ def create_demo_app(settings: Settings, *, service: CaeService | None = None) ->
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        svc.deliverer.start()
-        yield
-        svc.deliverer.stop()
+        yield  # the CAE router's own lifespan starts and stops the SET push thread
         db.close()
 
     app = FastAPI(title="vigil CAE demo", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
