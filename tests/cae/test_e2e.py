@@ -11,15 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.builders import insert, row
+from tests.conftest import FIXTURES
 from tests.cae.conftest import cae_settings
 from vigil.api.tokens import create_token
 from vigil.cae.challenge import decode_claims, parse_challenge
 from vigil.cae.demo import ServerThread, create_demo_app
-from vigil.cae.service import CaeService
+from vigil.cae.service import CaeService, keys_path
 from vigil.cae.tokens import issue_token
 from vigil.settings import Settings
-from vigil.store import open_store
 
 USER, UPN, SID = "3b0c6a0e-1f2d-4c55-9a57-5d3b2f1e0a11", "adele@contoso.com", "sess-adele-1"
 
@@ -72,35 +71,37 @@ def test_password_reset_posted_to_the_service_triggers_the_claims_challenge(serv
         assert http.post("/api/v1/cae/events", json={"event_type": "password_reset", "user": "x"}).status_code == 401
 
 
-_STAGE = """
+_ANALYZE = """
 import sys
+from vigil.pipeline import run_stages
 from vigil.settings import load_settings
+from vigil.sources.ingest import ingest_paths
 from vigil.store import open_store
-from vigil.cae import stage
 s = load_settings(overrides={"store.path": sys.argv[1], "cae.state_path": sys.argv[2], "cae.keys_path": sys.argv[3]},
                   environ={})
 with open_store(s.store.path) as st:
-    print(stage.run(st, s))
+    print([r.error for r in ingest_paths(st, [sys.argv[4]], s)])
+    print(run_stages(st, s, only=["cae"]))
 """
 
 
-def test_audit_log_password_reset_through_the_stage_in_another_process(served, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_audit_log_password_reset_through_ingest_and_the_stage_in_another_process(  # type: ignore[no-untyped-def]
+        served, tmp_path: Path) -> None:
+    """The Graph directoryAudit record of a password reset, ingested by the real adapter and turned into
+    a revocation by `vigil analyze`'s cae stage in another process, reaches the running API."""
     server, svc, settings, _ = served
-    bearer = {"Authorization": "Bearer " + _token(svc, settings, "user-bob", cp1=False)}
+    bob = "4e5f6a7b-0000-4000-8000-0000000b0b00"
+    bearer = {"Authorization": "Bearer " + _token(svc, settings, bob, cp1=False, now=time.time() - 5)}
     with httpx.Client(base_url=server.url) as http:
         assert http.get("/resource/mail", headers=bearer).status_code == 200
-        analyze_db = tmp_path / "analyze.duckdb"
-        with open_store(analyze_db) as st:  # what the AuditLogs adapter writes for "Reset user password"
-            insert(st, "directory_events", [row(
-                "directory_events", event_type="password_reset", operation="Reset user password",
-                category="UserManagement", result="success", actor_upn="helpdesk@contoso.com",
-                target_user_id="user-bob", target_upn="bob@contoso.com",
-                event_time=datetime.fromtimestamp(time.time(), timezone.utc))])
-        out = subprocess.run([sys.executable, "-c", _STAGE, str(analyze_db), svc.journal.path,
-                              settings.cae.keys_path or str(tmp_path / "vigil.cae-keys.json")],
-                             capture_output=True, text=True, timeout=120)
+        record = tmp_path / "audit.json"
+        when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        record.write_text((FIXTURES / "cae" / "audit_password_reset.json.tmpl").read_text().replace(
+            "{{ACTIVITY_TIME}}", when))
+        out = subprocess.run([sys.executable, "-c", _ANALYZE, str(tmp_path / "analyze.duckdb"), svc.journal.path,
+                              keys_path(settings), str(record)], capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stderr
-        assert "'new_revocations': 1" in out.stdout
+        assert "[None]" in out.stdout and "'new_revocations': 1" in out.stdout, out.stdout
         deadline = time.monotonic() + 5
         while (r := http.get("/resource/mail", headers=bearer)).status_code == 200 and time.monotonic() < deadline:
             time.sleep(0.01)
