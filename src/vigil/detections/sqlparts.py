@@ -56,6 +56,7 @@ def attempts(where: str = "true", extra: str = "") -> str:
     epoch(event_time) as ep,
     case when {PASSWORD_FAILURE} then 1 else 0 end as pw_fail,
     case when result = 'success' then 1 else 0 end as ok,
-    case when {VALIDATED} then 1 else 0 end as validated{extra}
+    case when {VALIDATED} then 1 else 0 end as validated,
+    case when coalesce(result_code, '') in {in_list(UNKNOWN_USER_CODES)} then 1 else 0 end as unknown_user{extra}
   from signins_enriched
   where user_principal_name is not null and ({where})"""

@@ -27,6 +27,7 @@ ipwin as (
   having count(distinct a.user_principal_name) >= {p.num('min_accounts')}
      and sum(a.pw_fail) > sum(a.ok)
      and count(*) <= {p.num('max_attempts_per_account')} * count(distinct a.user_principal_name)
+     and sum(a.unknown_user) < {p.num('max_unknown_ratio')} * count(*)  -- else it is credential stuffing
 ),
 uawin as (
   select a.user_agent as src, g.g, floor((a.ep + g.g * {sw} / 2) / {sw}) as b
@@ -37,6 +38,7 @@ uawin as (
      and count(distinct a.ip) >= {p.num('slow_min_ips')}
      and sum(a.pw_fail) >= {p.num('slow_failure_ratio')} * count(*)
      and count(*) <= {p.num('max_attempts_per_account')} * count(distinct a.user_principal_name)
+     and sum(a.unknown_user) < {p.num('max_unknown_ratio')} * count(*)
 ),
 hits as (
   select 'ip' as kind, w.src, a.user_principal_name, min(a.event_time) as first_t, max(a.event_time) as last_t
@@ -84,7 +86,8 @@ DETECTION = Detection(
         "window (two grids offset by 10 minutes), first-factor failures outnumbering successes, at most 3 "
         "attempts per account on average. Low-and-slow spray from a rotating set: attempts from IPs the account "
         "never succeeded from, sharing one user agent, at least 10 accounts from at least 3 IPs within 24 hours, "
-        "at least 80% failures. One finding per targeted account; a later success from the source is what "
+        "at least 80% failures. Windows where 20% or more of attempts name unknown users are credential "
+        "stuffing instead. One finding per targeted account; a later success from the source is what "
         "Entra's own passwordSpray waits for."
     ),
     entra_risk_event_type="passwordSpray",
@@ -95,6 +98,7 @@ DETECTION = Detection(
     activity="signin",
     requires=("signins_enriched",),
     params={"window_minutes": 20, "min_accounts": 5, "max_attempts_per_account": 3, "slow_window_hours": 24,
-            "slow_min_accounts": 10, "slow_min_ips": 3, "slow_failure_ratio": 0.8, "followup_hours": 24},
+            "slow_min_accounts": 10, "slow_min_ips": 3, "slow_failure_ratio": 0.8, "followup_hours": 24,
+            "max_unknown_ratio": 0.2},
     sql=_sql,
 )

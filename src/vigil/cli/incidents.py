@@ -1,0 +1,183 @@
+"""``vigil incidents`` / ``vigil incident`` / ``vigil evaluate``: the queue, one story, the noise figure."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, settings_from, store_from
+from vigil.incidents import actions, evaluate, output, story
+
+ByOpt = Annotated[str, typer.Option("--by", help="who (recorded with the change)")]
+
+
+def _queue(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"{len(rows)} incidents, ranked", header_style="bold")
+    for col in ("id", "sev", "prio", "status", "who", "what", "last activity"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        who = r["user_principal_name"] or f"{len(r['accounts'])} accounts"
+        t.add_row(r["incident_id"], r["severity"], f"{r['priority']:g}", r["status"], who,
+                  ", ".join(r["risk_event_types"]), str(r["last_activity"])[:19])
+    console.print(t)
+
+
+def _story(s: dict[str, Any]) -> None:
+    inc = s["incident"]
+    console.print(f"[bold]{inc['incident_id']}[/bold]  {inc['title']}")
+    console.print(f"severity [bold]{inc['severity']}[/bold]  status {inc['status']}"
+                  f"{'  (' + inc['classification'] + ')' if inc['classification'] else ''}  priority "
+                  f"{inc['priority']:g}  {str(inc['first_activity'])[:19]} .. {str(inc['last_activity'])[:19]}")
+    if inc["accounts"] and not inc["user_principal_name"]:
+        console.print(f"accounts: {', '.join(inc['accounts'][:20])}{' …' if len(inc['accounts']) > 20 else ''}")
+    console.print(f"\n[bold]Why raised[/bold]: {inc['reason']}")
+    console.print(f"[bold]Recommended action[/bold]: {inc['recommended_action']}")
+    if s["root_authentications"]:
+        console.print("\n[bold]Root authentication[/bold]")
+        for r in s["root_authentications"]:
+            console.print(f"  {str(r['root_time'])[:19]}  session {r['session_key']}: {r['root_ip']} "
+                          f"({r['root_city'] or '?'}, {r['root_country'] or '?'}, {r['root_ip_class'] or '?'}) "
+                          f"MFA {'yes' if r['root_mfa'] else 'no'}  {r['root_browser'] or ''} {r['root_os'] or ''}"
+                          f"  — {r['event_count']} events, {r['hop_count']} hops, countries {r['countries']}")
+    console.print("\n[bold]Timeline[/bold]")
+    for e in s["timeline"]:
+        style = {"detection": "red", "root": "bold", "behavior": "yellow"}.get(e["kind"], "dim")
+        console.print(f"  {str(e['time'])[:19]}  [{style}]{e['kind']:9}[/{style}] {e['text']}")
+    if s["timeline_truncated"]:
+        console.print("  [dim]… timeline truncated (use --json)[/dim]")
+    console.print("\n[bold]What each detection saw[/bold]")
+    for d in s["detections"]:
+        console.print(f"  [red]{d['riskEventType']}[/red] {d['riskLevel']} ({d['riskState']}) "
+                      f"{str(d['activityDateTime'])[:19]} {d['ipAddress'] or ''} {d['country'] or ''}")
+        console.print(f"    {d['reason']}")
+        console.print(f"    [dim]evidence: {d['evidence']}[/dim]")
+    for c in s["comments"]:
+        console.print(f"\n  [cyan]{str(c['created_at'])[:19]} {c['author']}[/cyan]: {c['text']}")
+
+
+def _eval(r: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    t = Table(title="noise and recall over labelled campaigns", header_style="bold")
+    for col in ("campaign type", "campaigns", "vigil recall", "naive recall"):
+        t.add_column(col)
+    for b in r["by_type"]:
+        t.add_row(b["campaign_type"], str(b["campaigns"]), f"{b['vigil_covered']}/{b['campaigns']}",
+                  f"{b['naive_covered']}/{b['campaigns']}")
+    t.add_row("[bold]all[/bold]", str(r["campaigns"]), f"{r['vigil_recall']:.0%}", f"{r['naive_recall']:.0%}")
+    console.print(t)
+    red = r["reduction"]
+    console.print(f"naive rules: {r['naive_alerts']} alerts {r['naive_by_rule']}")
+    console.print(f"vigil: {r['vigil_incidents']} incidents"
+                  + (f" — {red:.1%} fewer than the naive rules" if red is not None else ""))
+    f = r["vpn_failover"]
+    console.print(f"VPN egress failover ({f['users']} users): vigil {f['vigil_incidents']} incidents, naive "
+                  f"{f['naive_alerts_on_failover_events']} alerts on those events")
+    for m in r["missed"]:
+        console.print(f"[red]missed[/red] {m['campaign_type']} {m['campaign_id']} ({m['user']}): "
+                      f"{m['resolved_events']}/{m['labelled_events']} labelled events in the store")
+    for k, ok in r["targets"].items():
+        console.print(f"{'[green]met[/green]' if ok else '[red]NOT met[/red]'}  {k}")
+
+
+def register(app: typer.Typer) -> None:
+    queue = typer.Typer(help="The incidents queue (ranked), exports and the webhook.",
+                        invoke_without_command=True)
+    app.add_typer(queue, name="incidents")
+
+    @queue.callback()
+    def incidents(ctx: typer.Context,
+                  status: Annotated[list[str] | None, typer.Option("--status", help="only these statuses")] = None,
+                  db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
+        """List incidents, most urgent first."""
+        if ctx.invoked_subcommand is not None:
+            return
+        settings = settings_from(db, config)
+        with store_from(settings, read_only=True) as store:
+            rows = output.incident_rows(store, "status = any(?)", [status]) if status else \
+                output.incident_rows(store)
+        emit(rows, as_json=json, render=_queue)
+
+    @queue.command("export")
+    def export(jsonl: Annotated[bool, typer.Option("--jsonl", help="JSON lines (the only format)")] = True,
+               detections: Annotated[bool, typer.Option("--detections", help="riskDetections instead")] = False,
+               out: Annotated[Path | None, typer.Option("--out", help="file (default stdout)")] = None,
+               db: DbOpt = None, config: ConfigOpt = None) -> None:
+        """Incidents (or riskDetections) as JSON lines, for a SIEM."""
+        settings = settings_from(db, config)
+        with store_from(settings, read_only=True) as store:
+            rows = list(output.detection_rows(store)) if detections else output.incident_rows(store)
+        if out is None:
+            output.write_jsonl(rows, sys.stdout.buffer)
+            sys.stdout.flush()
+        else:
+            with out.open("wb") as fh:
+                n = output.write_jsonl(rows, fh)
+            console.print(f"{n} {'detections' if detections else 'incidents'} -> {out}", style="dim")
+
+    @queue.command("webhook")
+    def webhook(url: Annotated[str | None, typer.Option("--url", help="default incidents.webhook_url")] = None,
+                secret: Annotated[str | None, typer.Option(
+                    "--secret", help="HMAC key (default incidents.webhook_secret)")] = None,
+                db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
+        """POST new or updated incidents to a webhook, signed (HMAC-SHA256), with retries."""
+        settings = settings_from(db, config)
+        with store_from(settings) as store:
+            with console.status("delivering incidents"):
+                result = output.send(store, settings.incidents, url=url, secret=secret)
+
+        def render(r: dict[str, Any]) -> None:
+            console.print(f"{r['sent']} delivered to {r['url']}, {r['failed']} failed")
+            for f in r["failures"]:
+                console.print(f"  [red]{f['incident_id']}[/red] after {f['attempts']} attempts: {f['error']}")
+
+        emit(result, as_json=json, render=render)
+        if result["failed"]:
+            raise typer.Exit(9)
+
+    one = typer.Typer(help="One incident: its story, status and comments.", no_args_is_help=True)
+    app.add_typer(one, name="incident")
+
+    @one.command("show")
+    def show(incident_id: str, db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
+        """The story: root authentication, hops on a time line, each detection's evidence, why raised."""
+        settings = settings_from(db, config)
+        with store_from(settings, read_only=True) as store:
+            data = story.story(store, incident_id)
+        emit(data, as_json=json, render=_story)
+
+    @one.command("set-status")
+    def set_status(incident_id: str, status: Annotated[str, typer.Argument(help="new | active | closed")],
+                   classification: Annotated[str | None, typer.Option(
+                       "--classification", help="truePositive | benignPositive | falsePositive | undetermined")
+                   ] = None,
+                   by: ByOpt = "cli", db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
+        """Set an incident's status (kept across re-analysis)."""
+        settings = settings_from(db, config)
+        with store_from(settings) as store:
+            out = actions.set_status(store, incident_id, status=status, classification=classification, actor=by)
+        emit(out, as_json=json, render=lambda o: console.print(f"{o['incident_id']}: {o['status']}"))
+
+    @one.command("comment")
+    def comment(incident_id: str, text: str, by: ByOpt = "cli", db: DbOpt = None, config: ConfigOpt = None,
+                json: JsonOpt = False) -> None:
+        """Add a comment to an incident."""
+        settings = settings_from(db, config)
+        with store_from(settings) as store:
+            out = actions.add_comment(store, incident_id, text=text, author=by)
+        emit(out, as_json=json, render=lambda o: console.print(f"{o['incident_id']}: comment added"))
+
+    @app.command("evaluate")
+    def evaluate_(labels: Annotated[Path, typer.Option("--labels", help="labels.jsonl from `vigil simulate`")],
+                  scenarios: Annotated[Path | None, typer.Option(
+                      "--scenarios", help="scenarios.jsonl (default: beside the labels)")] = None,
+                  db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
+        """Noise figure: vigil's incidents vs naive rules, recall per labelled campaign type."""
+        settings = settings_from(db, config)
+        with store_from(settings) as store:
+            result = evaluate.evaluate(store, labels, scenarios)
+        emit(result, as_json=json, render=_eval)
