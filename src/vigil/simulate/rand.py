@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
-import uuid
 
 
 def rng_for(seed: int, *parts: object) -> random.Random:
@@ -13,8 +12,14 @@ def rng_for(seed: int, *parts: object) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
+_VERSION_MASK = ~((0xF000 << 64) | (0xC000 << 48))
+_VERSION_BITS = (0x4000 << 64) | (0x8000 << 48)
+
+
 def guid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    """A version-4 GUID string (what ``str(uuid.UUID(int=bits, version=4))`` gives, without the object)."""
+    h = f"{(rng.getrandbits(128) & _VERSION_MASK) | _VERSION_BITS:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def uti(rng: random.Random) -> str:

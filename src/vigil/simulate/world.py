@@ -66,7 +66,7 @@ class UserState:
 def _open(path: Path, compress: bool) -> BinaryIO:
     raw = open(path, "wb")  # noqa: SIM115 - closed in World.close
     if compress:
-        return cast(BinaryIO, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=5))
+        return cast(BinaryIO, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=1))
     return cast(BinaryIO, io.BufferedWriter(raw, buffer_size=1 << 20))
 
 
@@ -96,18 +96,21 @@ class World:
         if day < self.flushed_before:
             raise RuntimeError(f"simulator bug: event at day {day} after day {self.flushed_before - 1} was written")
         self.seq += 1
-        self.buckets[day].append((us, self.seq, file, orjson.dumps(record)))
+        # "+ newline" copies into an exact-size bytes: orjson's own buffer keeps ~4x the record's size
+        self.buckets[day].append((us, self.seq, file, orjson.dumps(record) + b"\n"))
 
     def flush_until(self, day: int) -> None:
         """Write every bucket before ``day`` (time order) and forget it."""
         for d in sorted(k for k in self.buckets if k < day):
             rows = self.buckets.pop(d)
             rows.sort()
-            files = self.files
+            chunks: list[list[bytes]] = [[], [], [], []]
             for _, _, f, data in rows:
-                files[f].write(data)
-                files[f].write(b"\n")
-                self.counts[f] += 1
+                chunks[f].append(data)
+            for f, chunk in enumerate(chunks):
+                if chunk:
+                    self.files[f].write(b"".join(chunk))
+                    self.counts[f] += len(chunk)
         self.flushed_before = max(self.flushed_before, day)
 
     def close(self) -> None:
