@@ -40,13 +40,22 @@ async function shot(name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
+// Text of the first match, or null at once when there is none (no auto-wait).
+async function textOrNull(selector) {
+  const loc = page.locator(selector);
+  return (await loc.count()) ? (await loc.first().textContent()).trim() : null;
+}
+
+report.ms = {};
 async function step(name, fn) {
+  const t0 = Date.now();
   try {
     report.steps[name] = await fn();
   } catch (e) {
-    report.steps[name] = { error: String(e && e.stack || e) };
+    report.steps[name] = { failure: String(e && e.stack || e) };
     try { await shot(`${name}-error`); } catch (_) { /* ignore */ }
   }
+  report.ms[name] = Date.now() - t0;
 }
 
 await step("signin", async () => {
@@ -89,7 +98,8 @@ await step("incident", async () => {
   for (const v of ["egress_change", "plausible", "improbable", "impossible"]) {
     out.linesByVerdict[v] = await page.locator(`#map path.vigil-line.verdict-${v}`).count();
   }
-  await shot("03-incident-map");
+  await shot("03-incident");
+  await map.screenshot({ path: join(shots, "03b-incident-map.png") });
   return out;
 });
 
@@ -97,12 +107,12 @@ await step("sessionTree", async () => {
   const sessions = page.locator("#session-tree details.session");
   const n = await sessions.count();
   const first = sessions.first();
-  const visibleBefore = await first.locator("li.event").first().isVisible().catch(() => false);
+  const visibleBefore = await first.locator("li.event").first().isVisible();
   await first.locator("summary").click();
   await page.waitForTimeout(150);
   const open = await first.evaluate((d) => d.open);
   const children = await first.locator("li.event").count();
-  const visibleAfter = await first.locator("li.event").first().isVisible().catch(() => false);
+  const visibleAfter = await first.locator("li.event").first().isVisible();
   const hopsMarked = await page.locator("#session-tree li.event.hop").count();
   await first.scrollIntoViewIfNeeded();
   await shot("04-session-tree");
@@ -131,19 +141,36 @@ await step("user", async () => {
            chips: await page.locator("#behavior .chip.insight").count() };
 });
 
+await step("seedCase", async () => {
+  // The seed's VPN egress failover: GB -> BG -> BR inside one session, judged egress_change.
+  if (!process.env.VIGIL_SEED_PATH) { return { skipped: "VIGIL_SEED_PATH not set" }; }
+  await page.goto(`${base}${process.env.VIGIL_SEED_PATH}`);
+  await page.waitForSelector("#map[data-drawn-points]");
+  await page.waitForFunction(() => document.getElementById("map").getAttribute("data-countries"));
+  await page.waitForTimeout(300);
+  const out = { points: await page.locator("#map path.vigil-point").count(), linesByVerdict: {} };
+  for (const v of ["egress_change", "plausible", "improbable", "impossible"]) {
+    out.linesByVerdict[v] = await page.locator(`#map path.vigil-line.verdict-${v}`).count();
+  }
+  out.legReasons = await page.locator("details.legs tbody tr").allTextContents();
+  await shot("08-seed-egress-change");
+  await page.locator("#map").screenshot({ path: join(shots, "08b-seed-map.png") });
+  return out;
+});
+
 await step("hunt", async () => {
   await page.goto(`${base}/hunt`);
   const query = await page.inputValue("#kql");
   await Promise.all([page.waitForURL(/\/hunt$/), page.click("#hunt-run")]);
   await page.waitForSelector("#hunt-result, #hunt-error");
-  const error = await page.locator("#hunt-error").textContent().catch(() => null);
+  const error = await textOrNull("#hunt-error");
   const headers = await page.locator("#hunt-result thead th").allTextContents();
   const rows = await page.locator("#hunt-result tbody tr").count();
   await shot("06-hunt");
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#hunt-csv")]);
   const csvPath = join(shots, "hunt.csv");
   await download.saveAs(csvPath);
-  return { query, error: error && error.trim(), headers, rows, csv: csvPath,
+  return { query, error, headers, rows, csv: csvPath,
            csvName: download.suggestedFilename() };
 });
 
@@ -159,11 +186,11 @@ await step("policy", async () => {
   }
   await Promise.all([page.waitForURL(/\/policy/), page.click("#whatif-run")]);
   await page.waitForSelector("#whatif-result, #whatif-error");
-  const error = await page.locator("#whatif-error").textContent().catch(() => null);
-  const decision = await page.locator("#whatif-decision").textContent().catch(() => null);
+  const error = await textOrNull("#whatif-error");
+  const decision = await textOrNull("#whatif-decision");
   const applied = await page.locator("#whatif-result tbody tr").count();
   await shot("07-policy-whatif");
-  return { policies, error: error && error.trim(), decision: decision && decision.trim(), applied };
+  return { policies, error, decision, applied };
 });
 
 await context.close();

@@ -1,0 +1,141 @@
+"""A simulated tenant, analysed, served by a real `vigil serve` process on 127.0.0.1.
+
+The tenant comes from the simulator (``vigil.simulate.simulate_tenant``), is ingested with
+the sources' ``ingest_paths`` and analysed with the pipeline's stages, exactly as the CLI does.
+Browser tests need Debian's Chromium (scripts/install-browser.sh) and the npm packages
+(scripts/build-web.sh); without them they skip, saying which is missing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import REPO
+from vigil.web import STATIC_DIR
+
+CHROMIUM = Path(os.environ.get("VIGIL_CHROMIUM", "/usr/bin/chromium"))
+VIGIL = Path(sys.executable).parent / "vigil"
+SCREENSHOTS = REPO / "test-output" / "screenshots"
+#: the simulated tenant: small, but past the UEBA learning period so insights exist
+SIM = {"users": 20, "days": 6, "seed": 7}
+
+
+def _need_browser() -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} missing: run scripts/install-browser.sh")
+    if shutil.which("node") is None:
+        pytest.skip("node missing: install nodejs")
+    if not (REPO / "node_modules" / "playwright-core").exists():
+        pytest.skip("node_modules/playwright-core missing: run scripts/build-web.sh")
+    if not (STATIC_DIR / "vendor" / "leaflet" / "leaflet.js").exists():
+        pytest.skip("web vendor assets missing: run scripts/build-web.sh")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def tenant(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Simulate, ingest and analyse a tenant; returns paths and the config file."""
+    _need_browser()
+    from vigil.pipeline import run_stages
+    from vigil.settings import load_settings
+    from vigil.simulate import simulate_tenant
+    from vigil.sources.ingest import ingest_paths
+    from vigil.store import open_store
+
+    root = tmp_path_factory.mktemp("tenant")
+    sim = root / "sim"
+    simulate_tenant(sim, **SIM)
+    config = root / "vigil.yaml"
+    config.write_text(
+        f"store:\n  path: {root / 'vigil.duckdb'}\n"
+        f"enrich:\n  named_locations: {sim / 'namedLocations.json'}\n"
+        f"policy:\n  policies: {sim / 'conditionalAccessPolicies.json'}\n"
+        "ueba:\n  learning_days: 2\n", encoding="utf-8")
+    settings = load_settings(config, environ={})
+    logs = [sim / n for n in ("SigninLogs.json", "AADNonInteractiveUserSignInLogs.json", "AuditLogs.json",
+                              "OfficeActivity_ManagementAPI.json")]
+    with open_store(settings.store.path) as store:
+        results = ingest_paths(store, list(logs), settings)
+        assert all(r.error is None and r.stored > 0 for r in results), [r.as_dict() for r in results]
+        run_stages(store, settings)
+        expected = _expectations(store)
+    scenarios = [json.loads(line) for line in (sim / "scenarios.jsonl").read_text().splitlines()]
+    seed = next(s for s in scenarios if s["scenario"] == "vpn_egress_failover")
+    return {"root": root, "sim": sim, "config": config, "db": settings.store.path, "settings": settings,
+            "seed": seed, "expected": expected}
+
+
+def _expectations(store: Any) -> dict[str, Any]:
+    """What the UI must show, computed here with plain SQL (the server holds the file later)."""
+    from vigil.hunt import run_hunt
+    from vigil.web.routes import REFERENCE_HUNT
+
+    con = store.con
+    incidents = con.execute("select count(*) from incidents").fetchall()[0][0]
+    top = con.execute("select incident_id, user_id, user_principal_name, first_activity - interval 12 hour, "
+                      "last_activity + interval 12 hour, priority from incidents "
+                      "order by priority desc, incident_id").fetchall()
+    assert top[0][5] > top[1][5], "the top incident must be unambiguous for this test"
+    inc, uid, upn, start, end, _ = top[0]
+    points = con.execute("select count(*) from signins_enriched where (user_id = ? or user_principal_name = ?) "
+                         "and event_time between ? and ? and geo_latitude is not null "
+                         "and geo_longitude is not null and not coalesce(location_is_stale, false)",
+                         [uid, upn, start, end]).fetchall()[0][0]
+    lines = con.execute("select verdict, count(*) from travel where (user_id = ? or user_principal_name = ?) "
+                        "and from_time >= ? and to_time <= ? and verdict <> 'same_location' "
+                        "and from_latitude is not null and to_latitude is not null group by verdict",
+                        [uid, upn, start, end]).fetchall()
+    latest = con.execute("select max(event_time) from signins").fetchall()[0][0]
+    hunt_rows = run_hunt(store, REFERENCE_HUNT, now=latest).num_rows
+    policies = len(json.loads((Path(store.path).parent / "sim" / "conditionalAccessPolicies.json")
+                              .read_text())["value"])
+    return {"incidents": incidents, "top": inc, "points": points, "lines": dict(lines), "hunt_rows": hunt_rows,
+            "policies": policies}
+
+
+@pytest.fixture(scope="session")
+def server(tenant: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """`vigil token create` then `vigil serve` on a free loopback port; stopped at the end."""
+    made = subprocess.run([str(VIGIL), "token", "create", "--name", "e2e-admin", "--role", "admin", "--json",
+                           "--config", str(tenant["config"])], capture_output=True, text=True, check=True)
+    token = json.loads(made.stdout)["token"]
+    port = _free_port()
+    log_path = tenant["root"] / "serve.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([str(VIGIL), "serve", "--host", "127.0.0.1", "--port", str(port),
+                                 "--config", str(tenant["config"])], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/signin", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"vigil serve did not start:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        yield {"url": url, "token": token, "log": log_path, "proc": proc}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
