@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, strategies as st
 
 from vigil.cae.events import new_event
 from vigil.cae.keys import _generate
@@ -76,3 +77,59 @@ def test_legacy_subject_member_and_unknown_events() -> None:
     with pytest.raises(SetInvalid, match="not supported"):
         events_from_set({**claims, "events": {"https://example/other": {}}, "sub_id": {"format": "opaque", "id": "x"}},
                         source_key="t")
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                     lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+                     max_leaves=10)
+
+
+@given(header=st.dictionaries(st.sampled_from(["typ", "alg", "kid"]), _json),
+       claims=st.dictionaries(st.sampled_from(["iss", "iat", "jti", "aud", "events", "sub_id", "sub", "exp", "txn"]),
+                              _json))
+def test_structure_check_never_crashes_on_arbitrary_json(header: dict, claims: dict) -> None:
+    problems = structure_problems(header, claims)
+    if not problems:  # whatever passes must be safe to interpret
+        try:
+            events_from_set(claims, source_key="t")
+        except SetInvalid:
+            pass
+
+
+def test_unreadable_subject_values_are_refused() -> None:
+    base = {"iss": ISS, "iat": 5, "jti": "j", "aud": "a", "events": {SESSION_REVOKED: {}}}
+    for sub_id in ({"format": "iss_sub", "iss": ISS, "sub": 42}, {"format": "complex", "user": {"format": "email"}},
+                   {"format": "did", "url": "did:x"}):
+        with pytest.raises(SetInvalid, match="subject"):
+            events_from_set({**base, "sub_id": sub_id}, source_key="t")
+    ok, _ = events_from_set({**base, "sub_id": {"format": "account", "uri": "acct:Z@x.com"}}, source_key="t")
+    assert ok[0].subject == "z@x.com"
+
+
+_formats = st.sampled_from(["iss_sub", "email", "opaque", "account", "phone_number", "complex", "x"])
+_sid = st.fixed_dictionaries({"format": _formats}, optional={
+    k: _json | st.fixed_dictionaries({"format": _formats}, optional={m: _json for m in ("sub", "email", "id", "uri")})
+    for k in ("sub", "email", "id", "uri", "user", "session", "device")})
+
+
+@given(sub_id=_sid, uri=st.sampled_from([SESSION_REVOKED, CREDENTIAL_CHANGE, ASSURANCE_LEVEL_CHANGE,
+                                         DEVICE_COMPLIANCE_CHANGE]),
+       body=st.fixed_dictionaries({"event_timestamp": st.integers() | st.floats(allow_nan=False) | _json},
+                                  optional={k: _json for k in ("reason_admin", "change_direction", "current_status",
+                                                               "credential_type", "subject")}))
+def test_well_formed_sets_with_arbitrary_members_apply_or_are_refused(sub_id: dict, uri: str, body: dict) -> None:
+    claims = {"iss": ISS, "iat": 5, "jti": "j", "aud": "a", "sub_id": sub_id, "events": {uri: body}}
+    try:
+        events, _ = events_from_set(claims, source_key="t")
+    except SetInvalid:
+        return
+    for ev in events:
+        assert ev.subject and ev.revoked_at > 0
+
+
+@pytest.mark.parametrize("ts", [-5, 0, "yesterday", True, 1e13])
+def test_bad_event_timestamps_are_refused(ts: object) -> None:
+    claims = {"iss": ISS, "iat": 5, "jti": "j", "aud": "a", "sub_id": {"format": "opaque", "id": "u"},
+              "events": {SESSION_REVOKED: {"event_timestamp": ts}}}
+    with pytest.raises(SetInvalid, match="event_timestamp"):
+        events_from_set(claims, source_key="t")

@@ -3,6 +3,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings, strategies as st
+
 from vigil.cae.events import new_event
 from vigil.cae.journal import Journal
 from vigil.cae.state import RevocationState
@@ -52,3 +54,24 @@ def test_own_writes_do_not_hide_earlier_writes_of_other_processes(tmp_path: Path
     service.record([new_event("password_reset", subject="from-api", source="api", revoked_at=100)])  # seq 2
     service.sync()
     assert service.lookup("user", "from-cli") is not None and service.lookup("user", "from-api") is not None
+
+
+_subjects = st.sampled_from(["a", "b", "c"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=st.lists(st.tuples(st.sampled_from(["user", "session", "device"]), _subjects,
+                                 st.floats(min_value=1, max_value=1000)), max_size=25),
+       probes=st.lists(st.tuples(_subjects, _subjects, _subjects, st.floats(min_value=0, max_value=1001)),
+                       min_size=1, max_size=10))
+def test_check_matches_brute_force(tmp_path: Path, events: list, probes: list) -> None:
+    import uuid
+
+    st_ = RevocationState(Journal(tmp_path / f"{uuid.uuid4().hex}.sqlite"))
+    st_.record([new_event("admin_revoke", scope=sc, subject=sub, source="cli", revoked_at=t) for sc, sub, t in events])
+    for user, sess, dev, issued in probes:
+        expected = max((t for sc, sub, t in events
+                        if (sc, sub) in {("user", user), ("session", sess), ("device", dev)} and t > issued),
+                       default=None)
+        hit = st_.check(issued_at=issued, users=[user], session=sess, device=dev)
+        assert (hit.revoked_at if hit else None) == expected

@@ -17,6 +17,7 @@ from joserfc.jwk import KeySet
 
 from vigil.cae.events import CriticalEvent, new_event
 from vigil.cae.keys import ALLOWED_ALGS, signing_key
+from vigil.errors import InputError
 
 CAEP = "https://schemas.openid.net/secevent/caep/event-type/"
 SESSION_REVOKED = CAEP + "session-revoked"
@@ -133,18 +134,12 @@ def structure_problems(header: dict[str, Any], claims: dict[str, Any]) -> list[s
 
 def _subject_value(sid: dict[str, Any]) -> str | None:
     fmt = sid.get("format")
-    if fmt == "iss_sub":
-        return sid.get("sub")
-    if fmt == "email":
-        return sid.get("email")
-    if fmt == "opaque":
-        return sid.get("id")
-    if fmt == "account":
-        uri = str(sid.get("uri") or "")
-        return uri[5:] if uri.startswith("acct:") else uri or None
-    if fmt == "phone_number":
-        return sid.get("phone_number")
-    return None
+    member = {"iss_sub": "sub", "email": "email", "opaque": "id", "account": "uri",
+              "phone_number": "phone_number"}.get(fmt if isinstance(fmt, str) else "")
+    value = sid.get(member) if member else None
+    if not isinstance(value, str) or not value.strip():
+        return None  # a subject we cannot read is refused, never guessed
+    return value[5:] if fmt == "account" and value.startswith("acct:") else value
 
 
 def _subject_members(claims: dict[str, Any], body: dict[str, Any]) -> dict[str, str]:
@@ -173,7 +168,9 @@ def events_from_set(claims: dict[str, Any], *, source_key: str) -> tuple[list[Cr
     for n, (uri, body) in enumerate(claims["events"].items()):
         subj = _subject_members(claims, body)
         ts = body.get("event_timestamp", claims["iat"])
-        when = min(float(ts), now) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else now
+        if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not 0 < ts < 1e11:
+            raise SetInvalid("invalid_request", f"{uri}: event_timestamp {ts!r} is not an epoch time")
+        when = min(float(ts), now)  # a future timestamp would block tokens not yet issued
         reason_admin = body.get("reason_admin")
         text = reason_admin.get("en") if isinstance(reason_admin, dict) else reason_admin
         why = f"SSF {uri.rsplit('/', 1)[-1]} from {claims['iss']}" + (f": {text}" if text else "")
@@ -204,7 +201,10 @@ def events_from_set(claims: dict[str, Any], *, source_key: str) -> tuple[list[Cr
             raise SetInvalid("invalid_request", f"event type {uri} is not supported by this receiver")
         if scope not in subj:
             raise SetInvalid("invalid_request", f"{uri}: the subject has no {scope} member")
-        out.append(new_event(etype, scope=scope, subject=subj[scope], source="ssf", reason=why,
-                             revoked_at=when, user_id=subj.get("user") if scope != "user" else None,
-                             evidence=evidence, event_key=key))
+        try:
+            out.append(new_event(etype, scope=scope, subject=subj[scope], source="ssf", reason=why,
+                                 revoked_at=when, user_id=subj.get("user") if scope != "user" else None,
+                                 evidence=evidence, event_key=key))
+        except InputError as exc:
+            raise SetInvalid("invalid_request", f"{uri}: {exc}") from None
     return out, notes
