@@ -83,14 +83,9 @@ def enrich_user_agents(store: Store) -> int:
     return len(new)
 
 
-def run(store: Store, settings: Settings) -> dict[str, Any]:
-    es = settings.enrich
-    store.ensure(ENRICH_TABLES)
-    summary: dict[str, Any] = {}
-    summary.update(load_feeds(store, es))
-    summary.update(refresh_geo_ranges(store, es))
-    summary["distinct_ips"] = iptable.distinct_ips(store, "_ips")
-    iptable.ip_geo(store, "_ips", "_ipgeo")
+def egress_step(store: Store, es: EnrichSettings) -> dict[str, int]:
+    """Declared + learned egress points, decisions applied; writes ``egress_points`` and ``ip_enrichment``
+    from ``_ipgeo`` and (re)creates the enriched views."""
     statuses = egress.effective_statuses(es)
     points = egress.declared(es)
     iptable.mark_egress(store, egress.cidr_ranges(points, ("accepted",)), "_ipgeo", "_ipgeo_declared")
@@ -99,11 +94,25 @@ def run(store: Store, settings: Settings) -> dict[str, Any]:
     points = egress.apply_decisions(store, points)
     _replace(store, "egress_points", egress.to_table(points))
     iptable.mark_egress(store, egress.cidr_ranges(points, statuses), "_ipgeo", "_ipgeo_final")
-    summary["ip_enrichment"] = iptable.write_ip_enrichment(store, "_ipgeo_final")
+    written = iptable.write_ip_enrichment(store, "_ipgeo_final")
     for t in ("_ips", "_ipgeo", "_ipgeo_declared", "_ipgeo_final"):
         store.con.execute(f"DROP TABLE IF EXISTS {t}")
-    summary["new_user_agents"] = enrich_user_agents(store)
     create_views(store, es, statuses)
-    summary["egress_points"] = {s: sum(1 for p in points if p["status"] == s)
-                                for s in ("accepted", "proposed", "rejected")}
+    out = {s: sum(1 for p in points if p["status"] == s) for s in ("accepted", "proposed", "rejected")}
+    out["ip_enrichment"] = written
+    return out
+
+
+def run(store: Store, settings: Settings) -> dict[str, Any]:
+    es = settings.enrich
+    store.ensure(ENRICH_TABLES)
+    summary: dict[str, Any] = {}
+    summary.update(load_feeds(store, es))
+    summary.update(refresh_geo_ranges(store, es))
+    summary["distinct_ips"] = iptable.distinct_ips(store, "_ips")
+    iptable.ip_geo(store, "_ips", "_ipgeo")
+    points = egress_step(store, es)
+    summary["ip_enrichment"] = points.pop("ip_enrichment")
+    summary["egress_points"] = points
+    summary["new_user_agents"] = enrich_user_agents(store)
     return summary

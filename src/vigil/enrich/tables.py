@@ -62,7 +62,6 @@ ASN_CLASSES = Table(
 IP_ENRICHMENT = Table(
     "ip_enrichment",
     doc="One row per distinct IP of signins and activities: database location, ASN, feed matches.",
-    primary_key=("ip",),
     columns=(
         C("ip", "VARCHAR NOT NULL", "IP as written in the event tables"),
         C("family", "INTEGER", "4 or 6 (null when not an IP)"),

@@ -19,14 +19,18 @@ EVENTS_SQL = f"""
 SELECT 'signins' AS event_table, {_COMMON}, original_request_id, is_interactive,
   (coalesce(result, 'success') = 'success') AS ok, (result IN ('failure', 'interrupted')) AS failed,
   mfa_satisfied AS mfa,
-  device_os, device_browser, location_is_stale AS stale
+  device_os, device_browser, location_is_stale AS stale,
+  CASE WHEN session_id IS NOT NULL THEN 's:' || session_id END AS session_key,
+  CASE WHEN session_id IS NOT NULL THEN 'session_id' END AS link_method
 FROM signins_enriched
 UNION ALL
 SELECT 'activities' AS event_table, {_COMMON}, CAST(NULL AS VARCHAR) AS original_request_id,
   CAST(NULL AS BOOLEAN) AS is_interactive,
   (lower(coalesce(result_status, 'succeeded')) NOT IN ('failed', 'failure', 'false')) AS ok,
   (lower(coalesce(result_status, '')) IN ('failed', 'failure', 'false')) AS failed, CAST(NULL AS BOOLEAN) AS mfa,
-  CAST(NULL AS VARCHAR) AS device_os, CAST(NULL AS VARCHAR) AS device_browser, FALSE AS stale
+  CAST(NULL AS VARCHAR) AS device_os, CAST(NULL AS VARCHAR) AS device_browser, FALSE AS stale,
+  CASE WHEN session_id IS NOT NULL THEN 's:' || session_id END AS session_key,
+  CASE WHEN session_id IS NOT NULL THEN 'aad_session_id' END AS link_method
 FROM activities_enriched"""
 
 

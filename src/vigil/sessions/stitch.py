@@ -20,30 +20,23 @@ from vigil.settings import SessionSettings
 from vigil.enrich._sql import count
 from vigil.store import Store
 
-_LINKS = """
-CREATE OR REPLACE TEMP TABLE _links AS
-WITH by_uti AS (
-  SELECT unique_token_id, min(session_id) AS session_id FROM {ev}
-  WHERE event_table = 'signins' AND session_id IS NOT NULL AND unique_token_id IS NOT NULL GROUP BY unique_token_id
-), by_corr AS (
-  SELECT uid, correlation_id, min(session_id) AS session_id FROM {ev}
-  WHERE event_table = 'signins' AND session_id IS NOT NULL AND correlation_id IS NOT NULL GROUP BY uid, correlation_id
-), by_orig AS (
-  SELECT uid, original_request_id, min(session_id) AS session_id FROM {ev}
-  WHERE event_table = 'signins' AND session_id IS NOT NULL AND original_request_id IS NOT NULL
-  GROUP BY uid, original_request_id
+# Fallback links, computed only for events without their own session id (the lookups are
+# semi-joined to those events first, so the aggregates stay small on big stores).
+_FALLBACK = (
+    ("unique_token_id", "unique_token_id", "e.unique_token_id = l.unique_token_id"),
+    ("correlation_id", "uid, correlation_id", "e.uid = l.uid AND e.correlation_id = l.correlation_id"),
+    ("original_request_id", "uid, original_request_id",
+     "e.uid = l.uid AND e.original_request_id = l.original_request_id"),
 )
-SELECT e.event_id, e.event_table,
-  's:' || coalesce(e.session_id, u.session_id, c.session_id, o.session_id) AS session_key,
-  CASE WHEN e.session_id IS NOT NULL THEN CASE WHEN e.event_table = 'signins' THEN 'session_id'
-                                               ELSE 'aad_session_id' END
-       WHEN u.session_id IS NOT NULL THEN 'unique_token_id'
-       WHEN c.session_id IS NOT NULL THEN 'correlation_id'
-       WHEN o.session_id IS NOT NULL THEN 'original_request_id' END AS link_method
-FROM {ev} e
-LEFT JOIN by_uti u ON e.session_id IS NULL AND u.unique_token_id = e.unique_token_id
-LEFT JOIN by_corr c ON e.session_id IS NULL AND c.uid = e.uid AND c.correlation_id = e.correlation_id
-LEFT JOIN by_orig o ON e.session_id IS NULL AND o.uid = e.uid AND o.original_request_id = e.original_request_id
+_LOOKUP = """
+UPDATE {ev} e SET session_key = 's:' || l.session_id, link_method = '{method}'
+FROM (
+  SELECT {cols}, min(session_id) AS session_id FROM {ev}
+  WHERE event_table = 'signins' AND session_id IS NOT NULL
+    AND ({cols}) IN (SELECT {cols} FROM {ev} WHERE session_key IS NULL)
+  GROUP BY {cols}
+) l
+WHERE e.session_key IS NULL AND {cond}
 """
 
 _INFERRED = """
@@ -51,7 +44,7 @@ CREATE OR REPLACE TEMP TABLE _inferred AS
 WITH r AS (
   SELECT e.event_id, e.event_time, coalesce(e.uid, '') AS uk, coalesce(e.device_id, '') AS dk,
          coalesce(e.user_agent, '') AS ak
-  FROM {ev} e JOIN _links l ON l.event_id = e.event_id WHERE l.link_method IS NULL
+  FROM {ev} e WHERE e.session_key IS NULL
 ), g AS (
   SELECT *, CASE WHEN lag(event_time) OVER w IS NULL
                    OR event_time > lag(event_time) OVER w + INTERVAL {gap} MINUTE THEN 1 ELSE 0 END AS brk
@@ -69,12 +62,12 @@ FROM n
 _SESSIONS = """
 INSERT INTO sessions
 WITH ranked AS (
-  SELECT e.*, row_number() OVER (PARTITION BY session_key ORDER BY
+  SELECT session_key, event_id, row_number() OVER (PARTITION BY session_key ORDER BY
            CASE WHEN event_table = 'signins' AND is_interactive AND ok THEN 0
                 WHEN event_table = 'signins' AND ok THEN 1 WHEN event_table = 'signins' THEN 2 ELSE 3 END,
            event_time, event_id) AS rk
-  FROM {ev} e
-), root AS (SELECT * FROM ranked WHERE rk = 1),
+  FROM {ev}
+), root AS (SELECT e.* FROM ranked k JOIN {ev} e ON e.event_id = k.event_id WHERE k.rk = 1),
 agg AS (
   SELECT session_key, min(event_time) AS first_time, max(event_time) AS last_time, count(*) AS event_count,
          count(*) FILTER (WHERE event_table = 'signins') AS signin_count,
@@ -111,23 +104,19 @@ WHERE ip <> p_ip OR asn <> p_asn OR country <> p_country OR device <> p_device O
 
 
 def link(store: Store, settings: SessionSettings, ev: str = "_ev") -> dict[str, int]:
-    """Add ``session_key`` to ``ev`` and write ``event_sessions``; returns counts per link method."""
+    """Fill ``session_key`` / ``link_method`` (own session id already set by events.py) on every row of
+    ``ev`` and write ``event_sessions``."""
     con = store.con
-    con.execute(_LINKS.format(ev=ev))
+    for method, cols, cond in _FALLBACK:
+        con.execute(_LOOKUP.format(ev=ev, method=method, cols=cols, cond=cond))
     con.execute(_INFERRED.format(ev=ev, gap=int(settings.inactivity_gap_minutes)))
-    con.execute(f"""
-CREATE OR REPLACE TEMP TABLE {ev} AS
-SELECT e.*, coalesce(l.session_key, i.session_key) AS session_key
-FROM {ev} e JOIN _links l ON l.event_id = e.event_id LEFT JOIN _inferred i ON i.event_id = e.event_id""")
-    con.execute("DELETE FROM event_sessions")
-    con.execute("""
-INSERT INTO event_sessions
-SELECT l.event_id, l.event_table, coalesce(l.session_key, i.session_key), coalesce(l.link_method, 'inferred')
-FROM _links l LEFT JOIN _inferred i ON i.event_id = l.event_id""")
-    counts = dict(con.execute("SELECT link_method, count(*) FROM event_sessions GROUP BY 1").fetchall())
-    con.execute("DROP TABLE IF EXISTS _links")
+    con.execute(f"UPDATE {ev} e SET session_key = i.session_key, link_method = 'inferred' FROM _inferred i "
+                "WHERE e.session_key IS NULL AND e.event_id = i.event_id")
     con.execute("DROP TABLE IF EXISTS _inferred")
-    return {str(k): int(v) for k, v in counts.items()}
+    con.execute("DELETE FROM event_sessions")
+    con.execute(f"INSERT INTO event_sessions SELECT event_id, event_table, session_key, link_method FROM {ev}")
+    counts = con.execute("SELECT link_method, count(*) FROM event_sessions GROUP BY 1").fetchall()
+    return {str(k): int(v) for k, v in counts}
 
 
 def hops(store: Store, ev: str = "_ev") -> int:

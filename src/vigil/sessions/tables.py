@@ -6,7 +6,6 @@ from vigil.store.schema import C, Table
 SESSIONS = Table(
     "sessions",
     doc="One row per session: identity-provider sessions, and inferred ones where a source has no id.",
-    primary_key=("session_key",),
     columns=(
         C("session_key", "VARCHAR NOT NULL", "s:<SessionId> (Entra SessionId / AADSessionId / Okta rootSessionId)"
           " or i:<hash> for an inferred session"),
@@ -44,8 +43,7 @@ SESSIONS = Table(
 
 EVENT_SESSIONS = Table(
     "event_sessions",
-    doc="Which session every sign-in and activity belongs to, and how it was linked.",
-    primary_key=("event_id",),
+    doc="Which session every sign-in and activity belongs to, and how it was linked (one row per event).",
     columns=(
         C("event_id", "VARCHAR NOT NULL", "signins / activities event_id"),
         C("event_table", "VARCHAR NOT NULL", "signins | activities"),
