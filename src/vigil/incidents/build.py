@@ -119,7 +119,7 @@ def _campaigns(store: Store, s: IncidentSettings) -> None:
       from per_type group by subject, n
     )
     select c.subject, c.n, max(c.campaign_key) as campaign_key, max(c.uid) as uid,
-      case when max(c.campaign_key) is null then max(c.upn) end as upn,
+      case when max(c.campaign_key) is null or count(distinct c.upn) = 1 then max(c.upn) end as upn,
       min(c.t) as first_t, max(c.t) as last_t,
       list(c.signal_id order by c.t, c.signal_id) filter (where c.kind = 'detection') as detection_ids,
       list(distinct c.event_id) filter (where c.kind = 'behavior') as behavior_ids,
@@ -195,15 +195,21 @@ def _write(store: Store) -> None:
     con.execute(f"""
     insert into incidents
     with n as (
-      select _inc_new.*, coalesce(m.incident_id, _inc_new.candidate_id) as incident_id
+      select _inc_new.*, coalesce(m.incident_id, _inc_new.candidate_id) as incident_id,
+        substr(_inc_new.campaign_key, length(split_part(_inc_new.campaign_key, ':', 1))
+               + length(split_part(_inc_new.campaign_key, ':', 2)) + 3) as src
       from _inc_new left join _inc_map m on m.candidate_id = _inc_new.candidate_id
     ),
     shaped as (
       select n.*,
         case when n.campaign_key is not null then
-               split_part(n.campaign_key, ':', 1) || ' campaign from ' || substr(n.campaign_key,
-               length(split_part(n.campaign_key, ':', 1)) + length(split_part(n.campaign_key, ':', 2)) + 3)
-               || ' against ' || len(n.accounts) || ' accounts'
+               case split_part(n.campaign_key, ':', 1) when 'spray' then 'Password spray'
+                    when 'stuffing' then 'Credential stuffing' else 'Brute force' end
+               || case when split_part(n.campaign_key, ':', 1) = 'brute' then ' against ' || n.accounts[1]
+                       when split_part(n.campaign_key, ':', 2) = 'ip' then ' from ' || n.src || ' against '
+                            || len(n.accounts) || ' accounts'
+                       else ' from rotating IPs sharing user agent ' || n.src || ' against ' || len(n.accounts)
+                            || ' accounts' end
              else array_to_string(n.types[1:3], ', ')
                   || case when len(n.types) > 3 then ' and ' || (len(n.types) - 3) || ' more' else '' end
                   || ' — ' || n.upn end as title,
@@ -215,16 +221,18 @@ def _write(store: Store) -> None:
           || case when n.ba_score > 0 then ' + ' || len(n.behavior_ids) || ' BehaviorAnalytics row(s) with '
                   || 'high InvestigationPriority' else '' end
           || case when n.kinds >= 2 then ' (' || n.kinds || ' kinds of detection agree)' else '' end as reason,
-        md5(to_json(n.detection_ids)::varchar || '|' || to_json(n.behavior_ids)::varchar || '|' || n.severity)
+        md5(to_json(n.detection_ids)::varchar || '|' || coalesce(to_json(n.behavior_ids)::varchar, '[]') || '|'
+            || n.severity)
           as content_hash
       from n
     )
     select sh.incident_id, sh.title, sh.severity, coalesce(o.status, 'new'), o.classification, sh.uid, sh.upn,
-      sh.first_t, sh.last_t, to_json(sh.session_keys), to_json(sh.detection_ids), to_json(sh.event_ids),
+      sh.first_t, sh.last_t, to_json(coalesce(sh.session_keys, [])), to_json(sh.detection_ids),
+      to_json(coalesce(sh.event_ids, [])),
       sh.recommended_action, sh.reason, sh.score, coalesce(o.created_at, current_timestamp::TIMESTAMP),
       case when o.content_hash = sh.content_hash then o.updated_at else current_timestamp::TIMESTAMP end,
-      sh.campaign_key, to_json(sh.types), to_json(coalesce(sh.behavior_ids, list_value())),
-      to_json(sh.accounts), sh.content_hash
+      sh.campaign_key, to_json(coalesce(sh.types, [])), to_json(coalesce(sh.behavior_ids, [])),
+      to_json(coalesce(sh.accounts, [])), sh.content_hash
     from shaped sh left join _inc_old o on o.incident_id = sh.incident_id
     order by sh.score desc, {rank_sev.replace("severity", "sh.severity")} desc, sh.incident_id
     """)
