@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from vigil.cae.events import new_event
 from vigil.cae.keys import _generate
@@ -84,6 +84,7 @@ _json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_siz
                      max_leaves=10)
 
 
+@settings(max_examples=60)
 @given(header=st.dictionaries(st.sampled_from(["typ", "alg", "kid"]), _json),
        claims=st.dictionaries(st.sampled_from(["iss", "iat", "jti", "aud", "events", "sub_id", "sub", "exp", "txn"]),
                               _json))
@@ -112,6 +113,7 @@ _sid = st.fixed_dictionaries({"format": _formats}, optional={
     for k in ("sub", "email", "id", "uri", "user", "session", "device")})
 
 
+@settings(max_examples=60)
 @given(sub_id=_sid, uri=st.sampled_from([SESSION_REVOKED, CREDENTIAL_CHANGE, ASSURANCE_LEVEL_CHANGE,
                                          DEVICE_COMPLIANCE_CHANGE]),
        body=st.fixed_dictionaries({"event_timestamp": st.integers() | st.floats(allow_nan=False) | _json},

@@ -59,7 +59,7 @@ def test_own_writes_do_not_hide_earlier_writes_of_other_processes(tmp_path: Path
 _subjects = st.sampled_from(["a", "b", "c"])
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events=st.lists(st.tuples(st.sampled_from(["user", "session", "device"]), _subjects,
                                  st.floats(min_value=1, max_value=1000)), max_size=25),
        probes=st.lists(st.tuples(_subjects, _subjects, _subjects, st.floats(min_value=0, max_value=1001)),
