@@ -75,3 +75,21 @@ def test_check_matches_brute_force(tmp_path: Path, events: list, probes: list) -
                        default=None)
         hit = st_.check(issued_at=issued, users=[user], session=sess, device=dev)
         assert (hit.revoked_at if hit else None) == expected
+
+
+def test_concurrent_records_keep_the_latest_revocation(tmp_path: Path) -> None:
+    import threading
+
+    state = RevocationState(Journal(tmp_path / "j.sqlite"), sync_interval_s=3600)
+    times = [float(t) for t in range(1, 401)]
+
+    def writer(chunk: list[float]) -> None:
+        for t in chunk:
+            state.record([new_event("admin_revoke", subject="same-user", source="api", revoked_at=t)])
+
+    threads = [threading.Thread(target=writer, args=(times[i::4][::-1],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert state.lookup("user", "same-user").revoked_at == 400.0  # type: ignore[union-attr]

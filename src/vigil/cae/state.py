@@ -40,7 +40,7 @@ class RevocationState:
         self._index: dict[tuple[str, str], Revoked] = {}
         self._seq = 0
         self._next_sync = 0.0
-        self._sync_lock = threading.Lock()
+        self._lock = threading.RLock()  # compare-and-set on the index and the tail cursor
         self.sync()
 
     # -- writes -------------------------------------------------------------------------
@@ -55,6 +55,10 @@ class RevocationState:
         return [ev for _, ev in new]
 
     def _apply(self, rows: Iterable[tuple[int, CriticalEvent]], *, advance: bool) -> None:
+        with self._lock:  # two writers must not let an older revocation overwrite a newer one
+            self._apply_locked(rows, advance)
+
+    def _apply_locked(self, rows: Iterable[tuple[int, CriticalEvent]], advance: bool) -> None:
         index = self._index
         for seq, ev in rows:
             entry = Revoked(ev.scope, ev.subject, ev.revoked_at, ev.event_type, ev.reason, ev.event_key)
@@ -70,7 +74,7 @@ class RevocationState:
 
     def sync(self) -> int:
         """Apply rows other processes appended since the last sync; returns how many."""
-        with self._sync_lock:
+        with self._lock:
             self._next_sync = time.monotonic() + self.sync_interval_s
             # Writers are serialised (BEGIN IMMEDIATE), so commit order is seq order and a tail
             # by seq never skips a row that commits later with a lower seq.
