@@ -86,3 +86,24 @@ def test_missing_upstream_is_reported_not_empty(store: Store) -> None:
     assert not result.counts
     assert "signins_enriched" in result.skipped["newCountry"]
     assert "session_hijacks" in result.skipped["attackerinTheMiddle"]
+
+
+def test_leaked_list_that_matches_nobody_is_said(store: Store, tmp_path: Path) -> None:
+    import hashlib
+
+    from tests.builders import insert as insert_canonical
+    from tests.builders import row
+
+    create_upstream(store)
+    insert_canonical(store, "signins", [row("signins", user_principal_name="ada@contoso.com")])
+    p = tmp_path / "leaked.txt"
+    p.write_text(hashlib.sha256(b"ada@contoso.com:Winter2025!").hexdigest() + "\n", encoding="ascii")
+    s = load_settings(overrides={"store.path": store.path, "detections.leaked_credentials_path": str(p)},
+                      environ={})
+    result = engine.run(store, s, only=["leakedCredentials"])
+    assert "upn,hash" in result.notes["leakedCredentials"]
+    p.write_text("ada@contoso.com," + "ab" * 32 + "\n", encoding="ascii")
+    assert "leakedCredentials" not in engine.run(store, s, only=["leakedCredentials"]).notes
+    p.write_text("ada@contoso.com,Winter2025!\n", encoding="ascii")
+    with pytest.raises(Exception, match="plaintext refused"):
+        engine.run(store, s, only=["leakedCredentials"])

@@ -18,6 +18,7 @@ from vigil.store import Store
 class RunResult:
     counts: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -96,6 +97,8 @@ def run(store: Store, settings: Settings, only: list[str] | None = None) -> RunR
     result = RunResult()
     leaked_note = leaked.load_into(store, dset.leaked_credentials_path)
     have = relations(store)
+    if leaked_note is None and (note := leaked.match_note(store)):
+        result.notes["leakedCredentials"] = note
     store.con.execute("begin transaction")
     try:
         store.con.execute("""delete from "riskDetections" where source = 'vigil'""")
@@ -128,7 +131,10 @@ def run(store: Store, settings: Settings, only: list[str] | None = None) -> RunR
 
 
 def summary(result: RunResult) -> dict[str, Any]:
-    return {"riskDetections": result.total, "by_detection": result.counts, "skipped": result.skipped}
+    out: dict[str, Any] = {"riskDetections": result.total, "by_detection": result.counts, "skipped": result.skipped}
+    if result.notes:
+        out["notes"] = result.notes
+    return out
 
 
 def count(store: Store, table: str) -> int:

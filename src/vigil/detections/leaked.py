@@ -95,3 +95,18 @@ def load_into(store: Store, path: str | None) -> str | None:
     finally:
         store.con.unregister("_leaked_rows")
     return None
+
+
+def match_note(store: Store) -> str | None:
+    """Say so when a list matches no account of the store (e.g. bare sha256(upn:password) lines)."""
+    rows = store.con.execute("""
+        select count(*), count(upn),
+          count(*) filter (where upn_sha256 in (select sha256(lower(user_principal_name)) from
+                           (select distinct user_principal_name from signins where user_principal_name is not null)))
+        from leaked_credentials""").fetchall()
+    entries, with_upn, matched = (int(x) for x in rows[0])
+    if entries and not matched:
+        return (f"none of the {entries} leaked-credential entries names an account seen in the sign-ins"
+                + ("" if with_upn else "; bare hashes are read as sha256(lower(upn)) — a list of "
+                   "sha256(upn:password) needs the address: write 'upn,hash' lines"))
+    return None
