@@ -159,7 +159,7 @@ class World:
               technique: str | None, malicious: bool, user: User) -> None:
         self.labels.append({
             "kind": "event", "source_file": FILES[file], "record_id": row["Id"],
-            "time": row.get("TimeGenerated") or row.get("CreationTime"), "campaign_id": campaign_id,
+            "time": row.get("TimeGenerated") or row["CreationTime"] + "Z", "campaign_id": campaign_id,
             "campaign_type": campaign_type, "technique": technique, "malicious": malicious,
             "user": user.upn, "user_id": user.id})
 
