@@ -26,7 +26,7 @@ from vigil.policy.model import CONTROL_ORDER, MFA_TRUSTED_IPS_ID, Policy, Sessio
 _MCAS_RANK = {"monitorOnly": 1, "mcasConfigured": 2, "blockDownloads": 3}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PolicyResult:
     id: str
     display_name: str
@@ -127,7 +127,10 @@ class PolicySet:
                         f"policy {p.display_name!r} refers to named location(s) {', '.join(sorted(missing))} "
                         "that are not loaded (pass the tenant's namedLocations)", path=p.source)
                 self.unresolved[p.id] = missing
-        self._needs_location = any(p.conditions.locations is not None for p in self.policies)
+        # Entra's names for each policy's controls, computed once
+        self._names = {p.id: (tuple(p.grant_controls.enforced_names()) if p.grant_controls else (),
+                              tuple(p.session_controls.enforced_names()) if p.session_controls else ())
+                       for p in self.policies}
 
     def __len__(self) -> int:
         return len(self.policies)
@@ -146,8 +149,7 @@ class PolicySet:
         return _decide(results, self.policies, enforce_report_only)
 
     def _policy(self, p: Policy, ctx: SignInContext, state: Any, enforce_ro: bool) -> PolicyResult:
-        grant_names = tuple(p.grant_controls.enforced_names()) if p.grant_controls else ()
-        session_names = tuple(p.session_controls.enforced_names()) if p.session_controls else ()
+        grant_names, session_names = self._names[p.id]
         if p.state == "disabled":
             return PolicyResult(p.id, p.display_name, p.state, "notEnabled", False, (), None, grant_names,
                                 session_names, "policy is disabled")

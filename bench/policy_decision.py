@@ -1,0 +1,230 @@
+"""Decision-point benchmark: p50/p99 per decision at a fixed request rate over loopback.
+
+    .venv/bin/python bench/policy_decision.py [--rate 1000] [--seconds 10] [--conns 16] [--policies FILE ...]
+
+1. in-process: ``DecisionPoint.decide`` on varied sign-in contexts (dicts, validated like the
+   API does) and ``PolicySet.evaluate`` on prepared contexts — per-decision latency.
+2. over HTTP: a real ``vigil serve`` (uvicorn, separate process) on 127.0.0.1 with a reader
+   token; an asyncio client with a bounded number of keep-alive connections sends
+   ``POST /api/v1/policy/decision`` on a fixed schedule (open loop: request i is due at
+   t0 + i/rate). Latency is measured from the *scheduled* time to the full response, so a
+   client or server falling behind shows up (no coordinated omission); service time (send to
+   response) is printed beside it. Same-run baseline: ``GET /api/v1/whoami`` at the same rate
+   (same auth and stack, no policy work).
+
+Default policy set: tests/fixtures/policy (22 policies covering every condition and control).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+FIX = REPO / "tests" / "fixtures" / "policy"
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+def fmt(values: list[float]) -> str:
+    return (f"p50 {pct(values, 50) * 1e3:7.3f} ms  p99 {pct(values, 99) * 1e3:7.3f} ms  "
+            f"max {max(values) * 1e3:7.3f} ms  (n={len(values)})")
+
+
+def contexts(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Varied sign-ins: users, groups, IPs (trusted, partner, home, IPv6), risk, devices, client apps."""
+    rng = random.Random(seed)
+    ips = ["203.0.113.7", "198.51.100.9", "192.0.2.44", "2001:db8:1:5::1", "2001:db8:9::1", "6.5.4.3"]
+    out = []
+    for i in range(n):
+        device = rng.choice([None, {"deviceId": f"d{i % 50}", "isCompliant": rng.random() < 0.7,
+                                    "trustType": rng.choice(["AzureAD", "ServerAD", "Workplace"]),
+                                    "isManaged": True, "extensionAttributes": {"extensionAttribute1": "SAW"}}])
+        ctx: dict[str, Any] = {
+            "user_id": f"00000000-0000-0000-0000-{i % 500:012d}",
+            "groups": rng.sample(["22222222-0000-0000-0000-000000000002", "g-a", "g-b"], k=rng.randint(0, 2)),
+            "roles": ["Global Administrator"] if i % 40 == 0 else [],
+            "application_id": rng.choice(["00000002-0000-0ff1-ce00-000000000000",
+                                          "797f4846-ba00-4fd7-ba43-dac1f8f63013", "app-x"]),
+            "ip": rng.choice(ips), "country": rng.choice(["DE", "US", "FR", "KP"]),
+            "platform": rng.choice(["windows", "iOS", "android", "macOS"]),
+            "client_app_type": rng.choice(["browser", "browser", "mobileAppsAndDesktopClients", "other"]),
+            "sign_in_risk": rng.choice(["none", "none", "none", "low", "medium", "high"]),
+            "user_risk": rng.choice(["none", "none", "medium", "high"]),
+            "mfa_satisfied": rng.random() < 0.5,
+        }
+        if device is not None:
+            ctx["device"] = device
+        out.append(ctx)
+    return out
+
+
+def in_process(policies: list[str], locations: str, n: int) -> None:
+    from vigil.policy.api import SignInContextIn
+    from vigil.policy.decision import DecisionPoint, load_policy_set
+
+    point = DecisionPoint(load_policy_set(policies, locations))
+    bodies = contexts(n)
+    prepared = [SignInContextIn.model_validate(b).to_context() for b in bodies]
+    for c in prepared[:200]:
+        point.policies.evaluate(c)
+    evals, full = [], []
+    for c in prepared:
+        t = time.perf_counter()
+        point.policies.evaluate(c)
+        evals.append(time.perf_counter() - t)
+    for b in bodies:
+        t = time.perf_counter()
+        point.decide(SignInContextIn.model_validate(b).to_context()).to_dict(policies=False)
+        full.append(time.perf_counter() - t)
+    decisions: dict[str, int] = {}
+    for c in prepared:
+        d = point.policies.evaluate(c).decision
+        decisions[d] = decisions.get(d, 0) + 1
+    print(f"policies: {len(point.policies)}; decisions over the sample: {decisions}")
+    print(f"in-process PolicySet.evaluate:                       {fmt(evals)}")
+    print(f"in-process validate + decide + to_dict (API work):   {fmt(full)}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(folder: Path, policies: list[str], locations: str) -> tuple[subprocess.Popen[bytes], int, str]:
+    from vigil.api.tokens import create_token
+    from vigil.store import open_store
+
+    db = folder / "bench.duckdb"
+    with open_store(db) as store:
+        _, token = create_token(store.con, "bench-reader", "reader")
+    cfg = folder / "vigil.yaml"
+    cfg.write_text(json.dumps({"policy": {"policies": policies[0], "named_locations": locations}}))
+    port = free_port()
+    proc = subprocess.Popen([str(REPO / ".venv" / "bin" / "vigil"), "serve", "--db", str(db), "--config", str(cfg),
+                             "--port", str(port), "--log-level", "warning"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, port, token
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("server did not start in 30 s")
+
+
+def request_bytes(method: str, path: str, token: str, body: dict[str, Any] | None) -> bytes:
+    payload = json.dumps(body).encode() if body is not None else b""
+    head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n")
+    return head.encode() + payload
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    length = next(int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:"))
+    return status, await reader.readexactly(length)
+
+
+async def load(port: int, requests: list[bytes], rate: float, seconds: float, conns: int
+               ) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    total = int(rate * seconds)
+    queue: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue()
+    lat: list[float] = []
+    svc: list[float] = []
+    errors: list[str] = []
+    done_times: list[float] = []
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while True:
+                item = await queue.get()
+                if item is None:
+                    return
+                i, due = item
+                sent = loop.time()
+                writer.write(requests[i % len(requests)])
+                status, body = await read_response(reader)
+                now = loop.time()
+                if status != 200:
+                    errors.append(f"{status} {body[:200]!r}")
+                lat.append(now - due)
+                svc.append(now - sent)
+                done_times.append(now)
+        finally:
+            writer.close()
+
+    workers = [asyncio.create_task(worker()) for _ in range(conns)]
+    await asyncio.sleep(0.3)  # connections open
+    t0 = loop.time() + 0.05
+    for i in range(total):
+        due = t0 + i / rate
+        delay = due - loop.time()
+        if delay > 0.0005:
+            await asyncio.sleep(delay)
+        queue.put_nowait((i, due))
+    for _ in workers:
+        queue.put_nowait(None)
+    await asyncio.gather(*workers)
+    span = max(done_times) - t0
+    return {"latency": lat, "service": svc, "errors": errors, "achieved_rps": len(lat) / span, "n": len(lat)}
+
+
+def over_http(policies: list[str], locations: str, rate: float, seconds: float, conns: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, port, token = start_server(Path(tmp), policies, locations)
+        try:
+            decide = [request_bytes("POST", "/api/v1/policy/decision", token, b) for b in contexts(512)]
+            whoami = [request_bytes("GET", "/api/v1/whoami", token, None)]
+            asyncio.run(load(port, decide, rate, 1.0, conns))  # warm-up (policy set loads on first use)
+            for name, reqs in (("POST /api/v1/policy/decision", decide), ("GET /api/v1/whoami (baseline)", whoami)):
+                r = asyncio.run(load(port, reqs, rate, seconds, conns))
+                print(f"{name}: target {rate:.0f}/s for {seconds:.0f} s over {conns} keep-alive connections; "
+                      f"achieved {r['achieved_rps']:.0f}/s, errors {len(r['errors'])}")
+                print(f"  latency from scheduled send: {fmt(r['latency'])}")
+                print(f"  service time (send->reply):  {fmt(r['service'])}")
+                if r["errors"]:
+                    print(f"  first error: {r['errors'][0]}")
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rate", type=float, default=1000.0)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--conns", type=int, default=16)
+    ap.add_argument("--n", type=int, default=20000, help="in-process decisions")
+    ap.add_argument("--policies", nargs="*", default=[str(FIX / "policies.json")])
+    ap.add_argument("--locations", default=str(FIX / "namedLocations.json"))
+    args = ap.parse_args()
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    in_process(args.policies, args.locations, args.n)
+    over_http(args.policies, args.locations, args.rate, args.seconds, args.conns)
+
+
+if __name__ == "__main__":
+    main()
