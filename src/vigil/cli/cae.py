@@ -13,7 +13,7 @@ import orjson
 import typer
 from rich.table import Table as RichTable
 
-from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, print_json, settings_from
+from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, err_console, print_json, settings_from
 from vigil.errors import InputError
 from vigil.settings import Settings
 
@@ -95,7 +95,8 @@ def record(
         raise InputError("$.events: expected an array", path=str(file))
     events = [event_from_json(e, source="cli", where=f"{file}:$.events[{i}]") for i, e in enumerate(items)]
     svc = _svc(db, config)
-    new, queued = svc.record_and_emit(events)
+    with err_console.status(f"recording {len(events)} critical event(s) and signing their SETs"):
+        new, queued = svc.record_and_emit(events)
     svc.close()
     out = {"received": len(events), "recorded": len(new), "duplicates": len(events) - len(new), "sets_queued": queued}
     emit(out, as_json=as_json, render=lambda d: console.print(
@@ -309,7 +310,7 @@ def deliver(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
     import httpx
 
     svc = _svc(db, config)
-    with httpx.Client() as client:
+    with httpx.Client() as client, err_console.status("pushing due SETs"):
         r = svc.transmitter.push_due(client)
     svc.close()
     out = {"attempted": r.attempted, "delivered": r.delivered, "retrying": r.retrying, "failed": r.failed}
@@ -322,7 +323,7 @@ def poll(transmitter_id: str, db: DbOpt = None, config: ConfigOpt = None, as_jso
     import httpx
 
     svc = _svc(db, config)
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=30) as client, err_console.status(f"polling transmitter {transmitter_id}"):
         totals = svc.receiver.poll_all(transmitter_id, client)
     svc.close()
     emit(totals, as_json=as_json, render=lambda d: console.print(", ".join(f"{k} {v}" for k, v in d.items())))
