@@ -136,3 +136,14 @@ def test_empty_store_and_bad_labels(store: Store, only: Any, tmp_path: Path) -> 
     bad.write_text("nope\n")
     with pytest.raises(InputError, match="line 1: not JSON"):
         load_labels(bad)
+
+
+def test_first_factor_failures_never_reach_conditional_access(store: Store, only: Any) -> None:
+    s = dict(user_id="u-x", user_principal_name="x@contoso.com", ip=HOME_IP, client_app_type="Browser",
+             resource_id="r")
+    insert(store, "signins", [row("signins", result="failure", result_code="50126", **s),
+                              row("signins", result="failure", result_code="53003", **s),  # blocked by CA
+                              row("signins", result="success", result_code="0", **s)])
+    rep = replay(store, only("MFA outside trusted locations"))
+    assert rep.total["failed_first_factor_signins"] == 1 and rep.total["mfa_signins"] == 2
+    assert "first factor" in rep.inputs["first_factor"]

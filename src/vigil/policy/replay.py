@@ -111,6 +111,12 @@ def _outcomes(rows: list[dict[str, Any]], policies: PolicySet, respect_report_on
     total: dict[str, list[Any]] = {"combo_id": [], "decision": [], **{k: [] for k in PROMPTS}}
     per: dict[str, list[Any]] = {"combo_id": [], "policy_id": [], "applies": [], **{k: [] for k in PROMPTS}}
     for i, row in enumerate(rows):
+        if not row["reached_ca"]:  # failed first factor: conditional access never runs
+            total["combo_id"].append(row["combo_id"])
+            total["decision"].append("notEvaluated")
+            for k in PROMPTS:
+                total[k].append(False)
+            continue
         d = policies.evaluate(_context(row, policies), enforce_report_only=not respect_report_only)
         req = {r.split(":", 1)[0] for r in d.required_controls}
         total["combo_id"].append(row["combo_id"])
@@ -192,6 +198,9 @@ def replay(store: Store, policies: PolicySet, *, labels: str | Path | None = Non
         tot = con.sql(f"""
             select sum(c.n) as signins, count(distinct c.user_key) as users{attack},
               sum(case when t.decision = 'challenge' then c.n else 0 end) as challenge_signins,
+              sum(case when t.decision = 'notEvaluated' then c.n else 0 end) as failed_first_factor_signins,
+              {"sum(case when t.decision = 'notEvaluated' then c.attack_n else 0 end) as attack_failed_first_factor,"
+               if with_labels else ""}
               {_agg_cols('t', with_labels)}
             from _ca_total t join _ca_combos c using (combo_id)""").to_arrow_table().to_pylist()[0]
         label_summary = None

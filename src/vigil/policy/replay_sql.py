@@ -17,6 +17,8 @@ from vigil.store import Store
 _OPTIONAL = ("signins_enriched", "IdentityInfo", "directory_memberships", "directory_groups", "signinRisk",
              "riskyUsers")
 _RISK = "CASE WHEN lower({x}) IN ('low', 'medium', 'high', 'hidden') THEN lower({x}) ELSE 'none' END"
+#: AADSTS codes of a failed first factor: conditional access is evaluated after it, so never reached
+FIRST_FACTOR_FAILURES = ("50126", "50053", "50034", "50055", "50056", "50057", "50144", "50128", "50059")
 _RANK = "CASE lower(riskLevel) WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
 
 
@@ -167,8 +169,9 @@ def combos_sql(policies: PolicySet, avail: dict[str, bool], *, with_labels: bool
         attack = "0"
     keys = ["user_key", "user_id", "user_principal_name", "user_type", "app_id", "app_name", "loc_key", "country",
             "device_os", "client_app_type", "registered", "device_id", "device_name", "device_compliant",
-            "device_trust_type", "auth_protocol", "sign_in_risk", "user_risk", "mfa_claim"]
+            "device_trust_type", "auth_protocol", "sign_in_risk", "user_risk", "mfa_claim", "reached_ca"]
     with_clause = "WITH " + ",\n".join(ctes) + "\n" if ctes else ""
+    first_factor = ", ".join(f"'{c}'" for c in FIRST_FACTOR_FAILURES)
     base = f"""{with_clause}SELECT
   coalesce(s.user_id, s.user_principal_name) AS user_key, s.user_id, s.user_principal_name, s.user_type,
   coalesce(s.resource_id, s.app_id) AS app_id, coalesce(s.resource_name, s.app_name) AS app_name,
@@ -178,9 +181,12 @@ def combos_sql(policies: PolicySet, avail: dict[str, bool], *, with_labels: bool
   {sign_in_risk} AS sign_in_risk, {user_risk} AS user_risk,
   (coalesce(s.mfa_satisfied, false)
    AND coalesce(CAST(s.auth_methods AS VARCHAR) LIKE '%Previously satisfied%', false)) AS mfa_claim,
+  NOT (coalesce(s.result, '') = 'failure' AND coalesce(s.result_code, '') IN ({first_factor})) AS reached_ca,
   {attack} AS attack
 FROM signins s
 {chr(10).join(joins)}"""
+    inputs["first_factor"] = ("sign-ins failed at the first factor (result_code " + ", ".join(FIRST_FACTOR_FAILURES)
+                              + ") never reach conditional access and are counted apart")
     key_list = ", ".join(keys)
     user_cols = ("coalesce(u1.groups, u2.groups) AS groups, coalesce(u1.roles, u2.roles) AS roles, "
                  "coalesce(g.user_type, u1.dir_user_type, u2.dir_user_type) AS user_type_resolved"
