@@ -1,0 +1,15 @@
+"""In-memory stores: these tests exercise SQL, not the file system (faster on a busy disk)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from vigil.store import Store, open_store
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    s = open_store(":memory:")
+    yield s
+    s.close()
