@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.seed import seed
+from tests.conftest import FIXTURES
 from vigil.api import tokens
 from vigil.api.app import create_app
 from vigil.settings import Settings, load_settings
@@ -31,6 +32,7 @@ def seeded_settings(tmp_path: Path, seeded_template: Path) -> Settings:
     path = tmp_path / "vigil.duckdb"
     shutil.copyfile(seeded_template, path)
     return load_settings(overrides={"store.path": str(path), "service.max_body_bytes": 64 * 1024,
+                                    "policy.policies": str(FIXTURES / "api" / "ca-policies.json"),
                                     "service.max_upload_bytes": 256 * 1024}, environ={})
 
 

@@ -19,10 +19,18 @@ class NotAnalyzed(VigilError):
 
 
 def existing(store: Store) -> set[str]:
+    """Tables and views of the store; remembered on the (per-request) Store object."""
+    cached = getattr(store, "_vigil_relations", None)
+    if isinstance(cached, set):
+        return cached
+    # duckdb_tables()/duckdb_views() answer in ~1 ms where information_schema takes ~10-25 ms.
     rows = store.con.execute(
-        "select table_name from information_schema.tables where table_schema = 'main'"
+        "select table_name from duckdb_tables() where schema_name = 'main' union all "
+        "select view_name from duckdb_views() where schema_name = 'main' and not internal"
     ).fetchall()
-    return {r[0] for r in rows}
+    found = {r[0] for r in rows}
+    store._vigil_relations = found  # type: ignore[attr-defined]
+    return found
 
 
 def require(store: Store, *tables: str) -> None:
@@ -83,8 +91,8 @@ def fetch_one(store: Store, sql: str, params: list[Any] | None = None) -> dict[s
 
 def columns(store: Store, table: str) -> list[str]:
     rows = store.con.execute(
-        "select column_name from information_schema.columns where table_schema = 'main' "
-        "and table_name = ? order by ordinal_position", [table]).fetchall()
+        "select column_name from duckdb_columns() where schema_name = 'main' and table_name = ? "
+        "order by column_index", [table]).fetchall()
     return [r[0] for r in rows]
 
 

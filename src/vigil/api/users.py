@@ -19,12 +19,12 @@ LINE_VERDICTS = ("egress_change", "plausible", "improbable", "impossible")
 
 def resolve_user(store: Store, user: str) -> dict[str, Any]:
     """Find a user by object id or UPN in the sign-ins; 404 when no event names them."""
-    table = first_present(store, "signins_enriched", "signins")
+    require(store, "signins")
     row = fetch_one(
         store,
         f"select user_id, user_principal_name, max(user_display_name) as user_display_name, "
         f"min(event_time) as first_seen, max(event_time) as last_seen, count(*) as signins "
-        f"from {table} where {_USER_WHERE} group by all order by signins desc limit 1",
+        f"from signins where {_USER_WHERE} group by all order by signins desc limit 1",
         [user, user],
     )
     if row is None:
@@ -42,24 +42,44 @@ def _ids(user: dict[str, Any]) -> list[Any]:
     return [user["user_id"] or "", user["user_principal_name"] or ""]
 
 
+#: columns of a user's sign-ins the map, the time line and the session tree show
+_SIGNIN_COLS = """event_id, event_time, ip, geo_country, geo_city, geo_latitude, geo_longitude, geo_source,
+    geo_accuracy_km, ip_class, is_corporate_egress, egress_name, as_org, app_name, resource_name, result,
+    is_interactive, mfa_satisfied, device_os, device_browser, ua_family, ua_os_family, session_id,
+    location_is_stale"""
+
+
+class UserEvents:
+    """A user's enriched sign-ins over a span, read once per request and shared by the map and
+    the tree (each query on the enriched views costs tens of ms of planning alone)."""
+
+    def __init__(self, store: Store, user: dict[str, Any], start: datetime, end: datetime) -> None:
+        require(store, "signins_enriched")
+        self.store, self.user, self.start, self.end = store, user, start, end
+        self.signins = fetch(
+            store, f"select {_SIGNIN_COLS} from signins_enriched where {_USER_WHERE} "
+                   "and event_time >= ? and event_time <= ? order by event_time, event_id",
+            [*_ids(user), start, end])
+
+    def widen(self, start: datetime, end: datetime) -> None:
+        """Make sure [start, end] is covered (sessions may begin before the window)."""
+        if start < self.start or end > self.end:
+            self.__init__(self.store, self.user, min(start, self.start), max(end, self.end))  # type: ignore[misc]
+
+
 def itinerary(store: Store, user: dict[str, Any], start: datetime, end: datetime,
-              limit: int) -> dict[str, Any]:
-    """Located sign-ins (points) and travel between them (lines), oldest first."""
-    require(store, "signins_enriched", "travel")
-    points = fetch(
-        store,
-        f"""select event_id, event_time, ip, geo_country, geo_city, geo_latitude, geo_longitude,
-                   geo_source, geo_accuracy_km, ip_class, is_corporate_egress, egress_name, as_org,
-                   app_name, result, is_interactive, ua_family, ua_os_family, session_id
-            from signins_enriched
-            where {_USER_WHERE} and event_time >= ? and event_time <= ?
-              and geo_latitude is not null and geo_longitude is not null
-              and not coalesce(location_is_stale, false)
-            order by event_time, event_id limit ?""",
-        [*_ids(user), start, end, limit + 1],
-    )
-    truncated = len(points) > limit
-    points = points[:limit]
+              limit: int, events: UserEvents | None = None) -> dict[str, Any]:
+    """Located sign-ins (points) and travel between them (lines), oldest first.
+
+    A sign-in whose location is stale (a confidential client replaying the original token's
+    IP) is not a place the user was, so it is not drawn."""
+    require(store, "travel")
+    events = events or UserEvents(store, user, start, end)
+    located = [p for p in events.signins if start <= _naive(p["event_time"]) <= end
+               and p["geo_latitude"] is not None and p["geo_longitude"] is not None
+               and not p["location_is_stale"]]
+    truncated = len(located) > limit
+    points = located[:limit]
     lines = fetch(
         store,
         f"""select from_event_id, to_event_id, from_time, to_time, from_ip, to_ip, from_country,
@@ -86,10 +106,14 @@ def itinerary(store: Store, user: dict[str, Any], start: datetime, end: datetime
             "attribution": {"text": "IP Geolocation by DB-IP", "url": "https://db-ip.com"}}
 
 
+def _naive(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).replace(tzinfo=None)
+
+
 def session_tree(store: Store, user: dict[str, Any], start: datetime, end: datetime,
-                 limit: int) -> list[dict[str, Any]]:
+                 limit: int, events: UserEvents | None = None) -> list[dict[str, Any]]:
     """Each session's root authentication with the sign-ins and activities linked to it."""
-    require(store, "sessions", "event_sessions", "session_hops", "signins_enriched")
+    require(store, "sessions", "event_sessions", "session_hops")
     sessions = fetch(
         store,
         f"""select * from sessions where {_USER_WHERE} and last_time >= ? and first_time <= ?
@@ -99,37 +123,34 @@ def session_tree(store: Store, user: dict[str, Any], start: datetime, end: datet
     if not sessions:
         return []
     keys = [s["session_key"] for s in sessions]
+    events = events or UserEvents(store, user, start, end)
+    events.widen(min(_naive(s["first_time"]) for s in sessions), max(_naive(s["last_time"]) for s in sessions))
+    signins = {e["event_id"]: e for e in events.signins}
+    links = fetch(store, "select session_key, event_id, event_table, link_method from event_sessions "
+                         "where session_key = any(?)", [keys])
     acts = first_present(store, "activities_enriched", "activities")
-    act_geo = "a.geo_country, a.geo_city" if acts == "activities_enriched" else "a.country, a.city"
-    events = fetch(
-        store,
-        f"""select es.session_key, es.event_id, es.event_table, es.link_method,
-                   coalesce(s.event_time, a.event_time) as event_time,
-                   coalesce(s.app_name, a.app_name) as app_name, s.resource_name,
-                   coalesce(s.ip, a.ip) as ip,
-                   coalesce(s.geo_country, {act_geo.split(', ')[0]}) as country,
-                   coalesce(s.geo_city, {act_geo.split(', ')[1]}) as city,
-                   s.is_interactive, s.result, s.mfa_satisfied, s.device_os, s.device_browser,
-                   s.ip_class, a.workload, a.operation, a.object_id
-            from event_sessions es
-            left join signins_enriched s on es.event_table = 'signins' and s.event_id = es.event_id
-            left join {acts} a on es.event_table = 'activities' and a.event_id = es.event_id
-            where es.session_key = any(?)
-            order by es.session_key, event_time, es.event_id""",
-        [keys],
-    )
+    geo = "geo_country as country, geo_city as city" if acts == "activities_enriched" else "country, city"
+    act_ids = [x["event_id"] for x in links if x["event_table"] == "activities"]
+    activities = {a["event_id"]: a for a in fetch(
+        store, f"select event_id, event_time, app_name, ip, {geo}, workload, operation, object_id "
+               f"from {acts} where event_id = any(?)", [act_ids])} if act_ids else {}
     hops = fetch(store, "select session_key, event_id, hop_time, hop_kind, from_value, to_value "
                         "from session_hops where session_key = any(?) order by hop_time, event_id",
                  [keys])
-    by_session: dict[str, list[dict[str, Any]]] = {k: [] for k in keys}
     hops_by_event: dict[str, list[dict[str, Any]]] = {}
     for h in hops:
         hops_by_event.setdefault(h["event_id"], []).append(h)
-    for ev in events:
-        ev["hops"] = hops_by_event.get(ev["event_id"], [])
-        by_session[ev["session_key"]].append(ev)
+    by_session: dict[str, list[dict[str, Any]]] = {k: [] for k in keys}
+    for link in links:
+        if link["event_table"] == "signins":
+            src = signins.get(link["event_id"])
+            ev = {} if src is None else {**src, "country": src["geo_country"], "city": src["geo_city"]}
+        else:
+            ev = dict(activities.get(link["event_id"], {}))
+        ev.update(link, hops=hops_by_event.get(link["event_id"], []))
+        by_session[link["session_key"]].append(ev)
     for s in sessions:
-        children = by_session[s["session_key"]]
+        children = sorted(by_session[s["session_key"]], key=lambda e: (e.get("event_time") or "", e["event_id"]))
         s["root"] = next((e for e in children if e["event_id"] == s["root_event_id"]), None)
         s["children"] = [e for e in children if e["event_id"] != s["root_event_id"]]
         s["hops"] = [h for h in hops if h["session_key"] == s["session_key"]]

@@ -168,9 +168,10 @@ def user_page(request: Request, store: Reader, user: str, start: Start = None, e
     cfg = service_state(request).settings.service
     who = users.resolve_user(store, user)
     s, e = users.user_window(store, who, start, end, days)
+    events = users.UserEvents(store, who, s, e)
     return {"user": who, "start": iso(s), "end": iso(e),
-            "itinerary": users.itinerary(store, who, s, e, cfg.map_event_limit),
-            "sessions": users.session_tree(store, who, s, e, cfg.page_limit),
+            "itinerary": users.itinerary(store, who, s, e, cfg.map_event_limit, events),
+            "sessions": users.session_tree(store, who, s, e, cfg.page_limit, events),
             "behavior": users.behavior(store, who, s, e, cfg.page_limit),
             "risk": users.risk(store, who)}
 

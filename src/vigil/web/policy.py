@@ -1,6 +1,7 @@
 """The policy page: loaded conditional-access policies, a what-if form, the history replay impact."""
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -21,13 +22,14 @@ RISKS = ("none", "low", "medium", "high")
 TEXT_FIELDS = ("user_principal_name", "user_id", "application_id", "application_name", "ip", "country")
 
 
-def _point(request: Request) -> tuple[Any, str | None]:
+async def _point(request: Request) -> tuple[Any, str | None]:
     from fastapi import HTTPException
 
     from vigil.policy.api import decision_point
 
     try:
-        return decision_point(request), None
+        point = decision_point(request)
+        return (await point if inspect.isawaitable(point) else point), None
     except HTTPException as exc:
         return None, str(exc.detail)
 
@@ -62,16 +64,16 @@ def _form_context(form: dict[str, str]) -> dict[str, Any]:
     return data
 
 
-def _render(request: Request, form: dict[str, str], result: dict[str, Any] | None, error: str | None,
-            status: int = 200) -> Response:
-    point, config_error = _point(request)
+async def _render(request: Request, form: dict[str, str], result: dict[str, Any] | None, error: str | None,
+                  status: int = 200) -> Response:
+    point, config_error = await _point(request)
     return page(request, "policy.html", status_code=status, policies=_policies(point), config_error=config_error,
                 form=form, result=result, error=error, platforms=PLATFORMS, client_apps=CLIENT_APPS, risks=RISKS)
 
 
 @router.get("/policy")
-def policy_page(request: Request, who: Principal = Depends(require_reader)) -> Response:
-    return _render(request, {"client_app_type": "browser", "sign_in_risk": "none", "user_risk": "none"},
+async def policy_page(request: Request, who: Principal = Depends(require_reader)) -> Response:
+    return await _render(request, {"client_app_type": "browser", "sign_in_risk": "none", "user_risk": "none"},
                    None, None)
 
 
@@ -82,16 +84,16 @@ async def policy_whatif(request: Request, who: Principal = Depends(require_reade
 
     raw = await request.form()
     form = {k: v for k, v in raw.items() if isinstance(v, str) and k != "csrf_token"}
-    point, config_error = _point(request)
+    point, config_error = await _point(request)
     if point is None:
-        return _render(request, form, None, config_error, 503)
+        return await _render(request, form, None, config_error, 503)
     try:
         body = WhatIfIn.model_validate(_form_context(form))
         result = whatif(point.policies, body.to_context(), supplied=set(body.model_fields_set))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        return _render(request, form, None, f"{where}: {first['msg']}", 422)
+        return await _render(request, form, None, f"{where}: {first['msg']}", 422)
     except VigilError as exc:
-        return _render(request, form, None, str(exc), 422)
-    return _render(request, form, result, None)
+        return await _render(request, form, None, str(exc), 422)
+    return await _render(request, form, result, None)

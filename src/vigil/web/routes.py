@@ -125,8 +125,12 @@ def _section(fn: Any, *args: Any) -> tuple[Any, str | None]:
 def _story(request: Request, store: Store, user: dict[str, Any], start: datetime,
            end: datetime) -> dict[str, Any]:
     cfg = service_state(request).settings.service
-    itin, itin_err = _section(users.itinerary, store, user, start, end, cfg.map_event_limit)
-    tree, tree_err = _section(users.session_tree, store, user, start, end, cfg.page_limit)
+    events, ev_err = _section(users.UserEvents, store, user, start, end)
+    if events is None:
+        itin, itin_err, tree, tree_err = None, ev_err, None, ev_err
+    else:
+        itin, itin_err = _section(users.itinerary, store, user, start, end, cfg.map_event_limit, events)
+        tree, tree_err = _section(users.session_tree, store, user, start, end, cfg.page_limit, events)
     beh, beh_err = _section(users.behavior, store, user, start, end, cfg.page_limit)
     risk, risk_err = _section(users.risk, store, user)
     return {"user": user, "start": start, "end": end, "itinerary": itin, "itinerary_error": itin_err,

@@ -1,0 +1,71 @@
+"""The pages render the seeded story server-side (no browser): queue, incident, user, hunt, policy."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import seeded_settings, seeded_template, service  # noqa: F401  (fixtures)
+
+
+@pytest.fixture
+def ui(service: dict[str, Any]) -> Any:  # noqa: F811
+    client = service["client"]
+    pre = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text).group(1)
+    assert client.post("/signin", data={"token": service["admin"], "csrf_token": pre},
+                       follow_redirects=False).status_code == 303
+    client.csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/hunt").text).group(1)
+    return client
+
+
+def test_queue_ranks_and_filters(ui: Any) -> None:
+    html = ui.get("/incidents").text
+    assert html.index("INC-1") < html.index("INC-2")
+    filtered = ui.get("/incidents?status=active").text
+    assert "INC-2" in filtered and "INC-1" not in filtered
+
+
+def test_incident_page_carries_the_map_data_and_tree(ui: Any) -> None:
+    html = ui.get("/incidents/INC-1").text
+    assert 'data-points="4"' in html and 'data-lines="3"' in html
+    assert "IP Geolocation by DB-IP" in html and 'href="https://db-ip.com"' in html
+    assert html.count('class="session') == 2 and html.count("chip hop") >= 3
+    assert "FirstTimeUserConnectedFromDevice" in html  # an insight chip
+
+
+def test_status_and_comment_forms(ui: Any) -> None:
+    r = ui.post("/incidents/INC-1/status", data={"status": "closed", "classification": "truePositive",
+                                                 "csrf_token": ui.csrf}, follow_redirects=False)
+    assert r.status_code == 303
+    r = ui.post("/incidents/INC-1/comments", data={"text": "done", "csrf_token": ui.csrf})
+    assert r.status_code == 200 and "done" in r.text and 'id="incident-status">closed' in r.text
+    r = ui.post("/incidents/INC-1/comments", data={"text": "forged"})  # no CSRF token
+    assert r.status_code == 403
+
+
+def test_hunt_page_runs_kql_and_downloads_csv(ui: Any) -> None:
+    page = ui.get("/hunt").text
+    assert "ActivityInsights.FirstTimeUserConnectedFromDevice == true" in page
+    assert 'value="2026-01-05T12:15:00"' in page  # now() anchored at the newest event
+    q = ("BehaviorAnalytics | where InvestigationPriority >= 4 | project UserPrincipalName, InvestigationPriority"
+         " | order by InvestigationPriority desc")
+    r = ui.post("/hunt", data={"query": q, "now": "2026-01-05T12:15:00", "csrf_token": ui.csrf})
+    assert r.status_code == 200 and r.text.count("alice@contoso.com") == 2
+    r = ui.post("/hunt.csv", data={"query": q, "now": "", "csrf_token": ui.csrf})
+    assert r.headers["content-disposition"].startswith("attachment")
+    assert r.text.splitlines() == ["UserPrincipalName,InvestigationPriority", "alice@contoso.com,9",
+                                   "alice@contoso.com,4"]
+    bad = ui.post("/hunt", data={"query": "NoSuchTable | take 1", "csrf_token": ui.csrf})
+    assert bad.status_code == 400 and 'id="hunt-error"' in bad.text
+
+
+def test_policy_page_and_what_if(ui: Any) -> None:
+    page = ui.get("/policy").text
+    assert page.count("<tr>") >= 4 and "Block legacy authentication" in page
+    r = ui.post("/policy/whatif", data={"user_principal_name": "alice@contoso.com", "sign_in_risk": "medium",
+                                        "client_app_type": "browser", "csrf_token": ui.csrf})
+    assert r.status_code == 200
+    assert re.search(r'id="whatif-decision"[^>]*><b>challenge</b>', r.text)
+    r = ui.post("/policy/whatif", data={"country": "Narnia", "csrf_token": ui.csrf})
+    assert r.status_code == 422 and 'id="whatif-error"' in r.text
