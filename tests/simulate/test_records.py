@@ -1,6 +1,7 @@
 """Schema and type checks of every file the simulator writes, against the vendors' column names."""
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,10 @@ def test_unified_audit_records(demo_rows: dict[str, list[dict[str, Any]]]) -> No
         ctx = r["AppAccessContext"]
         assert set(ctx) == {"AADSessionId", "UniqueTokenId", "ClientAppId", "ClientAppName", "IssuedAtTime",
                             "CorrelationId"}
+        ip = r["ClientIP"]
+        if r["RecordType"] == 1:  # Exchange admin cmdlets log ip:port, IPv6 in brackets
+            ip = ip[1:].split("]:")[0] if ip.startswith("[") else ip.rsplit(":", 1)[0]
+        assert ipaddress.ip_address(ip)
         if r["Operation"].endswith("InboxRule"):
             assert r["RecordType"] == 1
             assert all(set(p) == {"Name", "Value"} for p in r["Parameters"])

@@ -16,7 +16,7 @@ from typing import Any
 from vigil.simulate import catalog as cat
 from vigil.simulate.geography import Geography
 from vigil.simulate.rand import guid, rng_for
-from vigil.simulate.records import Access, Net
+from vigil.simulate.records import Access, Net, with_port
 from vigil.simulate.tenant import DOMAIN, Device, User
 from vigil.simulate.world import AUDIT, DAY_US, NONINTERACTIVE, O365, SIGNIN, World
 
@@ -266,7 +266,7 @@ class Attacks:
         us += 3 * M
         rule = rng.choice((".", "..", "RSS Feeds sync"))
         row = self.w.activity(rng, us=us, user=u, operation="New-InboxRule", record_type=1, workload="Exchange",
-                              ip=f"{replay.ip}:{rng.randrange(1024, 65535)}", access=a, object_id=f"{u.upn}\\{rule}",
+                              ip=with_port(replay.ip, rng.randrange(1024, 65535)), access=a, object_id=f"{u.upn}\\{rule}",
                               extra={"Parameters": [
                                   {"Name": "Name", "Value": rule},
                                   {"Name": "SubjectOrBodyContainsWords", "Value": "invoice;payment;wire;bank"},
@@ -278,7 +278,7 @@ class Attacks:
         self.lab(O365, row, c, u, "T1564.008")
         us += 2 * M
         row = self.w.activity(rng, us=us, user=u, operation="Set-InboxRule", record_type=1, workload="Exchange",
-                              ip=f"{replay.ip}:{rng.randrange(1024, 65535)}", access=a, object_id=f"{u.upn}\\{rule}",
+                              ip=with_port(replay.ip, rng.randrange(1024, 65535)), access=a, object_id=f"{u.upn}\\{rule}",
                               extra={"Parameters": [{"Name": "Identity", "Value": f"{u.upn}\\{rule}"},
                                                     {"Name": "ForwardAsAttachmentTo",
                                                      "Value": "ap-archive@mailbox-relay.example.net"}],

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from vigil.simulate import catalog as cat
 from vigil.simulate.geography import Geography, IpRange
 from vigil.simulate.rand import guid, rng_for
-from vigil.simulate.records import Access, Net, iso_us
+from vigil.simulate.records import Access, Net, iso_us, with_port
 from vigil.simulate.tenant import Device, User
 from vigil.simulate.world import DAY_US, SessionState, Trip, World
 
@@ -300,7 +300,7 @@ class Benign:
             us = start + 2 * H
             rule = "Newsletters"
             w.activity(rng, us=us, user=u, operation="New-InboxRule", record_type=1, workload="Exchange",
-                       ip=f"{segs[0][2].ip}:{rng.randrange(1024, 65535)}", access=s.access["Exchange"],
+                       ip=with_port(segs[0][2].ip, rng.randrange(1024, 65535)), access=s.access["Exchange"],
                        object_id=f"{u.upn}\\{rule}", extra={
                            "Parameters": [{"Name": "Name", "Value": rule},
                                           {"Name": "From", "Value": "news@updates.example.org"},

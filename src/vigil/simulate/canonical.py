@@ -89,7 +89,7 @@ class _Tables:
 
     def __init__(self, users: int, days: int, seed: int, start: datetime) -> None:
         geo = load_geography()
-        rates = dict(DEFAULT_RATES)
+        rates = dict(DEFAULT_RATES, ipv6_home=0.0)  # this path does IPv4 arithmetic
         t = build_tenant(geo, users=users, days=days, seed=seed, start=start, rates=rates)
         self.tenant = t
         people = [u for u in t.users if u.kind != "service"]

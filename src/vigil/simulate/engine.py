@@ -34,6 +34,7 @@ DEFAULT_RATES: dict[str, float] = {
     "dormant_return": 0.01,      # share of users whose first activity is mid-window after 200+ days
     "shared_accounts": 0.01,     # shared service accounts per user
     "leavers": 0.01,             # share of users disabled then deleted during the window
+    "ipv6_home": 0.2,            # per user: the home ISP / mobile carrier hands out IPv6 (where it has a range)
     "password_typo": 0.03,       # per new session: a 50126 before the right password
     "password_change": 0.003,    # per user-day: self-service "Change user password"
     "benign_inbox_rule": 0.002,  # per office day: a harmless New-InboxRule (move newsletters)

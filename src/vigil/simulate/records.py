@@ -257,6 +257,11 @@ def signin(t: Tenant, ca: CaModel, *, us: int, user: User, interactive: bool, ap
 
 
 # Unified audit log ----------------------------------------------------------------------------------
+def with_port(ip: str, port: int) -> str:
+    """ClientIP as Exchange admin cmdlets log it: ``1.2.3.4:5678`` or ``[2001:db8::1]:5678``."""
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
 RECORD_TYPES = {"ExchangeAdmin": 1, "ExchangeItem": 2, "SharePointFileOperation": 6, "MicrosoftTeams": 25,
                 "ExchangeItemAggregated": 50}
 

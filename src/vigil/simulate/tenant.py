@@ -124,11 +124,14 @@ def build_tenant(geo: Geography, *, users: int, days: int, seed: int, start: dat
         u = User(i, guid(urng), upn, f"{first} {last}", dept, urng.choice(cat.DEPARTMENTS[dept]),
                  geo.city(cc, cat.OFFICES[cc][0]), created, puid(urng))
         homes = geo.ranges_where(type="isp", country=cc)
-        u.home = urng.choice(homes)
+        homes6 = geo.ranges_where(type="isp", country=cc, version=6)
+        u.home = urng.choice(homes6) if homes6 and urng.random() < rates.get("ipv6_home", 0.0) else urng.choice(homes)
         u.city = u.home.city if urng.random() < 0.3 else u.city  # some live outside the office city
         u.home_ip = u.home.address(urng.getrandbits(32))
         mobiles = geo.ranges_where(type="mobile", country=cc)
-        u.mobile = urng.choice(mobiles) if mobiles else None
+        mobiles6 = geo.ranges_where(type="mobile", country=cc, version=6)
+        u.mobile = (urng.choice(mobiles6) if mobiles6 and urng.random() < rates.get("ipv6_home", 0.0)
+                    else urng.choice(mobiles) if mobiles else None)
         short = first
         u.devices.append(_device(urng, "laptop", short))
         if urng.random() < rates["mobile_users"] and u.mobile is not None:
