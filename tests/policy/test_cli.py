@@ -90,3 +90,20 @@ def test_replay_and_compare(settings: Settings, tmp_path: Path) -> None:
 def test_device_options_need_a_device_id() -> None:
     r = runner.invoke(app, ["policy", "whatif", *P, "--user", "a", "--app", "x", "--device-compliant"])
     assert r.exit_code != 0 and "--device-id" in str(r.exception)
+
+
+def test_load_then_use_stored_policies(settings: Settings) -> None:
+    db = ["--db", settings.store.path]
+    r = runner.invoke(app, ["policy", "load", *P, *db, "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output) == {"policies": 22, "named_locations": 4}
+    with open_store(settings.store.path) as store:
+        assert store.count("ca_policies") == 22 and store.count("named_locations") == 4
+        trusted = store.query("select \"isTrusted\", \"ipRanges\" from named_locations where kind = 'ip' "
+                              "order by \"displayName\"").to_pylist()
+    assert trusted[0]["isTrusted"] is True and "2001:db8:1:2::99/48" in trusted[0]["ipRanges"]  # as published
+    r = runner.invoke(app, ["policy", "check", *db, "--json"])  # no --policies: the stored set
+    assert r.exit_code == 0 and len(json.loads(r.output)) == 22
+    r = runner.invoke(app, ["policy", "load", *P, *db, "--json"])  # idempotent: replaces
+    with open_store(settings.store.path) as store:
+        assert store.count("ca_policies") == 22

@@ -9,7 +9,9 @@ import typer
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, settings_from, store_from
 from vigil.errors import InputError
 
-PoliciesOpt = Annotated[list[str], typer.Option("--policies", help="Graph conditionalAccessPolicy JSON (repeatable)")]
+PoliciesOpt = Annotated[list[str], typer.Option(
+    "--policies", help="Graph conditionalAccessPolicy JSON (repeatable; default: policy.policies, else the "
+    "store's ca_policies from `vigil policy load`)")]
 LocationsOpt = Annotated[str | None, typer.Option(
     "--locations", help="Graph namedLocation JSON (default: policy.named_locations / enrich.named_locations)")]
 LenientOpt = Annotated[bool, typer.Option(
@@ -17,11 +19,20 @@ LenientOpt = Annotated[bool, typer.Option(
 
 
 def _policy_set(settings: Any, policies: list[str], locations: str | None, lenient: bool) -> Any:
+    """From the files given, else settings policy.policies, else the store's ca_policies."""
     from vigil.policy.decision import load_policy_set
 
+    lenient = lenient or settings.policy.allow_unresolved_locations
+    files = list(policies) or ([settings.policy.policies] if settings.policy.policies else [])
+    if not files:
+        from vigil.policy import tables
+
+        if not Path(settings.store.path).exists():
+            raise InputError("no policies: pass --policies FILE (or set policy.policies, or `vigil policy load`)")
+        with store_from(settings, read_only=True) as store:
+            return tables.load(store, mfa_trusted_ips=settings.policy.mfa_trusted_ips, allow_unresolved=lenient)
     locs = locations or settings.policy.named_locations or settings.enrich.named_locations
-    return load_policy_set(list(policies), locs, mfa_trusted_ips=settings.policy.mfa_trusted_ips,
-                           allow_unresolved=lenient or settings.policy.allow_unresolved_locations)
+    return load_policy_set(files, locs, mfa_trusted_ips=settings.policy.mfa_trusted_ips, allow_unresolved=lenient)
 
 
 def _render_check(rows: list[dict[str, Any]]) -> None:
@@ -116,6 +127,11 @@ def _render_replay(report: dict[str, Any]) -> None:
     t.add_row(*row, end_section=True)
     console.print(t)
     console.print("[dim]cells are sign-ins / users; MFA prompts exclude sign-ins already carrying an MFA claim[/dim]")
+    failed = tot.get("failed_first_factor_signins", 0)
+    if failed:
+        extra = (f", {tot['attack_failed_first_factor']} of them labelled attacks"
+                 if "attack_failed_first_factor" in tot else "")
+        console.print(f"[dim]{failed} sign-ins failed the first factor and never reach conditional access{extra}[/dim]")
     for key, value in report["inputs"].items():
         console.print(f"[dim]input {key}: {value}[/dim]")
     for note in report.get("notes", []):
@@ -126,8 +142,9 @@ _METRICS = (("signins", "sign-ins replayed"), ("mfa_signins", "MFA prompts (sign
             ("mfa_users", "MFA prompts (users)"), ("password_change_signins", "password change (sign-ins)"),
             ("password_change_users", "password change (users)"),
             ("risk_remediation_signins", "risk remediation (sign-ins)"), ("blocked_signins", "blocked (sign-ins)"),
-            ("blocked_users", "blocked (users)"), ("attack_events", "attack sign-ins (labelled)"),
-            ("attack_events_stopped", "attack sign-ins stopped"))
+            ("blocked_users", "blocked (users)"), ("failed_first_factor_signins", "failed first factor (no CA)"),
+            ("attack_events", "attack sign-ins (labelled)"), ("attack_events_stopped", "attack sign-ins stopped"),
+            ("attack_failed_first_factor", "attack sign-ins failed first factor"))
 
 
 def comparison(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
@@ -196,8 +213,26 @@ def register(app: typer.Typer) -> None:
                       no_args_is_help=True)
     app.add_typer(pol, name="policy")
 
+    @pol.command("load")
+    def load_cmd(policies: PoliciesOpt = [], locations: LocationsOpt = None,  # noqa: B006
+                 allow_unresolved: LenientOpt = False,
+                 db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
+        """Validate policies and named locations and store them (ca_policies, named_locations), replacing
+        what was stored before."""
+        from vigil.policy import tables
+
+        if not policies:
+            raise InputError("pass --policies FILE (Graph conditionalAccessPolicy JSON)")
+        settings = settings_from(db, config)
+        ps = _policy_set(settings, policies, locations, allow_unresolved)
+        with store_from(settings) as store:
+            counts = tables.save(store, ps)
+        emit(counts, as_json=json, render=lambda c: console.print(
+            f"stored {c['policies']} policies and {c['named_locations']} named locations"))
+
     @pol.command("check")
-    def check(policies: PoliciesOpt, locations: LocationsOpt = None, allow_unresolved: LenientOpt = False,
+    def check(policies: PoliciesOpt = [], locations: LocationsOpt = None,  # noqa: B006
+              allow_unresolved: LenientOpt = False,
               db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
         """Load and validate policies (unknown properties are rejected with their JSON path)."""
         settings = settings_from(db, config)
@@ -206,8 +241,8 @@ def register(app: typer.Typer) -> None:
 
     @pol.command("whatif")
     def whatif_cmd(
-        policies: PoliciesOpt,
         user: Annotated[str, typer.Option("--user", help="user object id or UPN")],
+        policies: PoliciesOpt = [],  # noqa: B006
         app_: Annotated[str, typer.Option("--app", help="target resource (cloud app) id")] = "",
         app_name: Annotated[str | None, typer.Option("--app-name", help="resource display name")] = None,
         user_action: Annotated[str | None, typer.Option(
@@ -261,7 +296,7 @@ def register(app: typer.Typer) -> None:
 
     @pol.command("replay")
     def replay_cmd(
-        policies: PoliciesOpt,
+        policies: PoliciesOpt = [],  # noqa: B006
         compare: Annotated[list[str], typer.Option("--compare", help="second policy set to compare (repeatable)")] = [],  # noqa: B006
         compare_locations: Annotated[str | None, typer.Option(
             "--compare-locations", help="named locations of the second set (default: --locations)")] = None,
@@ -295,6 +330,6 @@ def register(app: typer.Typer) -> None:
         if set_b is None:
             emit(reports[0], as_json=json, render=_render_replay)
             return
-        data = {"a_name": ", ".join(policies), "b_name": ", ".join(compare), "a": reports[0], "b": reports[1],
+        data = {"a_name": ", ".join(policies) or "stored policies", "b_name": ", ".join(compare), "a": reports[0], "b": reports[1],
                 "comparison": comparison(reports[0], reports[1])}
         emit(data, as_json=json, render=_render_compare)

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,10 @@ from vigil.settings import Settings, load_settings
 __all__ = ["Decision", "DecisionPoint", "configure", "decide", "load_policy_set"]
 
 
-def load_policy_set(policies: str | Path | list[str | Path], named_locations: str | Path | None = None, *,
+def load_policy_set(policies: str | Path | Sequence[str | Path], named_locations: str | Path | None = None, *,
                     mfa_trusted_ips: list[str] | None = None, allow_unresolved: bool = False) -> PolicySet:
     """Read policy file(s) and named locations and check that every reference resolves."""
-    paths = policies if isinstance(policies, list) else [policies]
+    paths = [policies] if isinstance(policies, (str, Path)) else list(policies)
     locs = load_named_locations(named_locations) if named_locations else NamedLocations()
     return PolicySet(load_policies(*paths), locs, mfa_trusted_ips=mfa_trusted_ips or (),
                      allow_unresolved=allow_unresolved)
