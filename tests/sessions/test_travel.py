@@ -89,3 +89,28 @@ def test_ties_are_broken_by_event_id(order: list[int]) -> None:
                    rows(store, "SELECT * FROM travel ORDER BY to_event_id")]
     ids = sorted(r["event_id"] for r in base)
     assert got == list(zip(ids, ids[1:]))
+
+
+def test_mobile_carrier_ips_are_country_level(tmp_path: Path) -> None:
+    signins = [
+        _s(0, "86.128.0.10", session_id="A", device_id="laptop"),  # BT London
+        _s(3, "31.94.128.20", session_id="B", device_id="phone"),  # EE mobile, geolocated to Manchester
+        _s(6, "46.10.0.9", session_id="B", device_id="phone"),  # A1 Bulgaria mobile: roaming home carrier
+        _s(9, "86.128.0.11", session_id="A", device_id="laptop"),
+    ]
+    with analyze(tmp_path, signins) as store:
+        got = _verdicts(store)
+        assert got[0] == ("same_location", "London, GB and Manchester, GB are in one country and the later IP is a "
+                                           "mobile carrier's, which geolocates only to the country (carrier gateway)")
+        assert got[1][0] == "impossible"  # same session (the phone): GB mobile -> BG mobile in 3 minutes
+        assert got[2][0] == "improbable" and got[2][1].endswith("may be roaming through its home network")
+
+
+def test_split_tunnel_activity_without_device_is_egress_change(tmp_path: Path) -> None:
+    signins = [_s(0, "194.60.88.70", session_id="ST", device_id="laptop", is_interactive=True)]  # VPN GB
+    activities = [row("activities", event_time=T + timedelta(minutes=5), user_principal_name=U, session_id="ST",
+                      ip="86.160.0.7", workload="SharePoint")]  # direct, Edinburgh, no device id
+    with analyze(tmp_path, signins, activities, corporate_cidrs=["194.60.88.64/27"]) as store:
+        ((verdict, reason),) = _verdicts(store)
+        assert verdict == "egress_change"
+        assert reason == "GB is a corporate egress point (configured 194.60.88.64/27); same session ST… since the sign-in in GB at 09:00"

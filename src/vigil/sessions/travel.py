@@ -8,10 +8,14 @@ Pairs with the same IP are not written: they carry no travel.
 
 Verdicts, first that applies:
 
-* ``same_location``: the distance minus both accuracy radii is 0, or same country and city;
+* ``same_location``: the distance minus both accuracy radii is 0, or same country and city, or one
+  side is a mobile-carrier IP in the same country (carrier gateways put a Bengaluru phone in Delhi);
 * ``egress_change``: both ends are corporate egress points, or one is and the pair is in one
-  session on the root authentication's device (VPN failover, split tunnel);
-* ``plausible`` / ``improbable`` / ``impossible`` by implied speed (``travel.*_kmh``).
+  session that kept the root's device (VPN failover, split tunnel; an activity without a device
+  id does not break it, a sign-in without the root's device id does);
+* ``plausible`` / ``improbable`` / ``impossible`` by implied speed (``travel.*_kmh``); a pair of
+  different sessions with a mobile-carrier IP on one side is at most ``improbable`` (roaming phones
+  egress through their home carrier).
 
 Window functions order by ``(event_time, event_id)``; the "previous success" is
 ``last_value(success_id IGNORE NULLS)`` over the preceding rows (Spark: ``last(x, true)``; an
@@ -60,6 +64,12 @@ WITH m AS (
     greatest(p.dist - p.f_acc - p.t_acc, 0) / (greatest(p.elapsed, {min_elapsed}) / 3600.0) AS speed,
     (p.f_session = p.t_session) AS same_session,
     (p.f_session = p.t_session AND p.t_device IS NOT NULL AND p.t_device = s.root_device_id) AS same_device,
+    -- a sign-in without the root's device id is another device; an activity without one is unknown
+    (p.f_session = p.t_session
+     AND CASE WHEN p.t_table = 'signins' THEN p.t_device IS NOT DISTINCT FROM s.root_device_id
+              ELSE p.t_device IS NULL OR p.t_device = s.root_device_id END
+     AND CASE WHEN p.f_table = 'signins' THEN p.f_device IS NOT DISTINCT FROM s.root_device_id
+              ELSE p.f_device IS NULL OR p.f_device = s.root_device_id END) AS root_device_kept,
     s.root_device_id, s.root_time, s.root_mfa, s.root_country,
     CASE WHEN s.inferred THEN 'same inferred session ' ELSE 'same session ' END AS same_words,
     coalesce(s.session_id, substr(p.t_session, 3)) AS sid
@@ -67,10 +77,12 @@ WITH m AS (
 ), v AS (
   SELECT m.*,
     CASE WHEN adj = 0 OR (f_country = t_country AND f_city = t_city) THEN 'same_location'
-         WHEN (f_corp AND t_corp) OR ((f_corp OR t_corp) AND same_device
-              AND (f_device IS NULL OR f_device = root_device_id)) THEN 'egress_change'
+         WHEN (f_class = 'mobile' OR t_class = 'mobile') AND f_country = t_country THEN 'same_location'
+         WHEN (f_corp AND t_corp) OR ((f_corp OR t_corp) AND coalesce(root_device_kept, FALSE)) THEN 'egress_change'
          WHEN speed <= {plausible} THEN 'plausible'
          WHEN speed <= {impossible} THEN 'improbable'
+         -- roaming phones egress through their home carrier: never "impossible" on a mobile IP alone
+         WHEN (f_class = 'mobile' OR t_class = 'mobile') AND NOT coalesce(same_session, FALSE) THEN 'improbable'
          ELSE 'impossible' END AS verdict,
     CASE WHEN same_session AND root_time IS NOT NULL THEN
            same_words || left(sid, 8) || '…' || CASE WHEN same_device THEN ' and device' ELSE '' END
@@ -88,9 +100,12 @@ SELECT user_id, user_principal_name, f_id, t_id, f_time, t_time, f_ip, t_ip, f_c
   f_lat, f_lon, t_lat, t_lon, dist, adj, elapsed, speed, same_session, t_session, f_class, t_class,
   coalesce(t_failed, FALSE), verdict,
   CASE verdict
-    WHEN 'same_location' THEN f_place || ' and ' || t_place || ' are within the location accuracy ('
+    WHEN 'same_location' THEN CASE WHEN adj > 0 AND coalesce(f_city, '') <> coalesce(t_city, '') THEN
+      f_place || ' and ' || t_place || ' are in one country and the ' || CASE WHEN t_class = 'mobile' THEN 'later'
+      ELSE 'earlier' END || ' IP is a mobile carrier''s, which geolocates only to the country (carrier gateway)'
+      ELSE f_place || ' and ' || t_place || ' are within the location accuracy ('
          || CAST(round(dist) AS BIGINT) || ' km apart, accuracy radii ' || CAST(round(f_acc) AS BIGINT) || ' and '
-         || CAST(round(t_acc) AS BIGINT) || ' km)'
+         || CAST(round(t_acc) AS BIGINT) || ' km)' END
     WHEN 'egress_change' THEN
       CASE WHEN f_corp AND t_corp AND coalesce(f_country, '') <> coalesce(t_country, '')
              THEN coalesce(f_country, '?') || ' and ' || coalesce(t_country, '?') || ' are both corporate egress points'
@@ -104,6 +119,9 @@ SELECT user_id, user_principal_name, f_id, t_id, f_time, t_time, f_ip, t_ip, f_c
                          WHEN 'improbable' THEN 'faster than a commercial flight'
                          ELSE 'impossible travel' END
          || '; ' || sess || CASE WHEN t_failed THEN '; the later attempt failed' ELSE '' END
+         || CASE WHEN verdict = 'improbable' AND speed > {impossible}
+                 THEN '; improbable, not impossible: a mobile-carrier IP may be roaming through its home network'
+                 ELSE '' END
   END,
   f_acc, t_acc, f_table, t_table
 FROM v
