@@ -130,3 +130,17 @@ def test_vendor_signin_risk_is_shown_beside(store: Store) -> None:
     rows = store.query('select * from "signinRisk"').to_pylist()
     assert [(r["source"], r["riskLevelDuringSignIn"], r["riskLevelAggregated"]) for r in rows] == \
         [("IdentityProtection", "medium", "high")]
+
+
+def test_accounts_merely_tried_by_a_spray_get_no_user_risk(store: Store) -> None:
+    insert_canonical(store, "signins", [_signin("s1", T0)])
+    tried = {"reason": "spray", "evidence": {"campaign_key": "spray:ip:203.0.113.5"}}
+    add_detections(store, [
+        detection(userPrincipalName="tried@contoso.com", riskEventType="passwordSpray", riskLevel="low",
+                  additionalInfo=tried),
+        detection(userPrincipalName="hit@contoso.com", riskEventType="passwordSpray", riskLevel="medium",
+                  additionalInfo=tried),
+    ])
+    lifecycle.apply(store, RS)
+    rows = store.query("""select userPrincipalName, riskLevel from "riskyUsers" """).to_pylist()
+    assert rows == [{"userPrincipalName": "hit@contoso.com", "riskLevel": "medium"}]

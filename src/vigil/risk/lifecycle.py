@@ -12,7 +12,9 @@ Re-computed from scratch on every run, so it is idempotent and admin actions (ke
    from the same IP within ``risk.mfa_remediation_minutes`` (risk-based MFA);
 4. low detections still at risk age out after ``risk.low_risk_age_days`` before the latest event
    in the store (riskDetail ``lowRiskAgedOut``); medium and high persist;
-5. ``signinRisk`` and ``riskyUsers`` are derived from what is left.
+5. ``signinRisk`` and ``riskyUsers`` are derived from what is left; an account merely *tried* by a
+   password spray, credential stuffing or brute force (low finding with a ``campaign_key``) gets no
+   user risk, as Entra raises none for wrong passwords (the attack is the attack-source incident's).
 """
 from __future__ import annotations
 
@@ -140,15 +142,16 @@ def _risky_users(store: Store) -> None:
     store.con.execute("""delete from "riskyUsers" where source = 'vigil'""")
     store.con.execute(f"""
     insert into "riskyUsers"
-    with active as (
+    with contrib as (  -- an account merely *tried* by a spray / stuffing / brute force is not at risk
       select * from "riskDetections"
-      where source = 'vigil' and riskState in ('atRisk', 'confirmedCompromised')
+      where source = 'vigil' and userPrincipalName is not null
+        and not (riskLevel = 'low' and json_extract_string(additionalInfo, '$.evidence.campaign_key') is not null)
     ),
+    active as (select * from contrib where riskState in ('atRisk', 'confirmedCompromised')),
     u as (
       select userPrincipalName as upn, max(userId) as uid, max(userDisplayName) as disp,
         max(activityDateTime) as last_det
-      from "riskDetections" where source = 'vigil' and userPrincipalName is not null
-      group by userPrincipalName
+      from contrib group by userPrincipalName
     ),
     a as (
       select userPrincipalName as upn, count(*) as n, max({rank}) as top,

@@ -11,6 +11,14 @@ with s as (
   select event_id, user_principal_name, device_id, is_corporate_egress, ip_class, event_time
   from signins_enriched
 ),
+learning as (  -- Entra: learning ends at the earliest of 14 days or 10 interactive sign-ins
+  select user_principal_name, min(event_time) as first_seen,
+    min(case when k = {p.num('learning_signins')} then event_time end) as tenth
+  from (select user_principal_name, event_time,
+          row_number() over (partition by user_principal_name order by event_time, event_id) as k
+        from signins_enriched where result = 'success' and coalesce(is_interactive, false)) x
+  group by user_principal_name
+),
 known_devices as (  -- devices the user already signed in from successfully: familiar, not travel
   select user_principal_name, device_id, min(event_time) as first_seen
   from signins_enriched
@@ -31,6 +39,7 @@ select t.to_event_id as event_id, t.user_id, t.user_principal_name, t.to_time as
 from travel t
 join s ts on ts.event_id = t.to_event_id
 left join s fs on fs.event_id = t.from_event_id
+join learning lp on lp.user_principal_name = ts.user_principal_name
 left join known_devices kd
   on kd.user_principal_name = ts.user_principal_name and kd.device_id = ts.device_id
  and kd.first_seen < t.from_time - {days(p.num('familiar_device_days'))}
@@ -39,6 +48,7 @@ where t.verdict in ('improbable', 'impossible')
   and coalesce(t.from_ip_class, '') <> 'corporate_egress' and coalesce(t.to_ip_class, '') <> 'corporate_egress'
   and not coalesce(ts.is_corporate_egress, false) and not coalesce(fs.is_corporate_egress, false)
   and kd.device_id is null
+  and (t.from_time >= lp.first_seen + {days(p.num('learning_days'))} or t.from_time >= lp.tenth)
 """
 
 
@@ -48,8 +58,9 @@ DETECTION = Detection(
     description=(
         "Two sign-ins by one user from locations too far apart for the time between them, as judged by "
         "the sessions area's travel verdicts (improbable / impossible). Corporate egress on either side and "
-        "sign-ins from a device the user already used successfully (familiar device) are ignored, as "
-        "Entra ID Protection does; failed destination sign-ins are ignored."
+        "sign-ins from a device the user already used successfully before the travel (familiar device) are "
+        "ignored, as Entra ID Protection does; failed destination sign-ins are ignored. Users in their "
+        "learning period (the earliest of 14 days or 10 interactive sign-ins) are not evaluated."
     ),
     entra_risk_event_type="unlikelyTravel",
     mitre=("T1078.004",),
@@ -58,6 +69,6 @@ DETECTION = Detection(
     timing="offline",
     activity="signin",
     requires=("travel", "signins_enriched"),
-    params={"familiar_device_days": 1},
+    params={"familiar_device_days": 0, "learning_days": 14, "learning_signins": 10},
     sql=_sql,
 )
