@@ -105,7 +105,8 @@ def _expectations(store: Any) -> dict[str, Any]:
     hunt_rows = run_hunt(store, REFERENCE_HUNT, now=latest).num_rows
     policies = len(json.loads((Path(store.path).parent / "sim" / "conditionalAccessPolicies.json")
                               .read_text())["value"])
-    return {"incidents": incidents, "top": inc, "points": points, "lines": dict(lines), "hunt_rows": hunt_rows,
+    signins = con.execute("select count(*) from signins").fetchall()[0][0]
+    return {"incidents": incidents, "signins": signins, "top": inc, "points": points, "lines": dict(lines), "hunt_rows": hunt_rows,
             "policies": policies}
 
 

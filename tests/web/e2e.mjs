@@ -190,7 +190,14 @@ await step("policy", async () => {
   const decision = await textOrNull("#whatif-decision");
   const applied = await page.locator("#whatif-result tbody tr").count();
   await shot("07-policy-whatif");
-  return { policies, error, decision, applied };
+  await Promise.all([page.waitForURL(/\/policy\/replay/), page.click("#replay-run")]);
+  await page.waitForSelector("#replay-impact, #replay-error");
+  const replayError = await textOrNull("#replay-error");
+  const replayRows = await page.locator("#replay-impact tbody tr").count();
+  const replaySummary = await textOrNull("#replay-summary");
+  await page.locator("#replay-form").scrollIntoViewIfNeeded();
+  await shot("09-policy-replay");
+  return { policies, error, decision, applied, replayError, replayRows, replaySummary };
 });
 
 await context.close();

@@ -99,6 +99,8 @@ def test_what_if(walk: dict[str, Any], tenant: dict[str, Any]) -> None:
     s = _step(walk, "policy")
     assert s["error"] is None and s["policies"] == tenant["expected"]["policies"]
     assert s["decision"].split()[0] in {"allow", "challenge", "block"} and s["applied"] == s["policies"]
+    assert s["replayError"] is None and s["replayRows"] == s["policies"] + 1  # one per policy + total
+    assert int(s["replaySummary"].split()[0]) == tenant["expected"]["signins"]
 
 
 def test_no_console_errors_no_external_requests(walk: dict[str, Any]) -> None:
@@ -110,7 +112,7 @@ def test_no_console_errors_no_external_requests(walk: dict[str, Any]) -> None:
 def test_screenshots_saved(walk: dict[str, Any]) -> None:
     names = {p.name for p in SCREENSHOTS.glob("*.png")}
     assert {"01-signin.png", "02-incidents.png", "03-incident.png", "03b-incident-map.png", "04-session-tree.png",
-            "05-user.png", "06-hunt.png", "07-policy-whatif.png", "08-seed-egress-change.png"} <= names
+            "05-user.png", "06-hunt.png", "07-policy-whatif.png", "08-seed-egress-change.png", "09-policy-replay.png"} <= names
 
 
 def test_server_log_has_no_token(walk: dict[str, Any], server: dict[str, Any]) -> None:

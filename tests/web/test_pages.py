@@ -69,3 +69,12 @@ def test_policy_page_and_what_if(ui: Any) -> None:
     assert re.search(r'id="whatif-decision"[^>]*><b>challenge</b>', r.text)
     r = ui.post("/policy/whatif", data={"country": "Narnia", "csrf_token": ui.csrf})
     assert r.status_code == 422 and 'id="whatif-error"' in r.text
+
+
+def test_policy_history_replay_impact_table(ui: Any) -> None:
+    r = ui.post("/policy/replay", data={"csrf_token": ui.csrf})
+    assert r.status_code == 200, r.text[-500:]
+    assert re.search(r'id="replay-summary">6 sign-ins of 2 users', r.text)
+    table = r.text[r.text.index('id="replay-impact"'):]
+    assert table.count("<tr") == 1 + 3 + 1  # header, one row per policy, the total
+    assert "Require MFA for medium or high sign-in risk" in table

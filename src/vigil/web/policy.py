@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
-from vigil.api.auth import require_reader
+from vigil.api.auth import require_reader, service_state
 from vigil.api.tokens import Principal
 from vigil.errors import VigilError
 from vigil.web.render import page
@@ -18,6 +19,9 @@ router = APIRouter()
 PLATFORMS = ("", "windows", "macOS", "iOS", "android", "linux", "windowsPhone")
 CLIENT_APPS = ("browser", "mobileAppsAndDesktopClients", "exchangeActiveSync", "other")
 RISKS = ("none", "low", "medium", "high")
+#: replay outcome -> column heading
+PROMPT_LABELS = {"mfa": "MFA prompt", "password_change": "password change", "risk_remediation": "risk remediation",
+                 "blocked": "blocked"}
 #: what-if form fields (all optional; an empty field is "not supplied", as in Entra's What If tool)
 TEXT_FIELDS = ("user_principal_name", "user_id", "application_id", "application_name", "ip", "country")
 
@@ -65,10 +69,12 @@ def _form_context(form: dict[str, str]) -> dict[str, Any]:
 
 
 async def _render(request: Request, form: dict[str, str], result: dict[str, Any] | None, error: str | None,
-                  status: int = 200) -> Response:
+                  status: int = 200, replay: dict[str, Any] | None = None,
+                  replay_error: str | None = None) -> Response:
     point, config_error = await _point(request)
     return page(request, "policy.html", status_code=status, policies=_policies(point), config_error=config_error,
-                form=form, result=result, error=error, platforms=PLATFORMS, client_apps=CLIENT_APPS, risks=RISKS)
+                form=form, result=result, error=error, platforms=PLATFORMS, client_apps=CLIENT_APPS, risks=RISKS,
+                replay=replay, replay_error=replay_error, prompts=PROMPT_LABELS)
 
 
 @router.get("/policy")
@@ -97,3 +103,25 @@ async def policy_whatif(request: Request, who: Principal = Depends(require_reade
     except VigilError as exc:
         return await _render(request, form, None, str(exc), 422)
     return await _render(request, form, result, None)
+
+
+@router.post("/policy/replay")
+async def policy_replay(request: Request, who: Principal = Depends(require_reader)) -> Response:
+    """Replay every stored sign-in through the loaded policies (report-only counted as enforced:
+    the replay judges a proposal) and show the impact per policy and in total."""
+    from vigil.policy.replay import replay
+
+    default = {"client_app_type": "browser", "sign_in_risk": "none", "user_risk": "none"}
+    point, config_error = await _point(request)
+    if point is None:
+        return await _render(request, default, None, None, 503, replay_error=config_error)
+
+    def run() -> dict[str, Any]:
+        with service_state(request).db.reader() as store:
+            return replay(store, point.policies).to_dict()
+
+    try:
+        report = await run_in_threadpool(run)  # seconds of DuckDB work: keep the event loop free
+    except VigilError as exc:
+        return await _render(request, default, None, None, 422, replay_error=str(exc))
+    return await _render(request, default, None, None, replay=report)
