@@ -70,3 +70,13 @@ def test_bad_database_names_the_file(tmp_path: Path) -> None:
         geo.lookup(tmp_path / "missing.mmdb", "1.1.1.1")
     with pytest.raises(InputError, match="not an IP"):
         geo.lookup(bad, "999.1.1.1")
+
+
+def test_ipv4_only_database(tmp_path: Path) -> None:
+    path = write_mmdb(tmp_path / "v4.mmdb", [("81.2.69.0/24", {"country_code": "GB", "latitude": 51.5,
+                                                                "longitude": -0.1})], ip_version=4)
+    assert geo.lookup(path, "81.2.69.1")["geo_country"] == "GB"  # type: ignore[index]
+    assert geo.lookup(path, "2001:db8::1") is None  # DB-IP Lite ships IPv4 and IPv6 as separate files
+    assert geo.build_ranges(path).num_rows == 1
+    with pytest.raises(ValueError, match="IPv4-only"):
+        write_mmdb(tmp_path / "x.mmdb", [("2001:db8::/32", {})], ip_version=4)

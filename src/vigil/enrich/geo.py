@@ -83,10 +83,12 @@ def open_reader(path: str | Path) -> maxminddb.Reader:
 def lookup(path: str | Path, ip: str) -> dict[str, Any] | None:
     """One IP's location from the database (None when the database has no record for it)."""
     try:
-        ipaddress.ip_address(ip)
+        addr = ipaddress.ip_address(ip)
     except ValueError:
         raise InputError(f"{ip!r} is not an IP address") from None
     with open_reader(path) as reader:
+        if addr.version == 6 and reader.metadata().ip_version == 4:
+            return None  # an IPv4-only file (DB-IP Lite ships v4 and v6 separately)
         found, prefix = reader.get_with_prefix_len(ip)
     flat = flatten(found)
     if flat is not None:

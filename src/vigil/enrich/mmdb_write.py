@@ -72,29 +72,35 @@ class _Node:
         self.children: list[_Node | int | None] = [None, None]
 
 
-def _bits(network: Network) -> tuple[int, int]:
-    """(value, prefix) of ``network`` in the 128-bit tree (IPv4 under ::/96)."""
-    if network.version == 4:
+def _bits(network: Network, ip_version: int = 6) -> tuple[int, int]:
+    """(value, prefix) of ``network`` in the tree (IPv4 under ::/96 in an IPv6 tree)."""
+    if network.version == 4 and ip_version == 6:
         return int(network.network_address), network.prefixlen + 96
     return int(network.network_address), network.prefixlen
 
 
 def write_mmdb(path: str | Path, records: Iterable[tuple[str | Network, dict[str, Any]]], *,
-               database_type: str = "vigil-test-City", description: str = "vigil test database") -> Path:
-    """Write ``(network, record)`` pairs to ``path``; more specific networks win over broader ones."""
+               database_type: str = "vigil-test-City", description: str = "vigil test database",
+               ip_version: int = 6) -> Path:
+    """Write ``(network, record)`` pairs to ``path``; more specific networks win over broader ones.
+
+    ``ip_version=4`` writes an IPv4-only file (every network must then be IPv4)."""
+    width = 128 if ip_version == 6 else 32
     data = bytearray()
     offsets: dict[bytes, int] = {}
     root = _Node()
     items = [(ipaddress.ip_network(n, strict=False) if isinstance(n, str) else n, r) for n, r in records]
-    for network, record in sorted(items, key=lambda it: _bits(it[0])[1]):  # broad first, specific overrides
+    if ip_version == 4 and any(n.version == 6 for n, _ in items):
+        raise ValueError("an IPv4-only database cannot hold IPv6 networks")
+    for network, record in sorted(items, key=lambda it: _bits(it[0], ip_version)[1]):  # broad first
         blob = encode(record)
         if blob not in offsets:
             offsets[blob] = len(data)
             data += blob
-        value, prefix = _bits(network)
+        value, prefix = _bits(network, ip_version)
         node = root
         for depth in range(prefix):
-            bit = (value >> (127 - depth)) & 1
+            bit = (value >> (width - 1 - depth)) & 1
             if depth == prefix - 1:
                 node.children[bit] = -1 - offsets[blob]  # data pointers are negative until numbered
                 break
@@ -134,7 +140,7 @@ def write_mmdb(path: str | Path, records: Iterable[tuple[str | Network, dict[str
         else:
             tree += left.to_bytes(4, "big") + right.to_bytes(4, "big")
     meta = {
-        "node_count": Uint(count, 32), "record_size": Uint(record_size, 16), "ip_version": Uint(6, 16),
+        "node_count": Uint(count, 32), "record_size": Uint(record_size, 16), "ip_version": Uint(ip_version, 16),
         "database_type": database_type, "languages": ["en"], "binary_format_major_version": Uint(2, 16),
         "binary_format_minor_version": Uint(0, 16), "build_epoch": Uint(int(time.time()), 64),
         "description": {"en": description},
