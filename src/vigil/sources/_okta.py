@@ -69,6 +69,7 @@ def okta_signin_columns(f: Field) -> dict[str, str]:
                 f"AND {factor} IS NOT NULL AND {factor} NOT ILIKE 'PASSWORD%')")
     risk = f("debugContext.debugData.risk")
     behaviors = f("debugContext.debugData.behaviors")
+    threat = f("debugContext.debugData.threatSuspected")
     lat, lon = f("client.geographicalContext.geolocation.lat"), f("client.geographicalContext.geolocation.lon")
     reason = nz(f("outcome.reason"))
     cols = okta_common(f)
@@ -82,9 +83,10 @@ def okta_signin_columns(f: Field) -> dict[str, str]:
         "result_code": f"coalesce({reason}, {res})",
         "result_reason": (f"concat_ws(': ', {nz(f('displayMessage'))}, "
                           f"concat_ws(' ', {res}, '(' || {reason} || ')'))"),
-        "auth_methods": (f"CASE WHEN {factor} IS NOT NULL THEN to_json(list_distinct(list_filter("
+        "auth_methods": (f"vigil_json(nullif(to_json(list_distinct(list_filter("
                          f"[{nz(f('debugContext.debugData.factor'))}, "
-                         f"{nz(f('authenticationContext.credentialType'))}], lambda x: x IS NOT NULL))) END"),
+                         f"{nz(f('authenticationContext.credentialType'))}], lambda x: x IS NOT NULL)))::VARCHAR, "
+                         f"'[]'))"),
         "mfa_satisfied": (f"CASE WHEN {mfa_step} AND ({result}) = 'success' THEN TRUE "
                           f"WHEN {mfa_step} AND ({result}) = 'failure' THEN FALSE "
                           f"WHEN {et} = 'user.mfa.okta_verify.deny_push' THEN FALSE END"),
@@ -106,12 +108,14 @@ def okta_signin_columns(f: Field) -> dict[str, str]:
             f"lower(coalesce(nullif(regexp_extract(coalesce({risk}, ''), 'level=(\\w+)', 1), ''), "
             f"{nz(sub_json(f('debugContext.debugData.logOnlySecurityData'), '$.risk.level'))}))"),
         "risk_detail": nz(risk),
+        # behaviors Okta rated POSITIVE (New Device, New Geo-Location, ...) plus its threatSuspected flag
+        # behaviors Okta rated POSITIVE (New Device, New Geo-Location, ...) plus its threatSuspected flag;
+        # [] when Okta evaluated them and none fired (as Entra writes an empty RiskEventTypes_V2)
         "risk_event_types": (
-            f"CASE WHEN len(list_concat(regexp_extract_all(coalesce({behaviors}, ''), "
-            f"'([A-Za-z][A-Za-z -]*)=POSITIVE', 1), CASE WHEN vigil_bool({f('debugContext.debugData.threatSuspected')})"
-            f" THEN ['threatSuspected'] ELSE [] END)) > 0 THEN to_json(list_concat(regexp_extract_all("
-            f"coalesce({behaviors}, ''), '([A-Za-z][A-Za-z -]*)=POSITIVE', 1), CASE WHEN "
-            f"vigil_bool({f('debugContext.debugData.threatSuspected')}) THEN ['threatSuspected'] ELSE [] END)) END"),
+            f"CASE WHEN {behaviors} IS NOT NULL OR {threat} IS NOT NULL THEN to_json(list_concat("
+            f"list_transform(list_filter(string_split(trim(coalesce({behaviors}, ''), '{{}}'), ', '), "
+            f"lambda b: b LIKE '%=POSITIVE'), lambda b: split_part(b, '=', 1)), "
+            f"CASE WHEN lower({threat}) = 'true' THEN ['threatSuspected'] ELSE [] END)) END"),
     })
     return cols
 

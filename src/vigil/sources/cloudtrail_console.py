@@ -89,8 +89,9 @@ def _user_columns(f: Callable[[str], str]) -> dict[str, str]:
 def signin_columns(f: Callable[[str], str]) -> dict[str, str]:
     name = f("name")
     # the outcome sits under the event's own name: {"ConsoleLogin": "Success"}, {"SwitchRole": "Failure"}
-    outcome = first(f"json_extract_string(vigil_jtext({f('response')}), '$.' || {name})",
-                    f"json_extract_string(vigil_jtext({f('service_details')}), '$.' || {name})")
+    key = f"'$.\"' || replace({name}, '\"', '') || '\"'"  # quoted: event names are data, not path syntax
+    outcome = first(f"json_extract_string(vigil_jtext({f('response')}), {key})",
+                    f"json_extract_string(vigil_jtext({f('service_details')}), {key})")
     failed = f"({nz(f('error'))} IS NOT NULL OR {nz(f('error_code'))} IS NOT NULL OR lower({outcome}) = 'failure')"
     result = (f"CASE WHEN {failed} THEN 'failure' WHEN {name} = 'CheckMfa' OR {name} = 'CredentialChallenge' "
               f"THEN 'interrupted' WHEN lower({outcome}) = 'success' OR {outcome} IS NULL THEN 'success' "

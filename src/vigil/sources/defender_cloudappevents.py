@@ -42,8 +42,8 @@ def _filled(expr: str) -> str:
 _ACTION = "{$.ActionType}"
 _DEVICE = f"({_filled('{$.DeviceId}')} OR {_filled('{$.InitiatingProcessFileName}')})"
 _REPORT_ID = first("{$.ReportId}", "{$.ReportId_string}", "{$.ReportId_long}")
-_ADDITIONAL = "coalesce(vigil_jtext({$.AdditionalFields}), vigil_jtext({$.AdditionalFields_string}), " \
-              "vigil_jtext({$.AdditionalFields_dynamic}))"
+_ADDITIONAL = "vigil_jtext(coalesce(nullif({$.AdditionalFields}, ''), nullif({$.AdditionalFields_string}, ''), " \
+              "nullif({$.AdditionalFields_dynamic}, '')))"
 
 TABLE = f"""coalesce({first('{$.Type}', '{$."$table"}')},
     CASE WHEN {_filled(RAW)} OR {_filled('{$.ActivityObjects}')} OR {_filled('{$.ApplicationId}')}
@@ -99,9 +99,9 @@ COLUMNS = {
     "country": "vigil_country({$.CountryCode})",
     "city": nz("{$.City}"),
     "isp": nz("{$.ISP}"),
-    "parameters": first(f"vigil_json({_raw('$.Parameters')})", f"vigil_json({_raw('$.OperationProperties')})",
-                        f"vigil_json(CASE WHEN {_filled(_ADDITIONAL)} AND {_ADDITIONAL} <> '{{}}' "
-                        f"THEN {_ADDITIONAL} END)"),
+    # one vigil_json over the first filled text: macros repeat their argument, so nest them as little as possible
+    "parameters": (f"vigil_json(coalesce(nullif({_raw('$.Parameters')}, '[]'), "
+                   f"nullif({_raw('$.OperationProperties')}, '[]'), nullif({_ADDITIONAL}, '{{}}')))"),
     # merge-patching onto {} drops the keys whose value is null (RFC 7396)
     "details": (
         "json_merge_patch('{}', json_object("
@@ -115,9 +115,6 @@ COLUMNS = {
         f"'ProcessCommandLine', {nz('{$.ProcessCommandLine}')}, 'FolderPath', {nz('{$.FolderPath}')}))"
     ),
 }
-
-# parameters holds a JSON text; "first" wrapped it in trim(), so cast back to JSON
-COLUMNS["parameters"] = f"vigil_json({COLUMNS['parameters']})"
 
 
 def detect(r: Mapping[str, Any]) -> bool:

@@ -25,27 +25,25 @@ SIGNIN_EVENTS = ("login_success", "login_failure", "login_challenge", "login_ver
 # challenge methods that are a second factor (anything but the password itself)
 _ONE_FACTOR = ("password", "none", "")
 
-_EVENTS = "{$.events}"
-# the event object, whether `events` is the API's array or a collector's single object
-EVENT = f"CASE WHEN json_type(vigil_jtext({_EVENTS})) = 'ARRAY' THEN json_extract_string({_EVENTS}, '$[0]') " \
-        f"ELSE vigil_jtext({_EVENTS}) END"
-NAME = f"json_extract_string({EVENT}, '$.name')"
-TYPE = f"json_extract_string({EVENT}, '$.type')"
-PARAMS = f"json_extract_string({EVENT}, '$.parameters')"
+# `events` is the API's array (one event per login activity) or a collector's single object: read both
+NAME = "coalesce({$.events[0].name}, {$.events.name})"
+TYPE = "coalesce({$.events[0].type}, {$.events.type})"
+PARAMS = "coalesce({$.events[0].parameters}, {$.events.parameters})"
 
 
 def param(name: str) -> str:
     """SQL text value of event parameter ``name`` (multiValue as a JSON array text)."""
-    p = f"vigil_json_find({PARAMS}, 'name', '{name}')"
-    return (f"coalesce(json_extract_string({p}, '$.value'), json_extract_string({p}, '$.boolValue'), "
-            f"json_extract_string({p}, '$.intValue'), json_extract_string({p}, '$.multiValue'), "
-            f"json_extract_string({p}, '$.multiIntValue'))")
+    # one lookup, all value kinds extracted at once (the entry is looked up once, not once per kind)
+    return (f"list_filter(json_extract_string(vigil_json_find({PARAMS}, 'name', '{name}'), "
+            f"['$.value', '$.boolValue', '$.intValue', '$.multiValue', '$.multiIntValue']), "
+            f"lambda v: v IS NOT NULL)[1]")
 
 
 def _methods() -> str:
+    # multiValue arrives as a JSON array text, value as a bare string: wrap the latter
     m = param("login_challenge_method")
-    return (f"CASE WHEN {nz(m)} IS NULL THEN NULL WHEN json_type(vigil_jtext({m})) = 'ARRAY' "
-            f"THEN CAST(vigil_jtext({m}) AS JSON) ELSE to_json([{m}]) END")
+    return (f"vigil_json(CASE WHEN left(ltrim({m}), 1) = '[' THEN {m} WHEN {m} IS NOT NULL "
+            f"THEN to_json([{m}])::VARCHAR END)")
 
 
 def detect(r: Mapping[str, Any]) -> bool:
@@ -105,9 +103,10 @@ _ID = (f"concat_ws(':', {nz('{$.id.uniqueQualifier}')}, {nz('{$.id.time}')}, {NA
 _TABLE = "coalesce(nullif({$.Type}, ''), 'GoogleWorkspaceReports.login')"
 _ACCEPT = f"{NAME} IS NOT NULL"
 _ACCEPT_REASON = "no event in `events` (a Google Workspace activity needs events[0].name)"
-_NOT_SIGNIN = ("'Google Workspace login event ' || coalesce(" + NAME.replace("{$.events}", "json_extract_string(raw, "
-               "'$.events')") + ", '?') || ' is not a sign-in (account warning, logout or sensitive-action "
-               "event); ingest the file with --format gws_login_activity to keep such events in activities'")
+_NOT_SIGNIN = ("'Google Workspace login event ' || coalesce(json_extract_string(raw, '$.events[0].name'), "
+               "json_extract_string(raw, '$.events.name'), '?') || ' is not a sign-in (account warning, logout or "
+               "sensitive-action event); ingest the file with --format gws_login_activity to keep such events in "
+               "activities'")
 
 SOURCES = [
     SourceSpec(

@@ -170,7 +170,10 @@ def _time(path: Path, spec: Any) -> str:
         unit = spec["epoch"]
         if unit not in _EPOCH:
             raise _err(path, "time.epoch", f"{unit!r} is not one of {', '.join(_EPOCH)}")
-        return (f"CAST(timezone('UTC', to_timestamp(TRY_CAST({ref} AS DOUBLE) / {_EPOCH[unit]})) AS VARCHAR)")
+        # to_timestamp raises (for the whole batch) outside years 0001-9999: out-of-range values become NULL
+        secs = f"(TRY_CAST({ref} AS DOUBLE) / {_EPOCH[unit]})"
+        return (f"CASE WHEN abs({secs}) < 253402300799 THEN "
+                f"CAST(timezone('UTC', to_timestamp({secs})) AS VARCHAR) END")
     formats = spec.get("formats")
     if formats is None:
         return ref

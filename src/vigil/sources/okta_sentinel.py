@@ -28,8 +28,9 @@ def _f(path: str) -> str:
     flat = path.replace(".", "_")
     names = [flat + _TYPED[path]] if path in _TYPED else []
     names += [flat + "_s", flat]
-    cells = ", ".join(f"nullif(nullif(trim({{$.{n}}}), ''), 'null')" for n in names)
-    return f"coalesce({cells})"
+    # kept small on purpose: macros (vigil_ip, vigil_lat, ...) repeat their argument when expanded
+    cells = ", ".join(f"nullif({{$.{n}}}, '')" for n in names)
+    return f"nullif(coalesce({cells}), 'null')"
 
 
 def detect(r: Mapping[str, Any]) -> bool:

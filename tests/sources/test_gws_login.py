@@ -1,0 +1,72 @@
+"""Google Workspace login activities (Reports API) -> signins."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from tests.conftest import FIXTURES, sample
+from tests.sources.vendor_support import ingest_one, quarantine_reasons, rows
+
+PAGE = FIXTURES / "sources" / "gws" / "login_activities_page.json"
+
+
+def test_api_page_with_events_arrays(store, settings):
+    r = ingest_one(store, settings, PAGE)
+    assert r.source_format == "gws_login"
+    assert (r.read, r.stored, r.duplicate, r.quarantined) == (6, 3, 1, 2)
+    got = {row["result_code"]: row for row in rows(store, "signins", "gws_login").values()}
+
+    ok = got["login_success"]
+    assert ok["event_time"] == datetime(2026, 11, 27, 8, 15, 2, 118000)
+    assert ok["user_principal_name"] == "alice.martin@contoso.com"
+    assert (ok["user_id"], ok["tenant_id"]) == ("104382954711209384756", "C03az79cb")
+    assert (ok["result"], ok["ip"], ok["auth_protocol"]) == ("success", "203.0.113.24", "google_password")
+    assert json.loads(ok["auth_methods"]) == ["password", "google_authenticator"]
+    assert ok["mfa_satisfied"] is True
+    assert ok["source_record_id"].startswith("-4761245503390841204:2026-11-27T08:15:02.118Z:login_success:")
+
+    bad = got["login_failure_invalid_password"]
+    assert (bad["result"], bad["ip"]) == ("failure", "2001:db8:85a3::8a2e:370:7334")
+    assert json.loads(bad["risk_event_types"]) == ["suspiciousLogin"]
+    assert bad["mfa_satisfied"] is None
+
+    verify = got["login_verification"]
+    assert (verify["result"], verify["mfa_satisfied"]) == ("failure", False)  # challenge status "failed"
+
+    reasons = quarantine_reasons(store, PAGE)
+    assert any("event logout is not a sign-in" in x for x in reasons)
+    assert any("needs events[0].name" in x for x in reasons)
+
+
+def test_elastic_flattened_events(store, settings):
+    path = sample("gws/elastic_test-login.log")
+    r = ingest_one(store, settings, path)
+    # 6 login_* events are sign-ins; 11 account warnings, a logout and a sensitive action are not
+    assert (r.read, r.stored, r.duplicate, r.quarantined) == (17, 6, 0, 11)
+    got = rows(store, "signins", "gws_login")
+    # the two login_success records share id.time and uniqueQualifier but differ in parameters: both kept
+    successes = [x for x in got.values() if x["result_code"] == "login_success"]
+    assert len(successes) == 2
+    suspicious = [x for x in successes if x["risk_event_types"]]
+    assert len(suspicious) == 1 and json.loads(suspicious[0]["auth_methods"]) == ["password"]
+    assert suspicious[0]["mfa_satisfied"] is False
+    key = next(x for x in got.values() if x["event_time"].year == 2025)
+    assert json.loads(key["auth_methods"]) == ["security_key"] and key["mfa_satisfied"] is True
+    assert all("is not a sign-in" in x for x in quarantine_reasons(store, path))
+
+
+def test_sentinel_sample(store, settings):
+    r = ingest_one(store, settings, sample("gws/sentinel-playground_GWorkspace_ReportsAPI_login_CL.json"))
+    assert (r.read, r.stored, r.duplicate, r.quarantined) == (3, 3, 0, 0)
+    got = rows(store, "signins", "gws_login")
+    assert {x["user_principal_name"] for x in got.values()} == {"user7@company.com"}
+    assert all(x["mfa_satisfied"] for x in got.values())  # google_prompt is a second factor
+    assert [x["event_time"] for x in got.values()][0] == datetime(2020, 11, 9, 22, 46, 21, 209000)
+
+
+def test_activity_twin(store, settings):
+    r = ingest_one(store, settings, sample("gws/elastic_test-login.log"), fmt="gws_login_activity")
+    assert (r.stored, r.quarantined) == (17, 0)
+    ops = {x["operation"]: x for x in rows(store, "activities", "gws_login_activity").values()}
+    assert ops["account_disabled_hijacked"]["record_type"] == "account_warning"
+    assert ops["account_disabled_hijacked"]["object_id"] == "foo@elastic.co"  # affected_email_address
