@@ -122,3 +122,28 @@ def test_outbox_survives_restart(tmp_path) -> None:  # type: ignore[no-untyped-d
     assert [r["state"] for r in b.transmitter.outbox()] == ["pending"]
     assert b.state.lookup("user", "u1") is not None
     b.close()
+
+
+def test_two_deliverers_do_not_push_the_same_set_twice(svc: CaeService) -> None:
+    import threading
+
+    _push_stream(svc)
+    svc.record([new_event("user_disabled", subject=f"u{i}", source="cli") for i in range(40)])
+    seen: list[bytes] = []
+    lock = threading.Lock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.002)
+        with lock:
+            seen.append(request.content)
+        return httpx.Response(202)
+
+    other = CaeService(svc.settings)  # a second process's view: `vigil ssf deliver` next to the service
+    threads = [threading.Thread(target=s.transmitter.push_due, args=(httpx.Client(transport=httpx.MockTransport(handler)),))
+               for s in (svc, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    other.close()
+    assert len(seen) == 40 and len(set(seen)) == 40

@@ -186,10 +186,16 @@ class Transmitter:
     def push_due(self, client: httpx.Client, *, now: float | None = None, limit: int = 500) -> PushResult:
         """Attempt every push SET whose time has come; returns what happened."""
         t = time.time() if now is None else now
-        due = self.journal.rows(
-            "select o.seq, o.set_jwt, o.attempts, r.endpoint_url, r.authorization_header from ssf_outbox o"
-            " join ssf_receivers r using (stream_id) where o.state = 'pending' and r.delivery_method = ?"
-            " and r.status = 'enabled' and o.next_attempt_at <= ? order by o.seq limit ?", (PUSH, t, limit))
+        with self.journal.lock, self.journal.transaction() as con:
+            cur = con.execute(
+                "select o.seq, o.set_jwt, o.attempts, r.endpoint_url, r.authorization_header from ssf_outbox o"
+                " join ssf_receivers r using (stream_id) where o.state = 'pending' and r.delivery_method = ?"
+                " and r.status = 'enabled' and o.next_attempt_at <= ? order by o.seq limit ?", (PUSH, t, limit))
+            names = [d[0] for d in cur.description]
+            due = [dict(zip(names, r)) for r in cur.fetchall()]
+            # lease: another deliverer (the service, `vigil ssf deliver`) skips these while we push them
+            lease = t + len(due) * self.settings.push_timeout_s + 1
+            con.executemany("update ssf_outbox set next_attempt_at = ? where seq = ?", [(lease, d["seq"]) for d in due])
         res = PushResult()
         for item in due:
             res.attempted += 1
