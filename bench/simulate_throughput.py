@@ -35,9 +35,12 @@ def child(args: argparse.Namespace) -> None:
         files, events = c.files, c.events
     seconds = time.perf_counter() - started
     size = sum(p.stat().st_size for p in Path(args.out).iterdir())
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime  # CPU time: steadier than wall time on a shared machine
     print(json.dumps({"files": files, "events": events, "seconds": round(seconds, 1),
-                      "events_per_s": round(events / seconds), "bytes_on_disk": size, "peak_rss_mb": round(peak_mb)}))
+                      "events_per_s": round(events / seconds), "cpu_seconds": round(cpu, 1),
+                      "events_per_cpu_s": round(events / cpu), "bytes_on_disk": size,
+                      "peak_rss_mb": round(usage.ru_maxrss / 1024), "load_average": os.getloadavg()}))
 
 
 def baseline(args: argparse.Namespace) -> dict[str, float]:
