@@ -160,10 +160,15 @@ def _risky_users(store: Store) -> None:
         string_agg(distinct riskEventType || ' (' || riskLevel || ')', ', ' order by riskEventType || ' (' || riskLevel || ')') as what
       from active group by userPrincipalName
     ),
-    lc as (
+    lc as (  -- when nothing is at risk: the latest closure (admin action, password change) or closed detection
       select upn, state, detail, t,
-        row_number() over (partition by upn order by t desc, cause) as rn
-      from _risk_closures
+        row_number() over (partition by upn order by t desc, pri, cause) as rn
+      from (
+        select upn, state, detail, t, 0 as pri, cause from _risk_closures
+        union all
+        select userPrincipalName, riskState, riskDetail, activityDateTime, 1, id from contrib
+        where riskState not in ('atRisk', 'confirmedCompromised')
+      ) x
     )
     select coalesce(u.uid, u.upn), u.upn, u.disp,
       case when a.compromised then 'high' when a.n is null then 'none'
