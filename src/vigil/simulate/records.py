@@ -194,6 +194,12 @@ def signin(t: Tenant, ca: CaModel, *, us: int, user: User, interactive: bool, ap
                          "trustType": device.trust_type}
     mfa_detail = {"authMethod": _MFA_KINDS[auth], "authDetail": None} if mfa and auth != "claim_mfa" else {}
     r_during, r_agg, r_state, r_detail, r_events = risk or ("none", "none", "none", "none", [])
+    if net.range.role:  # corporate ranges are the tenant's trusted named locations
+        named = "Contoso offices" if net.range.role == "office" else "Contoso VPN egress"
+        network: list[dict[str, Any]] = [{"networkType": "namedNetwork", "networkNames": [named]},
+                                         {"networkType": "trustedNamedLocation", "networkNames": [named]}]
+    else:
+        network = []
     row: dict[str, Any] = {
         "TenantId": t.workspace_id,
         "SourceSystem": "Azure AD",
@@ -226,6 +232,7 @@ def signin(t: Tenant, ca: CaModel, *, us: int, user: User, interactive: bool, ap
         "IsInteractive": interactive,
         "LocationDetails": location,
         "MfaDetail": mfa_detail,
+        "NetworkLocationDetails": network,
         "OriginalRequestId": ids.original_request_id,
         "ResourceDisplayName": app.resource[1],
         "ResourceIdentity": app.resource[0],
@@ -253,6 +260,7 @@ def signin(t: Tenant, ca: CaModel, *, us: int, user: User, interactive: bool, ap
         row["Status"] = dumps(status).decode()
         row["ConditionalAccessPolicies"] = policies_text
         row["MfaDetail"] = dumps(mfa_detail).decode()
+        row["NetworkLocationDetails"] = dumps(network).decode()
     return row
 
 
