@@ -45,7 +45,8 @@ def test_delivery_file_records_wrapper_gz(store, settings):
         "arn:aws:iam::444455556666:root", "Root", False)
 
     [reason] = quarantine_reasons(store, DELIVERY)
-    assert "s3.amazonaws.com ListBuckets is API activity, not a sign-in" in reason
+    assert reason == ("not a sign-in: CloudTrail API activity s3.amazonaws.com ListBuckets "
+                      "(use --format cloudtrail_activity to keep it in activities)")
 
 
 def test_activity_twin_keeps_api_calls(store, settings):

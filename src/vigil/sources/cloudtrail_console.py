@@ -153,10 +153,9 @@ def _is_signin(f: Callable[[str], str]) -> str:
 
 def _not_signin_reason(style: str, twin: str) -> str:
     src, name = NAMES["source"][style == "sentinel"], NAMES["name"][style == "sentinel"]
-    return (f"'CloudTrail event ' || coalesce(json_extract_string(raw, '$.{src}'), '?') || ' ' || "
-            f"coalesce(json_extract_string(raw, '$.{name}'), '?') || ' is API activity, not a sign-in "
-            f"(sign-ins are signin.amazonaws.com events); ingest the file with --format {twin} to keep it in "
-            f"activities'")
+    return (f"'not a sign-in: CloudTrail API activity ' || coalesce(json_extract_string(raw, '$.{src}'), '?') || "
+            f"' ' || coalesce(json_extract_string(raw, '$.{name}'), '?') || "
+            f"' (use --format {twin} to keep it in activities)'")
 
 
 def _time(style: str) -> str:

@@ -103,10 +103,9 @@ _ID = (f"concat_ws(':', {nz('{$.id.uniqueQualifier}')}, {nz('{$.id.time}')}, {NA
 _TABLE = "coalesce(nullif({$.Type}, ''), 'GoogleWorkspaceReports.login')"
 _ACCEPT = f"{NAME} IS NOT NULL"
 _ACCEPT_REASON = "no event in `events` (a Google Workspace activity needs events[0].name)"
-_NOT_SIGNIN = ("'Google Workspace login event ' || coalesce(json_extract_string(raw, '$.events[0].name'), "
-               "json_extract_string(raw, '$.events.name'), '?') || ' is not a sign-in (account warning, logout or "
-               "sensitive-action event); ingest the file with --format gws_login_activity to keep such events in "
-               "activities'")
+_NOT_SIGNIN = ("'not a sign-in: Google Workspace login event ' || coalesce(json_extract_string(raw, "
+               "'$.events[0].name'), json_extract_string(raw, '$.events.name'), '?') || "
+               "' (use --format gws_login_activity to keep it in activities)'")
 
 SOURCES = [
     SourceSpec(

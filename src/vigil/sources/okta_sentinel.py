@@ -41,10 +41,9 @@ def detect(r: Mapping[str, Any]) -> bool:
 
 
 _EVENT = _f("eventType")
-_NOT_SIGNIN = ("'Okta eventType ' || coalesce(json_extract_string(raw, '$.eventType_s'), "
-               "json_extract_string(raw, '$.eventType'), '?') || ' is not a sign-in (admin, provisioning, import or "
-               "sign-out event); ingest the file with --format okta_sentinel_activity to keep such events in "
-               "activities'")
+_NOT_SIGNIN = ("'not a sign-in: Okta eventType ' || coalesce(json_extract_string(raw, '$.eventType_s'), "
+               "json_extract_string(raw, '$.eventType'), '?') || "
+               "' (use --format okta_sentinel_activity to keep it in activities)'")
 _TABLE = "coalesce(nullif({$.Type}, ''), 'Okta_CL')"
 _ACCEPT = f"{_EVENT} IS NOT NULL AND {_f('uuid')} IS NOT NULL"
 

@@ -24,9 +24,8 @@ def detect(r: Mapping[str, Any]) -> bool:
     return "eventType" in r and "uuid" in r and "published" in r and isinstance(r.get("actor"), dict)
 
 
-_NOT_SIGNIN = ("'Okta eventType ' || coalesce(json_extract_string(raw, '$.eventType'), '?') || ' is not a sign-in "
-               "(admin, provisioning, import or sign-out event); ingest the file with --format okta_system_activity "
-               "to keep such events in activities'")
+_NOT_SIGNIN = ("'not a sign-in: Okta eventType ' || coalesce(json_extract_string(raw, '$.eventType'), '?') || "
+               "' (use --format okta_system_activity to keep it in activities)'")
 
 SOURCES = [
     SourceSpec(
