@@ -107,3 +107,23 @@ def test_leaked_list_that_matches_nobody_is_said(store: Store, tmp_path: Path) -
     p.write_text("ada@contoso.com,Winter2025!\n", encoding="ascii")
     with pytest.raises(Exception, match="plaintext refused"):
         engine.run(store, s, only=["leakedCredentials"])
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.one_of(st.text(), st.booleans(), st.none(), st.lists(st.integers())))
+def test_params_never_render_non_numbers(value: object) -> None:
+    params = registry.get("passwordSpray").with_params({"min_accounts": value})
+    with pytest.raises(ConfigError):
+        params.num("min_accounts")
+
+
+@given(st.lists(st.text(min_size=1), min_size=1))
+def test_string_lists_are_quoted(values: list[str]) -> None:
+    params = registry.get("massDownload").with_params({"operations": values})
+    rendered = params.strs("operations")
+    import duckdb
+
+    assert duckdb.sql(f"select list_value{rendered}").fetchall()[0][0] == values

@@ -126,3 +126,16 @@ def test_verify_refuses_replays() -> None:
     assert output.verify(SECRET, "1000000", body, sig, now=1_000_010)
     assert not output.verify(SECRET, "1000000", body, sig, now=1_001_000)
     assert not output.verify(SECRET, "1000000", body + b" ", sig, now=1_000_010)
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.binary(max_size=256), st.text(min_size=1, max_size=32), st.integers(0, 2**31), st.binary(min_size=1,
+                                                                                                      max_size=8))
+def test_signature_round_trip_and_tamper(body: bytes, secret: str, ts: int, extra: bytes) -> None:
+    sig = output.sign(secret, ts, body)
+    assert output.verify(secret, str(ts), body, sig, now=ts)
+    assert not output.verify(secret, str(ts), body + extra, sig, now=ts)
+    assert not output.verify(secret + "x", str(ts), body, sig, now=ts)

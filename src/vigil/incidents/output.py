@@ -83,7 +83,7 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, *, max_age_
         ts = int(timestamp)
     except ValueError:
         return False
-    if abs((now or time.time()) - ts) > max_age_s:
+    if abs((time.time() if now is None else now) - ts) > max_age_s:
         return False
     return hmac.compare_digest(sign(secret, ts, body), signature)
 
