@@ -4,6 +4,11 @@ Every column is declared once here with its type and meaning; ``docs/schema.md``
 documents which vendor field feeds it. Dynamic (KQL ``dynamic``) values are JSON,
 never STRUCT, so hunting queries' ``tostring()`` and dotted access behave.
 
+``event_id`` is unique in every event table. The ingest engine guarantees it (it
+de-duplicates each batch against the store before inserting) instead of a PRIMARY KEY:
+DuckDB's index maintenance made commits ~50x slower on million-row ingests (measured
+in bench/ingest_throughput.py; see docs/benchmarks.md).
+
 Downstream areas (enrichment, sessions, UEBA, detections, ...) declare their own
 tables in their own modules with :class:`Table` and register them through
 ``vigil.store.db.ensure_tables``; the core tables below are created by every store.
@@ -63,7 +68,6 @@ _USER = (
 SIGNINS = Table(
     "signins",
     doc="Every sign-in from every vendor, interactive and non-interactive.",
-    primary_key=("event_id",),
     columns=_PROVENANCE + _USER + (
         C("app_id", "VARCHAR", "client application id"),
         C("app_name", "VARCHAR", "client application name"),
@@ -115,7 +119,6 @@ SIGNINS = Table(
 ACTIVITIES = Table(
     "activities",
     doc="Cloud-app and audit activity (Office 365 unified audit log, Defender CloudAppEvents, ...).",
-    primary_key=("event_id",),
     columns=_PROVENANCE + _USER + (
         C("workload", "VARCHAR", "Exchange, SharePoint, OneDrive, MicrosoftTeams, AzureActiveDirectory, ..."),
         C("record_type", "VARCHAR", "vendor record type"),
@@ -142,7 +145,6 @@ ACTIVITIES = Table(
 DIRECTORY_EVENTS = Table(
     "directory_events",
     doc="Identity changes that matter to access (Entra AuditLogs, Graph directoryAudit).",
-    primary_key=("event_id",),
     columns=_PROVENANCE + (
         C("event_type", "VARCHAR", "password_changed | password_reset | user_disabled | user_enabled | user_deleted"
           " | sessions_revoked | mfa_registered | mfa_removed | role_assigned | other"),
@@ -164,7 +166,6 @@ DIRECTORY_EVENTS = Table(
 RAW_RECORDS = Table(
     "raw_records",
     doc="The raw record exactly as read (JSON text; CSV rows as a JSON object of their cells).",
-    primary_key=("event_id",),
     columns=(
         C("event_id", "VARCHAR NOT NULL", "event id in signins / activities / directory_events"),
         C("target_table", "VARCHAR NOT NULL", "which canonical table holds the normalised row"),
