@@ -89,3 +89,25 @@ def test_proposals_not_trusted_when_configured(tmp_path: Path) -> None:
     assert _points(store)[("cidr", "212.39.70.0/24")]["status"] == "proposed"
     assert _class(store, "212.39.70.71") == "unknown"
     store.close()
+
+
+def test_mfa_earlier_on_the_same_device_counts(tmp_path: Path) -> None:
+    """Conditional access skips MFA on the office network; the device's earlier MFA vouches for it."""
+    s = geo_settings(tmp_path, learn_min_users_prefix=3)
+    store = open_store(s.store.path)
+    rows = []
+    for i in range(3):
+        rows.append(row("signins", event_time=T - timedelta(days=3), user_principal_name=f"u{i}@x.com",
+                        device_id=f"d{i}", device_managed=True, mfa_satisfied=True, result="success",
+                        ip=f"86.128.0.{i + 1}"))  # MFA at home
+        rows.append(row("signins", event_time=T - timedelta(days=1), user_principal_name=f"u{i}@x.com",
+                        device_id=f"d{i}", device_managed=True, mfa_satisfied=False, result="success",
+                        ip=f"212.39.70.{70 + i}"))  # office, single factor
+        rows.append(row("signins", event_time=T - timedelta(days=1), user_principal_name=f"u{i}@x.com",
+                        device_id=f"other{i}", device_managed=True, mfa_satisfied=False, result="success",
+                        ip=f"200.155.80.{70 + i}"))  # a device that never did MFA: does not count
+    insert(store, "signins", rows)
+    enrich_stage.run(store, s)
+    learned = [k for k, v in _points(store).items() if v["origin"] == "learned"]
+    assert learned == [("cidr", "212.39.70.0/24")]
+    store.close()

@@ -1,7 +1,8 @@
 """Corporate egress points: declared (named locations, configured CIDRs / ASNs) and learned.
 
 Learning looks at successful sign-ins over the lookback that were made from a managed or compliant
-device *and* with MFA satisfied: an IP prefix (/24 IPv4, /48 IPv6) used that way by at least
+device *and* with MFA satisfied, by the sign-in itself or earlier on that device by that user
+(conditional access rarely asks for MFA on the corporate network): an IP prefix (/24 IPv4, /48 IPv6) used that way by at least
 ``learn_min_users_prefix`` distinct users, or an ASN (in none of the ISP / mobile / hosting / VPN
 feeds) used by at least ``learn_min_users_asn``, is proposed with its evidence. Mobile-carrier
 prefixes are never learned (carrier-grade NAT puts many strangers behind one /24).
@@ -86,14 +87,24 @@ def cidr_ranges(points: list[dict[str, Any]], statuses: tuple[str, ...]) -> pa.T
                                                         ("end_key", pa.int64()), ("egress_name", pa.string())]))
 
 
+# A sign-in counts when it succeeded from a managed / compliant device and either satisfied MFA itself
+# or came from a device on which the same user satisfied MFA in the lookback: conditional access
+# usually skips MFA on the corporate network, so the office sign-ins themselves rarely carry it.
 _LEARN_BASE = """
+WITH recent AS (
+  SELECT * FROM signins WHERE result = 'success'
+    AND event_time >= (SELECT max(event_time) FROM signins) - INTERVAL {days} DAY
+), mfa_devices AS (
+  SELECT DISTINCT coalesce(user_id, user_principal_name) AS uid, device_id FROM recent
+  WHERE mfa_satisfied AND device_id IS NOT NULL
+)
 SELECT coalesce(s.user_id, s.user_principal_name) AS uid, g.prefix, coalesce(s.asn, g.asn_number) AS asn,
        coalesce(s.country, g.geo_country) AS country, s.event_time, s.ip, g.egress_name, g.range_class,
        ac.ip_class AS asn_class
-FROM signins s JOIN {ipgeo} g ON g.ip = s.ip
+FROM recent s JOIN {ipgeo} g ON g.ip = s.ip
 LEFT JOIN asn_classes ac ON ac.asn = coalesce(s.asn, g.asn_number)
-WHERE s.result = 'success' AND s.mfa_satisfied AND (s.device_managed OR s.device_compliant)
-  AND s.event_time >= (SELECT max(event_time) FROM signins) - INTERVAL {days} DAY
+LEFT JOIN mfa_devices md ON md.uid = coalesce(s.user_id, s.user_principal_name) AND md.device_id = s.device_id
+WHERE (s.device_managed OR s.device_compliant) AND (s.mfa_satisfied OR md.device_id IS NOT NULL)
 """
 
 _LEARN_GROUP = """
@@ -125,8 +136,8 @@ def learn(store: Store, settings: EnrichSettings, ipgeo: str) -> list[dict[str, 
                 name=f"learned {label} ({', '.join(countries or []) or 'no country'})",
                 evidence={"distinct_users": int(users), "signins": int(signins), "countries": countries or [],
                           "first_seen": first, "last_seen": last, "sample_ips": sample,
-                          "rule": f">= {min_users} distinct users with a managed device and MFA over "
-                                  f"{settings.learn_lookback_days} days"}))
+                          "rule": f">= {min_users} distinct users signing in from a managed device that "
+                                  f"satisfied MFA, over {settings.learn_lookback_days} days"}))
     con.execute("DROP TABLE IF EXISTS base")
     return points
 
