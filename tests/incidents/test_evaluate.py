@@ -73,6 +73,8 @@ def test_evaluate(store: Store, tmp_path: Path) -> None:
     assert [u["campaign_id"] for u in r["unresolved"]] == ["c3"]
     assert r["vpn_failover"] == {"users": 1, "vigil_incidents": 0, "naive_alerts_on_failover_events": 4,
                                  "naive_alerts_on_those_users": 4}
+    assert r["per_detection"] == [{"riskEventType": "attackerinTheMiddle", "findings": 1,
+                                   "on_malicious_events": 1, "users": 1}]
     assert r["targets"] == {"reduction_at_least_95pct": False, "recall_at_least_99pct": False,
                             "zero_vpn_failover_incidents": True}
 

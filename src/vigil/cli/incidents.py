@@ -80,6 +80,10 @@ def _eval(r: dict[str, Any]) -> None:
     for m in r["missed"]:
         console.print(f"[red]missed[/red] {m['campaign_type']} {m['campaign_id']} ({m['user']}): "
                       f"{m['resolved_events']}/{m['labelled_events']} labelled events in the store")
+    if r.get("per_detection"):
+        console.print("detections: " + ", ".join(
+            f"{d['riskEventType']} {d['on_malicious_events']}/{d['findings']}" for d in r["per_detection"])
+            + " (on labelled malicious events / all)")
     for k, ok in r["targets"].items():
         console.print(f"{'[green]met[/green]' if ok else '[red]NOT met[/red]'}  {k}")
 

@@ -173,6 +173,13 @@ def evaluate(store: Store, labels: Path, scenarios: Path | None = None) -> dict[
        where e.scenario = 'vpn_egress_failover'),
       (select count(*) from _eval_naive a join f on a.upn = f.user)
     """).fetchall()[0]
+    # how often each detection fired, and how often on a labelled malicious event (its precision here)
+    per_detection = store.query("""
+    select d.riskEventType, count(*) as findings,
+      count(*) filter (where d.event_id in (select event_id from _eval_events)) as on_malicious_events,
+      count(distinct d.userPrincipalName) as users
+    from "riskDetections" d where d.source = 'vigil' group by 1 order by 2 desc, 1
+    """).to_pylist() if "riskDetections" in relations(store) else []
     by_type: dict[str, dict[str, Any]] = {}
     for c in per_campaign:
         t = by_type.setdefault(c["campaign_type"], {"campaign_type": c["campaign_type"], "campaigns": 0,
@@ -206,4 +213,5 @@ def evaluate(store: Store, labels: Path, scenarios: Path | None = None) -> dict[
             "zero_vpn_failover_incidents": int(failover[1]) == 0,
         },
         "per_campaign": per_campaign,
+        "per_detection": per_detection,
     }
