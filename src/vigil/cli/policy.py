@@ -105,14 +105,15 @@ def _render_replay(report: dict[str, Any]) -> None:
     labels = report.get("labels") is not None
     t = Table(title=f"What-if over {report['signins']} sign-ins of {report['users']} users "
               f"({report['combinations']} distinct combinations, {report['seconds']} s)", header_style="bold")
-    cols = ["policy", "state", "applies", "MFA prompts", "password change", "risk remediation", "blocked"]
+    cols = ["policy", "state", "applies", "MFA", "password", "remediate", "blocked"]
     if labels:
-        cols.append("attack events stopped / applied")
+        cols.append("attacks stopped")
     for col in cols:
         t.add_column(col, overflow="fold", justify="left" if col in ("policy", "state") else "right",
-                     min_width=22 if col == "policy" else None)
+                     min_width=18 if col == "policy" else None)
+    states = {"enabled": "on", "disabled": "off", "enabledForReportingButNotEnforced": "report-only"}
     for p in report["policies"]:
-        row = [p["displayName"], p["state"], _pair(p, "applies"), _pair(p, "mfa"), _pair(p, "password_change"),
+        row = [p["displayName"], states[p["state"]], _pair(p, "applies"), _pair(p, "mfa"), _pair(p, "password_change"),
                _pair(p, "risk_remediation"), _pair(p, "blocked")]
         if labels:
             stopped = sum(p.get(f"{k}_attack_events", 0) for k in ("mfa", "password_change", "risk_remediation",
@@ -126,7 +127,9 @@ def _render_replay(report: dict[str, Any]) -> None:
         row.append(f"{tot.get('attack_events_stopped', 0)} / {tot.get('attack_events', 0)}")
     t.add_row(*row, end_section=True)
     console.print(t)
-    console.print("[dim]cells are sign-ins / users; MFA prompts exclude sign-ins already carrying an MFA claim[/dim]")
+    console.print("[dim]cells are sign-ins / users (attacks: labelled attack sign-ins stopped / the policy applied "
+                  "to); MFA counts prompts, not sign-ins already carrying an MFA claim; password = secure password "
+                  "change; remediate = risk remediation; report-only policies are enforced in a replay[/dim]")
     failed = tot.get("failed_first_factor_signins", 0)
     if failed:
         extra = (f", {tot['attack_failed_first_factor']} of them labelled attacks"
@@ -162,8 +165,9 @@ def _render_compare(data: dict[str, Any]) -> None:
 
     _render_replay(data["a"])
     _render_replay(data["b"])
+    console.print(f"A = {data['a_name']}\nB = {data['b_name']}")
     t = Table(title="Side by side", header_style="bold")
-    for col in ("metric", data["a_name"], data["b_name"], "change"):
+    for col in ("metric", "A", "B", "B - A"):
         t.add_column(col, justify="left" if col == "metric" else "right", overflow="fold")
     for r in data["comparison"]:
         t.add_row(r["metric"], str(r["a"]), str(r["b"]), f"{r['delta']:+d}")
