@@ -78,12 +78,13 @@ def entra_columns(style: str, prefix: str) -> dict[str, str]:
     else:
         code = f"CAST({sub(f('status'), '$.errorCode')} AS VARCHAR)"
         reason = first(sub(f("status"), "$.failureReason"), sub(f("status"), "$.additionalDetails"))
+    # distinct methods in the order they were used (list_distinct does not keep order)
+    steps = (f"list_filter(json_extract_string(vigil_jtext({f('auth_details')}), '$[*].authenticationMethod'), "
+             f"lambda x: x IS NOT NULL AND x <> '')")
     methods = (
         f"coalesce(vigil_json(CASE WHEN json_array_length(vigil_jtext({f('methods_used')})) > 0 "
         f"THEN {f('methods_used')} END), "
-        f"to_json(list_distinct(list_filter(json_extract_string(vigil_jtext({f('auth_details')}), "
-        f"'$[*].authenticationMethod'),"
-        f" lambda x: x IS NOT NULL AND x <> ''))))"
+        f"to_json(list_filter({steps}, lambda x, i: list_position({steps}, x) = i)))"
     )
     sp_user = f"{nz(f('user_id'))} IS NULL AND {nz(f('sp_id'))} IS NOT NULL"
     result = (f"CASE WHEN trim(CAST({code} AS VARCHAR)) = '0' THEN 'success' "
