@@ -99,7 +99,7 @@ def test_mfa_earlier_on_the_same_device_counts(tmp_path: Path) -> None:
     for i in range(3):
         rows.append(row("signins", event_time=T - timedelta(days=3), user_principal_name=f"u{i}@x.com",
                         device_id=f"d{i}", device_managed=True, mfa_satisfied=True, result="success",
-                        ip=f"86.128.0.{i + 1}"))  # MFA at home
+                        ip=f"86.128.{i}.1"))  # MFA at home
         rows.append(row("signins", event_time=T - timedelta(days=1), user_principal_name=f"u{i}@x.com",
                         device_id=f"d{i}", device_managed=True, mfa_satisfied=False, result="success",
                         ip=f"212.39.70.{70 + i}"))  # office, single factor
