@@ -127,3 +127,11 @@ def test_string_lists_are_quoted(values: list[str]) -> None:
     import duckdb
 
     assert duckdb.sql(f"select list_value{rendered}").fetchall()[0][0] == values
+
+
+def test_documented_parameters_match_the_code() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for d in registry.all_detections():
+        section = text.split(f"### {d.id}\n", 1)[1].split("\n### ", 1)[0]
+        for name, value in d.params.items():
+            assert f"| `{name}` | `{value}` |" in section, f"docs/detections.md: {d.id}.{name} = {value} missing"
