@@ -10,7 +10,7 @@
 3. **Campaigns**: a subject's signals ordered by time and id; a gap longer than
    ``incidents.merge_gap_hours`` starts a new campaign (window functions, no per-row Python).
 4. **Score**: per detection kind its strongest level (low 1, medium 3, high 6), summed, plus 1 per
-   distinct high-priority behaviour (at most 2), plus 1 when several kinds agree. A campaign becomes
+   distinct ActionType of high-priority behaviour (at most 2), plus 1 when several kinds agree. A campaign becomes
    an incident at ``incidents.min_score``; multi-account campaigns always do (they are attacks by
    construction) at low severity unless something succeeded.
 5. **Stable ids**: a new campaign sharing detections with an existing incident keeps its id, status,
