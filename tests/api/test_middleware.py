@@ -33,7 +33,7 @@ def test_pages_have_no_inline_script_or_style(service: dict[str, Any]) -> None:
     client.post("/signin", data={"token": service["admin"], "csrf_token": form})
     for path in ("/incidents", "/incidents/INC-1", "/users/alice@contoso.com", "/hunt", "/policy"):
         html = client.get(path).text
-        scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.S)
+        scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.DOTALL)
         for attrs, body in scripts:
             # CSP forbids inline script: either an external src, or inert JSON data
             assert "src=" in attrs or 'type="application/json"' in attrs, (path, attrs)

@@ -116,6 +116,7 @@ await step("sessionTree", async () => {
   const hopsMarked = await page.locator("#session-tree li.event.hop").count();
   await first.scrollIntoViewIfNeeded();
   await shot("04-session-tree");
+  await page.locator("#session-tree").screenshot({ path: join(shots, "04b-session-tree.png") });
   return { sessions: n, open, children, visibleBefore, visibleAfter, hopsMarked };
 });
 

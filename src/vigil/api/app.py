@@ -79,14 +79,8 @@ def create_app(settings: Settings, *, host: str | None = None) -> FastAPI:
 
 
 def _mount_area(app: FastAPI, area: str, module_name: str) -> str:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise  # the module exists but one of its imports is broken: fail loudly
-        log.warning("NOT mounted: %s router (%s is not installed); its endpoints answer 404",
-                    area, module_name)
-        return f"{area} (missing)"
+    """Mount an area's router; a missing or broken area stops start-up (never a silent 404)."""
+    module = importlib.import_module(module_name)
     app.include_router(module.router, prefix=API_PREFIX, tags=[area])
     log.info("mounted %s router %s.router under %s", area, module_name, API_PREFIX)
     wellknown = getattr(module, "wellknown_router", None)

@@ -34,7 +34,7 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-__all__ = ["Principal", "require_reader", "require_admin", "get_reader", "service_state"]
+__all__ = ["Principal", "get_reader", "require_admin", "require_reader", "service_state"]
 
 
 def service_state(request: Request) -> ServiceState:

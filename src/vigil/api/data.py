@@ -1,10 +1,12 @@
 """Small helpers shared by the API and the web pages: rows as JSON-ready dicts, table checks."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+import math
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
+from starlette.responses import Response
 
 from vigil.errors import InputError, VigilError
 from vigil.store import Store
@@ -60,13 +62,22 @@ def _jsonable(value: Any, is_json: bool) -> Any:
             return value
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, float) and value != value:  # NaN is not JSON
+    if isinstance(value, float) and math.isnan(value):  # NaN is not JSON
         return None
     return value
+
+
+class FastJSON(Response):
+    """JSON rendered by orjson, bypassing FastAPI's per-value encoder (a user page is ~1 MB)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, default=str, option=orjson.OPT_NON_STR_KEYS)
 
 
 def iso(t: datetime) -> str:
@@ -96,19 +107,25 @@ def columns(store: Store, table: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def parse_time(value: str) -> datetime:
+    """An ISO-8601 time from a row (``...Z``) as the store's naive UTC."""
+    t = datetime.fromisoformat(value)
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo else t
+
+
 def naive_utc(t: datetime | None) -> datetime | None:
     """Timestamps in the store are naive UTC."""
     if t is None:
         return None
     if t.tzinfo is not None:
-        t = t.astimezone(timezone.utc).replace(tzinfo=None)
+        t = t.astimezone(UTC).replace(tzinfo=None)
     return t
 
 
 def window(start: datetime | None, end: datetime | None, latest: datetime | None,
            default_days: int = 7) -> tuple[datetime, datetime]:
     """A [start, end] window: given bounds, else the ``default_days`` before the latest event."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     end_n = naive_utc(end) or naive_utc(latest) or now
     start_n = naive_utc(start) or end_n - timedelta(days=default_days)
     if start_n > end_n:

@@ -11,8 +11,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vigil.api.data import NotAnalyzed, NotFound
 from vigil.api.operations import NotAvailable
-from vigil.errors import (AuthError, ConfigError, InputError, QueryError, StoreError, UnknownFormatError,
-                          VigilError)
+from vigil.errors import (
+    AuthError,
+    ConfigError,
+    InputError,
+    QueryError,
+    StoreError,
+    UnknownFormatError,
+    VigilError,
+)
 
 log = logging.getLogger("vigil.api")
 

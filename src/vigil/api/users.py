@@ -8,7 +8,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from vigil.api.data import NotFound, existing, fetch, fetch_one, first_present, require, window
+from vigil.api.data import (
+    NotFound,
+    columns,
+    existing,
+    fetch,
+    fetch_one,
+    first_present,
+    parse_time,
+    require,
+    window,
+)
 from vigil.store import Store
 
 _USER_WHERE = "(user_id = ? or user_principal_name = lower(?))"
@@ -34,7 +44,7 @@ def resolve_user(store: Store, user: str) -> dict[str, Any]:
 
 def user_window(store: Store, user: dict[str, Any], start: datetime | None, end: datetime | None,
                 days: int = 7) -> tuple[datetime, datetime]:
-    latest = datetime.fromisoformat(user["last_seen"].replace("Z", "+00:00")) if user["last_seen"] else None
+    latest = parse_time(user["last_seen"]) if user["last_seen"] else None
     return window(start, end, latest, days)
 
 
@@ -106,8 +116,7 @@ def itinerary(store: Store, user: dict[str, Any], start: datetime, end: datetime
             "attribution": {"text": "IP Geolocation by DB-IP", "url": "https://db-ip.com"}}
 
 
-def _naive(iso: str) -> datetime:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).replace(tzinfo=None)
+_naive = parse_time
 
 
 def session_tree(store: Store, user: dict[str, Any], start: datetime, end: datetime,
@@ -191,8 +200,7 @@ def risk(store: Store, user: dict[str, Any]) -> dict[str, Any]:
             "order by detectedDateTime, id", _ids(user))
     actions = []
     if "riskActions" in have:
-        cols = {c for (c,) in store.con.execute(
-            "select column_name from information_schema.columns where table_name = 'riskActions'").fetchall()}
+        cols = set(columns(store, "riskActions"))
         key = "userId" if "userId" in cols else ("user_id" if "user_id" in cols else None)
         if key:
             actions = fetch(store, f'select * from "riskActions" where "{key}" = ?', [user["user_id"] or ""])

@@ -14,7 +14,7 @@ from vigil.api import incidents as inc
 from vigil.api import operations as ops
 from vigil.api import users
 from vigil.api.auth import SESSION_COOKIE, get_reader, require_admin, require_reader, service_state
-from vigil.api.data import NotAnalyzed
+from vigil.api.data import NotAnalyzed, parse_time
 from vigil.api.hunt import csv_response, latest_event
 from vigil.api.hunt import run as run_hunt
 from vigil.api.tokens import Principal, verify_token
@@ -191,7 +191,7 @@ def user_page(request: Request, user: str, who: Principal = Depends(require_read
 def _parse(value: Any) -> datetime | None:
     if not value:
         return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None)
+    return parse_time(str(value))
 
 
 def _hunt_now(value: str) -> datetime | None:

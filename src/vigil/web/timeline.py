@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from vigil.api.data import parse_time
+
 WIDTH = 1000
 PAD = 10
 
 
 def _t(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+    return parse_time(value)
 
 
 def build(itinerary: dict[str, Any], start: datetime, end: datetime) -> dict[str, Any]:
