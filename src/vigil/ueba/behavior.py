@@ -207,7 +207,8 @@ def _insert_sql(s: UebaSettings, src: EventSources) -> str:
     LEFT JOIN _ueba_first f ON f.event_id = e.event_id
     LEFT JOIN _ueba_ts ts ON ts.event_id = e.event_id
     {_joins()}
-    )
+    ),
+    y AS (SELECT *, {score_sql()} AS score FROM x)
     SELECT event_time, now()::TIMESTAMP, event_id, tenant_id, activity_type, v_action,
            CASE WHEN vendor = 'Microsoft' THEN CASE WHEN event_table = 'signins' THEN 'Azure AD' ELSE 'Office 365' END
                 ELSE vendor END,
@@ -224,8 +225,8 @@ def _insert_sql(s: UebaSettings, src: EventSources) -> str:
                        'UserAgentFamily', coalesce(ua_family, v_browser), 'ISP', v_isp,
                        'ThreatIntelIndicatorType', threat_intel),
            {_activity_json()},
-           {score_sql()},
+           score,
            {reason_sql(src.note)},
            in_learning, user_key, event_table
-    FROM x
+    FROM y
     """

@@ -11,7 +11,8 @@ Dimensions (the values the insights are computed over):
 * app      -- client application (app_name; activities fall back to the workload)
 * resource -- resource_name for sign-ins, workload for activities
 * browser  -- user-agent family, else the vendor browser string
-* device   -- device id, else device name, else "<os> / <device family or browser>"
+* device   -- device id, else device name, else "<os> / <device family or browser>", else the
+  user agent (a client never seen before is a new device)
 * isp      -- AS organisation, else "AS<number>", else the vendor ISP
 * country  -- ISO country
 """
@@ -79,7 +80,7 @@ def events_sql(src: EventSources, where: str = "TRUE") -> str:
            s.resource_name AS resource,
            {s_browser} AS browser,
            coalesce(nullif(s.device_id, ''), nullif(s.device_name, ''),
-                    {s_os} || ' / ' || coalesce({s_family}, {s_browser})) AS device,
+                    {s_os} || ' / ' || coalesce({s_family}, {s_browser}), nullif(s.user_agent, '')) AS device,
            {s_isp} AS isp,
            {s_country} AS country,
            s.ip, s.device_name, {s_os} AS os, {s_family} AS device_family, {s_ua_family} AS ua_family,
@@ -93,7 +94,8 @@ def events_sql(src: EventSources, where: str = "TRUE") -> str:
            coalesce(a.app_name, a.workload),
            a.workload,
            {a_browser},
-           coalesce(nullif(a.device_id, ''), {a_os} || ' / ' || coalesce({a_family}, {a_browser})),
+           coalesce(nullif(a.device_id, ''), {a_os} || ' / ' || coalesce({a_family}, {a_browser}),
+                    nullif(a.user_agent, '')),
            {a_isp},
            {a_country},
            a.ip, CAST(NULL AS VARCHAR), {a_os}, {a_family}, {a_ua_family}, {a_ti}

@@ -109,12 +109,16 @@ def day_flags_sql(dim: str, s: UebaSettings, from_day: int) -> str:
               FROM brk)
         GROUP BY user_key, value, run),
     k AS (SELECT * FROM hu WHERE day >= {from_day}),
+    -- (user, value, day, peer) first, materialised: joined on value alone the optimiser's
+    -- preferred order multiplies every key by every run of a common value.
+    kp AS MATERIALIZED (
+        SELECT k.user_key, k.value, k.day, upa.peer_key
+        FROM k JOIN UserPeerAnalytics upa ON upa.user_key = k.user_key),
     peer_used AS (
-        SELECT k.user_key, k.value, k.day, count(*) AS used
-        FROM k JOIN UserPeerAnalytics upa ON upa.user_key = k.user_key
-        JOIN runs r ON r.user_key = upa.peer_key AND r.value = k.value
-                   AND k.day BETWEEN r.start_day + 1 AND r.end_day + {wide}
-        GROUP BY k.user_key, k.value, k.day),
+        SELECT kp.user_key, kp.value, kp.day, count(*) AS used
+        FROM kp JOIN runs r ON r.user_key = kp.peer_key AND r.value = kp.value
+        WHERE kp.day BETWEEN r.start_day + 1 AND r.end_day + {wide}
+        GROUP BY kp.user_key, kp.value, kp.day),
     peer_cnt AS (SELECT user_key, count(*) AS peers FROM UserPeerAnalytics GROUP BY user_key),
     t AS (SELECT value, day,
                  lag(day) OVER (PARTITION BY value ORDER BY day) AS t_prev,

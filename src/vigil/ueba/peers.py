@@ -19,8 +19,9 @@ from vigil.ueba.sql import scalar
 from vigil.ueba.tables import IDENTITY_INFO, USER_PEER_ANALYTICS
 
 
-def _tfidf_ctes(membership: str, max_size: int) -> str:
-    """CTEs ending in ``ranked(u, p, score, rk)`` from a ``(user_key, item)`` membership relation."""
+def _tfidf_ctes(membership: str, max_size: int, only: str = "TRUE") -> str:
+    """CTEs ending in ``ranked(u, p, score, rk)`` from a ``(user_key, item)`` membership relation;
+    ``only`` restricts the users peers are computed for (``a.user_key``), not the candidates."""
     return f"""
     m AS (SELECT DISTINCT user_key, item FROM ({membership}) WHERE user_key IS NOT NULL AND item IS NOT NULL),
     n AS (SELECT count(DISTINCT user_key) AS users FROM m),
@@ -30,7 +31,7 @@ def _tfidf_ctes(membership: str, max_size: int) -> str:
     norms AS (SELECT user_key, sqrt(sum(idf * idf)) AS norm FROM w GROUP BY user_key),
     wk AS (SELECT * FROM w WHERE members BETWEEN 2 AND {int(max_size)}),
     pairs AS (SELECT a.user_key AS u, b.user_key AS p, sum(a.idf * b.idf) AS dot
-              FROM wk a JOIN wk b ON a.item = b.item AND a.user_key <> b.user_key GROUP BY 1, 2),
+              FROM wk a JOIN wk b ON a.item = b.item AND a.user_key <> b.user_key WHERE {only} GROUP BY 1, 2),
     ranked AS (
         SELECT u, p, dot / (nu.norm * np.norm) AS score,
                row_number() OVER (PARTITION BY u ORDER BY dot / (nu.norm * np.norm) DESC, p) AS rk
@@ -58,15 +59,15 @@ def build_peers(store: Store, settings: UebaSettings, src: EventSources) -> dict
     WHERE rk <= {top}""")
     # Fallback: users with no group peers (no directory, or in no shared group), by app usage.
     apps = f"SELECT coalesce(lower(user_principal_name), user_id) AS user_key, app AS item FROM ({events_sql(src)})"
+    done = "a.user_key NOT IN (SELECT DISTINCT user_key FROM UserPeerAnalytics)"
     con.execute(f"""{_INSERT}
-    WITH {_tfidf_ctes(apps, cap)},
+    WITH {_tfidf_ctes(apps, cap, done)},
     who AS (SELECT coalesce(lower(user_principal_name), user_id) AS user_key, min(user_id) AS oid,
                    min(lower(user_principal_name)) AS upn, min(user_display_name) AS name
-            FROM ({events_sql(src)}) GROUP BY 1),
-    done AS (SELECT DISTINCT user_key FROM UserPeerAnalytics)
+            FROM ({events_sql(src)}) GROUP BY 1)
     SELECT now()::TIMESTAMP, a.oid, a.upn, a.name, b.oid, b.upn, b.name, rk, 'app_usage', score, u, p
     FROM ranked JOIN who a ON a.user_key = u JOIN who b ON b.user_key = p
-    WHERE rk <= {top} AND u NOT IN (SELECT user_key FROM done)""")
+    WHERE rk <= {top}""")
     rows = store.query("SELECT PeerSource, count(DISTINCT user_key) AS users "
                        "FROM UserPeerAnalytics GROUP BY 1").to_pylist()
     return dict(peer_rows=scalar(store, "SELECT count(*) FROM UserPeerAnalytics"),

@@ -61,7 +61,8 @@ def _dim_phrase(d: Dim) -> str:
     END"""
 
 
-def reason_sql(inputs_note: str) -> str:
+def reason_sql(inputs_note: str, score: str = "score") -> str:
+    """The reason string; ``score`` names the already computed InvestigationPriority column."""
     by_name = {d.name: d for d in DIMENSIONS}
     parts = [_dim_phrase(by_name[n]) for n in REASON_ORDER]
     parts += [
@@ -74,5 +75,5 @@ def reason_sql(inputs_note: str) -> str:
     return f"""CASE WHEN in_learning THEN
         '0: user in learning period (first seen ' || strftime(make_timestamp(first_day::BIGINT * 86400000000), '%Y-%m-%d')
         || ', learning ' || learning || ' d) [{note}]'
-    ELSE ({score_sql()})::VARCHAR || ': ' || coalesce(nullif(concat_ws('; ', {', '.join(parts)}), ''),
+    ELSE {score}::VARCHAR || ': ' || coalesce(nullif(concat_ws('; ', {', '.join(parts)}), ''),
         'nothing unusual') || ' [{note}]' END"""
