@@ -42,6 +42,10 @@ CAMPAIGNS: dict[str, tuple[str, str]] = {
 LINUX_DEVICE = Device("", "", "Linux", "Chrome 130.0.0", cat.UA_CHROME_LINUX, "", False, False, "attacker")
 
 
+#: the SOC's automation (a Logic App's managed identity) that remediates some campaigns
+PLAYBOOK = ("8f3c1a52-6e0b-4b7d-9a41-2c5e7d90b3f4", "Sentinel-Playbook-Remediate-User")
+
+
 @dataclass
 class Campaign:
     campaign_id: str
@@ -142,11 +146,14 @@ class Attacks:
                 ("Invalidate all refresh tokens for user", "Update", "Core Directory")]
         if disable:
             acts.append(("Disable account", "Update", "Core Directory"))
+        # Half the campaigns are remediated by a SOAR playbook (an app initiator), half by the admin.
+        playbook = rng.random() < 0.5
         for k, (name, op, svc) in enumerate(acts):
             mods = [{"displayName": "AccountEnabled", "oldValue": "[true]", "newValue": "[false]"}] \
                 if name == "Disable account" else []
             row = self.w.audit(rng, us=us + k * 40 * S, activity_name=name, category="UserManagement", service=svc,
-                               op_type=op, actor=admin, actor_ip=ip, target=user, modified=mods)
+                               op_type=op, actor=None if playbook else admin, actor_ip=ip, target=user,
+                               modified=mods, app_actor=PLAYBOOK)
             self.lab(AUDIT, row, c, user, None, malicious=False)
         self.w.compromised(user, start, us, campaign_id=c.campaign_id, campaign_type=c.type)
         self.compromised.append(user.upn)
