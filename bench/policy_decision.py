@@ -12,6 +12,11 @@
    response) is printed beside it. Same-run baseline: ``GET /api/v1/whoami`` at the same rate
    (same auth and stack, no policy work).
 
+``--server bare`` (also run by default) serves the policy router alone on uvicorn with the auth
+dependency overridden: the decision point's own cost, without the service's per-request token
+lookup (a DuckDB cursor and query). Server CPU per request is printed for each run, a figure
+that does not depend on how busy the shared machine is.
+
 Default policy set: tests/fixtures/policy (22 policies covering every condition and control).
 """
 from __future__ import annotations
@@ -104,6 +109,54 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def serve_bare(port: int, policies: list[str], locations: str) -> None:
+    """The policy router alone in a minimal FastAPI app (auth dependency overridden), on uvicorn:
+    the decision point's own cost, without the service's per-request token lookup."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    from vigil.api.auth import require_reader
+    from vigil.policy.api import router
+    from vigil.policy.decision import DecisionPoint, load_policy_set
+
+    app = FastAPI()
+    app.include_router(router, prefix="/api/v1")
+
+    async def no_auth() -> None:  # async like require_reader: a sync override would add a thread-pool hop
+        return None
+
+    app.dependency_overrides[require_reader] = no_auth
+
+    @app.get("/api/v1/whoami")
+    async def whoami() -> dict[str, str]:
+        return {"name": "bench"}
+
+    app.state.vigil_policy = DecisionPoint(load_policy_set(policies, locations))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def wait_port(proc: subprocess.Popen[bytes], port: int) -> None:
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("server did not start in 30 s")
+
+
+def start_bare(policies: list[str], locations: str) -> tuple[subprocess.Popen[bytes], int, str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(port), "--policies", *policies,
+                             "--locations", locations], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_port(proc, port)
+    return proc, port, "unused"
+
+
 def start_server(folder: Path, policies: list[str], locations: str) -> tuple[subprocess.Popen[bytes], int, str]:
     from vigil.api.tokens import create_token
     from vigil.store import open_store
@@ -117,17 +170,8 @@ def start_server(folder: Path, policies: list[str], locations: str) -> tuple[sub
     proc = subprocess.Popen([str(REPO / ".venv" / "bin" / "vigil"), "serve", "--db", str(db), "--config", str(cfg),
                              "--port", str(port), "--log-level", "warning"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, port, token
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("server did not start in 30 s")
+    wait_port(proc, port)
+    return proc, port, token
 
 
 def request_bytes(method: str, path: str, token: str, body: dict[str, Any] | None) -> bytes:
@@ -191,19 +235,31 @@ async def load(port: int, requests: list[bytes], rate: float, seconds: float, co
     return {"latency": lat, "service": svc, "errors": errors, "achieved_rps": len(lat) / span, "n": len(lat)}
 
 
-def over_http(policies: list[str], locations: str, rate: float, seconds: float, conns: int) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to state the server's cost per request
+    independently of how busy the shared machine is."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def over_http(policies: list[str], locations: str, rate: float, seconds: float, conns: int, *, bare: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        proc, port, token = start_server(Path(tmp), policies, locations)
+        proc, port, token = start_bare(policies, locations) if bare else start_server(Path(tmp), policies, locations)
+        print("server: " + ("the policy router alone on uvicorn (auth overridden)" if bare
+                            else "vigil serve (full service: middleware, reader-token check per request)"))
         try:
             decide = [request_bytes("POST", "/api/v1/policy/decision", token, b) for b in contexts(512)]
             whoami = [request_bytes("GET", "/api/v1/whoami", token, None)]
             asyncio.run(load(port, decide, rate, 1.0, conns))  # warm-up (policy set loads on first use)
             for name, reqs in (("POST /api/v1/policy/decision", decide), ("GET /api/v1/whoami (baseline)", whoami)):
+                cpu0 = cpu_seconds(proc.pid)
                 r = asyncio.run(load(port, reqs, rate, seconds, conns))
+                cpu = (cpu_seconds(proc.pid) - cpu0) / r["n"]
                 print(f"{name}: target {rate:.0f}/s for {seconds:.0f} s over {conns} keep-alive connections; "
                       f"achieved {r['achieved_rps']:.0f}/s, errors {len(r['errors'])}")
                 print(f"  latency from scheduled send: {fmt(r['latency'])}")
                 print(f"  service time (send->reply):  {fmt(r['service'])}")
+                print(f"  server CPU per request:      {cpu * 1e3:7.3f} ms (capacity ~{1 / cpu:.0f}/s on one idle core)")
                 if r["errors"]:
                     print(f"  first error: {r['errors'][0]}")
         finally:
@@ -219,11 +275,22 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=20000, help="in-process decisions")
     ap.add_argument("--policies", nargs="*", default=[str(FIX / "policies.json")])
     ap.add_argument("--locations", default=str(FIX / "namedLocations.json"))
+    ap.add_argument("--server", choices=("both", "service", "bare"), default="both",
+                    help="vigil serve, the router alone, or both (default)")
+    ap.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; load average "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.serve_bare:
+        serve_bare(args.serve_bare, args.policies, args.locations)
+        return
+    def load_avg() -> str:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; load average {load_avg()}")
     in_process(args.policies, args.locations, args.n)
-    over_http(args.policies, args.locations, args.rate, args.seconds, args.conns)
+    for kind in ("service", "bare"):
+        if args.server in (kind, "both"):
+            over_http(args.policies, args.locations, args.rate, args.seconds, args.conns, bare=kind == "bare")
+    print(f"load average after: {load_avg()}")
 
 
 if __name__ == "__main__":
