@@ -67,3 +67,29 @@ def test_campaign_counts_are_tunable(tmp_path: Path) -> None:
 def test_too_small_tenant_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="--users"):
         simulate_tenant(tmp_path, users=2, days=1)
+
+
+def test_output_does_not_depend_on_the_process_hash_seed(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from vigil.simulate import simulate_tenant; "
+            "simulate_tenant(sys.argv[1], users=8, days=2, seed=21)")
+    for h in ("1", "2"):
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / h)], check=True,
+                       env={**os.environ, "PYTHONHASHSEED": h})
+    assert _digest(tmp_path / "1") == _digest(tmp_path / "2")
+
+
+def test_canonical_cli_path(tmp_path: Path) -> None:
+    import orjson
+    from typer.testing import CliRunner
+
+    from vigil.cli import app
+
+    result = CliRunner().invoke(app, ["simulate", "--out", str(tmp_path), "--users", "10", "--days", "1",
+                                      "--canonical-parquet", "--json"])
+    assert result.exit_code == 0, result.output
+    data = orjson.loads(result.output)
+    assert data["files"]["signins.parquet"] > 0 and (tmp_path / "signins.parquet").exists()
