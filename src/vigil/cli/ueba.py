@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import pyarrow as pa
 import typer
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, print_arrow, settings_from, store_from
@@ -21,6 +22,19 @@ def _render_ingest(summary: dict[str, Any]) -> None:
     console.print(t)
     if summary["quarantined"]:
         console.print(f"[yellow]{summary['quarantined']} record(s) quarantined; see the quarantine table[/yellow]")
+
+
+def _read(db: str | None, config: str | None, table: str, missing: str, sql: str,
+          params: list[Any]) -> pa.Table:
+    """Run ``sql`` on a read-only store, or fail with ``missing`` when ``table`` is not there yet."""
+    settings = settings_from(db, config)
+    with store_from(settings, read_only=True) as store:
+        if table not in store.tables():
+            raise InputError(missing)
+        return store.query(sql, params)
+
+
+_NO_UEBA = "no {} yet; run `vigil analyze` or `vigil ueba run`"
 
 
 def register(app: typer.Typer) -> None:
@@ -95,15 +109,12 @@ def register(app: typer.Typer) -> None:
         json: JsonOpt = False,
     ) -> None:
         """The most anomalous BehaviorAnalytics rows, each with its explanation."""
-        settings = settings_from(db, config)
-        with store_from(settings, read_only=True) as store:
-            if "BehaviorAnalytics" not in store.tables():
-                raise InputError("no BehaviorAnalytics yet; run `vigil analyze` or `vigil ueba run`")
-            table = store.query(
-                "SELECT TimeGenerated, UserPrincipalName, ActivityType, ActionType, SourceIPAddress, SourceIPLocation, "
-                "InvestigationPriority, InvestigationPriorityReason, SourceRecordId FROM BehaviorAnalytics "
-                "WHERE InvestigationPriority >= ? ORDER BY InvestigationPriority DESC, TimeGenerated DESC, "
-                "SourceRecordId LIMIT ?", [minimum, limit])
+        table = _read(
+            db, config, "BehaviorAnalytics", _NO_UEBA.format("BehaviorAnalytics"),
+            "SELECT TimeGenerated, UserPrincipalName, ActivityType, ActionType, SourceIPAddress, SourceIPLocation, "
+            "InvestigationPriority, InvestigationPriorityReason, SourceRecordId FROM BehaviorAnalytics "
+            "WHERE InvestigationPriority >= ? ORDER BY InvestigationPriority DESC, TimeGenerated DESC, "
+            "SourceRecordId LIMIT ?", [minimum, limit])
         print_arrow(table, as_json=json, title=f"BehaviorAnalytics, InvestigationPriority >= {minimum}")
 
     @ueba.command("peers")
@@ -114,13 +125,10 @@ def register(app: typer.Typer) -> None:
         json: JsonOpt = False,
     ) -> None:
         """A user's ranked peers (UserPeerAnalytics) and where they came from."""
-        settings = settings_from(db, config)
-        with store_from(settings, read_only=True) as store:
-            if "UserPeerAnalytics" not in store.tables():
-                raise InputError("no UserPeerAnalytics yet; run `vigil analyze` or `vigil ueba run`")
-            table = store.query(
-                "SELECT Rank, PeerUserPrincipalName, PeerUserName, PeerSource, round(PeerScore, 3) AS PeerScore "
-                "FROM UserPeerAnalytics WHERE user_key = lower(?) OR UserId = ? ORDER BY Rank", [user, user])
+        table = _read(
+            db, config, "UserPeerAnalytics", _NO_UEBA.format("UserPeerAnalytics"),
+            "SELECT Rank, PeerUserPrincipalName, PeerUserName, PeerSource, round(PeerScore, 3) AS PeerScore "
+            "FROM UserPeerAnalytics WHERE user_key = lower(?) OR UserId = ? ORDER BY Rank", [user, user])
         if table.num_rows == 0:
             raise InputError(f"no peers for {user!r} (unknown user, or no shared groups / apps)")
         print_arrow(table, as_json=json, title=f"peers of {user}")

@@ -32,14 +32,6 @@ def set_state(store: Store, key: str, value: str) -> None:
     store.con.execute("INSERT OR REPLACE INTO ueba_state VALUES (?, ?)", [key, value])
 
 
-def first_unanalysed_day(store: Store, events_table: str) -> int | None:
-    """The earliest day holding an event that has no BehaviorAnalytics row yet (anti-join)."""
-    day = scalar(store, f"""
-        SELECT min(e.day) FROM {events_table} e
-        WHERE NOT EXISTS (SELECT 1 FROM BehaviorAnalytics b WHERE b.SourceRecordId = e.event_id)""")
-    return None if day is None else int(day)
-
-
 def truncate_from(store: Store, from_day: int) -> None:
     """Forget baselines and BehaviorAnalytics rows of ``from_day`` and later."""
     con = store.con
