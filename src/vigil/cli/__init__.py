@@ -39,7 +39,10 @@ _register_all()
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)
+        # with standalone_mode=False click returns the code of typer.Exit instead of exiting
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except VigilError as exc:
         print(f"vigil: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)

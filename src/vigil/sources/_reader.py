@@ -100,11 +100,27 @@ class _Source:
                 if not part:
                     return
                 yield part.encode("utf-8")
+        step = min(size, 1 << 20) if self.compressed else size
         while True:
-            try:
-                part = self.stream.read(size)
-            except (OSError, EOFError, zlib.error) as exc:
-                raise _truncated(self.path, exc) from None
+            # compressed input is read in small steps so the records before any damage are still yielded
+            buf = bytearray()
+            damage: BaseException | None = None
+            while len(buf) < size:
+                try:
+                    piece = self.stream.read(min(step, size - len(buf)))
+                except (OSError, EOFError, zlib.error) as exc:
+                    damage = exc
+                    break
+                if not piece:
+                    break
+                buf += piece
+            part = bytes(buf)
+            if damage is not None:
+                if part:
+                    if first and part.startswith(UTF8_BOM):
+                        part = part[len(UTF8_BOM):]
+                    yield part
+                raise _truncated(self.path, damage)
             if not part:
                 return
             if first and part.startswith(UTF8_BOM):
@@ -135,19 +151,19 @@ def sniff(path: Path, size: int = 65536) -> tuple[str, bytes]:
     stripped = head.lstrip()
     if not stripped:
         return "empty", head
-    if stripped[:1] == b"[":
-        return "json", head
-    if stripped[:1] == b"{":
-        line = stripped.split(b"\n", 1)[0].strip()
-        try:
-            first = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            first = None
-        if isinstance(first, dict):
-            # a page or batch wrapper ({"value": [...]}, {"records": [...]}) per line: the document
-            # scanner reads the records out of each wrapper
-            wrapped = any(isinstance(first.get(k.decode()), list) for k in _WRAPPER_KEYS)
-            return ("json" if wrapped else "ndjson"), head
+    if stripped[:1] in (b"{", b"["):
+        # NDJSON when any of the first lines is a whole JSON object on its own (a damaged first line
+        # must not turn the file into one broken document); pretty-printed documents have none
+        for line in stripped.split(b"\n")[:50]:
+            try:
+                obj = orjson.loads(line.strip())
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(obj, dict):
+                # a page or batch wrapper ({"value": [...]}, {"records": [...]}) per line: the document
+                # scanner reads the records out of each wrapper
+                wrapped = any(isinstance(obj.get(k.decode()), list) for k in _WRAPPER_KEYS)
+                return ("json" if wrapped else "ndjson"), head
         return "json", head
     return "csv", head
 
@@ -172,7 +188,9 @@ def _checked(texts: pa.LargeStringArray, lines: np.ndarray, offsets: np.ndarray,
     except pa.ArrowInvalid:
         pass
     data = memoryview(texts.buffers()[2] or b"")
-    bounds = texts.offsets.to_numpy()
+    offs_buf = texts.buffers()[1]
+    assert offs_buf is not None
+    bounds = np.frombuffer(offs_buf, dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
     keep: list[int] = []
     kept: list[bytes] = []
     for i in range(len(texts)):

@@ -75,7 +75,7 @@ def detect_format(path: Path, kind: str, head: bytes, max_records: int = 20) -> 
     samples: list[dict[str, Any]] = []
     reader = _batches(path, kind, 16 * 1024 * 1024, 16 * 1024 * 1024)
     try:
-        for batch in reader:
+        for batch in _until_damage(reader, samples):
             for text in batch.texts.to_pylist()[: max_records - len(samples)]:
                 try:
                     obj = orjson.loads(text)
@@ -107,6 +107,15 @@ def detect_format(path: Path, kind: str, head: bytes, max_records: int = 20) -> 
             path=str(path),
         )
     return best[1]
+
+
+def _until_damage(reader: Iterator[Batch], samples: list[dict[str, Any]]) -> Iterator[Batch]:
+    """Batches for detection; damage later in the file (a truncated gzip) is reported by the ingest itself."""
+    try:
+        yield from reader
+    except InputError:
+        if not samples:
+            raise
 
 
 def _lenient_loads(text: str) -> Any:
@@ -216,14 +225,19 @@ class Ingestor:
                     progress(batch.bytes_done)
         except InputError as exc:
             result.error = str(exc)
+        except BaseException as exc:  # recorded, then re-raised: the run must not look complete
+            crash = f"{type(exc).__name__}: {exc}"
+            self.con.execute("UPDATE ingest_runs SET status = 'failed', error = ? WHERE ingest_id = ?",
+                             [crash, ingest_id])
+            raise
         finally:
             self.con.execute("RESET force_compression")
             result.seconds = (datetime.now(timezone.utc) - t0).total_seconds()
-            self.con.execute(
-                "UPDATE ingest_runs SET finished_at = ?, status = ?, error = ? WHERE ingest_id = ?",
-                [datetime.now(timezone.utc).replace(tzinfo=None),
-                 "failed" if result.error else "complete", result.error, ingest_id],
-            )
+        self.con.execute(
+            "UPDATE ingest_runs SET finished_at = ?, status = ?, error = ? WHERE ingest_id = ?",
+            [datetime.now(timezone.utc).replace(tzinfo=None),
+             "failed" if result.error else "complete", result.error, ingest_id],
+        )
         return result
 
     def _ingest_batch(self, cs: CompiledSpec, path: Path, ingest_id: str, batch: Batch,

@@ -1,0 +1,154 @@
+"""The ingest engine on damaged and unusual input: nothing lost, nothing silent, counts add up."""
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES
+from tests.sources.vendor_support import ingest_one, quarantine_reasons
+from vigil.errors import UnknownFormatError
+from vigil.sources import ingest as engine
+from vigil.sources.ingest import ingest_paths
+
+LA = FIXTURES / "sources" / "entra" / "SigninLogs.ndjson"
+
+
+def _good_lines() -> list[bytes]:
+    return [line for line in LA.read_bytes().splitlines()[:4]]
+
+
+def test_gzip_is_read_transparently(store, settings, tmp_path):
+    gz = tmp_path / "SigninLogs.json.gz"
+    gz.write_bytes(gzip.compress(LA.read_bytes()))
+    r = ingest_one(store, settings, gz)
+    assert (r.stored, r.duplicate, r.quarantined) == (4, 1, 3)
+
+
+def test_truncated_gzip_keeps_what_was_read_and_names_the_problem(store, settings, tmp_path):
+    lines = [json.dumps({**json.loads(_good_lines()[0]), "Id": f"id-{i}"}).encode() for i in range(3000)]
+    data = gzip.compress(b"\n".join(lines) + b"\n")
+    bad = tmp_path / "cut.json.gz"
+    bad.write_bytes(data[: len(data) // 2])
+    settings.ingest.batch_bytes = 64 * 1024
+    [r] = ingest_paths(store, [bad], settings)
+    assert r.error and "truncated gzip" in r.error and str(bad) in r.error
+    assert 0 < r.stored < 3000 and r.read == r.stored + r.duplicate + r.quarantined
+    assert store.count("signins") == r.stored
+
+
+def test_invalid_utf8_record_is_quarantined_and_the_rest_stored(store, settings, tmp_path):
+    good = _good_lines()
+    path = tmp_path / "mixed.json"
+    path.write_bytes(good[0] + b"\n" + good[1].replace(b"Alice Smith", b"Alice \xff\xfe Smith") + b"\n" + good[2] + b"\n")
+    r = ingest_one(store, settings, path)
+    assert (r.stored, r.quarantined) == (2, 1)
+    [reason] = quarantine_reasons(store, path)
+    assert reason.startswith("invalid UTF-8 at byte")
+    assert store.query("select line from quarantine").to_pylist()[0]["line"] == 2
+
+
+def test_fifty_megabyte_line_is_quarantined_without_stopping_the_file(store, settings, tmp_path):
+    good = _good_lines()
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as f:
+        f.write(good[0] + b"\n")
+        f.write(b'{"Type": "SigninLogs", "Blob": "' + b"x" * (50 * 1024 * 1024) + b'"}\n')
+        f.write(good[2] + b"\n")
+    r = ingest_one(store, settings, path)
+    assert (r.stored, r.quarantined) == (2, 1)
+    [reason] = quarantine_reasons(store, path)
+    assert "longer than the 16,777,216-byte limit" in reason
+    raw_len = store.query("select length(raw) n from quarantine").to_pylist()[0]["n"]
+    assert raw_len <= 64 * 1024  # only the start of a huge record is kept
+
+
+def test_utf16_export_with_bom(store, settings, tmp_path):
+    path = tmp_path / "utf16.json"
+    path.write_bytes(b"\xff\xfe" + LA.read_text(encoding="utf-8").encode("utf-16-le"))
+    r = ingest_one(store, settings, path)
+    assert (r.stored, r.duplicate, r.quarantined) == (4, 1, 3)
+
+
+def test_json_array_and_concatenated_documents(store, settings, tmp_path):
+    recs = [json.loads(x) for x in _good_lines()]
+    arr = tmp_path / "array.json"
+    arr.write_text(json.dumps(recs, indent=2))
+    assert ingest_one(store, settings, arr).stored == 4
+    cat = tmp_path / "concatenated.json"
+    cat.write_text("\n".join(json.dumps(r, indent=1) for r in recs))
+    assert ingest_one(store, settings, cat).duplicate == 4
+
+
+def test_csv_row_with_wrong_cell_count(store, settings, tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("TimeGenerated,Id,UserPrincipalName,IPAddress,AppDisplayName,Type\n"
+                    "2026-03-02T09:00:00Z,a1,u@contoso.com,1.2.3.4,OfficeHome,SigninLogs\n"
+                    "2026-03-02T09:01:00Z,a2,u@contoso.com,1.2.3.4\n"
+                    "\"2026-03-02T09:02:00Z\",a3,u@contoso.com,1.2.3.5,\"Office\nHome\",SigninLogs\n")
+    r = ingest_one(store, settings, path)
+    assert (r.stored, r.quarantined) == (2, 1)
+    assert quarantine_reasons(store, path) == ["row has 4 cells but the header has 6"]
+    assert store.query("select line from quarantine").to_pylist()[0]["line"] == 3
+
+
+def test_unknown_format_names_the_file(store, settings, tmp_path):
+    path = tmp_path / "weird.csv"
+    path.write_text("a,b,c\n1,2,3\n")
+    [r] = ingest_paths(store, [path], settings)
+    assert r.error and "no adapter recognises this content" in r.error and str(path) in r.error
+    with pytest.raises(UnknownFormatError):
+        engine.detect_format(path, "csv", b"")
+
+
+def test_crash_mid_file_leaves_whole_batches_and_a_rerun_completes(store, settings, tmp_path, monkeypatch):
+    lines = [json.dumps({**json.loads(_good_lines()[0]), "Id": f"id-{i}"}).encode() for i in range(2000)]
+    path = tmp_path / "big.json"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    settings.ingest.batch_bytes = 256 * 1024
+    real = engine.Ingestor._map_batch
+    calls = {"n": 0}
+
+    def crash_on_third(self, *a, **k):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("simulated crash")
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(engine.Ingestor, "_map_batch", crash_on_third)
+    with pytest.raises(RuntimeError):
+        ingest_paths(store, [path], settings)
+    partial = store.count("signins")
+    assert 0 < partial < 2000 and store.count("raw_records") == partial
+    assert store.scalar("select status || ': ' || error from ingest_runs") == "failed: RuntimeError: simulated crash"
+    monkeypatch.setattr(engine.Ingestor, "_map_batch", real)
+    [r] = ingest_paths(store, [path], settings)
+    assert (r.stored, r.duplicate) == (2000 - partial, partial)
+    assert store.count("signins") == 2000
+    assert store.scalar("select count(*) from ingest_runs where status = 'failed'") == 1
+    assert store.scalar("select count(distinct event_id) from signins") == 2000
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "vigil", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_cli_errors_are_one_line_with_documented_exit_codes(tmp_path):
+    db = str(tmp_path / "v.duckdb")
+    missing = _cli("ingest", str(tmp_path / "nope.json"), "--db", db, cwd=tmp_path)
+    assert missing.returncode == 3
+    assert missing.stderr.strip().count("\n") == 0 and "nope.json: no such file or folder" in missing.stderr
+    (tmp_path / "weird.csv").write_text("a,b\n1,2\n")
+    unknown = _cli("ingest", str(tmp_path / "weird.csv"), "--db", db, cwd=tmp_path)
+    assert unknown.returncode == 4 and "Traceback" not in unknown.stderr
+    ok = _cli("ingest", str(LA), "--db", db, "--json", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    [res] = json.loads(ok.stdout)
+    assert (res["read"], res["stored"], res["duplicate"], res["quarantined"]) == (8, 4, 1, 3)
+    # the bad lines are quarantined again on every read of the file: --strict reports them
+    strict = _cli("ingest", str(LA), "--db", db, "--strict", "--json", cwd=tmp_path)
+    assert strict.returncode == 9
