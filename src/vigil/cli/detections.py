@@ -1,7 +1,7 @@
 """``vigil detections``: the detection catalogue, and running detections alone."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,18 +29,16 @@ def register(app: typer.Typer) -> None:
             row["params"] = det.with_params(settings.detections.params.get(det.id)).as_dict()
             rows.append(row)
 
-        def render(rows: list[dict[str, object]]) -> None:
+        def render(rows: list[dict[str, Any]]) -> None:
             from rich.table import Table
 
             t = Table(title=f"{len(rows)} detections", header_style="bold")
             for col in ("id", "riskEventType", "MITRE", "levels", "timing", "on", "parameters"):
-                t.add_column(col, overflow="fold")
+                t.add_column(col, overflow="fold", no_wrap=col == "id")
             for r in rows:
-                params = ", ".join(f"{k}={v}" for k, v in dict(r["params"]).items()  # type: ignore[call-overload]
-                                   if not isinstance(v, list))
-                t.add_row(str(r["id"]), str(r["riskEventType"]), ", ".join(r["mitre"]),  # type: ignore[arg-type]
-                          "/".join(r["levels"]), str(r["timing"]), "yes" if r["enabled"] else "no",  # type: ignore[arg-type]
-                          params)
+                params = ", ".join(f"{k}={v}" for k, v in r["params"].items() if not isinstance(v, list))
+                t.add_row(r["id"], r["riskEventType"], ", ".join(r["mitre"]), "/".join(r["levels"]), r["timing"],
+                          "yes" if r["enabled"] else "no", params)
             console.print(t)
 
         emit(rows, as_json=json, render=render)
@@ -61,7 +59,7 @@ def register(app: typer.Typer) -> None:
                 result = engine.run(store, settings, only=only or None)
         summary = engine.summary(result)
 
-        def render(s: dict[str, object]) -> None:
+        def render(s: dict[str, Any]) -> None:
             for det_id, n in result.counts.items():
                 console.print(f"{det_id:32} {n:>8}")
             for det_id, why in result.skipped.items():

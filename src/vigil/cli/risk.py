@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -70,25 +70,25 @@ def register(app: typer.Typer) -> None:
             results = [vendor.import_file(store, p) for p in paths]
         data = [r.__dict__ for r in results]
 
-        def render(rows: list[dict[str, object]]) -> None:
+        def render(rows: list[dict[str, Any]]) -> None:
             for r in rows:
                 console.print(f"{r['path']}: {r['detections']} detections, {r['users']} users, "
                               f"{r['quarantined']} quarantined")
-                for why in r["reasons"]:  # type: ignore[attr-defined]
+                for why in r["reasons"]:
                     console.print(f"  [yellow]quarantined[/yellow] {why}")
 
         emit(data, as_json=json, render=render)
 
-    def _action(name: str, fn: object, help_: str) -> None:
+    def _action(name: str, fn: Any, help_: str) -> None:
         @group.command(name, help=help_)
         def cmd(users: UserArg, by: ByOpt, reason: ReasonOpt = None, db: DbOpt = None,
                 config: ConfigOpt = None, json: JsonOpt = False) -> None:
             settings = settings_from(db, config)
             with store_from(settings) as store:
-                out = fn(store, users, actor=by, reason=reason, settings=settings.risk)  # type: ignore[operator]
+                out = fn(store, users, actor=by, reason=reason, settings=settings.risk)
 
-            def render(o: dict[str, object]) -> None:
-                for u in o["users"]:  # type: ignore[attr-defined]
+            def render(o: dict[str, Any]) -> None:
+                for u in o["users"]:
                     console.print(f"{u['userPrincipalName']}: {u['riskLevel']} / {u['riskState']} "
                                   f"({u['riskDetail']}) — recorded by {o['actor']} at {o['at']}")
 
