@@ -78,3 +78,11 @@ def test_policy_history_replay_impact_table(ui: Any) -> None:
     table = r.text[r.text.index('id="replay-impact"'):]
     assert table.count("<tr") == 1 + 3 + 1  # header, one row per policy, the total
     assert "Require MFA for medium or high sign-in risk" in table
+
+
+def test_admin_risk_action_from_the_user_page(ui: Any) -> None:
+    page = ui.get("/users/u-alice").text
+    assert 'id="risk-form"' in page
+    r = ui.post("/users/u-alice/risk", data={"action": "dismiss", "reason": "travelling", "csrf_token": ui.csrf})
+    assert r.status_code == 200 and "dismissed" in r.text
+    assert ui.post("/users/u-alice/risk", data={"action": "forgive", "csrf_token": ui.csrf}).status_code == 422

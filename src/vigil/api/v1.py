@@ -164,6 +164,8 @@ def incident(store: Reader, incident_id: str) -> FastJSON:
                                      "BehaviorAnalytics, risk")
 def user_page(request: Request, store: Reader, user: str, start: Start = None, end: End = None,
               days: int = Query(7, ge=1, le=366, description="window length when start is not given"),
+              behavior_limit: int = Query(100, ge=0, le=100_000,
+                                          description="BehaviorAnalytics rows, highest InvestigationPriority first"),
               ) -> FastJSON:
     cfg = service_state(request).settings.service
     who = users.resolve_user(store, user)
@@ -172,7 +174,7 @@ def user_page(request: Request, store: Reader, user: str, start: Start = None, e
     return FastJSON({"user": who, "start": iso(s), "end": iso(e),
             "itinerary": users.itinerary(store, who, s, e, cfg.map_event_limit, events),
             "sessions": users.session_tree(store, who, s, e, cfg.page_limit, events),
-            "behavior": users.behavior(store, who, s, e, cfg.page_limit),
+            "behavior": users.behavior(store, who, s, e, min(behavior_limit, cfg.page_limit)),
             "risk": users.risk(store, who)})
 
 

@@ -6,6 +6,7 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -131,7 +132,7 @@ def _story(request: Request, store: Store, user: dict[str, Any], start: datetime
     else:
         itin, itin_err = _section(users.itinerary, store, user, start, end, cfg.map_event_limit, events)
         tree, tree_err = _section(users.session_tree, store, user, start, end, cfg.page_limit, events)
-    beh, beh_err = _section(users.behavior, store, user, start, end, cfg.page_limit)
+    beh, beh_err = _section(users.behavior, store, user, start, end, min(200, cfg.page_limit))
     risk, risk_err = _section(users.risk, store, user)
     return {"user": user, "start": start, "end": end, "itinerary": itin, "itinerary_error": itin_err,
             "timeline": timeline.build(itin, start, end) if itin else None,
@@ -186,6 +187,18 @@ def user_page(request: Request, user: str, who: Principal = Depends(require_read
     found = users.resolve_user(store, user)
     s, e = users.user_window(store, found, start, end, days)
     return page(request, "user.html", story=_story(request, store, found, s, e), days=days)
+
+
+@router.post("/users/{user}/risk")
+def user_risk_action(request: Request, user: str, action: str = Form(..., max_length=32),
+                     reason: str = Form("", max_length=1000), who: Principal = Depends(require_admin)) -> Response:
+    if action not in ops.RISK_ACTIONS:
+        return page(request, "error.html", status_code=422,
+                    message=f"risk action must be one of {', '.join(ops.RISK_ACTIONS)}")
+    state = service_state(request)
+    with state.db.writer() as store:
+        ops.risk_action(store, action, [user], who.name, reason or None, state.settings)
+    return RedirectResponse(f"/users/{quote(user)}", status_code=303)
 
 
 def _parse(value: Any) -> datetime | None:
