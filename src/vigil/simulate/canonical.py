@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +186,7 @@ def write_canonical(out_dir: str | Path, *, users: int = 10_000, days: int = 30,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     start = start or DEFAULT_START
-    start_dt = datetime(start.year, start.month, start.day, tzinfo=timezone.utc)
+    start_dt = datetime(start.year, start.month, start.day, tzinfo=UTC)
     start_us = int(start_dt.timestamp()) * 1_000_000
     T = _Tables(users, days, seed, start_dt)
     rng = np.random.default_rng(seed)

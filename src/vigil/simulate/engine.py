@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from vigil.simulate.benign import Benign, local_midnight_us
 from vigil.simulate.geography import load_geography
 from vigil.simulate.rand import rng_for
 from vigil.simulate.tenant import build_tenant, directory_documents
-from vigil.simulate.world import AUDIT, FILES, World
+from vigil.simulate.world import FILES, World
 
 DEFAULT_START = date(2026, 1, 5)
 
@@ -162,14 +162,5 @@ def _leave(world: World, tenant: Any, u: Any, day: int, seed: int, start_us: int
     u.enabled = False
 
 
-__all__ = [
-    "AUDIT",
-    "DEFAULT_CAMPAIGNS",
-    "DEFAULT_RATES",
-    "FILES",
-    "PRESETS",
-    "SimulationSummary",
-    "parse_rates",
-    "simulate_tenant",
-    "timedelta",
-]
+__all__ = ["DEFAULT_CAMPAIGNS", "DEFAULT_RATES", "FILES", "PRESETS", "SimulationSummary", "parse_rates",
+           "simulate_tenant"]

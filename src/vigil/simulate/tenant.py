@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from vigil.simulate import catalog as cat
 from vigil.simulate.geography import City, Geography, IpRange
@@ -305,7 +305,3 @@ def directory_documents(t: Tenant) -> dict[str, dict[str, object]]:
         "conditionalAccessPolicies.json": {"@odata.context": g + "identity/conditionalAccess/policies",
                                            "value": t.policies},
     }
-
-
-def utc(dt: datetime) -> datetime:
-    return dt.astimezone(UTC)
