@@ -104,6 +104,14 @@ def simulate_tenant(out_dir: str | Path, *, users: int = 40, days: int = 7, seed
     _plan_leavers(tenant, benign_rates, seed, days)
     start_us = local_midnight_us("UTC", start.toordinal())
     world = World(tenant, out, start_us=start_us, compress=compress)
+    for u in tenant.users:  # who works how: the ground truth behind every benign pattern
+        world.scenario("user_profile", u, None, kind=u.kind, country=u.country, city=u.city.name,
+                       home_isp=u.home.asn.org if u.home else None, home_asn=u.home.asn.number if u.home else None,
+                       home_ip=u.home_ip or None, home_city=u.home.city.name if u.home else None,
+                       mobile_carrier=u.mobile.asn.org if u.mobile and u.phone else None,
+                       vpn_gateway=u.vpn_gateway or None, devices=[{"kind": d.kind, "device_id": d.device_id,
+                                                                    "trust_type": d.trust_type} for d in u.devices],
+                       traits=sorted(u.traits), active_from_day=u.active_from_day, leave_day=u.leave_day)
     benign = Benign(world, geo, benign_rates, seed, days)
     attacks = Attacks(world, geo, seed, days, counts)
     try:
