@@ -4,18 +4,14 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-import pytest
-
 from tests.conftest import FIXTURES, sample
 from tests.sources.vendor_support import ingest_one, quarantine_reasons, rows
 
 PAGE = FIXTURES / "sources" / "gws" / "login_activities_page.json"
 
 
-@pytest.mark.xfail(strict=True, reason="engine: _reader.sniff takes any indented one-line object of a pretty-printed "
-                                       "document (here a parameters entry) for an NDJSON line, so the page is read "
-                                       "as NDJSON; Google APIs pretty-print by default")
 def test_api_page_with_events_arrays(store, settings):
+    """A pretty-printed page (Google APIs' default): one-line parameter objects must not look like NDJSON."""
     r = ingest_one(store, settings, PAGE)
     assert r.source_format == "gws_login"
     assert (r.read, r.stored, r.duplicate, r.quarantined) == (6, 3, 1, 2)
