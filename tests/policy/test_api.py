@@ -109,3 +109,21 @@ def test_real_app_with_reader_token(tmp_path: Path) -> None:
         r = c.post("/api/v1/policy/decision", json={"user_id": "u", "ip": HQ_IP, "country": "DE", "platform": "linux"},
                    headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200 and r.json()["decision"] == "allow", r.text
+
+
+def test_request_model_builds_the_same_context_as_the_mapping_path() -> None:
+    from vigil.policy.api import SignInContextIn
+    from vigil.policy.context import context_from_mapping
+
+    body = {"user_id": "u", "user_principal_name": "u@x.com", "user_type": "Guest",
+            "external_user_type": "b2bCollaborationGuest", "external_tenant_id": "t", "groups": ["g"], "roles": ["r"],
+            "application_id": "a", "application_name": "A", "authentication_context": ["c1"], "ip": "192.0.2.1",
+            "country": "de", "gps_country": "fr", "platform": "iOS", "client_app_type": "other",
+            "authentication_flow": "deviceCodeFlow", "sign_in_risk": "high", "user_risk": "low",
+            "insider_risk": "minor", "mfa_satisfied": True, "authentication_methods": ["Password", "fido2"],
+            "password_changed": True, "risk_remediated": True, "approved_client_app": True,
+            "app_protection_policy": True, "terms_of_use_accepted": ["t1"], "custom_factors_satisfied": ["f1"]}
+    via_api = SignInContextIn.model_validate({**body, "device": {"deviceId": "d", "isCompliant": True}}).to_context()
+    via_map = context_from_mapping({**body, "device": {"deviceId": "d", "isCompliant": "True", "displayName": None,
+                                                       "trustType": None, "operatingSystem": None}})
+    assert via_api == via_map

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api.auth import require_reader
 from vigil.errors import VigilError
-from vigil.policy.context import SignInContext, context_from_mapping
+from vigil.policy.context import SignInContext, normalize_method
 from vigil.policy.decision import DecisionPoint
 from vigil.policy.devicefilter import device_attributes
 from vigil.policy.whatif import whatif
@@ -100,13 +100,30 @@ class SignInContextIn(_Strict):
     custom_factors_satisfied: list[str] = Field(default_factory=list, max_length=64)
 
     def to_context(self) -> SignInContext:
-        data = self.model_dump(exclude_none=True, exclude={"device", "applied_only"})
+        """The evaluator's context; built directly (pydantic has validated every enumeration),
+        only method names and the device need normalising."""
         try:
-            if self.device is not None:
-                data["device"] = self.device.attributes()
-            return context_from_mapping(data)
+            device = self.device.attributes() if self.device is not None else {}
+            methods = frozenset(normalize_method(m) for m in self.authentication_methods)
         except (VigilError, ValueError) as exc:
             raise HTTPException(422, detail=str(exc)) from None
+        return SignInContext(
+            user_id=self.user_id, user_principal_name=self.user_principal_name, user_type=self.user_type,
+            external_user_type=self.external_user_type, external_tenant_id=self.external_tenant_id,
+            groups=frozenset(self.groups), roles=frozenset(self.roles),
+            service_principal_id=self.service_principal_id, application_id=self.application_id,
+            application_name=self.application_name, user_action=self.user_action,
+            authentication_context=frozenset(self.authentication_context), ip=self.ip,
+            country=self.country.upper() if self.country else None,
+            gps_country=self.gps_country.upper() if self.gps_country else None, platform=self.platform,
+            client_app_type=self.client_app_type, device=device, authentication_flow=self.authentication_flow,
+            sign_in_risk=self.sign_in_risk, user_risk=self.user_risk,
+            service_principal_risk=self.service_principal_risk, insider_risk=self.insider_risk,
+            mfa_satisfied=self.mfa_satisfied, authentication_methods=methods, password_changed=self.password_changed,
+            risk_remediated=self.risk_remediated, approved_client_app=self.approved_client_app,
+            app_protection_policy=self.app_protection_policy,
+            terms_of_use_accepted=frozenset(self.terms_of_use_accepted),
+            custom_factors_satisfied=frozenset(self.custom_factors_satisfied))
 
 
 class WhatIfIn(SignInContextIn):

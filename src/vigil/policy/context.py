@@ -98,8 +98,9 @@ def context_from_mapping(data: Mapping[str, Any]) -> SignInContext:
     _check_choice(values, "external_user_type", GUEST_TYPES)
     if "authentication_methods" in values:
         values["authentication_methods"] = frozenset(normalize_method(m) for m in values["authentication_methods"])
-    if "country" in values:
-        values["country"] = str(values["country"]).strip().upper() or None
+    for key in ("country", "gps_country"):
+        if key in values:
+            values[key] = str(values[key]).strip().upper() or None
     return SignInContext(**values)
 
 
