@@ -36,10 +36,10 @@ ENRICH_COLS = ("geo_country VARCHAR, geo_state VARCHAR, geo_city VARCHAR, geo_la
 #: the enrichment columns of signins_enriched (enrich/ owns the real view; this one is contract-shaped)
 DDL = [
     f"create table _enrich_s (event_id VARCHAR, {ENRICH_COLS})",
-    "create view signins_enriched as select s.*, e.* exclude (event_id) from signins s "
-    "left join _enrich_s e using (event_id)",
-    "create view activities_enriched as select a.*, null::VARCHAR as geo_country, null::VARCHAR as geo_city, "
-    "null::DOUBLE as geo_latitude, null::DOUBLE as geo_longitude from activities a",
+    ("create view signins_enriched as select s.*, e.* exclude (event_id) from signins s "
+     "left join _enrich_s e using (event_id)"),
+    ("create view activities_enriched as select a.*, null::VARCHAR as geo_country, null::VARCHAR as geo_city, "
+     "null::DOUBLE as geo_latitude, null::DOUBLE as geo_longitude from activities a"),
 ]
 
 

@@ -25,7 +25,7 @@ def test_token_is_never_stored(store: Store) -> None:
 
 
 def test_wrong_secret_unknown_id_revoked(store: Store) -> None:
-    info, token = tokens.create_token(store.con, "bob", "reader")
+    _, token = tokens.create_token(store.con, "bob", "reader")
     forged = token[:-1] + ("A" if token[-1] != "A" else "B")
     with pytest.raises(AuthError, match="unknown"):
         tokens.verify_token(store.con, forged)
