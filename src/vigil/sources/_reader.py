@@ -151,19 +151,23 @@ def sniff(path: Path, size: int = 65536) -> tuple[str, bytes]:
     stripped = head.lstrip()
     if not stripped:
         return "empty", head
+    # NDJSON when any of the first lines is a whole JSON object on its own (a damaged first line must not
+    # turn the file into one broken document or a CSV); pretty-printed documents have no such line
+    for line in stripped.split(b"\n")[:50]:
+        # only unindented lines: an indented one-line object inside a pretty-printed document is not a record
+        if line[:1] != b"{":
+            continue
+        line = line.strip()
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(obj, dict):
+            # a page or batch wrapper ({"value": [...]}, {"records": [...]}) per line: the document
+            # scanner reads the records out of each wrapper
+            wrapped = any(isinstance(obj.get(k.decode()), list) for k in _WRAPPER_KEYS)
+            return ("json" if wrapped else "ndjson"), head
     if stripped[:1] in (b"{", b"["):
-        # NDJSON when any of the first lines is a whole JSON object on its own (a damaged first line
-        # must not turn the file into one broken document); pretty-printed documents have none
-        for line in stripped.split(b"\n")[:50]:
-            try:
-                obj = orjson.loads(line.strip())
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(obj, dict):
-                # a page or batch wrapper ({"value": [...]}, {"records": [...]}) per line: the document
-                # scanner reads the records out of each wrapper
-                wrapped = any(isinstance(obj.get(k.decode()), list) for k in _WRAPPER_KEYS)
-                return ("json" if wrapped else "ndjson"), head
         return "json", head
     return "csv", head
 
@@ -300,7 +304,8 @@ def read_ndjson(path: Path, batch_bytes: int, max_record: int) -> Iterator[Batch
 
 
 _SPECIAL = re.compile(rb'["{}\[\],]')
-_WRAPPER_KEYS = (b"value", b"records", b"Records", b"events", b"items")
+# page / batch wrappers: Graph `value`, diagnostic `records`, CloudTrail `Records`, Reports API `items`
+_WRAPPER_KEYS = (b"value", b"records", b"Records", b"items")
 
 
 def read_json_doc(path: Path, batch_bytes: int, max_record: int, batch_records: int = 20000) -> Iterator[Batch]:
@@ -329,6 +334,7 @@ class _DocScanner:
         self.record_depth: int | None = None  # stack depth at which each element is a record
         self.rec_start: int | None = None  # absolute offset of the open record
         self.top_start: int | None = None  # absolute offset of an open top-level object
+        self.sep_pos: int | None = None  # after the last '[' or ',' at record depth: where a scalar would start
         self.buf = b""
         self.base = 0  # absolute offset of buf[0]
         self.count_pos = 0  # absolute offset up to which newlines are counted
@@ -353,6 +359,11 @@ class _DocScanner:
             self.pending.append(text)
             self.lines.append(line)
             self.offs.append(start)
+
+    def scalar(self, end: int) -> None:
+        """A bare number / true / false / null element between separators is a record too (a bad one)."""
+        if self.sep_pos is not None and self.sep_pos >= self.base and self.buf[self.sep_pos - self.base:end - self.base].strip():
+            self.emit(self.sep_pos, end)
 
     def flush(self) -> Batch:
         texts, lines, offs = _checked(_texts(self.pending), np.array(self.lines, dtype=np.int64),
@@ -408,8 +419,10 @@ class _DocScanner:
                 if self.record_depth is None:
                     if depth == 0 and ch == 91:
                         self.record_depth = 1
+                        self.sep_pos = absolute + 1
                     elif depth == 1 and ch == 91 and self.stack[0] == 123 and self.last_string in _WRAPPER_KEYS:
                         self.record_depth = 2
+                        self.sep_pos = absolute + 1
                         self.top_start = None
             elif ch in (125, 93):  # } ]
                 if not self.stack:
@@ -421,19 +434,27 @@ class _DocScanner:
                 if self.record_depth is not None and depth == self.record_depth and self.rec_start is not None:
                     self.emit(self.rec_start, absolute + 1)
                     self.rec_start = None
+                    self.sep_pos = None
                 elif self.record_depth is not None and depth < self.record_depth:
-                    if self.rec_start is not None:  # a scalar last element
+                    if self.rec_start is not None:  # a string last element
                         self.emit(self.rec_start, absolute)
                         self.rec_start = None
+                    else:
+                        self.scalar(absolute)
+                    self.sep_pos = None
                     if depth == 0:
                         self.record_depth = None
                 elif self.record_depth is None and depth == 0 and self.top_start is not None:
                     self.emit(self.top_start, absolute + 1)
                     self.top_start = None
             elif ch == 44:  # ,
-                if self.record_depth == depth and self.rec_start is not None:
-                    self.emit(self.rec_start, absolute)
-                    self.rec_start = None
+                if self.record_depth == depth:
+                    if self.rec_start is not None:
+                        self.emit(self.rec_start, absolute)
+                        self.rec_start = None
+                    else:
+                        self.scalar(absolute)
+                    self.sep_pos = absolute + 1
 
     def trim(self) -> None:
         """Drop consumed bytes; keep what an unfinished record needs (bounded by the record limit)."""
@@ -448,6 +469,8 @@ class _DocScanner:
             self.top_start = None
             keep_from = None
         cut = (keep_from if keep_from is not None else end) - self.base
+        if keep_from is None and self.sep_pos is not None:
+            cut = min(cut, self.sep_pos - self.base)
         if self.in_string and keep_from is None:
             cut = min(cut, self.string_start)
         if cut > 0:
