@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from fastapi import Depends, HTTPException, Request
 
 from vigil.api.state import ServiceState, UISession
-from vigil.api.tokens import Principal
+from vigil.api.tokens import Principal, TokenRow, check, token_id_of
 from vigil.errors import AuthError
 from vigil.store import Store
 
@@ -76,42 +76,31 @@ async def current_principal(request: Request) -> Principal:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise _unauthorized("Authorization header must be 'Bearer <API token>'")
-        with state.db.reader() as store:
-            try:
-                principal = verify_bearer(store, token.strip())
-            except AuthError as exc:
-                raise _unauthorized(str(exc)) from None
+        try:
+            presented = token.strip()
+            principal = check(presented, state.db.token_row(token_id_of(presented)), via="bearer")
+        except AuthError as exc:
+            raise _unauthorized(str(exc)) from None
     else:
         sess = ui_session(request)
         if sess is None:
             raise _unauthorized("authentication required: send 'Authorization: Bearer <API token>' "
                                 "or sign in at /signin")
-        with state.db.reader() as store:
-            try:
-                principal = verify_session_token(store, sess)
-            except AuthError as exc:
-                raise _unauthorized(f"session ended: {exc}") from None
+        try:
+            principal = session_principal(state.db.token_row(sess.token_id), sess)
+        except AuthError as exc:
+            raise _unauthorized(f"session ended: {exc}") from None
         if request.method in UNSAFE_METHODS:
             await _check_csrf(request, sess)
     request.state.principal = principal
     return principal
 
 
-def verify_bearer(store: Store, token: str) -> Principal:
-    from vigil.api.tokens import verify_token
-
-    return verify_token(store.con, token, via="bearer")
-
-
-def verify_session_token(store: Store, sess: UISession) -> Principal:
+def session_principal(row: TokenRow | None, sess: UISession) -> Principal:
     """Re-check the session's token on every request so a revocation ends it at once."""
-    rows = store.con.execute(
-        "select name, role, revoked_at from api_tokens where token_id = ?", [sess.token_id]
-    ).fetchall()
-    if not rows:
+    if row is None:
         raise AuthError("the API token of this session no longer exists")
-    row = rows[0]
-    if row[2] is not None:
+    if row[3] is not None:
         raise AuthError("the API token of this session has been revoked")
     return Principal(token_id=sess.token_id, name=row[0], role=row[1], via="cookie")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from vigil.api.tokens import Principal, ensure_table
+from vigil.api.tokens import Principal, TokenRow, ensure_table, load_rows
 from vigil.settings import Settings
 from vigil.store import Store, open_store
 
@@ -33,6 +33,11 @@ class Database:
         self._store = open_store(s.path, threads=s.threads, memory_limit=s.memory_limit)
         ensure_table(self._store.con)
         self.write_lock = threading.Lock()
+        # Bumped after every write: caches of store rows (the token table) reload when it moves.
+        self.generation = 0
+        self._tokens: dict[str, TokenRow] = {}
+        self._tokens_generation = -1
+        self._tokens_lock = threading.Lock()
 
     @contextmanager
     def reader(self) -> Iterator[Store]:
@@ -56,7 +61,24 @@ class Database:
                 cur.execute("SET TimeZone = 'UTC'")
                 yield Store(cur, self.path)
             finally:
+                self.generation += 1
                 cur.close()
+
+    def token_row(self, token_id: str) -> TokenRow | None:
+        """A token's verification row from memory, reloaded after any write of this process.
+
+        Exact, not a TTL cache: while `vigil serve` holds the store no other process can
+        write it, and every write here goes through :meth:`writer`."""
+        with self._tokens_lock:
+            if self._tokens_generation != self.generation:
+                generation = self.generation
+                cur = self._store.con.cursor()
+                try:
+                    self._tokens = load_rows(cur)
+                finally:
+                    cur.close()
+                self._tokens_generation = generation
+            return self._tokens.get(token_id)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self._store.con.cursor()

@@ -113,17 +113,21 @@ def revoke_token(con: duckdb.DuckDBPyConnection, ident: str) -> dict[str, Any]:
     return {"token_id": token_id, "name": name, "role": role, "revoked_at": revoked}
 
 
-def verify_token(con: duckdb.DuckDBPyConnection, presented: str, via: str = "bearer") -> Principal:
-    """Return the principal of a valid, unrevoked token, else raise :class:`AuthError`.
+#: a token's row as verification needs it: (name, role, token_hash, revoked_at)
+TokenRow = tuple[str, str, str, Any]
 
-    The message never repeats the token."""
+
+def token_id_of(presented: str) -> str:
+    """The id part of a well-formed token, else :class:`AuthError` (never echoing the input)."""
     m = _TOKEN_RE.match(presented)
     if m is None:
         raise AuthError("malformed API token (expected vgl_<id>_<secret>)")
-    rows = con.execute(
-        "select name, role, token_hash, revoked_at from api_tokens where token_id = ?", [m.group(1)]
-    ).fetchall()
-    row = rows[0] if rows else None
+    return m.group(1)
+
+
+def check(presented: str, row: TokenRow | None, via: str = "bearer") -> Principal:
+    """Verify ``presented`` against its row (None: unknown id); constant-time hash comparison."""
+    token_id = token_id_of(presented)
     # Compare against a dummy hash when the id is unknown so timing does not reveal which ids exist.
     stored = row[2] if row else "0" * 64
     ok = hmac.compare_digest(_hash(presented), stored)
@@ -131,7 +135,25 @@ def verify_token(con: duckdb.DuckDBPyConnection, presented: str, via: str = "bea
         raise AuthError("unknown API token")
     if row[3] is not None:
         raise AuthError("API token has been revoked")
-    return Principal(token_id=m.group(1), name=row[0], role=row[1], via=via)
+    return Principal(token_id=token_id, name=row[0], role=row[1], via=via)
+
+
+def load_rows(con: duckdb.DuckDBPyConnection) -> dict[str, TokenRow]:
+    """Every token's verification row by id (hashes only)."""
+    ensure_table(con)
+    rows = con.execute("select token_id, name, role, token_hash, revoked_at from api_tokens").fetchall()
+    return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+
+
+def verify_token(con: duckdb.DuckDBPyConnection, presented: str, via: str = "bearer") -> Principal:
+    """Return the principal of a valid, unrevoked token, else raise :class:`AuthError`.
+
+    The message never repeats the token."""
+    token_id = token_id_of(presented)
+    rows = con.execute(
+        "select name, role, token_hash, revoked_at from api_tokens where token_id = ?", [token_id]
+    ).fetchall()
+    return check(presented, rows[0] if rows else None, via)
 
 
 def count_tokens(con: duckdb.DuckDBPyConnection, role: str | None = None) -> int:
