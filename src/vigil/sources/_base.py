@@ -44,6 +44,9 @@ class SourceSpec:
     #: SQL boolean: records for which this is false are not for this adapter (quarantined with reason)
     accept_when: str | None = None
     accept_reason: str = "record is not of this format"
+    #: format that maps the records this one does not accept (e.g. the activity twin of a sign-in format),
+    #: in the same transaction, instead of quarantining them
+    fallback: str | None = None
     #: CSV header renames applied before mapping (exports add " [UTC]" and *_dynamic twins)
     notes: str = ""
 

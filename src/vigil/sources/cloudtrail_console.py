@@ -151,13 +151,6 @@ def _is_signin(f: Callable[[str], str]) -> str:
     return f"({f('source')} IN ({sources}) OR {f('name')} = 'ConsoleLogin')"
 
 
-def _not_signin_reason(style: str, twin: str) -> str:
-    src, name = NAMES["source"][style == "sentinel"], NAMES["name"][style == "sentinel"]
-    return (f"'not a sign-in: CloudTrail API activity ' || coalesce(json_extract_string(raw, '$.{src}'), '?') || "
-            f"' ' || coalesce(json_extract_string(raw, '$.{name}'), '?') || "
-            f"' (use --format {twin} to keep it in activities)'")
-
-
 def _time(style: str) -> str:
     t = _field(style)("time")
     if style == "raw":
@@ -175,13 +168,14 @@ def _specs(style: str, name: str, twin: str, title: str, detect: Callable[[Mappi
     return [
         SourceSpec(
             name=name, title=title, target="signins", detect=detect, columns=signin_columns(f),
-            record_id=f("id"), time=_time(style), source_table=table, accept_when=accept,
-            accept_reason=accept_reason,
-            reject_when={_not_signin_reason(style, twin): f"NOT {_is_signin(f)}"},
+            record_id=f("id"), time=_time(style), source_table=table,
+            # other API calls are stored in activities by the twin format
+            accept_when=f"{accept} AND {_is_signin(f)}", accept_reason="not a CloudTrail sign-in event",
+            fallback=twin,
         ),
         SourceSpec(
             name=twin,
-            title=title.split(":")[0] + ": every event into activities (only with --format)",
+            title=title.split(":")[0] + f": every event into activities (non-sign-ins of {name} land here)",
             target="activities", detect=lambda r: False, columns=activity_columns(f),
             record_id=f("id"), time=_time(style), source_table=table, accept_when=accept,
             accept_reason=accept_reason,

@@ -103,9 +103,6 @@ _ID = (f"concat_ws(':', {nz('{$.id.uniqueQualifier}')}, {nz('{$.id.time}')}, {NA
 _TABLE = "coalesce(nullif({$.Type}, ''), 'GoogleWorkspaceReports.login')"
 _ACCEPT = f"{NAME} IS NOT NULL"
 _ACCEPT_REASON = "no event in `events` (a Google Workspace activity needs events[0].name)"
-_NOT_SIGNIN = ("'not a sign-in: Google Workspace login event ' || coalesce(json_extract_string(raw, "
-               "'$.events[0].name'), json_extract_string(raw, '$.events.name'), '?') || "
-               "' (use --format gws_login_activity to keep it in activities)'")
 
 SOURCES = [
     SourceSpec(
@@ -117,13 +114,14 @@ SOURCES = [
         record_id=_ID,
         time="{$.id.time}",
         source_table=_TABLE,
-        accept_when=_ACCEPT,
-        accept_reason=_ACCEPT_REASON,
-        reject_when={_NOT_SIGNIN: f"{NAME} NOT IN ({', '.join(repr(e) for e in SIGNIN_EVENTS)})"},
+        # account warnings, logouts, sensitive actions ... are stored in activities by the twin format
+        accept_when=f"{_ACCEPT} AND {NAME} IN ({', '.join(repr(e) for e in SIGNIN_EVENTS)})",
+        accept_reason="not a Google Workspace sign-in event",
+        fallback="gws_login_activity",
     ),
     SourceSpec(
         name="gws_login_activity",
-        title="Google Workspace login activities, every event into activities (only with --format)",
+        title="Google Workspace login activities, every event into activities (non-sign-ins of gws_login land here)",
         target="activities",
         detect=lambda r: False,
         columns=ACTIVITY_COLUMNS,

@@ -261,7 +261,7 @@ class Ingestor:
                 })
                 con.register("_vigil_batch", arrow)
                 registered = True
-                stored, dup, quar = self._map_batch(cs, table.column_names, path, ingest_id, result)
+                stored, dup, quar = self._map_batch(cs, path, ingest_id, result, "_vigil_batch")
                 counts["stored"], counts["dup"] = stored, dup
                 counts["quar"] += quar
             con.execute(
@@ -282,10 +282,13 @@ class Ingestor:
         result.duplicate += counts["dup"]
         result.quarantined += counts["quar"]
 
-    def _map_batch(self, cs: CompiledSpec, columns: list[str], path: Path, ingest_id: str,
-                   result: IngestResult) -> tuple[int, int, int]:
+    def _map_batch(self, cs: CompiledSpec, path: Path, ingest_id: str, result: IngestResult,
+                   source: str) -> tuple[int, int, int]:
+        """Map the records in relation ``source``; returns (stored, duplicate, quarantined)."""
         spec = cs.spec
+        columns = EVENT_TABLES[spec.target].column_names
         con = self.con
+        fallback = self.compiled(registry.get(spec.fallback)) if spec.fallback else None
         paths = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in cs.paths) + "]"
         reject_cols = [f"_reject_{i}" for i in range(len(spec.reject_when))]
         # 1. parse + map, once per record
@@ -295,7 +298,7 @@ class Ingestor:
                 SELECT line, byte_offset, rtrim(raw, chr(10) || chr(13)) AS raw,
                        json_valid(raw) AS _valid,
                        ltrim(raw)[1] = '{{' AS _object
-                FROM _vigil_batch
+                FROM {source}
             ), ext AS (
                 SELECT *, CASE WHEN _valid AND _object THEN json_extract_string(raw, {paths}) END AS l FROM src
             )
@@ -325,18 +328,22 @@ class Ingestor:
                 FROM _vigil_mapped
             )
         """, [spec.accept_reason, spec.name])
-        # 3. quarantine
+        # 3. quarantine (records this format does not accept go to its fallback format instead, if it has one)
+        quarantine_if = "_reason IS NOT NULL" + (" AND NOT (_valid AND _object AND NOT _accepted)" if fallback else "")
         quar = con.execute(f"""
             INSERT INTO quarantine
             SELECT ?, ?, ?, line, byte_offset, _reason, left(raw, {RAW_KEEP}), now()::TIMESTAMP
-            FROM _vigil_ready WHERE _reason IS NOT NULL
+            FROM _vigil_ready WHERE {quarantine_if}
         """, [ingest_id, src_file, spec.name]).fetchall()
         n_quar = int(quar[0][0]) if quar else 0
         if n_quar:
             for reason, n in con.execute(
-                "SELECT _reason, count(*) FROM _vigil_ready WHERE _reason IS NOT NULL GROUP BY 1"
+                f"SELECT _reason, count(*) FROM _vigil_ready WHERE {quarantine_if} GROUP BY 1"
             ).fetchall():
                 result.reasons[reason] = result.reasons.get(reason, 0) + int(n)
+        if fallback is not None:
+            con.execute("CREATE OR REPLACE TEMP TABLE _vigil_rest AS SELECT line, byte_offset, raw FROM _vigil_ready "
+                        "WHERE _valid AND _object AND NOT _accepted")
         # 4. de-duplicate within the batch and against the store, then insert
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _vigil_new AS
@@ -366,6 +373,11 @@ class Ingestor:
                 select.append(f'"{c}"')
         con.execute(f'INSERT INTO "{spec.target}" SELECT {", ".join(select)} FROM _vigil_new', [src_file])
         con.execute(f"INSERT INTO raw_records SELECT _eid, '{spec.target}', raw FROM _vigil_new")
+        if fallback is not None:
+            if fallback.spec.fallback:
+                raise ValueError(f"{spec.name}: fallback {fallback.spec.name} must not have a fallback itself")
+            f_new, f_dup, f_quar = self._map_batch(fallback, path, ingest_id, result, "_vigil_rest")
+            return new + f_new, good - new + f_dup, n_quar + f_quar
         return new, good - new, n_quar
 
     def _quarantine_problems(self, ingest_id: str, path: Path, fmt: str, problems: list[Problem],

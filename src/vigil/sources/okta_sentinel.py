@@ -41,9 +41,6 @@ def detect(r: Mapping[str, Any]) -> bool:
 
 
 _EVENT = _f("eventType")
-_NOT_SIGNIN = ("'not a sign-in: Okta eventType ' || coalesce(json_extract_string(raw, '$.eventType_s'), "
-               "json_extract_string(raw, '$.eventType'), '?') || "
-               "' (use --format okta_sentinel_activity to keep it in activities)'")
 _TABLE = "coalesce(nullif({$.Type}, ''), 'Okta_CL')"
 _ACCEPT = f"{_EVENT} IS NOT NULL AND {_f('uuid')} IS NOT NULL"
 
@@ -57,13 +54,14 @@ SOURCES = [
         record_id=_f("uuid"),
         time=_f("published"),
         source_table=_TABLE,
-        accept_when=_ACCEPT,
-        accept_reason="not an Okta_CL row: no eventType_s / uuid_g",
-        reject_when={_NOT_SIGNIN: f"NOT {is_signin_sql(_EVENT)}"},
+        # other event types are stored in activities by the twin format
+        accept_when=f"{_ACCEPT} AND {is_signin_sql(_EVENT)}",
+        accept_reason="not an Okta_CL sign-in",
+        fallback="okta_sentinel_activity",
     ),
     SourceSpec(
         name="okta_sentinel_activity",
-        title="Okta System Log, Sentinel Okta_CL table, every event type into activities (only with --format)",
+        title="Okta System Log, Sentinel Okta_CL table, every event type into activities (non-sign-ins of okta_sentinel land here)",
         target="activities",
         detect=lambda r: False,
         columns=okta_activity_columns(_f, _TABLE),

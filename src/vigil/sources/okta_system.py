@@ -24,9 +24,6 @@ def detect(r: Mapping[str, Any]) -> bool:
     return "eventType" in r and "uuid" in r and "published" in r and isinstance(r.get("actor"), dict)
 
 
-_NOT_SIGNIN = ("'not a sign-in: Okta eventType ' || coalesce(json_extract_string(raw, '$.eventType'), '?') || "
-               "' (use --format okta_system_activity to keep it in activities)'")
-
 SOURCES = [
     SourceSpec(
         name="okta_system",
@@ -37,13 +34,14 @@ SOURCES = [
         record_id="{$.uuid}",
         time="{$.published}",
         source_table="'OktaSystemLog'",
-        accept_when="{$.eventType} IS NOT NULL AND {$.actor} IS NOT NULL",
-        accept_reason="not an Okta System Log event: no eventType or actor",
-        reject_when={_NOT_SIGNIN: f"NOT {is_signin_sql('{$.eventType}')}"},
+        # other event types (admin, lifecycle, policy) are stored in activities by the twin format
+        accept_when="{$.eventType} IS NOT NULL AND {$.actor} IS NOT NULL AND " + is_signin_sql("{$.eventType}"),
+        accept_reason="not an Okta System Log sign-in",
+        fallback="okta_system_activity",
     ),
     SourceSpec(
         name="okta_system_activity",
-        title="Okta System Log API events, every event type into activities (only with --format)",
+        title="Okta System Log API events, every event type into activities (non-sign-ins of okta_system land here)",
         target="activities",
         detect=lambda r: False,
         columns=okta_activity_columns(_f, "'OktaSystemLog'"),
