@@ -106,6 +106,10 @@ def combos_sql(policies: PolicySet, avail: dict[str, bool], *, with_labels: bool
     else:
         country = "CAST(NULL AS VARCHAR)"
         inputs["country"] = "not needed (no country named location)"
+    if need_country and any(isinstance(loc, CountryNamedLocation) and loc.country_lookup_method == "authenticatorAppGps"
+                            for loc in policies.locations):
+        inputs["gps_country"] = ("sign-in logs carry no Authenticator GPS location: GPS-based country locations "
+                                 "see an unknown country in a replay")
     if with_ip_locations:
         joins.append("LEFT JOIN _ca_ip_loc l ON l.ip = s.ip")
         loc_key, ip = "l.loc_key", "s.ip"
