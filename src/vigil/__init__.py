@@ -1,12 +1,18 @@
 """vigil: open-source identity threat detection and response.
 
-The notebook-facing API lives in :mod:`vigil.api_py` and is re-exported here::
+The Python API (every query returns a ``pyarrow.Table``)::
 
     import vigil
-    store = vigil.open_store("vigil.duckdb")
-    vigil.ingest(store, "SigninLogs.json")
-    table = vigil.query(store, "select * from signins limit 5")   # pyarrow.Table
+    store = vigil.open_store("tenant.duckdb")
+    vigil.ingest(store, ["exports/"])
+    vigil.analyze(store)
+    vigil.sql(store, "select * from incidents order by priority desc")
+    vigil.hunt(store, "BehaviorAnalytics | where InvestigationPriority >= 7")
 """
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from vigil.notebook import analyze, hunt, ingest, open_store, settings_for, simulate, sql, table
+
+__all__ = ["__version__", "analyze", "hunt", "ingest", "open_store", "settings_for", "simulate", "sql", "table"]

@@ -1,0 +1,214 @@
+"""``vigil analyze`` (every batch stage over the store) and ``vigil demo`` (the whole pipeline on a
+simulated tenant, then the web UI)."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.panel import Panel
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, err_console, print_json, settings_from, store_from
+from vigil.errors import InputError
+from vigil.pipeline import run_stages, stage_names
+from vigil.settings import Settings, load_settings
+from vigil.store import Store
+
+
+def analyze(
+    only: Annotated[list[str] | None, typer.Option("--stage", help=f"run only these stages ({', '.join(stage_names())})")] = None,
+    db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Enrich, stitch sessions, judge travel, build UEBA, run detections, score risk, raise incidents, derive CAE state."""
+    settings = settings_from(db, config)
+    unknown = set(only or []) - set(stage_names())
+    if unknown:
+        raise InputError(f"unknown stage(s) {', '.join(sorted(unknown))}; stages: {', '.join(stage_names())}")
+    with store_from(settings) as store:
+        results = _run_with_progress(store, settings, only, quiet=as_json)
+        summary = summarize(store)
+    if as_json:
+        print_json({"stages": results, "summary": summary})
+        return
+    _print_stages(results)
+    print_summary(summary)
+
+
+def _run_with_progress(store: Store, settings: Settings, only: list[str] | None, quiet: bool) -> dict[str, Any]:
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
+                  console=err_console, transient=True, disable=quiet) as progress:
+        task = progress.add_task("analyze", total=None)
+        return run_stages(store, settings, only, on_stage=lambda name: progress.update(task, description=name))
+
+
+def _print_stages(results: dict[str, Any]) -> None:
+    t = RichTable(title="stages", header_style="bold")
+    t.add_column("stage")
+    t.add_column("seconds", justify="right")
+    t.add_column("what it did")
+    for name, res in results.items():
+        facts = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
+                          for k, v in res.items() if k != "seconds" and not isinstance(v, (dict, list)))
+        t.add_row(name, f"{res.get('seconds', 0):.2f}", facts[:160])
+    console.print(t)
+
+
+def _q(store: Store, sql: str) -> list[dict[str, Any]]:
+    return store.query(sql).to_pylist()
+
+
+def summarize(store: Store) -> dict[str, Any]:
+    """What a SOC analyst wants first: volumes, the travel picture, what fired, and the incidents."""
+    have = set(store.tables())
+    out: dict[str, Any] = {
+        "signins": store.count("signins"), "activities": store.count("activities"),
+        "directory_events": store.count("directory_events"), "quarantined": store.count("quarantine"),
+        "users": store.scalar("select count(distinct user_principal_name) from signins"),
+    }
+    if "sessions" in have:
+        out["sessions"] = store.count("sessions")
+    if "travel" in have:
+        out["travel_verdicts"] = {r["verdict"]: r["n"] for r in _q(
+            store, "select verdict, count(*) n from travel group by 1 order by 2 desc")}
+    if "session_hijacks" in have:
+        out["session_hijacks"] = store.count("session_hijacks")
+    if "riskDetections" in have:
+        out["detections"] = {r["riskEventType"]: r["n"] for r in _q(
+            store, 'select "riskEventType", count(*) n from "riskDetections" where source = \'vigil\' '
+                   "group by 1 order by 2 desc, 1")}
+    if "riskyUsers" in have:
+        out["risky_users"] = {r["riskLevel"]: r["n"] for r in _q(
+            store, 'select "riskLevel", count(*) n from "riskyUsers" where "riskState" = \'atRisk\' group by 1')}
+    if "incidents" in have:
+        out["incidents"] = _q(store, "select incident_id, severity, status, user_principal_name, title, "
+                                     "recommended_action from incidents order by priority desc, last_activity desc "
+                                     "limit 10")
+        out["incident_count"] = store.count("incidents")
+    return out
+
+
+def print_summary(s: dict[str, Any]) -> None:
+    lines = [f"[bold]{s['signins']:,}[/bold] sign-ins, [bold]{s['activities']:,}[/bold] app activities, "
+             f"[bold]{s['directory_events']:,}[/bold] directory changes from {s['users'] or 0:,} accounts"
+             + (f"; [yellow]{s['quarantined']:,} records quarantined[/yellow] (`vigil quarantine`)"
+                if s["quarantined"] else "; nothing quarantined")]
+    if "sessions" in s:
+        lines.append(f"{s['sessions']:,} sessions stitched back to their root authentication")
+    tv = s.get("travel_verdicts") or {}
+    if tv:
+        lines.append("location jumps: " + ", ".join(f"{v:,} {k}" for k, v in tv.items())
+                     + " — egress changes are corporate VPN hops, not alerts")
+    if "session_hijacks" in s:
+        lines.append(f"[bold]{s['session_hijacks']:,}[/bold] session / token hijack findings")
+    if s.get("detections"):
+        lines.append("detections: " + ", ".join(f"{k} {v}" for k, v in s["detections"].items()))
+    if s.get("risky_users"):
+        lines.append("users at risk: " + ", ".join(f"{v} {k}" for k, v in s["risky_users"].items()))
+    console.print(Panel("\n".join(lines), title="vigil summary", expand=False))
+    if s.get("incidents"):
+        t = RichTable(title=f"top incidents ({s['incident_count']} in all; `vigil incident show ID` for the story)",
+                      header_style="bold")
+        for c in ("id", "severity", "user", "title", "recommended action"):
+            t.add_column(c, overflow="fold")
+        for i in s["incidents"]:
+            t.add_row(str(i["incident_id"])[:12], i["severity"], i["user_principal_name"] or "", i["title"],
+                      i["recommended_action"] or "")
+        console.print(t)
+
+
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="folder for the simulated tenant's logs and config")] = Path("demo"),
+    users: Annotated[int, typer.Option(help="simulated users")] = 40,
+    days: Annotated[int, typer.Option(help="simulated days")] = 7,
+    seed: Annotated[int, typer.Option(help="simulation seed")] = 7,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the web UI after the summary")] = True,
+    port: Annotated[int, typer.Option(help="web UI port")] = 8765,
+    db: DbOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Simulate a small tenant, ingest and analyse it into ./vigil.duckdb, print the summary, serve the UI."""
+    from vigil.simulate import simulate_tenant
+    from vigil.sources.ingest import ingest_paths
+    from vigil.ueba.directory import ingest_directory
+
+    started = time.perf_counter()
+    tenant = out / "tenant"
+    config_path = out / "vigil.yaml"
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
+                  console=err_console, transient=True, disable=as_json) as progress:
+        task = progress.add_task("simulating the tenant", total=None)
+        sim = simulate_tenant(tenant, users=users, days=days, seed=seed)
+        config = {
+            "store": {"path": db or "vigil.duckdb"},
+            "enrich": {"named_locations": str(tenant / "namedLocations.json")},
+            "policy": {"policies": str(tenant / "conditionalAccessPolicies.json")},
+            "detections": {"leaked_credentials_path": str(tenant / "leaked_credentials.txt")},
+        }
+        config_path.write_text("# written by `vigil demo`; use it with --config " + str(config_path) + "\n"
+                               + yaml.safe_dump(config, sort_keys=False))
+        settings = load_settings(config_path)
+        with store_from(settings) as store:
+            progress.update(task, description="ingesting the logs")
+            logs = [tenant / n for n in ("SigninLogs.json", "AADNonInteractiveUserSignInLogs.json",
+                                         "OfficeActivity_ManagementAPI.json", "AuditLogs.json")]
+            ingested = ingest_paths(store, logs, settings)
+            progress.update(task, description="reading the directory")
+            ingest_directory(store, [tenant / "users.json", tenant / "groups.json"])
+            results = run_stages(store, settings, None,
+                                 on_stage=lambda name: progress.update(task, description=f"analyze: {name}"))
+            summary = summarize(store)
+            evaluation = _evaluate(store, tenant)
+    errors = [r.error for r in ingested if r.error]
+    if errors:
+        raise InputError("; ".join(e for e in errors if e))
+    if as_json:
+        print_json({"tenant": str(tenant), "config": str(config_path), "simulation": _plain(sim),
+                    "ingest": [r.as_dict() for r in ingested], "stages": results, "summary": summary,
+                    "evaluation": evaluation, "seconds": round(time.perf_counter() - started, 2)})
+    else:
+        console.print(f"simulated [bold]{users}[/bold] users x [bold]{days}[/bold] days into {tenant} "
+                      f"(seed {seed}); store [bold]{settings.store.path}[/bold]; config {config_path}")
+        print_summary(summary)
+        if evaluation:
+            console.print(f"against the simulator's labels: {evaluation}")
+        console.print(f"[dim]pipeline ran in {time.perf_counter() - started:.1f} s. Next: "
+                      f"vigil --help, vigil incidents --config {config_path}, vigil hunt 'KQL' --config "
+                      f"{config_path}[/dim]")
+    if serve and not as_json:
+        from vigil.cli.serve import serve as serve_cmd
+
+        serve_cmd(db=None, config=str(config_path), host="127.0.0.1", port=port)
+
+
+def _evaluate(store: Store, tenant: Path) -> str | None:
+    labels = tenant / "labels.jsonl"
+    if not labels.exists():
+        return None
+    from vigil.incidents.evaluate import evaluate
+
+    res = evaluate(store, labels, tenant / "scenarios.jsonl")
+    recall = res.get("vigil_recall")
+    reduction = res.get("reduction")
+    failover = res.get("vpn_failover") or {}
+    missed = ", ".join(str(m.get("campaign_type")) for m in res.get("missed") or [])
+    return (f"{res['vigil_incidents']} incidents vs {res['naive_alerts']} naive-rule alerts"
+            + (f" ({reduction:.0%} fewer)" if isinstance(reduction, float) else "")
+            + (f"; {recall:.0%} of {res['campaigns']} labelled campaigns covered" if isinstance(recall, float) else "")
+            + (f" (missed: {missed})" if missed else "")
+            + f"; {failover.get('vigil_incidents', 0)} incidents on VPN egress failovers")
+
+
+def _plain(obj: Any) -> Any:
+    if hasattr(obj, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return asdict(obj)
+    return str(obj)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)
+    app.command("demo")(demo)
