@@ -52,7 +52,7 @@ def first_present(store: Store, *tables: str) -> str:
     raise NotAnalyzed(f"none of {', '.join(tables)} is in the store {store.path}: run `vigil analyze` first")
 
 
-def _jsonable(value: Any, is_json: bool) -> Any:
+def jsonable(value: Any, is_json: bool) -> Any:
     if value is None:
         return None
     if is_json and isinstance(value, str):
@@ -82,7 +82,7 @@ class FastJSON(Response):
 
 def iso(t: datetime) -> str:
     """A store time (naive UTC) as ISO-8601 with Z."""
-    return str(_jsonable(t, False))
+    return str(jsonable(t, False))
 
 
 def fetch(store: Store, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -92,7 +92,7 @@ def fetch(store: Store, sql: str, params: list[Any] | None = None) -> list[dict[
         raise ValueError("statement returns no rows")
     cols = rel.columns
     json_cols = [str(t) == "JSON" for t in rel.types]
-    return [{c: _jsonable(v, j) for c, v, j in zip(cols, row, json_cols)} for row in rel.fetchall()]
+    return [{c: jsonable(v, j) for c, v, j in zip(cols, row, json_cols)} for row in rel.fetchall()]
 
 
 def fetch_one(store: Store, sql: str, params: list[Any] | None = None) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api import operations as ops
 from vigil.api.auth import get_reader, require_reader, service_state
-from vigil.api.data import _jsonable, existing, naive_utc
+from vigil.api.data import jsonable, existing, naive_utc
 from vigil.store import Store
 
 router = APIRouter(dependencies=[Depends(require_reader)])
@@ -44,7 +44,7 @@ def run(store: Store, query: str, limit: int, now: datetime | None = None
     table: pa.Table = ops.hunt(store, query, naive_utc(now))
     truncated = table.num_rows > limit
     table = table.slice(0, limit)
-    rows = [[_jsonable(v, False) for v in r.values()] for r in table.to_pylist()]
+    rows = [[jsonable(v, False) for v in r.values()] for r in table.to_pylist()]
     return table.column_names, rows, truncated
 
 
