@@ -6,9 +6,19 @@ from typing import Annotated
 
 import typer
 
-from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, err_console, print_json, settings_from, store_from
+from vigil.cli._common import (
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    console,
+    err_console,
+    print_json,
+    settings_from,
+    store_from,
+)
 from vigil.errors import StoreError
 from vigil.store import Store
+
 
 def _token_store(db: str | None, config: str | None) -> Store:
     try:
