@@ -40,6 +40,8 @@ def test_published_audit_samples(store, settings):
                          ("otrf_GoldenSAML_AADAuditEvents.json", 3), ("wazuh_graph_events", 2),
                          ("wazuh_storage_events_inline", 2)]:
         assert ingest_one(store, settings, sample(f"entra-audit/{name}")).stored == stored, name
+    formats = {r["source_format"] for r in store.query("select distinct source_format from directory_events").to_pylist()}
+    assert formats == {"entra_audit_diag", "entra_audit_la", "entra_audit_graph"}
     # the same two records wrapped in {"records": [...]}: already stored
     wrapped = ingest_one(store, settings, sample("entra-audit/wazuh_storage_events_json"))
     assert (wrapped.stored, wrapped.duplicate) == (0, 2)

@@ -35,7 +35,8 @@ def test_management_api_keeps_app_access_context(store, settings):
 
 
 def test_sentinel_officeactivity_exports(store, settings):
-    assert ingest_one(store, settings, sample("o365-audit/sentinel-lab_office_activity.csv")).stored == 266
+    lab = ingest_one(store, settings, sample("o365-audit/sentinel-lab_office_activity.csv"))
+    assert (lab.source_format, lab.stored) == ("o365_officeactivity", 266)
     inbox = ingest_one(store, settings, sample("o365-audit/sentinel-lab_office_activity_inbox_rule.csv"))
     assert inbox.stored == 2
     rules = store.query("select ip, parameters from activities where operation = 'New-InboxRule' "

@@ -12,7 +12,7 @@ from functools import lru_cache
 from vigil.errors import UnknownFormatError
 from vigil.sources._base import SourceSpec
 
-_NOT_SOURCES = {"ingest", "registry", "mapping"}
+_NOT_SOURCES = {"ingest", "registry", "mapping", "docs"}
 
 
 @lru_cache(maxsize=1)
