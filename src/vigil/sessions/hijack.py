@@ -37,20 +37,19 @@ FROM (
     coalesce(s.session_id, substr(s.session_key, 3)) AS sid,
     (s.root_device_id IS NOT NULL AND ((e.event_table = 'signins' AND coalesce(e.device_id, '') <> s.root_device_id)
         OR (e.device_id IS NOT NULL AND e.device_id <> s.root_device_id)))
-      OR (e.ua_os_family IS NOT NULL AND r.ua_os_family IS NOT NULL AND e.ua_os_family <> r.ua_os_family)
+      OR (e.ua_os_family IS NOT NULL AND s.root_ua_os_family IS NOT NULL AND e.ua_os_family <> s.root_ua_os_family)
       AS dev_novel,
     (NOT e.corp AND e.ip IS NOT NULL AND e.ip <> coalesce(s.root_ip, '')
       AND ((e.ip_class IN ('hosting', 'vpn', 'tor') AND e.ip_class <> coalesce(s.root_ip_class, ''))
            OR (e.country IS NOT NULL AND s.root_country IS NOT NULL AND e.country <> s.root_country
                AND coalesce(e.asn, -1) <> coalesce(s.root_asn, -1)))) AS net_novel,
-    (e.ua_family IS NOT NULL AND r.ua_family IS NOT NULL AND e.ua_family <> r.ua_family) AS ua_novel,
+    (e.ua_family IS NOT NULL AND s.root_ua_family IS NOT NULL AND e.ua_family <> s.root_ua_family) AS ua_novel,
     (e.ua_class IN ('scripted', 'headless') AND coalesce(s.root_ua_class, '') NOT IN ('scripted', 'headless'))
       AS scripted_evt,
     (s.root_ip_class = 'hosting' AND NOT e.corp AND e.ip IS NOT NULL AND e.ip <> coalesce(s.root_ip, '')
       AND coalesce(e.asn, -1) <> coalesce(s.root_asn, -1)) AS aitm_evt
   FROM {ev} e
   JOIN sessions s ON s.session_key = e.session_key
-  JOIN {ev} r ON r.event_id = s.root_event_id
   WHERE NOT s.inferred AND s.root_interactive AND e.event_id <> s.root_event_id AND e.event_time >= s.root_time
     AND NOT coalesce(e.stale, FALSE)
 ) x

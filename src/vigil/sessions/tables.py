@@ -32,6 +32,8 @@ SESSIONS = Table(
         C("root_interactive", "BOOLEAN", "false when the session has no interactive sign-in (root = first event)"),
         C("root_asn", "INTEGER", "ASN of the root IP"),
         C("root_ua_class", "VARCHAR", "ua_class of the root user agent"),
+        C("root_ua_family", "VARCHAR", "parsed family of the root user agent"),
+        C("root_ua_os_family", "VARCHAR", "OS family parsed from the root user agent"),
         C("event_count", "BIGINT", "events"),
         C("signin_count", "BIGINT", "sign-ins"),
         C("activity_count", "BIGINT", "activities"),
