@@ -120,3 +120,13 @@ def test_high_priority_behaviour_corroborates(store: Store) -> None:
     assert inc["priority"] == 3 + 1 + 2 + 1  # two kinds agree, behaviour capped at 2
     assert sorted(inc["behavior_ids"]) == ["ba0", "ba1", "ba2"]
     assert "BehaviorAnalytics" in inc["reason"]
+
+
+def test_admin_verdict_is_not_a_new_incident(store: Store) -> None:
+    create_upstream(store)
+    add_detections(store, [
+        detection(riskEventType="anomalousToken", riskLevel="high", event_id="a"),
+        detection(riskEventType="adminConfirmedUserCompromised", detection="adminConfirmedUserCompromised",
+                  riskLevel="high", riskState="confirmedCompromised", activityDateTime=T0 + timedelta(days=30)),
+    ])
+    assert build.build(store, S)["incidents"] == 1

@@ -62,7 +62,7 @@ def test_evaluate(store: Store, tmp_path: Path) -> None:
                                            "record_ids": ["r7", "r8", "r9"]}])
     r = evaluate.evaluate(store, labels)
     # naive: 4 in-session country changes + first-time countries (NG, RU, BG, BR) = 8
-    assert r["naive_alerts"] == 8 and r["vigil_incidents"] == 1
+    assert r["naive_alerts"] == 8 and r["vigil_incidents"] == 1 and r["incidents_on_no_labelled_campaign"] == []
     assert r["reduction"] == pytest.approx(1 - 1 / 8)
     assert r["campaigns"] == 3 and r["vigil_recall"] == pytest.approx(1 / 3)
     assert r["naive_recall"] == pytest.approx(2 / 3)

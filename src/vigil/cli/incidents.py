@@ -74,6 +74,10 @@ def _eval(r: dict[str, Any]) -> None:
     console.print(f"naive rules: {r['naive_alerts']} alerts {r['naive_by_rule']}")
     console.print(f"vigil: {r['vigil_incidents']} incidents"
                   + (f" — {red:.1%} fewer than the naive rules" if red is not None else ""))
+    if r["incidents_on_no_labelled_campaign"]:
+        console.print(f"incidents on no labelled campaign: {', '.join(r['incidents_on_no_labelled_campaign'])}")
+    else:
+        console.print("every incident is on a labelled campaign")
     f = r["vpn_failover"]
     console.print(f"VPN egress failover ({f['users']} users): vigil {f['vigil_incidents']} incidents, naive "
                   f"{f['naive_alerts_on_failover_events']} alerts on those events")

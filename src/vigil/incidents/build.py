@@ -1,7 +1,8 @@
 """Group detections and high-priority behaviour into incidents, set-based.
 
 1. **Signals**: vigil's riskDetections still meaningful (not dismissed or confirmed safe; a
-   remediated compromise is still an incident to review) and BehaviorAnalytics rows with
+   remediated compromise is still an incident to review; an admin's "confirmed compromised" is a
+   verdict on an incident, not a new signal) and BehaviorAnalytics rows with
    ``InvestigationPriority >= incidents.behavior_min_priority``.
 2. **Subject**: the user; except a multi-account attack's *unsuccessful* attempts (password spray,
    credential stuffing, brute force from unfamiliar IPs: findings below high, i.e. tried, or password
@@ -86,6 +87,7 @@ def _signals(store: Store, s: IncidentSettings, have: set[str]) -> None:
     from "riskDetections" d
     where d.source = 'vigil' and d.riskState not in ('dismissed', 'confirmedSafe')
       and d.activityDateTime is not null
+      and d.riskEventType <> 'adminConfirmedUserCompromised'  -- an analyst's verdict, not a new signal
     {behaviour}
     """)
 

@@ -153,6 +153,10 @@ def evaluate(store: Store, labels: Path, scenarios: Path | None = None) -> dict[
     from c order by c.campaign_type, c.campaign_id
     """).to_pylist()
     naive_alerts = int(con.execute("select count(*) from _eval_naive").fetchall()[0][0])
+    unlabelled = [r[0] for r in con.execute("""
+        select incident_id from incidents where incident_id not in (
+          select i.incident_id from _eval_incident_events i join _eval_events e on e.event_id = i.event_id)
+        order by incident_id""").fetchall()]
     naive_by_rule = dict(con.execute("select rule, count(*) from _eval_naive group by 1 order by 1").fetchall())
     incidents = int(con.execute("select count(*) from incidents").fetchall()[0][0])
     # incidents on a failover user's events, or on that user while the failover happened (+-1 h)
@@ -197,6 +201,7 @@ def evaluate(store: Store, labels: Path, scenarios: Path | None = None) -> dict[
         "naive_alerts": naive_alerts,
         "naive_by_rule": naive_by_rule,
         "vigil_incidents": incidents,
+        "incidents_on_no_labelled_campaign": unlabelled,
         "reduction": reduction,
         "campaigns": n_campaigns,
         "vigil_recall": recall,
