@@ -105,27 +105,36 @@ def _ranges(reader: maxminddb.Reader) -> Iterator[tuple[int, int, int, dict[str,
         yield family, start, end, flat
 
 
+RANGE_SCHEMA = pa.schema([("family", pa.int32()), ("start_key", pa.int64()), ("end_key", pa.int64()),
+                          ("geo_country", pa.string()), ("geo_state", pa.string()), ("geo_city", pa.string()),
+                          ("geo_latitude", pa.float64()), ("geo_longitude", pa.float64()),
+                          ("geo_accuracy_km", pa.float64())])
+_BATCH = 200_000
+
+
 def build_ranges(path: str | Path, progress: Callable[[int], None] | None = None) -> pa.Table:
-    """The whole database as a ``geo_ranges`` Arrow table (non-overlapping, sorted)."""
-    cols: dict[str, list[Any]] = {k: [] for k in ("family", "start_key", "end_key", *GEO_FIELDS)}
+    """The whole database as a ``geo_ranges`` Arrow table (non-overlapping, sorted).
+
+    Built in Arrow batches, so a full DB-IP / GeoLite2 City file (millions of networks) never sits
+    in memory as Python objects."""
+    names = RANGE_SCHEMA.names
+    batches: list[pa.RecordBatch] = []
+    cols: dict[str, list[Any]] = {k: [] for k in names}
     last_end = {4: -(1 << 64), 6: -(1 << 64)}
     with open_reader(path) as reader:
         for n, (family, start, end, flat) in enumerate(_ranges(reader)):
             if start <= last_end[family]:  # IPv6 networks finer than /64 collapse onto one key
                 continue
             last_end[family] = end
-            cols["family"].append(family)
-            cols["start_key"].append(start)
-            cols["end_key"].append(end)
-            for k in GEO_FIELDS:
-                cols[k].append(flat[k])
-            if progress and n % 100_000 == 0:
-                progress(n)
-    schema = pa.schema([("family", pa.int32()), ("start_key", pa.int64()), ("end_key", pa.int64()),
-                        ("geo_country", pa.string()), ("geo_state", pa.string()), ("geo_city", pa.string()),
-                        ("geo_latitude", pa.float64()), ("geo_longitude", pa.float64()),
-                        ("geo_accuracy_km", pa.float64())])
-    return pa.Table.from_pydict(cols, schema=schema)
+            for k, v in zip(names, (family, start, end, *(flat[f] for f in GEO_FIELDS))):
+                cols[k].append(v)
+            if len(cols["family"]) >= _BATCH:
+                batches.append(pa.RecordBatch.from_pydict(cols, schema=RANGE_SCHEMA))
+                cols = {k: [] for k in names}
+                if progress:
+                    progress(n)
+    batches.append(pa.RecordBatch.from_pydict(cols, schema=RANGE_SCHEMA))
+    return pa.Table.from_batches(batches, schema=RANGE_SCHEMA)
 
 
 def signature(paths: list[Path]) -> str:
