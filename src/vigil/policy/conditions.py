@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from vigil.policy import catalog
 from vigil.policy.context import SignInContext
@@ -66,6 +66,12 @@ class LocationState:
         if location_id == ALL_TRUSTED:
             return self.trusted
         return location_id in self.ids
+
+
+@lru_cache(maxsize=4096)
+def _listed(values: frozenset[str]) -> str:
+    """Sorted, comma-separated (cached: reasons name the same policy sets again and again)."""
+    return ", ".join(sorted(values))
 
 
 @lru_cache(maxsize=8192)
@@ -153,12 +159,12 @@ def check_application(cond: Conditions, ctx: SignInContext) -> Check:
                      + ("is targeted" if ok else "is not targeted"), "userAction" if ok else None)
     if a.include_user_actions:
         return Check("application", "userActions", False,
-                     "policy targets user action(s) " + ", ".join(sorted(a.include_user_actions)))
+                     "policy targets user action(s) " + _listed(a.include_user_actions))
     if a.include_auth_context:
         hit = sorted(a.include_auth_context & ctx.authentication_context)
         return Check("application", "authenticationContext", bool(hit),
                      f"authentication context {', '.join(hit)} requested" if hit
-                     else "authentication context(s) " + ", ".join(sorted(a.include_auth_context)) + " not requested",
+                     else "authentication context(s) " + _listed(a.include_auth_context) + " not requested",
                      "authenticationContext" if hit else None)
     app = ctx.application_id or ctx.application_name or "the application"
     inc_apps = _norm(a.include_applications)
@@ -199,7 +205,7 @@ def check_platform(cond: Conditions, ctx: SignInContext) -> Check | None:
     inc = "all" in p.include_platforms or (plat is not None and plat in p.include_platforms)
     if not inc:
         return Check("devicePlatform", "devicePlatform", False,
-                     f"platform {plat or 'unknown'} is not included ({', '.join(sorted(p.include_platforms))})")
+                     f"platform {plat or 'unknown'} is not included ({_listed(p.include_platforms)})")
     if plat is not None and plat in p.exclude_platforms:
         return Check("devicePlatform", "devicePlatform", False, f"platform {plat} is excluded", "platform",
                      "platform")
@@ -232,7 +238,7 @@ def check_client_app(cond: Conditions, ctx: SignInContext) -> Check | None:
     ca = ctx.client_app_type
     ok = "all" in types or ca in types or (ca == "exchangeActiveSync" and "easSupported" in types)
     return Check("clientType", "clientApps", ok,
-                 f"client app {ca} is {'included' if ok else 'not included'} ({', '.join(sorted(types))})",
+                 f"client app {ca} is {'included' if ok else 'not included'} ({_listed(types)})",
                  "clientType" if ok else None)
 
 
@@ -264,36 +270,68 @@ def _levels(flag: str, whatif: str, levels: frozenset[str], level: str | None, w
         return None
     ok = level is not None and level in levels
     return Check(flag, whatif, ok, f"{what} {level or 'unknown'} is {'' if ok else 'not '}one of "
-                 + ", ".join(sorted(levels)), flag if ok else None)
+                 + _listed(levels), flag if ok else None)
 
 
-def run_checks(policy: Policy, ctx: SignInContext, state: Callable[[], LocationState],
-               names: NamedLocations) -> list[Check]:
-    """The configured conditions of ``policy`` in evaluation order, stopping at the first one that
-    is not satisfied (as Entra does: the sign-in log lists the conditions evaluated up to it)."""
+def condition_keys(policy: Policy, intern: dict[Any, int]) -> tuple[int, ...]:
+    """Small ints naming each of ``policy``'s condition values; equal conditions of different
+    policies get the same int, so one sign-in evaluates them once."""
     c = policy.conditions
+    values = (("users", c.users, c.client_applications), ("apps", c.applications), ("platform", c.platforms),
+              ("devices", c.devices), ("client", c.client_app_types), ("location", c.locations))
+    return tuple(intern.setdefault(v, len(intern)) for v in values)
+
+
+def run_checks(policy: Policy, ctx: SignInContext, state: Callable[[], LocationState], names: NamedLocations,
+               memo: dict[int, Check | None] | None = None, keys: tuple[int, ...] | None = None) -> list[Check]:
+    """The configured conditions of ``policy`` in evaluation order, stopping at the first one that
+    is not satisfied (as Entra does: the sign-in log lists the conditions evaluated up to it).
+
+    With ``memo`` (one per sign-in) and ``keys`` (:func:`condition_keys`), verdicts are shared
+    between policies with equal conditions: most tenants repeat "All users except break-glass"
+    and "All resources" across their policies."""
+    c = policy.conditions
+    if memo is None or keys is None:
+        memo, keys = {}, condition_keys(policy, {})
     out: list[Check] = []
     # straight-line on purpose: this runs for every policy of every decision
-    first = check_users(c, ctx)
+    k_users, k_apps, k_platform, k_devices, k_client, k_location = keys
+    if k_users in memo:
+        first = memo[k_users]
+    else:
+        first = memo[k_users] = check_users(c, ctx)
+    assert first is not None
     out.append(first)
     if not first.satisfied:
         return out
-    first = check_application(c, ctx)
+    if k_apps in memo:
+        first = memo[k_apps]
+    else:
+        first = memo[k_apps] = check_application(c, ctx)
+    assert first is not None
     out.append(first)
     if not first.satisfied:
         return out
     check: Check | None
-    for check in (check_platform(c, ctx), check_devices(c, ctx), check_client_app(c, ctx)):
-        if check is not None:
-            out.append(check)
-            if not check.satisfied:
-                return out
-    if c.locations is not None:
-        check = check_location(c, ctx, state, names)
-        if check is not None:
-            out.append(check)
-            if not check.satisfied:
-                return out
+    if c.platforms is not None or c.devices is not None or c.client_app_types or c.locations is not None:
+        for key, fn in ((k_platform, check_platform), (k_devices, check_devices), (k_client, check_client_app)):
+            if key in memo:
+                check = memo[key]
+            else:
+                check = memo[key] = fn(c, ctx)
+            if check is not None:
+                out.append(check)
+                if not check.satisfied:
+                    return out
+        if c.locations is not None:
+            if k_location in memo:
+                check = memo[k_location]
+            else:
+                check = memo[k_location] = check_location(c, ctx, state, names)
+            if check is not None:
+                out.append(check)
+                if not check.satisfied:
+                    return out
     if c.sign_in_risk_levels or c.user_risk_levels or c.service_principal_risk_levels or c.insider_risk_levels \
             or c.transfer_methods:
         for check in (

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vigil.errors import ConfigError
-from vigil.policy.conditions import CONDITION_BITS, Check, LocationState, run_checks
+from vigil.policy.conditions import CONDITION_BITS, Check, LocationState, condition_keys, run_checks
 from vigil.policy.context import SignInContext
 from vigil.policy.grants import ACTIONABLE, GrantOutcome, evaluate_grant
 from vigil.policy.locations import IpNamedLocation, IpRange, NamedLocations
@@ -127,6 +127,8 @@ class PolicySet:
                         f"policy {p.display_name!r} refers to named location(s) {', '.join(sorted(missing))} "
                         "that are not loaded (pass the tenant's namedLocations)", path=p.source)
                 self.unresolved[p.id] = missing
+        intern: dict[Any, int] = {}
+        self._keys = {p.id: condition_keys(p, intern) for p in self.policies}
         # Entra's names for each policy's controls, computed once
         self._names = {p.id: (tuple(p.grant_controls.enforced_names()) if p.grant_controls else (),
                               tuple(p.session_controls.enforced_names()) if p.session_controls else ())
@@ -145,20 +147,22 @@ class PolicySet:
                 cache.append(LocationState(ctx, self.locations, self.mfa_trusted))
             return cache[0]
 
-        results = tuple(self._policy(p, ctx, state, enforce_report_only) for p in self.policies)
+        memo: dict[Any, Any] = {}  # condition verdicts shared between policies for this sign-in
+        results = tuple(self._policy(p, ctx, state, enforce_report_only, memo) for p in self.policies)
         return _decide(results, self.policies, enforce_report_only)
 
-    def _policy(self, p: Policy, ctx: SignInContext, state: Any, enforce_ro: bool) -> PolicyResult:
+    def _policy(self, p: Policy, ctx: SignInContext, state: Any, enforce_ro: bool,
+                memo: dict[Any, Any]) -> PolicyResult:
         grant_names, session_names = self._names[p.id]
         if p.state == "disabled":
             return PolicyResult(p.id, p.display_name, p.state, "notEnabled", False, (), None, grant_names,
                                 session_names, "policy is disabled")
         report_only = p.report_only and not enforce_ro
         prefix = "reportOnly" if report_only else ""
-        checks = tuple(run_checks(p, ctx, state, self.locations))
+        checks = tuple(run_checks(p, ctx, state, self.locations, memo, self._keys[p.id]))
         missing = self.unresolved.get(p.id)
         note = f" (named location(s) {', '.join(sorted(missing))} not loaded never match)" if missing else ""
-        failed = next((c for c in checks if not c.satisfied), None)
+        failed = checks[-1] if checks and not checks[-1].satisfied else None  # run_checks stops at it
         if failed is not None:
             result = "reportOnlyNotApplied" if report_only else "notApplied"
             return PolicyResult(p.id, p.display_name, p.state, result, False, checks, None, grant_names,
