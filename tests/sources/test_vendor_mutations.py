@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES
-from tests.sources.vendor_support import ingest_one, rows
+from tests.sources.vendor_support import ingest_one, quarantined, rows, stored_from
+from vigil.sources import registry
 
 SRC = FIXTURES / "sources"
 
@@ -112,8 +114,16 @@ def test_mutations_never_break_a_batch(store, settings, tmp_path: Path, case: tu
     fmt, records = case
     path = tmp_path / f"{fmt}-{abs(hash(json.dumps(records, sort_keys=True, default=str)))}.json"
     path.write_text(_serialise(fmt, records), encoding="utf-8")
-    r = ingest_one(store, settings, path, fmt=fmt)  # asserts no file error and balanced counts
+    r = ingest_one(store, settings, path, fmt=fmt)  # asserts no file error, balanced counts matching the store
     assert r.read == len(records)
+    # a format writes its own table and, for the records it does not accept, only its fallback twin's
+    spec = registry.get(fmt)
+    allowed = {(spec.target, fmt)}
+    if spec.fallback:
+        allowed.add((registry.get(spec.fallback).target, spec.fallback))
+    assert set(stored_from(store, path)) <= allowed
+    assert {f for f, _ in quarantined(store, path)} <= {f for _, f in allowed}
+    assert all(reason for _, reason in quarantined(store, path))
 
 
 def test_okta_cl_flattening_maps_like_the_api(store, settings, tmp_path: Path) -> None:
@@ -127,6 +137,12 @@ def test_okta_cl_flattening_maps_like_the_api(store, settings, tmp_path: Path) -
     skip = {"event_id", "source_format", "source_table", "source_file"}
     for rid, row in a.items():
         assert {k: v for k, v in row.items() if k not in skip} == {k: v for k, v in b[rid].items() if k not in skip}
+    # and the non-sign-ins both fallback twins store in activities (record_type names the vendor table)
+    a, b = rows(store, "activities", "okta_system_activity"), rows(store, "activities", "okta_sentinel_activity")
+    assert a.keys() == b.keys() == {"e4627183-1b2a-11ef-9a3b-0b5c1d2e3f45"}
+    skip |= {"record_type"}
+    for rid, row in a.items():
+        assert {k: v for k, v in row.items() if k not in skip} == {k: v for k, v in b[rid].items() if k not in skip}
 
 
 def test_gws_ndjson_activities(store, settings, tmp_path: Path) -> None:
@@ -134,7 +150,8 @@ def test_gws_ndjson_activities(store, settings, tmp_path: Path) -> None:
     path = tmp_path / "login.ndjson"
     path.write_text("".join(json.dumps(r) + "\n" for r in SEEDS["gws_login"]), encoding="utf-8")
     r = ingest_one(store, settings, path)
-    assert (r.source_format, r.read, r.stored) == ("gws_login", 6, 3)
+    assert (r.source_format, r.read, r.stored, r.duplicate, r.quarantined) == ("gws_login", 6, 4, 1, 1)
+    assert stored_from(store, path) == {("signins", "gws_login"): 3, ("activities", "gws_login_activity"): 1}
 
 
 def test_scalar_array_elements_are_counted(store, settings, tmp_path: Path) -> None:
