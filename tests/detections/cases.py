@@ -17,7 +17,7 @@ advanced by ``_step_s`` seconds each time.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,8 @@ def load(det: Detection) -> dict[str, Any]:
 
 def _as_dt(v: Any) -> datetime:
     if isinstance(v, str):
-        v = datetime.fromisoformat(v.replace("Z", "+00:00"))
-    return v if v.tzinfo else v.replace(tzinfo=timezone.utc)
+        v = datetime.fromisoformat(v)
+    return v if v.tzinfo else v.replace(tzinfo=UTC)
 
 
 def _sub(v: Any, i: int) -> Any:

@@ -109,8 +109,8 @@ def test_leaked_list_that_matches_nobody_is_said(store: Store, tmp_path: Path) -
         engine.run(store, s, only=["leakedCredentials"])
 
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 @given(st.one_of(st.text(), st.booleans(), st.none(), st.lists(st.integers())))

@@ -6,7 +6,7 @@ detections can be tested alone. ``insert`` fills unspecified columns with NULL.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -81,9 +81,9 @@ def create_upstream(store: Store, only: list[str] | None = None) -> None:
 
 def _utc(value: Any) -> Any:
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in "T ":
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(value)
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 

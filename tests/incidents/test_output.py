@@ -29,7 +29,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 ok = output.verify(SECRET, self.headers["X-Vigil-Timestamp"], body,
                                    self.headers["X-Vigil-Signature"])
@@ -128,8 +128,8 @@ def test_verify_refuses_replays() -> None:
     assert not output.verify(SECRET, "1000000", body + b" ", sig, now=1_000_010)
 
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 @given(st.binary(max_size=256), st.text(min_size=1, max_size=32), st.integers(0, 2**31), st.binary(min_size=1,

@@ -20,8 +20,8 @@ RS = RiskSettings.model_validate({})
 
 
 def _signin(event_id: str, t: datetime, **kw: object) -> dict[str, object]:
-    values: dict[str, object] = dict(event_id=event_id, event_time=t, user_principal_name="ada@contoso.com",
-                                     user_id="ada", result="success", ip="81.2.69.10")
+    values: dict[str, object] = {"event_id": event_id, "event_time": t, "user_principal_name": "ada@contoso.com",
+                                     "user_id": "ada", "result": "success", "ip": "81.2.69.10"}
     values.update(kw)
     return row("signins", **values)
 

@@ -54,9 +54,8 @@ def register(app: typer.Typer) -> None:
         settings = settings_from(db, config)
         for name in only or []:
             registry.get(name)
-        with store_from(settings) as store:
-            with console.status("running detections"):
-                result = engine.run(store, settings, only=only or None)
+        with store_from(settings) as store, console.status("running detections"):
+            result = engine.run(store, settings, only=only or None)
         summary = engine.summary(result)
 
         def render(s: dict[str, Any]) -> None:

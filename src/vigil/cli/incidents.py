@@ -134,9 +134,8 @@ def register(app: typer.Typer) -> None:
                 db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
         """POST new or updated incidents to a webhook, signed (HMAC-SHA256), with retries."""
         settings = settings_from(db, config)
-        with store_from(settings) as store:
-            with console.status("delivering incidents"):
-                result = output.send(store, settings.incidents, url=url, secret=secret)
+        with store_from(settings) as store, console.status("delivering incidents"):
+            result = output.send(store, settings.incidents, url=url, secret=secret)
 
         def render(r: dict[str, Any]) -> None:
             console.print(f"{r['sent']} delivered to {r['url']}, {r['failed']} failed")

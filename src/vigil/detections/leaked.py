@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -33,10 +33,10 @@ def _parse_time(value: object, where: str) -> datetime | None:
     if value in (None, ""):
         return None
     try:
-        t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        t = datetime.fromisoformat(str(value))
     except ValueError:
         raise InputError(f"leaked_at {value!r} is not an ISO 8601 time", path=where) from None
-    return t.replace(tzinfo=None) if t.tzinfo is None else t.astimezone(timezone.utc).replace(tzinfo=None)
+    return t.replace(tzinfo=None) if t.tzinfo is None else t.astimezone(UTC).replace(tzinfo=None)
 
 
 def parse(path: Path) -> list[dict[str, object]]:

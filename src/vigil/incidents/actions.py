@@ -1,7 +1,7 @@
 """Analyst actions on incidents: status, classification, comments. Kept across re-analysis."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from vigil.errors import InputError
@@ -13,7 +13,7 @@ CLASSIFICATIONS = ("truePositive", "benignPositive", "falsePositive", "undetermi
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _exists(store: Store, incident_id: str) -> None:

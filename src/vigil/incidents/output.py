@@ -19,7 +19,7 @@ import hmac
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import IO, Any
 
 import httpx
@@ -127,7 +127,7 @@ def send(store: Store, s: IncidentSettings, *, url: str | None = None, secret: s
             if ok:
                 store.con.execute("insert or replace into incident_deliveries values (?, ?, ?, ?, ?, ?)",
                                   [url, row["incident_id"], version,
-                                   datetime.now(timezone.utc).replace(tzinfo=None), attempts, status])
+                                   datetime.now(UTC).replace(tzinfo=None), attempts, status])
                 sent.append({"incident_id": row["incident_id"], "type": event, "attempts": attempts})
             else:
                 failed.append({"incident_id": row["incident_id"], "type": event, "attempts": attempts,

@@ -6,7 +6,7 @@ re-applied at once, so ``riskyUsers`` reflects them immediately and after every 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from vigil.errors import InputError
@@ -46,7 +46,7 @@ def record(store: Store, action: str, users: list[str], *, actor: str, reason: s
         raise InputError("a risk action needs at least one user")
     store.ensure(TABLES)
     resolved = [resolve_user(store, u) for u in users]
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     ids = []
     for uid, upn in resolved:
         action_id = uuid.uuid4().hex[:16]

@@ -14,7 +14,7 @@ import ipaddress
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +61,13 @@ def _time(value: Any, name: str) -> datetime | None:
     text = str(value).strip()
     text = _LONG_FRACTION.sub(r"\1", _ONE_DIGIT_HOUR.sub(r"T0\1:", text))  # published defects, unambiguous
     try:
-        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        t = datetime.fromisoformat(text)
     except ValueError:
         try:
             t = datetime.strptime(text, "%m/%d/%Y %I:%M:%S %p")
         except ValueError:
             raise Bad(f"{name}: {str(value)[:40]!r} is not a timestamp") from None
-    return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo else t
 
 
 def _enum(value: Any, allowed: set[str], name: str, default: str | None = None) -> str | None:
@@ -212,7 +212,7 @@ def import_file(store: Store, path: str | Path) -> ImportResult:
     store.ensure([RISK_DETECTIONS, RISKY_USERS])
     result = ImportResult(path=str(p))
     ingest_id = "risk-" + uuid.uuid4().hex[:12]
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     dets: list[dict[str, Any]] = []
     users: list[dict[str, Any]] = []
     quarantine: list[list[Any]] = []
