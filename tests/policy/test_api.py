@@ -127,3 +127,10 @@ def test_request_model_builds_the_same_context_as_the_mapping_path() -> None:
     via_map = context_from_mapping({**body, "device": {"deviceId": "d", "isCompliant": "True", "displayName": None,
                                                        "trustType": None, "operatingSystem": None}})
     assert via_api == via_map
+
+
+def test_malformed_json_is_422(client: TestClient) -> None:
+    r = client.post("/api/v1/policy/decision", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "invalid request" in r.json()["detail"]
+    r = client.post("/api/v1/policy/whatif", json={"applied_only": "maybe"})
+    assert r.status_code == 422 and "applied_only" in r.json()["detail"]
