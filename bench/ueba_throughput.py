@@ -79,6 +79,16 @@ def generate(con, events: int, users: int, days: int) -> None:  # type: ignore[n
            '203.0.' || (u % 250) || '.' || (u % 200), {countries}[1 + (u % 50) % 10]
     FROM (SELECT range + {n_sign} AS k, (hash(range + {n_sign}, 'user') % {users})::BIGINT AS u
           FROM range({events - n_sign}))""")
+    # 20 compromised accounts: on the last day, one sign-in from a new country, ISP and device
+    con.execute(f"""
+    INSERT INTO signins (event_id, event_time, source_format, source_table, source_record_id, user_id,
+        user_principal_name, user_display_name, app_name, resource_name, is_interactive, result, result_code,
+        ip, country, asn, device_id, device_name, device_os, device_browser)
+    SELECT 'attack' || u, TIMESTAMP '2026-01-01' + to_seconds(({days} - 1) * 86400 + 43200), 'bench', 'SigninLogs',
+           'attack' || u, 'uid-' || u, 'user' || u || '@bench.com', 'User ' || u, {apps}[1 + u % 20],
+           'Office 365 Exchange Online', true, 'success', '0', '198.51.100.' || u, 'KP', 4134,
+           'dev-attacker-' || u, 'ATTACKER', 'Linux', 'Firefox 115.0'
+    FROM range(20) t(u)""")
     # directory: 50 departments, project groups of 5, everyone (too big to weigh: skipped)
     con.execute(f"""
     INSERT INTO directory_users (user_key, object_id, upn, display_name, department, created, change_source,
@@ -127,20 +137,23 @@ def main() -> None:
           f"-> {args.events / ueba_s:,.0f} events/s; rows={summary['behavior_rows']:,}, "
           f"priority>=7: {summary['high_priority_rows']:,}, peers={summary['peer_rows']:,}")
 
-    # incremental: one more day of events
+    # incremental: one more day of events (the last day's sign-ins and activities, a day later)
     last = store.con.sql("SELECT max(event_time) FROM signins").fetchall()[0][0]
-    store.con.execute("""
-        INSERT INTO signins SELECT * REPLACE (event_id || 'n' AS event_id, event_time + INTERVAL 1 DAY AS event_time,
-                                              source_record_id || 'n' AS source_record_id)
-        FROM signins WHERE event_time >= ?::TIMESTAMP - INTERVAL 1 DAY""", [last])
-    new = store.con.sql("SELECT count(*) FROM signins WHERE event_id LIKE '%n'").fetchall()[0][0]
+    for table in ("signins", "activities"):
+        store.con.execute(f"""
+            INSERT INTO {table} SELECT * REPLACE (event_id || 'n' AS event_id,
+                event_time + INTERVAL 1 DAY AS event_time, source_record_id || 'n' AS source_record_id)
+            FROM {table} WHERE date_trunc('day', event_time) = date_trunc('day', ?::TIMESTAMP)""", [last])
+    new = store.con.sql("SELECT (SELECT count(*) FROM signins WHERE event_id LIKE '%n') + "
+                        "(SELECT count(*) FROM activities WHERE event_id LIKE '%n')").fetchall()[0][0]
     t0 = time.perf_counter()
     inc = stage.run(store, settings)
     inc_s = time.perf_counter() - t0
     print(f"incremental day: {new:,} new events in {inc_s:.1f} s ({inc['behavior_mode']}, "
           f"{inc['behavior_rows_written']:,} rows written)")
 
-    now = datetime.fromisoformat(str(last)) if not isinstance(last, datetime) else last
+    # hunt as of the end of the original period, when the 20 injected sign-ins are within ago(24h)
+    now = (last if isinstance(last, datetime) else datetime.fromisoformat(str(last))).replace(hour=23, minute=59)
     for name, kql in HUNTS.items():
         times = []
         for _ in range(args.repeat):
