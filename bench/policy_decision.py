@@ -12,9 +12,9 @@
    response) is printed beside it. Same-run baseline: ``GET /api/v1/whoami`` at the same rate
    (same auth and stack, no policy work).
 
-``--server bare`` (also run by default) serves the policy router alone on uvicorn with the auth
-dependency overridden: the decision point's own cost, without the service's per-request token
-lookup (a DuckDB cursor and query). Server CPU per request is printed for each run, a figure
+``--server bare`` (also run by default) serves the policy router alone on uvicorn without the
+token check: the decision point's own cost, without the service's per-request token lookup (a
+DuckDB cursor and query). Server CPU per request is printed for each run, a figure
 that does not depend on how busy the shared machine is.
 
 Default policy set: tests/fixtures/policy (22 policies covering every condition and control).
@@ -110,22 +110,23 @@ def free_port() -> int:
 
 
 def serve_bare(port: int, policies: list[str], locations: str) -> None:
-    """The policy router alone in a minimal FastAPI app (auth dependency overridden), on uvicorn:
-    the decision point's own cost, without the service's per-request token lookup."""
+    """The policy router alone in a minimal FastAPI app on uvicorn, without the token check: the
+    decision point's own cost. ``require_reader`` is replaced before the router module binds it
+    (a FastAPI dependency override would add its own per-request cost)."""
     import uvicorn
     from fastapi import FastAPI
 
-    from vigil.api.auth import require_reader
+    import vigil.api.auth as auth
+
+    async def no_auth() -> None:
+        return None
+
+    auth.require_reader = no_auth  # type: ignore[assignment]
     from vigil.policy.api import router
     from vigil.policy.decision import DecisionPoint, load_policy_set
 
     app = FastAPI()
     app.include_router(router, prefix="/api/v1")
-
-    async def no_auth() -> None:  # async like require_reader: a sync override would add a thread-pool hop
-        return None
-
-    app.dependency_overrides[require_reader] = no_auth
 
     @app.get("/api/v1/whoami")
     async def whoami() -> dict[str, str]:
@@ -245,7 +246,7 @@ def cpu_seconds(pid: int) -> float:
 def over_http(policies: list[str], locations: str, rate: float, seconds: float, conns: int, *, bare: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         proc, port, token = start_bare(policies, locations) if bare else start_server(Path(tmp), policies, locations)
-        print("server: " + ("the policy router alone on uvicorn (auth overridden)" if bare
+        print("server: " + ("the policy router alone on uvicorn (no token check)" if bare
                             else "vigil serve (full service: middleware, reader-token check per request)"))
         try:
             decide = [request_bytes("POST", "/api/v1/policy/decision", token, b) for b in contexts(512)]
