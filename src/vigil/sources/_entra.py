@@ -72,12 +72,19 @@ def entra_columns(style: str, prefix: str) -> dict[str, str]:
 
     loc = f("location")
     dev = f("device")
+
+    def nested(key: str, path: str) -> str:
+        """A field of a nested object: a direct path (one parse for the whole record) when the export has an
+        object there, else extracted from the string holding JSON (the non-interactive table's typing)."""
+        direct = "{" + prefix + NAMES[key][idx] + path[1:] + "}"
+        return f"coalesce({direct}, {sub(f(key), path)})"
+
     if style == "la":
         code = f("result_code")
-        reason = first(f("description"), sub(f("status"), "$.failureReason"))
+        reason = first(f("description"), nested("status", "$.failureReason"))
     else:
-        code = f"CAST({sub(f('status'), '$.errorCode')} AS VARCHAR)"
-        reason = first(sub(f("status"), "$.failureReason"), sub(f("status"), "$.additionalDetails"))
+        code = f"CAST({nested('status', '$.errorCode')} AS VARCHAR)"
+        reason = first(nested("status", "$.failureReason"), nested("status", "$.additionalDetails"))
     # distinct methods in the order they were used (list_distinct does not keep order)
     steps = (f"list_filter(json_extract_string(vigil_jtext({f('auth_details')}), '$[*].authenticationMethod'), "
              f"lambda x: x IS NOT NULL AND x <> '')")
@@ -108,26 +115,28 @@ def entra_columns(style: str, prefix: str) -> dict[str, str]:
         "auth_requirement": nz(f("requirement")),
         "auth_methods": methods,
         "mfa_satisfied": (f"({result}) = 'success' AND (coalesce({nz(f('requirement'))}, '') = "
-                          f"'multiFactorAuthentication' OR {nz(sub(f('mfa_detail'), '$.authMethod'))} IS NOT NULL)"),
+                          f"'multiFactorAuthentication' OR {nz(nested('mfa_detail', '$.authMethod'))} IS NOT NULL)"),
         "auth_protocol": nz(f("protocol")),
         "incoming_token_type": nz(f("incoming")),
         "token_issuer_type": nz(f("issuer_type")),
         "client_credential_type": f"nullif({nz(f('cred_type'))}, 'none')",
         "ip": f"vigil_ip({f('ip')})",
         "resource_ip": f"vigil_ip({f('resource_ip')})",
-        "country": f"upper({first(sub(loc, '$.countryOrRegion'), '{$.Location}' if style == 'la' else 'NULL')})",
-        "state": nz(sub(loc, "$.state")),
-        "city": nz(sub(loc, "$.city")),
-        "latitude": f"vigil_lat({sub(loc, '$.geoCoordinates.latitude')}, {sub(loc, '$.geoCoordinates.longitude')})",
-        "longitude": f"vigil_lon({sub(loc, '$.geoCoordinates.latitude')}, {sub(loc, '$.geoCoordinates.longitude')})",
+        "country": f"upper({first(nested('location', '$.countryOrRegion'), '{$.Location}' if style == 'la' else 'NULL')})",
+        "state": nz(nested("location", "$.state")),
+        "city": nz(nested("location", "$.city")),
+        "latitude": f"vigil_lat({nested('location', '$.geoCoordinates.latitude')}, "
+                    f"{nested('location', '$.geoCoordinates.longitude')})",
+        "longitude": f"vigil_lon({nested('location', '$.geoCoordinates.latitude')}, "
+                     f"{nested('location', '$.geoCoordinates.longitude')})",
         "asn": f"TRY_CAST({nz(f('asn'))} AS INTEGER)",
-        "device_id": nz(sub(dev, "$.deviceId")),
-        "device_name": nz(sub(dev, "$.displayName")),
-        "device_os": nz(sub(dev, "$.operatingSystem")),
-        "device_browser": nz(sub(dev, "$.browser")),
-        "device_managed": boolean(sub(dev, "$.isManaged")),
-        "device_compliant": boolean(sub(dev, "$.isCompliant")),
-        "device_trust_type": nz(sub(dev, "$.trustType")),
+        "device_id": nz(nested("device", "$.deviceId")),
+        "device_name": nz(nested("device", "$.displayName")),
+        "device_os": nz(nested("device", "$.operatingSystem")),
+        "device_browser": nz(nested("device", "$.browser")),
+        "device_managed": boolean(nested("device", "$.isManaged")),
+        "device_compliant": boolean(nested("device", "$.isCompliant")),
+        "device_trust_type": nz(nested("device", "$.trustType")),
         "user_agent": nz(f("user_agent")),
         "session_id": nz(f("session")),
         "unique_token_id": nz(f("uti")),

@@ -21,10 +21,10 @@ MACROS = [
             WHEN 'true' THEN TRUE WHEN '1' THEN TRUE WHEN 'yes' THEN TRUE
             WHEN 'false' THEN FALSE WHEN '0' THEN FALSE WHEN 'no' THEN FALSE
             ELSE NULL END)""",
+    # one parse: TRY_CAST validates and converts; text that is not JSON is kept as a JSON string
     """CREATE OR REPLACE TEMP MACRO vigil_json(x) AS (
         CASE WHEN x IS NULL OR trim(x) = '' THEN NULL
-             WHEN json_valid(x) THEN json(x)
-             ELSE to_json(x) END)""",
+             ELSE coalesce(TRY_CAST(x AS JSON), to_json(x)) END)""",
     # JSON text or NULL: lets sub-field extraction tolerate cells that are not JSON
     """CREATE OR REPLACE TEMP MACRO vigil_jtext(x) AS (CASE WHEN json_valid(x) THEN x END)""",
     # Coordinates: (0, 0) is a placeholder, not a place; a latitude outside +-90 with a longitude inside it
