@@ -78,6 +78,9 @@ def users_directory(store: Store, avail: dict[str, bool]) -> tuple[pa.Table | No
             target.update(x for x in (gid, gname) if x)
     if name_to_ids:
         used.append("directory_groups (group names -> ids)")
+    elif not avail["directory_memberships"]:
+        used.append("group NAMES only: policies name groups by id, so group conditions cannot match "
+                    "without directory_groups or directory_memberships")
     keys = sorted(users)
     table = pa.table({
         "k": pa.array(keys, pa.string()),
