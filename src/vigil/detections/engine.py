@@ -1,6 +1,7 @@
 """Run detections and write their findings as Graph-shaped ``riskDetections`` rows."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ class RunResult:
     counts: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -31,40 +33,54 @@ def relations(store: Store) -> set[str]:
     return {r[0] for r in rows}
 
 
-def _finding_sql(det: Detection, sql: str) -> str:
+FINDINGS = "_det_findings"
+
+
+def _collect_sql(det: Detection, query: str) -> str:
+    """Step 1, per detection: its findings, de-duplicated, with its metadata, into the findings table."""
     cols = ", ".join(FINDING_COLUMNS)
-    return f"select {cols} from ({sql}) as f"
+    mitre = "[" + ", ".join(f'"{m}"' for m in det.mitre) + "]"
+    return f"""
+    insert into {FINDINGS}
+    select '{det.id}', '{det.risk_event_type}', '{det.timing}', '{det.activity}', '{mitre}', {cols}
+    from (
+      select {cols}, row_number() over (
+        partition by event_id, user_principal_name, activity_time
+        order by case risk_level when 'high' then 3 when 'medium' then 2 else 1 end desc, reason) as rn
+      from (select {cols} from ({query}) as q) as f
+    ) f
+    where rn = 1
+    """
 
 
-def _insert_sql(det: Detection, have: set[str]) -> str:
-    """Wrap the finding query: ids, location, request ids and session key come from the event."""
+def _write_sql(have: set[str]) -> str:
+    """Step 2, once: Graph-shaped rows; location, request ids and session key come from the event."""
     s_join = a_join = ses_join = ""
     s_cols = a_cols = ["null"] * 10
-    if "signins_enriched" in have:
-        s_join = "left join signins_enriched s on s.event_id = f.event_id"
+    ids = f"(select event_id from {FINDINGS} where event_id is not null)"
+    if "signins_enriched" in have:  # a view: filter it to the findings' events before joining
+        s_join = f"left join (select * from signins_enriched where event_id in {ids}) s on s.event_id = f.event_id"
         s_cols = ["s.ip", "s.geo_city", "s.geo_state", "s.geo_country", "s.geo_latitude", "s.geo_longitude",
                   "s.request_id", "s.correlation_id", "s.user_display_name", "s.user_id"]
     if "activities_enriched" in have:
-        a_join = "left join activities_enriched a on a.event_id = f.event_id"
+        a_join = f"left join (select * from activities_enriched where event_id in {ids}) a on a.event_id = f.event_id"
         a_cols = ["a.ip", "a.geo_city", "a.geo_state", "a.geo_country", "a.geo_latitude", "a.geo_longitude",
                   "null", "a.correlation_id", "a.user_display_name", "a.user_id"]
     session = "null"
     if "event_sessions" in have:
-        ses_join = "left join (select event_id, min(session_key) as session_key from event_sessions " \
-                   "group by event_id) es on es.event_id = f.event_id"
+        ses_join = (f"left join (select event_id, min(session_key) as session_key from event_sessions "
+                    f"where event_id in {ids} group by event_id) es on es.event_id = f.event_id")
         session = "es.session_key"
     ip, city, state, country, lat, lon, req, corr, disp, uid = (
         f"coalesce({x}, {y})" for x, y in zip(s_cols, a_cols, strict=True)
     )
-    timing_detected = "f.activity_time" if det.timing == "realtime" else "current_timestamp::TIMESTAMP"
-    mitre = "[" + ", ".join(f'"{m}"' for m in det.mitre) + "]"
     return f"""
     insert into "riskDetections"
     select
-      substr(md5('{det.id}|' || coalesce(f.event_id, '') || '|' || coalesce(f.user_principal_name, '')
+      substr(md5(f.detection || '|' || coalesce(f.event_id, '') || '|' || coalesce(f.user_principal_name, '')
                  || '|' || cast(f.activity_time as varchar)), 1, 16) as id,
-      '{det.risk_event_type}', f.risk_level, 'atRisk', 'none', '{det.timing}', '{det.activity}',
-      f.activity_time, {timing_detected},
+      f.risk_event_type, f.risk_level, 'atRisk', 'none', f.timing, f.activity,
+      f.activity_time, case when f.timing = 'realtime' then f.activity_time else current_timestamp::TIMESTAMP end,
       {ip},
       case when {country} is null and {city} is null then null else json_object(
         'city', {city}, 'state', {state}, 'countryOrRegion', {country},
@@ -72,17 +88,11 @@ def _insert_sql(det: Detection, have: set[str]) -> str:
                           else json_object('latitude', {lat}, 'longitude', {lon}) end) end,
       coalesce(f.user_id, {uid}), lower(f.user_principal_name), {disp}, {req}, {corr},
       'vigil',
-      json_object('detection', '{det.id}', 'reason', f.reason, 'evidence', f.evidence::JSON,
-                  'mitre', '{mitre}'::JSON),
-      f.event_id, {session}, '{det.id}', '{mitre}'::JSON, f.reason
-    from (
-      select *, row_number() over (
-        partition by event_id, user_principal_name, activity_time
-        order by case risk_level when 'high' then 3 when 'medium' then 2 else 1 end desc, reason) as rn
-      from ({_finding_sql(det, '__QUERY__')})
-    ) f
+      json_object('detection', f.detection, 'reason', f.reason, 'evidence', f.evidence::JSON,
+                  'mitre', f.mitre::JSON),
+      f.event_id, {session}, f.detection, f.mitre::JSON, f.reason
+    from {FINDINGS} f
     {s_join} {a_join} {ses_join}
-    where f.rn = 1
     """
 
 
@@ -101,6 +111,10 @@ def run(store: Store, settings: Settings, only: list[str] | None = None) -> RunR
         result.notes["leakedCredentials"] = note
     store.con.execute("begin transaction")
     try:
+        store.con.execute(f"""create or replace temp table {FINDINGS} (detection VARCHAR, risk_event_type VARCHAR,
+            timing VARCHAR, activity VARCHAR, mitre VARCHAR, event_id VARCHAR, user_id VARCHAR,
+            user_principal_name VARCHAR, activity_time TIMESTAMP, risk_level VARCHAR, reason VARCHAR,
+            evidence VARCHAR)""")
         store.con.execute("""delete from "riskDetections" where source = 'vigil'""")
         for det in dets:
             missing = [t for t in det.requires if t not in have]
@@ -109,14 +123,21 @@ def run(store: Store, settings: Settings, only: list[str] | None = None) -> RunR
                     f"needs {', '.join(missing)} (run the upstream stages first)"
                 result.skipped[det.id] = why
                 continue
-            query = det.sql(det.with_params(dset.params.get(det.id)))
-            sql = _insert_sql(det, have).replace("__QUERY__", query)
+            sql = _collect_sql(det, det.sql(det.with_params(dset.params.get(det.id))))
+            started = time.perf_counter()
             try:
-                before = count(store, "riskDetections")
+                before = count(store, FINDINGS)
                 store.con.execute(sql)
             except duckdb.Error as exc:
                 raise StoreError(f"detection {det.id} failed: {str(exc).splitlines()[0]}") from None
-            result.counts[det.id] = count(store, "riskDetections") - before
+            result.counts[det.id] = count(store, FINDINGS) - before
+            result.seconds[det.id] = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
+        try:
+            store.con.execute(_write_sql(have))
+        except duckdb.Error as exc:
+            raise StoreError(f"writing riskDetections failed: {str(exc).splitlines()[0]}") from None
+        result.seconds["(write riskDetections)"] = round(time.perf_counter() - started, 3)
         bad = store.con.execute(
             """select count(*) from "riskDetections" where source = 'vigil' and riskLevel not in """
             + "(" + ", ".join(f"'{lv}'" for lv in LEVELS) + ")"
@@ -134,6 +155,7 @@ def summary(result: RunResult) -> dict[str, Any]:
     out: dict[str, Any] = {"riskDetections": result.total, "by_detection": result.counts, "skipped": result.skipped}
     if result.notes:
         out["notes"] = result.notes
+    out["seconds_by_detection"] = result.seconds
     return out
 
 
