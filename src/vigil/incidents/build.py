@@ -156,7 +156,7 @@ def _raise(store: Store, s: IncidentSettings, have: set[str]) -> None:
     create temp table _inc_new as
     select c.*,
       'INC-' || substr(md5(c.subject || '|' || c.detection_ids[1]), 1, 10) as candidate_id,
-      list_distinct(list_concat(c.signal_events, {session_events}))[1:2000] as event_ids,
+      list_sort(list_distinct(list_concat(c.signal_events, {session_events}))) as event_ids,
       case when c.campaign_key is not null and c.top <= 1 then 'low'
            when c.top = 6 or c.score >= 9 then 'high'
            when c.top = 3 or c.score >= {float(s.min_score)} then 'medium' else 'low' end as severity
