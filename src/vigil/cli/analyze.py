@@ -152,7 +152,7 @@ def demo(
         settings = load_settings(config_path)
         with store_from(settings) as store:
             progress.update(task, description="ingesting the logs")
-            logs = [tenant / n for n in ("SigninLogs.json", "AADNonInteractiveUserSignInLogs.json",
+            logs: list[str | Path] = [tenant / n for n in ("SigninLogs.json", "AADNonInteractiveUserSignInLogs.json",
                                          "OfficeActivity_ManagementAPI.json", "AuditLogs.json")]
             ingested = ingest_paths(store, logs, settings)
             progress.update(task, description="reading the directory")

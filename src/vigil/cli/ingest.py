@@ -60,7 +60,10 @@ def ingest(
                     from vigil.sources.ingest import Ingestor
 
                     try:
-                        results.append(Ingestor(store, settings).ingest_file(f, None, lambda n, f=f: cb(f, n), spec))
+                        def file_cb(n: int, f: Path = f) -> None:
+                            cb(f, n)
+
+                        results.append(Ingestor(store, settings).ingest_file(f, None, file_cb, spec))
                     except VigilError as exc:
                         results.append(IngestResult(str(f), spec.name, error=str(exc)))
                 else:

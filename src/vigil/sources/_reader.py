@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import BinaryIO
 
 import numpy as np
 import orjson
@@ -65,11 +65,11 @@ class _Source:
             raise InputError("is a directory (pass the files, or use `vigil ingest DIR` for a folder)",
                              path=str(path))
         self.path = path
-        self.raw: IO[bytes] = open(path, "rb")
+        self.raw: BinaryIO = open(path, "rb")
         head = self.raw.read(2)
         self.raw.seek(0)
         self.compressed = head == GZIP_MAGIC
-        stream: IO[bytes] = gzip.GzipFile(fileobj=self.raw, mode="rb") if self.compressed else self.raw
+        stream: BinaryIO | gzip.GzipFile = gzip.GzipFile(fileobj=self.raw, mode="rb") if self.compressed else self.raw
         try:
             start = stream.read(4)
         except (OSError, EOFError, zlib.error) as exc:
@@ -92,14 +92,14 @@ class _Source:
             text = io.TextIOWrapper(self.stream, encoding="utf-16", newline="")
             while True:
                 try:
-                    part = text.read(size // 2)
+                    decoded = text.read(size // 2)
                 except (OSError, EOFError, zlib.error) as exc:
                     raise _truncated(self.path, exc) from None
                 except UnicodeDecodeError as exc:
                     raise InputError(f"invalid UTF-16 ({exc.reason})", path=str(self.path)) from None
-                if not part:
+                if not decoded:
                     return
-                yield part.encode("utf-8")
+                yield decoded.encode("utf-8")
         step = min(size, 1 << 20) if self.compressed else size
         while True:
             # compressed input is read in small steps so the records before any damage are still yielded
@@ -486,7 +486,8 @@ def read_csv(path: Path, max_record: int, batch_records: int = 20000) -> Iterato
     src = _Source(path)
     try:
         csv.field_size_limit(max(max_record, 131072))
-        text = io.TextIOWrapper(_ChunkReader(src.chunks(1 << 20)), encoding="utf-8", errors="strict", newline="")
+        text = io.TextIOWrapper(io.BufferedReader(_ChunkReader(src.chunks(1 << 20))), encoding="utf-8",
+                                errors="strict", newline="")
         reader = csv.reader(text)
         try:
             header = next(reader)

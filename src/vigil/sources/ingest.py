@@ -123,7 +123,7 @@ def _lenient_loads(text: str) -> Any:
     import duckdb
 
     try:
-        rows = duckdb.sql("SELECT json(?)", params=[text]).fetchall()
+        rows = duckdb.execute("SELECT json(?)", [text]).fetchall()
     except duckdb.Error:
         return None
     return orjson.loads(rows[0][0]) if rows and rows[0][0] else None
