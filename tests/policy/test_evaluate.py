@@ -163,3 +163,21 @@ def test_graph_examples_evaluate() -> None:
     d = ps.evaluate(member.with_(ip="2001:4898:80e8:1::1", sign_in_risk="high"))  # trusted IPv6: only risk policy
     assert [r.result for r in d.policies] == ["notApplied", "failure"]
     assert ps.evaluate(member.with_(ip="2001:4898:80e8:1::1")).decision == "allow"
+
+
+def test_cae_strict_location_uses_the_ip_seen_by_the_resource(locations: Any) -> None:
+    doc = {"id": "s", "displayName": "Block outside HQ, strictly", "state": "enabled",
+           "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]},
+                          "locations": {"includeLocations": ["All"], "excludeLocations": ["AllTrusted"]}},
+           "grantControls": {"operator": "OR", "builtInControls": ["block"]},
+           "sessionControls": {"continuousAccessEvaluation": {"mode": "strictLocation"}}}
+    ps = PolicySet(parse_policies(doc), locations)
+    assert ps.evaluate(ctx(ip=HQ_IP)).decision == "allow"
+    assert ps.evaluate(ctx(ip=HQ_IP, resource_ip="203.0.113.99")).decision == "allow"  # both trusted
+    d = ps.evaluate(ctx(ip=HQ_IP, resource_ip="192.0.2.50"))
+    assert d.decision == "block" and d.blocking_policies == ("s",)
+    assert "strict location enforcement" in d.reason and "192.0.2.50" in d.reason
+    # without strict enforcement the resource provider's IP is not a condition
+    del doc["sessionControls"]
+    assert PolicySet(parse_policies(doc), locations).evaluate(ctx(ip=HQ_IP, resource_ip="192.0.2.50")
+                                                              ).decision == "allow"

@@ -147,3 +147,18 @@ def test_first_factor_failures_never_reach_conditional_access(store: Store, only
     rep = replay(store, only("MFA outside trusted locations"))
     assert rep.total["failed_first_factor_signins"] == 1 and rep.total["mfa_signins"] == 2
     assert "first factor" in rep.inputs["first_factor"]
+
+
+def test_strict_location_replays_the_resource_ip(store: Store, locations: Any) -> None:
+    from vigil.policy.evaluate import PolicySet
+    from vigil.policy.parse import parse_policies
+
+    doc = {"id": "s", "displayName": "Block outside trusted, strictly", "state": "enabled",
+           "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]},
+                          "locations": {"includeLocations": ["All"], "excludeLocations": ["AllTrusted"]}},
+           "grantControls": {"operator": "OR", "builtInControls": ["block"]},
+           "sessionControls": {"continuousAccessEvaluation": {"mode": "strictLocation"}}}
+    s = dict(user_id="u", user_principal_name="u@x.com", ip=HQ_IP, client_app_type="Browser", resource_id="r")
+    insert(store, "signins", [row("signins", **s), row("signins", resource_ip=HOME_IP, **s)])
+    rep = replay(store, PolicySet(parse_policies(doc), locations))
+    assert rep.total["blocked_signins"] == 1 and "resource_ip" in rep.inputs

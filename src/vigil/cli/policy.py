@@ -253,6 +253,8 @@ def register(app: typer.Typer) -> None:
             "--user-action", help="urn:user:registersecurityinfo | urn:user:registerdevice")] = None,
         auth_context: Annotated[list[str], typer.Option("--auth-context", help="c1..c99 (repeatable)")] = [],  # noqa: B006
         ip: Annotated[str | None, typer.Option("--ip", help="client IP")] = None,
+        resource_ip: Annotated[str | None, typer.Option(
+            "--resource-ip", help="IP seen by the resource provider (CAE strict location)")] = None,
         country: Annotated[str | None, typer.Option("--country", help="ISO 3166 two-letter country")] = None,
         platform: Annotated[str | None, typer.Option("--platform", help="android|iOS|windows|macOS|linux|windowsPhone")] = None,
         client_app: Annotated[str, typer.Option("--client-app", help="browser|mobileAppsAndDesktopClients|"
@@ -288,7 +290,8 @@ def register(app: typer.Typer) -> None:
             "user_id": user if is_id else None, "user_principal_name": None if is_id else user.lower(),
             "user_type": "Guest" if guest else (dir_type or "Member"), "groups": list(group) + dir_groups,
             "roles": list(role) + dir_roles, "application_id": app_ or None, "application_name": app_name,
-            "user_action": user_action, "authentication_context": list(auth_context), "ip": ip, "country": country,
+            "user_action": user_action, "authentication_context": list(auth_context), "ip": ip, "resource_ip": resource_ip,
+            "country": country,
             "platform": platform, "client_app_type": client_app, "sign_in_risk": signin_risk,
             "user_risk": user_risk, "authentication_flow": auth_flow, "mfa_satisfied": mfa,
             "authentication_methods": list(auth_method),

@@ -81,6 +81,7 @@ class SignInContextIn(_Strict):
     user_action: Literal["urn:user:registersecurityinfo", "urn:user:registerdevice"] | None = None
     authentication_context: list[str] = Field(default_factory=list, max_length=99)
     ip: str | None = Field(None, max_length=64)
+    resource_ip: str | None = Field(None, max_length=64, description="IP seen by the resource provider (CAE)")
     country: str | None = Field(None, pattern=r"^[A-Za-z]{2}$")
     gps_country: str | None = Field(None, pattern=r"^[A-Za-z]{2}$")
     platform: Literal["android", "iOS", "windows", "windowsPhone", "macOS", "linux"] | None = None
@@ -114,7 +115,7 @@ class SignInContextIn(_Strict):
             groups=frozenset(self.groups), roles=frozenset(self.roles),
             service_principal_id=self.service_principal_id, application_id=self.application_id,
             application_name=self.application_name, user_action=self.user_action,
-            authentication_context=frozenset(self.authentication_context), ip=self.ip,
+            authentication_context=frozenset(self.authentication_context), ip=self.ip, resource_ip=self.resource_ip,
             country=self.country.upper() if self.country else None,
             gps_country=self.gps_country.upper() if self.gps_country else None, platform=self.platform,
             client_app_type=self.client_app_type, device=device, authentication_flow=self.authentication_flow,

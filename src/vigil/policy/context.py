@@ -35,6 +35,7 @@ class SignInContext:
     authentication_context: frozenset[str] = frozenset()  # c1..c99 requested
     # where / how
     ip: str | None = None
+    resource_ip: str | None = None  # IP seen by the resource provider (CAE), when it differs
     country: str | None = None  # ISO 3166 alpha-2 from IP geolocation
     gps_country: str | None = None  # from Authenticator GPS (countryLookupMethod authenticatorAppGps)
     platform: str | None = None  # android | iOS | windows | windowsPhone | macOS | linux | None (unknown)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from vigil.errors import ConfigError
@@ -127,6 +127,10 @@ class PolicySet:
                         f"policy {p.display_name!r} refers to named location(s) {', '.join(sorted(missing))} "
                         "that are not loaded (pass the tenant's namedLocations)", path=p.source)
                 self.unresolved[p.id] = missing
+        #: policies with CAE strict location enforcement (re-evaluated with the resource provider's IP)
+        self._strict = tuple(p for p in self.policies if p.session_controls is not None
+                             and p.session_controls.continuous_access_evaluation == "strictLocation"
+                             and p.conditions.locations is not None)
         intern: dict[Any, int] = {}
         self._keys = {p.id: condition_keys(p, intern) for p in self.policies}
         # Entra's names for each policy's controls, computed once
@@ -149,7 +153,35 @@ class PolicySet:
 
         memo: dict[Any, Any] = {}  # condition verdicts shared between policies for this sign-in
         results = tuple(self._policy(p, ctx, state, enforce_report_only, memo) for p in self.policies)
-        return _decide(results, self.policies, enforce_report_only)
+        decision = _decide(results, self.policies, enforce_report_only)
+        if ctx.resource_ip and ctx.resource_ip != ctx.ip and decision.decision != "block" and self._strict:
+            return self._strict_location(ctx, decision, enforce_report_only)
+        return decision
+
+    def _strict_location(self, ctx: SignInContext, decision: Decision, enforce_ro: bool) -> Decision:
+        """CAE strict location enforcement: policies with the session control
+        ``continuousAccessEvaluation.mode = strictLocation`` are evaluated again with the IP the
+        resource provider sees; one that blocks there blocks access (documented: an IP seen by the
+        resource that the policy does not allow is blocked)."""
+        seen = ctx.with_(ip=ctx.resource_ip)
+        cache: list[LocationState] = []
+
+        def state() -> LocationState:
+            if not cache:
+                cache.append(LocationState(seen, self.locations, self.mfa_trusted))
+            return cache[0]
+
+        memo: dict[Any, Any] = {}
+        for p in self._strict:
+            if p.state == "disabled" or (p.report_only and not enforce_ro):
+                continue
+            r = self._policy(p, seen, state, enforce_ro, memo)
+            if r.applies and r.grant is not None and r.grant.blocked:
+                why = (f"blocked by {p.display_name!r} under strict location enforcement: the resource provider "
+                       f"sees {ctx.resource_ip} ({'; '.join(c.reason for c in r.checks if c.condition == 'location')})")
+                return replace(decision, decision="block", conditional_access_status="failure", reason=why,
+                               required_controls=(), blocking_policies=(p.id,), session_controls={})
+        return decision
 
     def _policy(self, p: Policy, ctx: SignInContext, state: Any, enforce_ro: bool,
                 memo: dict[Any, Any]) -> PolicyResult:

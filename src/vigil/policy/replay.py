@@ -98,7 +98,8 @@ def _context(row: dict[str, Any], policies: PolicySet) -> SignInContext:
     return SignInContext(
         user_id=row["user_id"], user_principal_name=row["user_principal_name"], user_type=row["user_type_resolved"] or "Member",
         groups=frozenset(row["groups"] or ()), roles=frozenset(row["roles"] or ()),
-        application_id=row["app_id"], application_name=row["app_name"], ip=row["ip"], country=row["country"],
+        application_id=row["app_id"], application_name=row["app_name"], ip=row["ip"], resource_ip=row["resource_ip"],
+        country=row["country"],
         platform=normalize_platform(row["device_os"]), client_app_type=normalize_client_app(row["client_app_type"]),
         device=device, authentication_flow=transfer_method(row["auth_protocol"]), sign_in_risk=row["sign_in_risk"],
         user_risk=row["user_risk"], mfa_satisfied=bool(row["mfa_claim"]),

@@ -164,6 +164,11 @@ def combos_sql(policies: PolicySet, avail: dict[str, bool], *, with_labels: bool
         inputs["device_filter"] = ("deviceId/displayName/isCompliant/trustType/operatingSystem from signins"
                                    + (f"; {', '.join(absent)} not in sign-in logs, evaluated as null" if absent else ""))
     flows = "s.auth_protocol" if any(c.transfer_methods for c in cond) else "CAST(NULL AS VARCHAR)"
+    strict = any(p.session_controls is not None and p.session_controls.continuous_access_evaluation == "strictLocation"
+                 for p in ps if p.state != "disabled")
+    resource_ip = "s.resource_ip" if strict else "CAST(NULL AS VARCHAR)"
+    if strict:
+        inputs["resource_ip"] = "signins.resource_ip (IP seen by the resource) for CAE strict location enforcement"
     if with_labels:
         ctes.append("""lab AS (
   SELECT k, bool_or(malicious) AS m FROM (
@@ -176,7 +181,8 @@ def combos_sql(policies: PolicySet, avail: dict[str, bool], *, with_labels: bool
         attack = "0"
     keys = ["user_key", "user_id", "user_principal_name", "user_type", "app_id", "app_name", "loc_key", "country",
             "device_os", "client_app_type", "registered", "device_id", "device_name", "device_compliant",
-            "device_trust_type", "auth_protocol", "sign_in_risk", "user_risk", "mfa_claim", "reached_ca"]
+            "device_trust_type", "auth_protocol", "sign_in_risk", "user_risk", "mfa_claim", "reached_ca",
+            "resource_ip"]
     with_clause = "WITH " + ",\n".join(ctes) + "\n" if ctes else ""
     first_factor = ", ".join(f"'{c}'" for c in FIRST_FACTOR_FAILURES)
     base = f"""{with_clause}SELECT
@@ -184,7 +190,7 @@ def combos_sql(policies: PolicySet, avail: dict[str, bool], *, with_labels: bool
   coalesce(s.resource_id, s.app_id) AS app_id, coalesce(s.resource_name, s.app_name) AS app_name,
   {loc_key} AS loc_key, {ip} AS ip, {country} AS country, s.device_os, s.client_app_type,
   s.device_id IS NOT NULL AS registered, {device_id} AS device_id, {device_name} AS device_name,
-  s.device_compliant, s.device_trust_type, {flows} AS auth_protocol,
+  s.device_compliant, s.device_trust_type, {flows} AS auth_protocol, {resource_ip} AS resource_ip,
   {sign_in_risk} AS sign_in_risk, {user_risk} AS user_risk,
   (coalesce(s.mfa_satisfied, false)
    AND coalesce(CAST(s.auth_methods AS VARCHAR) LIKE '%Previously satisfied%', false)) AS mfa_claim,
