@@ -7,12 +7,12 @@ The Python API (every query returns a ``pyarrow.Table``)::
     vigil.ingest(store, ["exports/"])
     vigil.analyze(store)
     vigil.sql(store, "select * from incidents order by priority desc")
-    vigil.hunt(store, "BehaviorAnalytics | where InvestigationPriority >= 7")
+    vigil.kql(store, "BehaviorAnalytics | where InvestigationPriority >= 7")
 """
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from vigil.notebook import analyze, hunt, ingest, open_store, settings_for, simulate, sql, table
+from vigil.notebook import analyze, ingest, kql, open_store, settings_for, simulate_tenant, sql, table
 
-__all__ = ["__version__", "analyze", "hunt", "ingest", "open_store", "settings_for", "simulate", "sql", "table"]
+__all__ = ["__version__", "analyze", "ingest", "kql", "open_store", "settings_for", "simulate_tenant", "sql", "table"]

@@ -1,4 +1,5 @@
-"""The Python API, for notebooks and scripts. Every query returns a ``pyarrow.Table``
+"""The Python API, for notebooks and scripts (names avoid the subpackages' names: ``vigil.hunt`` is the
+package, ``vigil.kql`` the function). Every query returns a ``pyarrow.Table``
 (``.to_pandas()`` / ``polars.from_arrow()`` from there)::
 
     import vigil
@@ -6,7 +7,7 @@
     vigil.ingest(store, ["exports/SigninLogs.json", "exports/OfficeActivity.json"])
     vigil.analyze(store)
     vigil.sql(store, "select verdict, count(*) from travel group by 1")
-    vigil.hunt(store, "SigninLogs | summarize count() by Location")
+    vigil.kql(store, "SigninLogs | summarize count() by Location")
     vigil.table(store, "incidents")
 """
 from __future__ import annotations
@@ -62,14 +63,14 @@ def table(store: Store, name: str, limit: int | None = None) -> pa.Table:
     return store.query(f'select * from "{name}"' + (f" limit {int(limit)}" if limit else ""))
 
 
-def hunt(store: Store, kql: str) -> pa.Table:
+def kql(store: Store, query: str) -> pa.Table:
     """Run a KQL hunting query (Sentinel table and column names) over the store."""
     from vigil.hunt import run_hunt
 
-    return run_hunt(store, kql)
+    return run_hunt(store, query)
 
 
-def simulate(out_dir: str | Path, users: int = 40, days: int = 7, seed: int = 7, **kwargs: Any) -> Any:
+def simulate_tenant(out_dir: str | Path, users: int = 40, days: int = 7, seed: int = 7, **kwargs: Any) -> Any:
     """Write a simulated tenant's logs (vendor formats) with ground-truth labels; see docs/simulate.md."""
     from vigil.simulate import simulate_tenant
 

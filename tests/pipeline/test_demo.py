@@ -50,7 +50,7 @@ def test_python_api_over_the_demo_store(demo_run: tuple[Path, dict]) -> None:
     try:
         verdicts = vigil.sql(store, "select verdict, count(*) n from travel group by 1").to_pylist()
         assert {v["verdict"]: v["n"] for v in verdicts} == out["summary"]["travel_verdicts"]
-        by_country = vigil.hunt(store, "SigninLogs | summarize n = count() by Location")
+        by_country = vigil.kql(store, "SigninLogs | summarize n = count() by Location")
         assert by_country.num_rows > 1 and set(by_country.column_names) == {"Location", "n"}
         assert vigil.table(store, "incidents").num_rows == out["summary"]["incident_count"]
     finally:
