@@ -146,6 +146,8 @@ def demo(
             "enrich": {"named_locations": str(tenant / "namedLocations.json")},
             "policy": {"policies": str(tenant / "conditionalAccessPolicies.json")},
             "detections": {"leaked_credentials_path": str(tenant / "leaked_credentials.txt")},
+            # a week of history: shorten UEBA's learning period so users are scored, not only learned
+            "ueba": {"learning_days": 2},
         }
         config_path.write_text("# written by `vigil demo`; use it with --config " + str(config_path) + "\n"
                                + yaml.safe_dump(config, sort_keys=False))
