@@ -112,12 +112,14 @@ def print_summary(s: dict[str, Any]) -> None:
     if s.get("incidents"):
         t = RichTable(title=f"top incidents ({s['incident_count']} in all; `vigil incident show ID` for the story)",
                       header_style="bold")
-        for c in ("id", "severity", "user", "title", "recommended action"):
+        for c in ("id", "severity", "user", "title"):
             t.add_column(c, overflow="fold")
         for i in s["incidents"]:
-            t.add_row(str(i["incident_id"])[:12], i["severity"], i["user_principal_name"] or "", i["title"],
-                      i["recommended_action"] or "")
+            t.add_row(str(i["incident_id"]), i["severity"], i["user_principal_name"] or "(many accounts)", i["title"])
         console.print(t)
+        top = s["incidents"][0]
+        if top.get("recommended_action"):
+            console.print(f"[bold]top incident {top['incident_id']}[/bold]: {top['recommended_action']}")
 
 
 def demo(
