@@ -109,16 +109,23 @@ def day_flags_sql(dim: str, s: UebaSettings, from_day: int) -> str:
               FROM brk)
         GROUP BY user_key, value, run),
     k AS (SELECT * FROM hu WHERE day >= {from_day}),
-    -- (user, value, day, peer) first, materialised: joined on value alone the optimiser's
-    -- preferred order multiplies every key by every run of a common value.
-    kp AS MATERIALIZED (
-        SELECT k.user_key, k.value, k.day, upa.peer_key
-        FROM k JOIN UserPeerAnalytics upa ON upa.user_key = k.user_key),
+    -- Peer usage as a step function per (user, value): each peer's run adds +1 from start+1 and
+    -- -1 after end+W; a running sum read at the user's own days counts the peers whose usage
+    -- covers that day (runs of one peer are disjoint, so each peer counts once). This touches
+    -- runs x peers rows instead of every (user, value, day) key x peers.
+    rp AS (SELECT upa.user_key AS u, r.value, r.start_day + 1 AS lo, r.end_day + {wide} AS hi
+           FROM runs r JOIN UserPeerAnalytics upa ON upa.peer_key = r.user_key),
+    steps AS (
+        SELECT u, value, lo AS day, 1 AS delta, 0 AS q FROM rp
+        UNION ALL SELECT u, value, hi + 1, -1, 0 FROM rp
+        UNION ALL SELECT user_key, value, day, 0, 1 FROM k),
     peer_used AS (
-        SELECT kp.user_key, kp.value, kp.day, count(*) AS used
-        FROM kp JOIN runs r ON r.user_key = kp.peer_key AND r.value = kp.value
-        WHERE kp.day BETWEEN r.start_day + 1 AND r.end_day + {wide}
-        GROUP BY kp.user_key, kp.value, kp.day),
+        SELECT u AS user_key, value, day, used FROM (
+            SELECT u, value, day, q,
+                   sum(delta) OVER (PARTITION BY u, value ORDER BY day, q
+                                    RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS used
+            FROM steps)
+        WHERE q = 1),
     peer_cnt AS (SELECT user_key, count(*) AS peers FROM UserPeerAnalytics GROUP BY user_key),
     t AS (SELECT value, day,
                  lag(day) OVER (PARTITION BY value ORDER BY day) AS t_prev,
