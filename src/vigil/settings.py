@@ -195,7 +195,8 @@ class PolicySettings(_Section):
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # an unknown section or key is an error naming it, never silently ignored
+    model_config = ConfigDict(extra="forbid")
 
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
