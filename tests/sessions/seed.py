@@ -1,7 +1,7 @@
 """The seed case of issue 4, as canonical rows: a VPN egress failover, and its hijack variant."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.builders import row
@@ -10,7 +10,7 @@ from tests.enrich.geoenv import ip_in
 SESSION = "8f2c4b1e-6a3d-4f0e-9c1b-2d7e5a9f3c01"
 DEVICE = "d6c1f3a2-0b7e-4c55-8a91-3e2f4b6d7c80"
 USER = "alice@contoso.com"
-T0 = datetime(2026, 1, 5, 9, 2, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 9, 2, tzinfo=UTC)
 CHROME_WIN = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
               "Chrome/120.0.0.0 Safari/537.36")
 OUTLOOK_WIN = "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17029; Pro)"

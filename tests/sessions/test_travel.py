@@ -83,10 +83,9 @@ def test_ties_are_broken_by_event_id(order: list[int]) -> None:
 
     ips = ["86.128.0.10", "177.32.0.9", "87.126.0.5", "3.80.0.5"]
     base = [_s(0, ip, source_record_id=f"tie-{i}") for i, ip in enumerate(ips)]
-    with tempfile.TemporaryDirectory() as tmp:
-        with analyze(Path(tmp), [base[i] for i in order]) as store:
-            got = [(r["from_event_id"], r["to_event_id"]) for r in
-                   rows(store, "SELECT * FROM travel ORDER BY to_event_id")]
+    with tempfile.TemporaryDirectory() as tmp, analyze(Path(tmp), [base[i] for i in order]) as store:
+        got = [(r["from_event_id"], r["to_event_id"]) for r in
+               rows(store, "SELECT * FROM travel ORDER BY to_event_id")]
     ids = sorted(r["event_id"] for r in base)
     assert got == list(zip(ids, ids[1:]))
 

@@ -5,8 +5,17 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil.cli._common import (ConfigOpt, DbOpt, JsonOpt, console, err_console, print_arrow, print_json,
-                               settings_from, store_from)
+from vigil.cli._common import (
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    console,
+    err_console,
+    print_arrow,
+    print_json,
+    settings_from,
+    store_from,
+)
 from vigil.errors import InputError
 
 geo_app = typer.Typer(help="Geolocation databases: install DB-IP Lite, use your own, look an IP up.",

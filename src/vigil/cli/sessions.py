@@ -5,7 +5,16 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, print_arrow, print_json, settings_from, store_from
+from vigil.cli._common import (
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    console,
+    print_arrow,
+    print_json,
+    settings_from,
+    store_from,
+)
 from vigil.errors import InputError
 from vigil.store import Store
 

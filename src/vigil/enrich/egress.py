@@ -14,7 +14,7 @@ count as corporate before anyone decides.
 from __future__ import annotations
 
 import ipaddress
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -174,7 +174,7 @@ def decide(store: Store, kind: str, value: str, status: str, name: str | None = 
     if status not in ("accepted", "rejected"):
         raise InputError(f"decision must be accepted or rejected, not {status!r}")
     value = normalise(kind, value)
-    at = datetime.now(timezone.utc).replace(tzinfo=None)
+    at = datetime.now(UTC).replace(tzinfo=None)
     store.con.execute("INSERT OR REPLACE INTO egress_decisions VALUES (?, ?, ?, ?, ?, ?)",
                       [kind, value, status, name, at, note])
     store.con.execute("UPDATE egress_points SET status = ?, name = coalesce(?, name) WHERE kind = ? AND value = ?",

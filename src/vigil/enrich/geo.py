@@ -14,7 +14,7 @@ joins it set-based (enrich/rangejoin.py).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,29 +112,28 @@ RANGE_SCHEMA = pa.schema([("family", pa.int32()), ("start_key", pa.int64()), ("e
 _BATCH = 200_000
 
 
-def build_ranges(path: str | Path, progress: Callable[[int], None] | None = None) -> pa.Table:
-    """The whole database as a ``geo_ranges`` Arrow table (non-overlapping, sorted).
-
-    Built in Arrow batches, so a full DB-IP / GeoLite2 City file (millions of networks) never sits
-    in memory as Python objects."""
+def iter_range_batches(path: str | Path) -> Iterator[pa.RecordBatch]:
+    """The whole database as sorted, non-overlapping ``geo_ranges`` rows in Arrow batches, so a full
+    DB-IP / GeoLite2 City file (millions of networks) streams into the store in bounded memory."""
     names = RANGE_SCHEMA.names
-    batches: list[pa.RecordBatch] = []
     cols: dict[str, list[Any]] = {k: [] for k in names}
     last_end = {4: -(1 << 64), 6: -(1 << 64)}
     with open_reader(path) as reader:
-        for n, (family, start, end, flat) in enumerate(_ranges(reader)):
+        for family, start, end, flat in _ranges(reader):
             if start <= last_end[family]:  # IPv6 networks finer than /64 collapse onto one key
                 continue
             last_end[family] = end
             for k, v in zip(names, (family, start, end, *(flat[f] for f in GEO_FIELDS))):
                 cols[k].append(v)
             if len(cols["family"]) >= _BATCH:
-                batches.append(pa.RecordBatch.from_pydict(cols, schema=RANGE_SCHEMA))
+                yield pa.RecordBatch.from_pydict(cols, schema=RANGE_SCHEMA)
                 cols = {k: [] for k in names}
-                if progress:
-                    progress(n)
-    batches.append(pa.RecordBatch.from_pydict(cols, schema=RANGE_SCHEMA))
-    return pa.Table.from_batches(batches, schema=RANGE_SCHEMA)
+    yield pa.RecordBatch.from_pydict(cols, schema=RANGE_SCHEMA)
+
+
+def build_ranges(path: str | Path) -> pa.Table:
+    """:func:`iter_range_batches` as one table (small databases, tests)."""
+    return pa.Table.from_batches(list(iter_range_batches(path)), schema=RANGE_SCHEMA)
 
 
 def signature(paths: list[Path]) -> str:

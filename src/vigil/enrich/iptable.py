@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from vigil.enrich._sql import count
 from vigil.enrich.geo import GEO_FIELDS
 from vigil.enrich.ipnum import ip_key, prefix_of, v4_key_sql
 from vigil.enrich.rangejoin import asof_sql
 from vigil.enrich.tables import IP_ENRICHMENT
-from vigil.enrich._sql import count
 from vigil.store import Store
 
 _V4_PREFIX = ("split_part(ip, '.', 1) || '.' || split_part(ip, '.', 2) || '.' || split_part(ip, '.', 3) "

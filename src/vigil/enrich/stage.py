@@ -5,7 +5,7 @@ changed, user agents only added). Nothing here loops over events in Python.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ def _source_changed(store: Store, name: str, sig: str) -> bool:
 
 def _record_source(store: Store, name: str, sig: str, rows: int) -> None:
     store.con.execute("INSERT OR REPLACE INTO enrich_sources VALUES (?, ?, ?, ?)",
-                      [name, sig, rows, datetime.now(timezone.utc).replace(tzinfo=None)])
+                      [name, sig, rows, datetime.now(UTC).replace(tzinfo=None)])
 
 
 def refresh_geo_ranges(store: Store, settings: EnrichSettings) -> dict[str, Any]:
@@ -44,11 +44,14 @@ def refresh_geo_ranges(store: Store, settings: EnrichSettings) -> dict[str, Any]
     files = geoinstall.mmdb_files(settings)
     sig = geo.signature(files) if files else "none"
     if _source_changed(store, "geo_ranges", sig):
-        tables = [geo.build_ranges(f) for f in files]
-        data = pa.concat_tables(tables) if tables else None
         store.con.execute("DELETE FROM geo_ranges")
-        if data is not None:
-            _replace(store, "geo_ranges", data)
+        for f in files:  # streamed: a full City database is ~15M ranges
+            for batch in geo.iter_range_batches(f):
+                store.con.register("_geo_batch", batch)
+                try:
+                    store.con.execute("INSERT INTO geo_ranges SELECT * FROM _geo_batch")
+                finally:
+                    store.con.unregister("_geo_batch")
         _record_source(store, "geo_ranges", sig, count(store, "geo_ranges"))
     return {"geo_databases": [str(f) for f in files], "geo_ranges": count(store, "geo_ranges")}
 

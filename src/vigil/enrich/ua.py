@@ -15,7 +15,7 @@ import pyarrow as pa
 from ua_parser import BestAvailableResolver, Cache, CachingResolver, Parser, load_builtins
 
 # (class, rule name, pattern) — first match wins, so the specific come before the broad.
-RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple((c, n, re.compile(p, re.I)) for c, n, p in (
+RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple((c, n, re.compile(p, re.IGNORECASE)) for c, n, p in (
     ("headless", "headless-browser", r"HeadlessChrome|PhantomJS|Puppeteer|Playwright|Selenium|SlimerJS"),
     ("legacy_protocol", "ropc-legacy-auth", r"^BAV2ROPC$|^CBAInPROD$"),
     ("legacy_protocol", "mail-protocol", r"\b(IMAP|POP3?|SMTP)\b|Microsoft-Server-ActiveSync|Android-Mail|"

@@ -16,8 +16,8 @@ by ``(event_time, event_id)``.
 """
 from __future__ import annotations
 
-from vigil.settings import SessionSettings
 from vigil.enrich._sql import count
+from vigil.settings import SessionSettings
 from vigil.store import Store
 
 # Fallback links, computed only for events without their own session id (the lookups are
