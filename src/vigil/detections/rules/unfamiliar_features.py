@@ -23,12 +23,16 @@ def _sql(p: Params) -> str:
     lags = ",\n    ".join(
         f"lag(event_time) over (partition by user_principal_name, f_{n} order by event_time, event_id) as p_{n}"
         for n in FEATURES)
+    # A registered device (Entra device id, bound to the device's keys) is the directory's, not a stranger's:
+    # its first use is not an unfamiliar device.
     news = ",\n    ".join(
-        f"(f_{n} is not null and (p_{n} is null or p_{n} < event_time - {look})) as n_{n}" for n in FEATURES)
+        f"(f_{n} is not null and (p_{n} is null or p_{n} < event_time - {look})"
+        + (" and not registered" if n == "device" else "") + f") as n_{n}" for n in FEATURES)
     listed = " || ".join(f"case when n_{n} then '{n}, ' else '' end" for n in FEATURES)
     return f"""
 with ok as (
   select event_id, user_id, user_principal_name, event_time, is_corporate_egress, ip, ip_class,
+    coalesce(device_id, '') <> '' as registered,
     {feats}
   from signins_enriched
   where result = 'success' and not coalesce(location_is_stale, false)
@@ -61,7 +65,7 @@ select event_id, user_id, user_principal_name, event_time as activity_time, lvl 
     || rtrim(unfamiliar, ', ') as reason,
   json_object('unfamiliar', string_split(rtrim(unfamiliar, ', '), ', '), 'ip', ip, 'asn', f_asn,
     'location', f_location, 'device', f_device, 'browser', f_browser, 'subnet', f_subnet, 'ip_class', ip_class,
-    'prior_signins', prior_signins, 'user_first_seen', user_first) as evidence
+    'registered_device', registered, 'prior_signins', prior_signins, 'user_first_seen', user_first) as evidence
 from scored
 where lvl is not null
 """
@@ -74,7 +78,8 @@ DETECTION = Detection(
         "A successful sign-in (interactive or not) whose properties are new against the user's own history of "
         "successful sign-ins: IP, ASN, location (country/city), device, browser and tenant IP subnet (/24, "
         "IPv6 /48). Fires only when the network (ASN) and the location are both unfamiliar; corporate egress "
-        "never counts. Users in their learning period (fewer than 10 earlier sign-ins, or first seen less than "
+        "never counts, and the first use of a registered device (one with an Entra device id, bound to the "
+        "device's keys) is not an unfamiliar device. Users in their learning period (fewer than 10 earlier sign-ins, or first seen less than "
         "5 days ago) are not evaluated."
     ),
     entra_risk_event_type="unfamiliarFeatures",
