@@ -55,10 +55,12 @@ def test_malicious_events_fall_inside_windows_after_compromise(demo_rows: dict[s
 def test_leaked_credentials_are_hashes_only(demo: tuple[Path, Any]) -> None:
     out, summary = demo
     lines = (out / "leaked_credentials.txt").read_text().splitlines()
-    assert lines and all(re.fullmatch(r"[0-9a-f]{64}", h) for h in lines)
-    assert "@" not in (out / "leaked_credentials.txt").read_text()
+    # "upn,sha256(upn:password)" lines: addresses and hashes, never a password in clear
+    assert lines and all(re.fullmatch(r"[^,\s]+@[^,\s]+,[0-9a-f]{64}", h) for h in lines)
     leaked = next(c for c in summary.campaigns if c["type"] == "leaked_credentials")
     assert len(lines) == len(leaked["stale"]) + 1
+    assert {h.split(",")[0] for h in lines} == {u.lower() for u in [*leaked["stale"], leaked["victim"]]}
+    assert not any(w in (out / "leaked_credentials.txt").read_text() for w in ("Summer20", "Winter20", "Welcome20"))
 
 
 def test_every_benign_scenario_is_noted(demo_rows: dict[str, list[dict[str, Any]]]) -> None:

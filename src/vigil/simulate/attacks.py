@@ -369,7 +369,9 @@ class Attacks:
         c.params.update(victim=target.upn, stale=[s.upn for s in stale], ip=net.ip)
         for i, u in enumerate([*stale, target]):
             password = f"{rng.choice(('Summer', 'Winter', 'Welcome', 'Contoso'))}{2020 + rng.randrange(6)}!{i}"
-            self.leaked.append(hashlib.sha256(f"{u.upn}:{password}".encode()).hexdigest())
+            # "upn,sha256(lower(upn):password)": the address is not a secret, the password never leaves as text
+            upn = u.upn.lower()
+            self.leaked.append(f"{upn},{hashlib.sha256(f'{upn}:{password}'.encode()).hexdigest()}")
             us += rng.randrange(30, 300) * S
             ok = u is target
             row, ids = self.signin(c, rng, u, us=us, net=net, app=cat.OUTLOOK if ok else cat.AZURE_CLI,
