@@ -70,9 +70,6 @@ def entra_columns(style: str, prefix: str) -> dict[str, str]:
     def f(key: str) -> str:
         return "{" + prefix + NAMES[key][idx] + "}"
 
-    loc = f("location")
-    dev = f("device")
-
     def nested(key: str, path: str) -> str:
         """A field of a nested object: a direct path (one parse for the whole record) when the export has an
         object there, else extracted from the string holding JSON (the non-interactive table's typing)."""

@@ -24,7 +24,7 @@ def _load() -> dict[str, SourceSpec]:
         if info.name.startswith("_") or info.name in _NOT_SOURCES:
             continue
         module = importlib.import_module(f"vigil.sources.{info.name}")
-        specs = getattr(module, "SOURCES", None) or [getattr(module, "SOURCE")]
+        specs = getattr(module, "SOURCES", None) or [module.SOURCE]
         for spec in specs:
             if spec.name in found:
                 raise RuntimeError(f"duplicate source name {spec.name!r} in {info.name}")
