@@ -13,6 +13,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from vigil.notebook import analyze, ingest, kql, open_store, settings_for, simulate_tenant, sql, table
+from vigil.notebook import analyze, ingest, kql, open_store, raw, settings_for, simulate_tenant, sql, table
 
-__all__ = ["__version__", "analyze", "ingest", "kql", "open_store", "settings_for", "simulate_tenant", "sql", "table"]
+__all__ = ["__version__", "analyze", "ingest", "kql", "open_store", "raw", "settings_for", "simulate_tenant", "sql", "table"]

@@ -54,6 +54,11 @@ def sql(store: Store, query: str, params: list[Any] | None = None) -> pa.Table:
     return store.query(query, params)
 
 
+def raw(store: Store, event_ids: list[str] | str) -> dict[str, str]:
+    """The raw vendor text of stored records, by event id (what the vendor exported, byte for byte)."""
+    return store.raw([event_ids] if isinstance(event_ids, str) else list(event_ids))
+
+
 def table(store: Store, name: str, limit: int | None = None) -> pa.Table:
     """A whole table (or its first ``limit`` rows)."""
     if name not in store.tables():

@@ -62,9 +62,14 @@ def test_same_file_twice_adds_nothing(store, settings):
 
 def test_raw_record_is_kept(store, settings):
     ingest_one(store, settings, LA)
-    raw = store.query("select r.raw from raw_records r join signins s using (event_id) "
-                      "where s.request_id = '0f3e5a12-0000-4000-8000-000000000002'").to_pylist()[0]["raw"]
-    assert json.loads(raw)["UniqueTokenIdentifier"] == "uti-BBBBBBBBBBBBBBBBBBBBBB"
+    ids = {r["request_id"]: r["event_id"] for r in store.query("select request_id, event_id from signins").to_pylist()}
+    raws = store.raw(list(ids.values()))
+    assert len(raws) == 4
+    ni = raws[ids["0f3e5a12-0000-4000-8000-000000000002"]]
+    assert json.loads(ni)["UniqueTokenIdentifier"] == "uti-BBBBBBBBBBBBBBBBBBBBBB"
+    # byte for byte the line as read (without its newline)
+    lines = {json.loads(x)["Id"]: x for x in LA.read_text().splitlines()[:4]}
+    assert all(raws[ids[rid]] == lines[rid] for rid in lines)
 
 
 def test_diagnostic_records_all_categories(store, settings):

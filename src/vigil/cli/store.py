@@ -78,7 +78,30 @@ def quarantine(
     print_arrow(table, as_json=as_json)
 
 
+def raw(
+    event_ids: Annotated[list[str], typer.Argument(help="event ids (signins / activities / directory_events)")],
+    db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Print the raw vendor record behind stored events, exactly as it was read."""
+    settings = settings_from(db, config)
+    with store_from(settings, read_only=True) as store:
+        found = store.raw(event_ids)
+    missing = [e for e in event_ids if e not in found]
+    if as_json:
+        print_json({"records": found, "missing": missing})
+    else:
+        for e in event_ids:
+            if e in found:
+                console.print(f"[bold]{e}[/bold]")
+                console.print(found[e], markup=False, highlight=False, soft_wrap=True)
+    if missing:
+        from vigil.errors import InputError
+
+        raise InputError(f"no stored record with event id {', '.join(missing)}")
+
+
 def register(app: typer.Typer) -> None:
+    app.command("raw")(raw)
     app.command("status")(status)
     app.command("query")(query)
     app.command("export")(export)

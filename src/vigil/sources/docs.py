@@ -25,8 +25,9 @@ Every sign-in from every vendor lands in `signins`, every cloud-app / audit acti
 identity change that matters to access in `directory_events`. Times are UTC with microseconds; user
 principal names are lower-cased; dynamic values are JSON (KQL `dynamic`), never STRUCT. `event_id` is
 `md5(source_format | source_table | record id | event time)` truncated to 16 hex digits: stable across runs, the
-tie-breaker of every window, and unique per table (the ingest engine de-duplicates on it). The raw record is kept
-in `raw_records` (join on `event_id`), so no vendor field is ever out of reach. The "vendor fields" column lists,
+tie-breaker of every window, and unique per table (the ingest engine de-duplicates on it). The raw record is kept,
+byte for byte, in compressed `raw_blocks` located by `raw_records` (`vigil raw EVENT_ID`, `vigil.raw(store, ids)`),
+so no vendor field is ever out of reach. The "vendor fields" column lists,
 for each format, the JSON paths (or CSV columns) the value is taken from, in order of preference.
 """
 

@@ -28,6 +28,7 @@ from vigil.sources._base import CompiledSpec, SourceSpec, compile_spec
 from vigil.sources._reader import RAW_KEEP, Batch, Problem, read_csv, read_json_doc, read_ndjson, sniff
 from vigil.sources._sql import install_macros
 from vigil.store import Store
+from vigil.store.rawblocks import write_blocks
 from vigil.store.schema import EVENT_TABLES
 
 INGESTIBLE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", ".csv", ".gz", ".txt", "")
@@ -183,6 +184,7 @@ class Ingestor:
         self.con = store.con
         install_macros(self.con)
         self._compiled: dict[str, CompiledSpec] = {}
+        self._blocks = 0  # raw block groups written by this ingestor (block ids stay unique per run)
         self._recover_interrupted()
 
     def _recover_interrupted(self) -> None:
@@ -379,8 +381,12 @@ class Ingestor:
             else:
                 select.append(f'"{c}"')
         con.execute(f'INSERT INTO "{spec.target}" SELECT {", ".join(select)} FROM _vigil_new', [src_file])
-        con.execute(f"INSERT INTO raw_records SELECT n._eid, '{spec.target}', rtrim(b.raw, chr(10) || chr(13)) "
-                    f"FROM _vigil_new n JOIN {source} b USING (_i)")
+        if new:
+            raw = con.sql(f"SELECT n._eid, b.raw FROM _vigil_new n JOIN {source} b USING (_i) "
+                          "ORDER BY n._i").to_arrow_table()
+            self._blocks += 1
+            write_blocks(con, f"{ingest_id}-{self._blocks}", spec.target, raw.column(0).combine_chunks(),
+                         raw.column(1).combine_chunks())
         if fallback is not None:
             if fallback.spec.fallback:
                 raise ValueError(f"{spec.name}: fallback {fallback.spec.name} must not have a fallback itself")

@@ -62,6 +62,12 @@ class Store:
         self.con.execute(f"COPY \"{table}\" TO '{_sql_str(str(out))}' {opts}")
         return out
 
+    def raw(self, event_ids: list[str]) -> dict[str, str]:
+        """The raw text of stored records, by event id (ids not in the store are absent)."""
+        from vigil.store.rawblocks import read_raw
+
+        return read_raw(self.con, event_ids)
+
     def close(self) -> None:
         self.con.close()
 
@@ -103,6 +109,10 @@ def open_store(path: str | Path, *, read_only: bool = False, threads: int = 0,
 
 def _migrate(store: Store) -> None:
     con = store.con
+    cols = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_name = 'raw_records'").fetchall()}
+    if "raw" in cols:  # schema 1 kept raw text in a column: keep that table, start the block store beside it
+        con.execute("ALTER TABLE raw_records RENAME TO raw_records_v1")
     store.ensure(CORE_TABLES)
     current = int(store.scalar("select value from vigil_meta where key = 'schema_version'") or 0)
     if current > SCHEMA_VERSION:
