@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -117,15 +116,16 @@ def generate(path: Path, n: int) -> None:
 
 
 def run_child(code: str) -> tuple[float, int, str]:
-    """Run python code in a child; return (seconds, peak RSS bytes of that child, stdout)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run python code in a child; return (seconds, the child's own peak RSS in bytes, stdout).
+
+    The child prints its own ru_maxrss last (RUSAGE_CHILDREN would be a running max over all children)."""
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
+    wrapped = code + "; import resource; print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    out = subprocess.run([sys.executable, "-c", wrapped], check=True, capture_output=True, text=True, cwd=ROOT)
     secs = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if peak <= before:  # ru_maxrss of children is a running max; isolate by ordering (baseline runs first)
-        peak = before
-    return secs, peak * 1024, out.stdout
+    lines = out.stdout.strip().splitlines()
+    rss = int(lines[-1].split()[1]) * 1024
+    return secs, rss, "\n".join(lines[:-1])
 
 
 def main() -> None:

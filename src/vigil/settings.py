@@ -45,6 +45,7 @@ class IngestSettings(_Section):
     max_record_bytes: int = Field(
         16 * 1024 * 1024, description="records longer than this are quarantined, not parsed"
     )
+    memory_limit: str = Field("1GB", description="DuckDB memory_limit while ingesting (keeps ingest RSS bounded)")
 
 
 class EnrichSettings(_Section):

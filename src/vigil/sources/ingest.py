@@ -220,6 +220,9 @@ class Ingestor:
         # Raw record text dominates what a checkpoint writes; zstd compresses it ~6x faster than the
         # default string analysis (FSST/dictionary) at a similar ratio (bench/ingest_throughput.py).
         self.con.execute("SET force_compression = 'zstd'")
+        # bounded memory whatever the file size: batches are streamed, DuckDB's buffer pool is capped
+        previous_limit = self.store.scalar("SELECT current_setting('memory_limit')")
+        self.con.execute(f"SET memory_limit = '{ing.memory_limit}'")
         try:
             for batch in _prefetch(_batches(path, kind, ing.batch_bytes, ing.max_record_bytes)):
                 self._ingest_batch(cs, path, ingest_id, batch, result)
@@ -245,6 +248,7 @@ class Ingestor:
                 self.con.execute("CHECKPOINT")
             finally:
                 self.con.execute("RESET force_compression")
+                self.con.execute(f"SET memory_limit = '{previous_limit}'")
             result.seconds = (datetime.now(timezone.utc) - t0).total_seconds()
         return result
 
