@@ -42,7 +42,9 @@ def _columns(workload: str, user_agent_extra: str) -> dict[str, str]:
         "result_status": nz("{$.ResultStatus}"),
         "object_id": first("{$.ObjectId}", "{$.OfficeObjectId}"),
         "ip": f"vigil_ip({first('{$.ClientIP}', '{$.ClientIPAddress}', '{$.Client_IPAddress}', '{$.ActorIpAddress}')})",
-        "user_agent": first("{$.UserAgent}", user_agent_extra, "{$.ClientInfoString}"),
+        # Exchange's ClientInfoString ("Client=REST;...") describes the protocol, not an HTTP user agent:
+        # it stays in `details`; as a user agent it would look like a client change on every mail access
+        "user_agent": first("{$.UserAgent}", user_agent_extra),
         "client_app_id": first(sub(_ctx, "$.ClientAppId"), "{$.ClientAppId}", "{$.AppId}"),
         "app_name": first(sub(_ctx, "$.ClientAppName"), "{$.Application}"),
         "session_id": first(sub(_ctx, "$.AADSessionId"), "{$.SessionId}"),
