@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import time
@@ -24,14 +23,10 @@ from typing import Any
 
 import httpx
 
+from vigil.api.launch import free_port, wait_until_serving
+
 REPO = Path(__file__).resolve().parents[1]
 VIGIL = Path(sys.executable).parent / "vigil"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def build_tenant(out: Path, users: int, days: int) -> tuple[Path, Path]:
@@ -143,21 +138,12 @@ def main() -> None:
     made = subprocess.run([str(VIGIL), "token", "create", "--name", f"bench-{os.getpid()}", "--role", "reader",
                            "--json", "--db", str(db), *cfg], capture_output=True, text=True, check=True)
     token = json.loads(made.stdout)["token"]
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([str(VIGIL), "serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port),
                              "--log-level", "warning", *cfg], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/signin", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"vigil serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-            time.sleep(0.2)
+        wait_until_serving(url, proc, lambda: proc.stderr.read().decode() if proc.stderr else "")
         results = asyncio.run(run_load(url, token, user, args.seconds, args.concurrency, args.max_requests))
     finally:
         proc.terminate()

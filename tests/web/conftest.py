@@ -10,18 +10,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.conftest import REPO
+from vigil.api.launch import free_port, wait_until_serving
 from vigil.web import STATIC_DIR
 
 CHROMIUM = Path(os.environ.get("VIGIL_CHROMIUM", "/usr/bin/chromium"))
@@ -40,12 +38,6 @@ def _need_browser() -> None:
         pytest.skip("node_modules/playwright-core missing: run scripts/build-web.sh")
     if not (STATIC_DIR / "vendor" / "leaflet" / "leaflet.js").exists():
         pytest.skip("web vendor assets missing: run scripts/build-web.sh")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -121,23 +113,14 @@ def server(tenant: dict[str, Any]) -> Iterator[dict[str, Any]]:
     made = subprocess.run([str(VIGIL), "token", "create", "--name", "e2e-admin", "--role", "admin", "--json",
                            "--config", str(tenant["config"])], capture_output=True, text=True, check=True)
     token = json.loads(made.stdout)["token"]
-    port = _free_port()
+    port = free_port()
     log_path = tenant["root"] / "serve.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen([str(VIGIL), "serve", "--host", "127.0.0.1", "--port", str(port),
                                  "--config", str(tenant["config"])], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/signin", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"vigil serve did not start:\n{log_path.read_text()}")
-            time.sleep(0.2)
+        wait_until_serving(url, proc, log_path.read_text)
         yield {"url": url, "token": token, "log": log_path, "proc": proc}
     finally:
         proc.terminate()
