@@ -10,7 +10,7 @@ from vigil.sources import registry
 from vigil.sources.docs import render
 
 SOURCES_DOC = (REPO / "docs" / "sources.md").read_text(encoding="utf-8")
-TESTS = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "tests" / "sources").glob("test_*.py"))
+TESTS = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "tests" / "sources").rglob("test_*.py"))
 
 
 @pytest.mark.parametrize("name", registry.names())
@@ -24,12 +24,23 @@ def test_format_is_tested(name: str) -> None:
 
 
 def test_names_are_unique_and_registry_matches_modules() -> None:
-    modules = {p.stem for p in (REPO / "src" / "vigil" / "sources").glob("*.py")
-               if not p.stem.startswith("_") and p.stem not in {"ingest", "registry", "mapping", "docs", "__init__"}}
+    modules = {p.stem for p in (REPO / "src" / "vigil" / "sources" / "formats").glob("*.py")
+               if not p.stem.startswith("_")}
+    assert modules == set(registry.format_modules())
     found = {spec.name for spec in registry.all_sources()}
     assert len(found) == len(registry.names())
-    for module in modules:  # every adapter module contributes at least one format
-        assert any(name.startswith(module.split("_")[0]) for name in found), module
+    for module in modules:  # every format module contributes at least one format, named after it
+        assert any(name.startswith(module.split("_")[0]) for name in found), (
+            f"sources/formats/{module}.py registers no format named {module.split('_')[0]}_*: "
+            "define SOURCE (or SOURCES) there, or prefix the module with _ if it only holds shared mappings")
+
+
+def test_engine_modules_are_not_formats() -> None:
+    engine = {p.stem for p in (REPO / "src" / "vigil" / "sources").glob("*.py")}
+    for module in engine:  # a format put beside the engine would silently never be registered
+        text = (REPO / "src" / "vigil" / "sources" / f"{module}.py").read_text(encoding="utf-8")
+        assert "\nSOURCE = " not in text and "\nSOURCES = " not in text, (
+            f"sources/{module}.py defines a format: move it into sources/formats/ (git mv) to register it")
 
 
 def test_fallbacks_exist_and_target_activities() -> None:

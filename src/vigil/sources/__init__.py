@@ -1,1 +1,1 @@
-"""Log formats (one module per format, a registry) and the ingest engine."""
+"""The ingest engine (reading, detection, mapping, quarantine) and, in ``formats/``, the log formats."""

@@ -18,7 +18,7 @@ _SPECIAL = {"event_time": "time", "source_record_id": "record_id", "source_table
 
 HEADER = """# The canonical model
 
-Generated from `vigil/store/schema.py` and the adapters in `vigil/sources/` by
+Generated from `vigil/store/schema.py` and the adapters in `vigil/sources/formats/` by
 `python -m vigil.sources.docs` (a test fails when this file is stale).
 
 Every sign-in from every vendor lands in `signins`, every cloud-app / audit activity in `activities`, every

@@ -1,7 +1,8 @@
-"""The one registry of log formats: every module in ``vigil.sources`` defining ``SOURCE``.
+"""The one registry of log formats: every module in ``vigil.sources.formats`` not starting with ``_``.
 
-Detection order is the order of ``PRIORITY`` first (more specific formats before more
-general ones), then module name.
+Each such module defines ``SOURCE`` (one format) or ``SOURCES`` (several). Formats are listed
+in module-name order, then in the order a module lists them; detection keeps the first of
+equally good matches, so that order only breaks ties.
 """
 from __future__ import annotations
 
@@ -10,24 +11,26 @@ import pkgutil
 from functools import lru_cache
 
 from vigil.errors import UnknownFormatError
+from vigil.sources import formats
 from vigil.sources._base import SourceSpec
 
-_NOT_SOURCES = {"ingest", "registry", "mapping", "docs"}
+
+def format_modules() -> list[str]:
+    """Names of the modules in ``sources/formats/`` that must each define at least one format."""
+    return sorted(m.name for m in pkgutil.iter_modules(formats.__path__) if not m.name.startswith("_"))
 
 
 @lru_cache(maxsize=1)
 def _load() -> dict[str, SourceSpec]:
-    import vigil.sources as pkg
-
     found: dict[str, SourceSpec] = {}
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if info.name.startswith("_") or info.name in _NOT_SOURCES:
-            continue
-        module = importlib.import_module(f"vigil.sources.{info.name}")
-        specs = getattr(module, "SOURCES", None) or [module.SOURCE]
+    for name in format_modules():
+        module = importlib.import_module(f"{formats.__name__}.{name}")
+        specs = getattr(module, "SOURCES", None) or [getattr(module, "SOURCE", None)]
         for spec in specs:
+            if not isinstance(spec, SourceSpec):
+                raise RuntimeError(f"vigil/sources/formats/{name}.py defines no SOURCE or SOURCES of SourceSpec")
             if spec.name in found:
-                raise RuntimeError(f"duplicate source name {spec.name!r} in {info.name}")
+                raise RuntimeError(f"duplicate source name {spec.name!r} in {name}")
             found[spec.name] = spec
     return found
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vigil.sources._base import SourceSpec
-from vigil.sources._entra import entra_columns
+from vigil.sources.formats._entra import entra_columns
 
 CATEGORY_TABLE = {
     "SignInLogs": "SigninLogs",

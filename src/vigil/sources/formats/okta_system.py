@@ -4,7 +4,7 @@ collector, or ``{"items": [...]}`` / ``{"value": [...]}`` wrappers.
 Record id ``uuid``; time ``published`` (UTC ISO 8601). ``session_id`` is
 ``authenticationContext.rootSessionId`` when present (the session a chain of re-authentications
 belongs to, in newer System Log events) else ``authenticationContext.externalSessionId``.
-Only sign-in events are sign-ins (see :mod:`vigil.sources._okta`); ``okta_system_activity`` keeps
+Only sign-in events are sign-ins (see :mod:`vigil.sources.formats._okta`); ``okta_system_activity`` keeps
 every event in ``activities`` when forced with ``--format okta_system_activity``.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vigil.sources._base import SourceSpec
-from vigil.sources._okta import is_signin_sql, okta_activity_columns, okta_signin_columns
+from vigil.sources.formats._okta import is_signin_sql, okta_activity_columns, okta_signin_columns
 
 
 def _f(path: str) -> str:

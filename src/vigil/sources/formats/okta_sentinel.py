@@ -5,7 +5,7 @@ number, ``_b`` boolean, ``_g`` GUID, ``_t`` time), e.g. ``actor_alternateId_s``,
 Some exports drop the ``_s`` suffix of string columns; both spellings are read. Nested arrays
 (``target``, ``request_ipChain``) arrive as JSON text; absent values as "" or "null".
 
-Same field meanings and event selection as :mod:`vigil.sources.okta_system`.
+Same field meanings and event selection as :mod:`vigil.sources.formats.okta_system`.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vigil.sources._base import SourceSpec
-from vigil.sources._okta import is_signin_sql, okta_activity_columns, okta_signin_columns
+from vigil.sources.formats._okta import is_signin_sql, okta_activity_columns, okta_signin_columns
 
 # LogEvent path -> Log Analytics type suffix (strings: "_s", also read without a suffix)
 _TYPED = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from vigil.sources._audit import audit_columns
+from vigil.sources.formats._audit import audit_columns
 from vigil.sources._base import SourceSpec
 
 

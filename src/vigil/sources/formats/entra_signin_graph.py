@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vigil.sources._base import SourceSpec
-from vigil.sources._entra import entra_columns
+from vigil.sources.formats._entra import entra_columns
 
 
 def detect(r: Mapping[str, Any]) -> bool:
