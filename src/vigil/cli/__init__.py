@@ -9,8 +9,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+from typing import Any
 
 import typer
+import typer.main
 
 from vigil.errors import VigilError
 
@@ -37,9 +39,62 @@ def _register_all() -> None:
 _register_all()
 
 
+def _usage_hint(ctx: typer.Context | None) -> str:
+    """``usage: vigil hunt [OPTIONS] QUERY (try 'vigil hunt --help')`` on one line."""
+    if ctx is None:
+        return "usage: vigil [OPTIONS] COMMAND [ARGS]... (try 'vigil --help')"
+    pieces = " ".join(ctx.command.collect_usage_pieces(ctx))
+    return f"usage: {ctx.command_path} {pieces} (try '{ctx.command_path} --help')"
+
+
+def _innermost_context(exc: Exception) -> typer.Context | None:
+    # click's option parser raises some usage errors (an option missing its value) without the
+    # context; the innermost frame that had one knows which command was being parsed
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        candidate = tb.tb_frame.f_locals.get("ctx")
+        if hasattr(candidate, "command_path") and hasattr(candidate, "command"):
+            found = candidate
+        tb = tb.tb_next
+    return found
+
+
+def _usage_error(exc: Exception) -> None:
+    """One line naming the problem, the usage hint, exit 2 (docs/sources.md, exit codes)."""
+    ctx: typer.Context | None = getattr(exc, "ctx", None) or _innermost_context(exc)
+    message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+    where = ctx.command_path if ctx is not None else "vigil"
+    print(f"{where}: error: {message}", file=sys.stderr)
+    print(_usage_hint(ctx), file=sys.stderr)
+    sys.exit(2)
+
+
+def _click_base(name: str) -> type[Exception]:
+    # typer >= 0.2x vendors click (typer._click), older typer uses click itself: find the
+    # class through a public typer exception rather than importing either
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
+
+
+def command() -> Any:
+    """The click command tree of ``app``, with usage errors instead of help for bare groups.
+
+    A bare ``vigil`` or ``vigil cae`` is a usage error (one line, exit 2, docs/sources.md), not a
+    screenful of help, so ``no_args_is_help`` is switched off everywhere: click then fails with
+    "Missing command." / "Missing argument".
+    """
+    root = typer.main.get_command(app)
+    todo = [root]
+    while todo:
+        cmd = todo.pop()
+        cmd.no_args_is_help = False
+        todo.extend(getattr(cmd, "commands", {}).values())
+    return root
+
+
 def main() -> None:
     try:
-        rc = app(standalone_mode=False)
+        rc = command()(standalone_mode=False, prog_name="vigil")
         # with standalone_mode=False click returns the code of typer.Exit instead of exiting
         if isinstance(rc, int) and rc:
             sys.exit(rc)
@@ -51,12 +106,12 @@ def main() -> None:
         sys.exit(130)
     except SystemExit:
         raise
+    except typer.Abort:
+        sys.exit(1)
     except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
+        if isinstance(exc, _click_base("UsageError")):
+            _usage_error(exc)
+        if isinstance(exc, _click_base("ClickException")):
+            print(f"vigil: error: {' '.join(exc.format_message().split())}", file=sys.stderr)  # type: ignore[attr-defined]
+            sys.exit(getattr(exc, "exit_code", 1))
         raise
