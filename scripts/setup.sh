@@ -21,12 +21,13 @@ python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv 2>/dev/null || { rm -rf .venv; apt_install python3-venv; python3 -m venv .venv; }
 fi
+# npm first: the package build copies the web UI's files from the npm registry (setup.py)
+command -v npm >/dev/null || apt_install nodejs npm
+bash scripts/build-web.sh
+
 .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -m pip install -q -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import vigil, duckdb, duckdb_kql" || { echo "vigil: python install failed" >&2; exit 1; }
-
-command -v npm >/dev/null || apt_install nodejs npm
-bash scripts/build-web.sh
 
 if [ "$with_browser" = 1 ]; then
   bash scripts/install-browser.sh

@@ -16,7 +16,7 @@ from vigil.cli._common import (
     settings_from,
     store_from,
 )
-from vigil.errors import StoreError
+from vigil.errors import ConfigError, StoreError
 from vigil.store import Store
 
 
@@ -26,6 +26,17 @@ def _token_store(db: str | None, config: str | None) -> Store:
     except StoreError as exc:
         raise StoreError(f"{exc} -- if `vigil serve` holds the store, manage tokens through its API "
                          "(POST/GET/DELETE /api/v1/tokens with an admin token) or stop it first") from None
+
+
+def check_web_assets() -> None:
+    """Refuse to serve a UI whose third-party files are missing (the map would be an empty box)."""
+    from vigil.web import STATIC_DIR
+    from vigil.web.assets import HOW_TO_BUILD, missing
+
+    absent = missing(STATIC_DIR / "vendor")
+    if absent:
+        more = f" and {len(absent) - 1} more" if len(absent) > 1 else ""
+        raise ConfigError(f"web UI files missing: {STATIC_DIR / 'vendor' / absent[0]}{more}; {HOW_TO_BUILD}")
 
 
 token_app = typer.Typer(help="API tokens of `vigil serve` (stored hashed; a token is shown once).",
@@ -54,6 +65,7 @@ def serve(
     from vigil.settings import load_settings
 
     settings = load_settings(config, overrides=overrides)
+    check_web_assets()
     bind, bind_port = settings.service.host, settings.service.port
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings, host=bind)
