@@ -89,7 +89,7 @@ def serve(folder: str, port: str) -> None:
     import uvicorn
 
     from vigil.api.tokens import create_token
-    from vigil.cae.demo import create_demo_app
+    from vigil.api.cae_demo import create_demo_app
 
     settings = settings_for(Path(folder))
     app = create_demo_app(settings)

@@ -77,7 +77,7 @@ def contexts(n: int, seed: int = 7) -> list[dict[str, Any]]:
 
 
 def in_process(policies: list[str], locations: str, n: int) -> None:
-    from vigil.policy.api import SignInContextIn
+    from vigil.api.policy import SignInContextIn
     from vigil.policy.decision import DecisionPoint, load_policy_set
 
     point = DecisionPoint(load_policy_set(policies, locations))
@@ -122,7 +122,7 @@ def serve_bare(port: int, policies: list[str], locations: str) -> None:
         return None
 
     auth.require_reader = no_auth  # type: ignore[assignment]
-    from vigil.policy.api import router
+    from vigil.api.policy import router
     from vigil.policy.decision import DecisionPoint, load_policy_set
 
     app = FastAPI()

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from tests.api.seed import seed
 from tests.conftest import FIXTURES
 from vigil.api import tokens
-from vigil.api.app import create_app
+from vigil.web.app import create_app
 from vigil.settings import Settings, load_settings
 from vigil.store import open_store
 

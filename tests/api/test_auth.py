@@ -139,7 +139,7 @@ def test_cookie_is_secure_when_not_on_loopback(seeded_settings: Any) -> None:
     from fastapi.testclient import TestClient
 
     from vigil.api import tokens
-    from vigil.api.app import create_app
+    from vigil.web.app import create_app
 
     app = create_app(seeded_settings, host="0.0.0.0")
     with app.state.vigil.db.writer() as store:

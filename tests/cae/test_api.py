@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from tests.cae.conftest import cae_settings
 from vigil.api.tokens import create_token
-from vigil.cae.demo import create_demo_app
+from vigil.api.cae_demo import create_demo_app
 from vigil.cae.service import CaeService
 from vigil.cae.sets import CREDENTIAL_CHANGE, VERIFICATION
 from vigil.cae.transmitter import PUSH

@@ -6,7 +6,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tests.cae.conftest import cae_settings
-from vigil.api.app import create_app
+from vigil.web.app import create_app
 from vigil.api.tokens import create_token
 
 

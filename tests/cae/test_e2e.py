@@ -15,7 +15,7 @@ from tests.conftest import FIXTURES
 from tests.cae.conftest import cae_settings
 from vigil.api.tokens import create_token
 from vigil.cae.challenge import decode_claims, parse_challenge
-from vigil.cae.demo import ServerThread, create_demo_app
+from vigil.api.cae_demo import ServerThread, create_demo_app
 from vigil.cae.service import CaeService, keys_path
 from vigil.cae.tokens import issue_token
 from vigil.settings import Settings

@@ -19,7 +19,7 @@ from vigil.cae.keys import _generate, public_jwks
 from vigil.cae.middleware import CAEEnforcer, CAEMiddleware
 from vigil.cae.state import RevocationState
 from vigil.cae.tokens import TokenValidator, issue_token
-from vigil.policy.locations import load_named_locations
+from vigil.locations.named import load_named_locations
 
 KEYS = _generate()
 ISS, AUD, AUTHZ = "https://vigil.test", "api://demo", "https://login.example/authorize"

@@ -14,7 +14,7 @@ from joserfc import jws
 
 from tests.cae.conftest import cae_settings
 from vigil.api.tokens import create_token
-from vigil.cae.demo import ServerThread, create_demo_app
+from vigil.api.cae_demo import ServerThread, create_demo_app
 from vigil.cae.service import CaeService
 from vigil.cae.sets import EVENTS_SUPPORTED, structure_problems
 from vigil.cae.tokens import issue_token

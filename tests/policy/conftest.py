@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import FIXTURES
 from vigil.policy.context import SignInContext
 from vigil.policy.evaluate import PolicySet
-from vigil.policy.locations import NamedLocations, load_named_locations
+from vigil.locations.named import NamedLocations, load_named_locations
 from vigil.policy.model import Policy
 from vigil.policy.parse import load_policies
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.policy.conftest import HQ_IP, LOCATIONS, POLICIES, SALES
 from vigil.api.auth import require_reader
-from vigil.policy.api import router
+from vigil.api.policy import router
 from vigil.policy.decision import DecisionPoint, load_policy_set
 
 
@@ -93,7 +93,7 @@ def test_not_configured_is_503() -> None:
 
 def test_real_app_with_reader_token(tmp_path: Path) -> None:
     """Mounted by vigil.api.app with the real require_reader: 401 without a token, 200 with one."""
-    from vigil.api.app import create_app
+    from vigil.web.app import create_app
     from vigil.api.tokens import create_token
     from vigil.settings import load_settings
     from vigil.store import open_store
@@ -112,7 +112,7 @@ def test_real_app_with_reader_token(tmp_path: Path) -> None:
 
 
 def test_request_model_builds_the_same_context_as_the_mapping_path() -> None:
-    from vigil.policy.api import SignInContextIn
+    from vigil.api.policy import SignInContextIn
     from vigil.policy.context import context_from_mapping
 
     body = {"user_id": "u", "user_principal_name": "u@x.com", "user_type": "Guest",

@@ -148,7 +148,7 @@ def test_unresolved_locations() -> None:
 
 def test_graph_examples_evaluate() -> None:
     from tests.conftest import sample
-    from vigil.policy.locations import load_named_locations
+    from vigil.locations.named import load_named_locations
     from vigil.policy.parse import load_policies
 
     S = "ca-policies/"

@@ -5,7 +5,7 @@ from typing import Any
 from tests.conftest import sample
 from tests.policy.conftest import HQ_IP, ctx
 from vigil.policy.evaluate import PolicySet
-from vigil.policy.locations import load_named_locations
+from vigil.locations.named import load_named_locations
 from vigil.policy.parse import load_policies
 from vigil.policy.whatif import whatif
 

@@ -22,7 +22,7 @@ def test_directory_files_read_by_ueba(demo: tuple[Path, Any]) -> None:
 
 
 def test_policies_and_named_locations_parse(demo: tuple[Path, Any]) -> None:
-    from vigil.policy.locations import load_named_locations
+    from vigil.locations.named import load_named_locations
     from vigil.policy.parse import load_policies
 
     out, _ = demo

@@ -139,4 +139,3 @@ class ServiceState:
     db: Database
     sessions: SessionStore
     secure_cookies: bool
-    mounted: list[str] = field(default_factory=list)

@@ -7,8 +7,8 @@
 * :mod:`vigil.cae.challenge`, :mod:`vigil.cae.middleware` -- ``CAEMiddleware`` and the 401 claims challenge
 * :mod:`vigil.cae.sets`, :mod:`vigil.cae.transmitter`, :mod:`vigil.cae.receiver` -- CAEP SETs
   (RFC 8417) pushed (RFC 8935) and polled (RFC 8936), and received from other transmitters
-* :mod:`vigil.cae.service` -- wires them from settings; :mod:`vigil.cae.api` -- the FastAPI routers
-* :mod:`vigil.cae.stage` -- the analyze stage; :mod:`vigil.cae.demo` -- a protected demo API
+* :mod:`vigil.cae.service` -- wires them from settings; :mod:`vigil.api.cae` -- the FastAPI routers
+* :mod:`vigil.cae.stage` -- the analyze stage; :mod:`vigil.api.cae_demo` -- a protected demo API
 
 See docs/cae.md.
 """

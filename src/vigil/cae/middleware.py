@@ -29,7 +29,7 @@ import orjson
 from vigil.cae import challenge
 from vigil.cae.state import RevocationState
 from vigil.cae.tokens import TokenRejected, TokenValidator, has_cp1, issued_at
-from vigil.policy.locations import IpNamedLocation
+from vigil.locations.named import IpNamedLocation
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -20,7 +20,7 @@ from vigil.cae.state import RevocationState
 from vigil.cae.tokens import TokenValidator
 from vigil.cae.transmitter import PushDeliverer, Transmitter
 from vigil.errors import ConfigError
-from vigil.policy.locations import IpNamedLocation, load_named_locations
+from vigil.locations.named import IpNamedLocation, load_named_locations
 from vigil.settings import Settings
 
 _shared: dict[tuple[str, str], CaeService] = {}

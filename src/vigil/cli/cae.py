@@ -198,7 +198,7 @@ def demo(
     """Serve a protected demo API (/resource/hello) with the CAE/SSF endpoints (/api/v1/...)."""
     import uvicorn
 
-    from vigil.cae.demo import create_demo_app
+    from vigil.api.cae_demo import create_demo_app
 
     s: Settings = settings_from(db, config)
     console.print(f"protected resource: http://{host}:{port}/resource/hello  (token: vigil cae token --user U)")

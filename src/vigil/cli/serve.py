@@ -59,7 +59,8 @@ def serve(
     import uvicorn
 
     from vigil.api import tokens
-    from vigil.api.app import create_app, is_loopback
+    from vigil.api.app import is_loopback
+    from vigil.web.app import create_app
 
     overrides = {"store.path": db, "service.host": host, "service.port": port}
     from vigil.settings import load_settings

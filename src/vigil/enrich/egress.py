@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from vigil.enrich.ipnum import cidr_keys
 from vigil.errors import ConfigError, InputError
-from vigil.policy.locations import load_named_locations
+from vigil.locations.named import load_named_locations
 from vigil.settings import EnrichSettings
 from vigil.store import Store
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from vigil.policy.locations import parse_ip
+from vigil.locations.ip import parse_ip
 
 _V6_SHIFT = 64
 _V6_BIAS = 1 << 63

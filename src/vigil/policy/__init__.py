@@ -1,6 +1,6 @@
 """Conditional access: Graph policy model, exact evaluation, what-if and the decision point.
 
-``vigil.policy.locations`` is light and imported by other areas; the evaluator is loaded
+``vigil.locations.named`` is light and imported by other areas; the evaluator is loaded
 lazily so importing this package stays cheap.
 """
 from __future__ import annotations

@@ -13,7 +13,8 @@ from typing import Any, NamedTuple
 
 from vigil.policy import catalog
 from vigil.policy.context import SignInContext
-from vigil.policy.locations import CountryNamedLocation, IpNamedLocation, NamedLocations, parse_ip
+from vigil.locations.ip import parse_ip
+from vigil.locations.named import CountryNamedLocation, IpNamedLocation, NamedLocations
 from vigil.policy.model import (
     ALL_LOCATIONS, ALL_TRUSTED, GUESTS, MFA_TRUSTED_IPS_ID, Conditions, GuestsOrExternalUsers, Policy, Users,
 )

@@ -2,7 +2,7 @@
 
 ``vigil.policy.decide(context)`` uses the process-wide point (configure it with
 :func:`configure`, or it is built once from settings ``policy.policies`` /
-``policy.named_locations``); the HTTP router (:mod:`vigil.policy.api`) uses the same class.
+``policy.named_locations``); the HTTP router (:mod:`vigil.api.policy`) uses the same class.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 from vigil.errors import ConfigError
 from vigil.policy.context import SignInContext, context_from_mapping
 from vigil.policy.evaluate import Decision, PolicySet
-from vigil.policy.locations import NamedLocations, load_named_locations
+from vigil.locations.named import NamedLocations, load_named_locations
 from vigil.policy.parse import load_policies
 from vigil.settings import Settings, load_settings
 

@@ -20,7 +20,7 @@ from vigil.errors import ConfigError
 from vigil.policy.conditions import CONDITION_BITS, Check, LocationState, condition_keys, run_checks
 from vigil.policy.context import SignInContext
 from vigil.policy.grants import ACTIONABLE, GrantOutcome, evaluate_grant
-from vigil.policy.locations import IpNamedLocation, IpRange, NamedLocations
+from vigil.locations.named import IpNamedLocation, IpRange, NamedLocations
 from vigil.policy.model import CONTROL_ORDER, MFA_TRUSTED_IPS_ID, Policy, SessionControls
 
 _MCAS_RANK = {"monitorOnly": 1, "mcasConfigured": 2, "blockDownloads": 3}

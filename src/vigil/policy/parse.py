@@ -13,7 +13,7 @@ from typing import Any
 
 from vigil.errors import ConfigError
 from vigil.policy import catalog
-from vigil.policy._doc import Node, documents, flags, read_json
+from vigil.locations.graphdoc import Node, documents, flags, read_json
 from vigil.policy.devicefilter import DeviceFilter, FilterSyntaxError, parse_rule
 from vigil.policy.model import (
     BUILT_IN_CONTROLS, CLIENT_APP_TYPES, GUEST_TYPES, INSIDER_RISK_LEVELS, PLATFORMS, RISK_LEVELS, SP_RISK_LEVELS,

@@ -11,7 +11,7 @@ import orjson
 import pyarrow as pa
 
 from vigil.policy.evaluate import PolicySet
-from vigil.policy.locations import CountryNamedLocation
+from vigil.locations.named import CountryNamedLocation
 from vigil.store import Store
 
 _OPTIONAL = ("signins_enriched", "IdentityInfo", "directory_memberships", "directory_groups", "signinRisk",

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from vigil.errors import InputError
 from vigil.policy.evaluate import PolicySet
-from vigil.policy.locations import CountryNamedLocation, NamedLocation, parse_named_locations
+from vigil.locations.named import CountryNamedLocation, NamedLocation, parse_named_locations
 from vigil.policy.parse import parse_policies
 from vigil.store import Store
 from vigil.store.schema import C, Table

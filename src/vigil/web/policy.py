@@ -29,7 +29,7 @@ TEXT_FIELDS = ("user_principal_name", "user_id", "application_id", "application_
 async def _point(request: Request) -> tuple[Any, str | None]:
     from fastapi import HTTPException
 
-    from vigil.policy.api import decision_point
+    from vigil.api.policy import decision_point
 
     try:
         point = decision_point(request)
@@ -85,7 +85,7 @@ async def policy_page(request: Request, who: Principal = Depends(require_reader)
 
 @router.post("/policy/whatif")
 async def policy_whatif(request: Request, who: Principal = Depends(require_reader)) -> Response:
-    from vigil.policy.api import WhatIfIn
+    from vigil.api.policy import WhatIfIn
     from vigil.policy.whatif import whatif
 
     raw = await request.form()

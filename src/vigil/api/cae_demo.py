@@ -5,7 +5,7 @@ and ``bench/cae_latency.py`` run under a real uvicorn.
 Layout (same prefixes as ``vigil serve``)::
 
     /.well-known/ssf-configuration     SSF discovery
-    /api/v1/ssf/... /api/v1/cae/...    vigil.cae.api.router (vigil API tokens / stream tokens)
+    /api/v1/ssf/... /api/v1/cae/...    vigil.api.cae.router (vigil API tokens / stream tokens)
     /resource/hello, /resource/mail    the protected resource (access tokens from `vigil cae token`)
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from vigil.api import errors
 from vigil.api.state import Database, ServiceState, SessionStore
-from vigil.cae.api import router, wellknown_router
+from vigil.api.cae import router, wellknown_router
 from vigil.cae.middleware import CAEMiddleware
 from vigil.cae.service import CaeService
 from vigil.settings import Settings

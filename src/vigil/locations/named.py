@@ -8,8 +8,8 @@ lists ``2001:4898:80e8:7:d92a:7695:fda1:9d62/48``); the network is what counts.
 Lookups are O(log n) per location (sorted, merged integer intervals), because the decision
 point answers in well under a millisecond.
 
-Other areas use this module: enrich derives corporate egress from
-:meth:`NamedLocations.trusted_ranges`.
+Enrich derives corporate egress from :meth:`NamedLocations.trusted_ranges`, policy/ evaluates
+location conditions and cae/ enforces allowed locations with the same objects.
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, Union
 
 from vigil.errors import ConfigError
-from vigil.policy._doc import Node, documents, read_json
+from vigil.locations.graphdoc import Node, documents, read_json
+from vigil.locations.ip import parse_ip
 
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
@@ -184,25 +185,6 @@ class NamedLocations:
                                  countryLookupMethod=loc.country_lookup_method,
                                  includeUnknownCountriesAndRegions=loc.include_unknown_countries_and_regions))
         return rows
-
-
-def parse_ip(ip: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """An IP address, tolerating brackets/ports/zone ids as logs write them; None when not an IP."""
-    if not ip:
-        return None
-    text = ip.strip()
-    if text.startswith("["):
-        text = text[1:].split("]", 1)[0]
-    elif text.count(":") == 1:  # IPv4 with :port
-        text = text.split(":", 1)[0]
-    text = text.split("%", 1)[0]
-    try:
-        addr = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        return addr.ipv4_mapped
-    return addr
 
 
 def _ip_range(node: Node) -> IpRange:

@@ -8,9 +8,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import sample
 from vigil.errors import ConfigError
-from vigil.policy.locations import (
-    CountryNamedLocation, IpNamedLocation, load_named_locations, parse_ip, parse_named_locations,
-)
+from vigil.locations.ip import parse_ip
+from vigil.locations.named import CountryNamedLocation, IpNamedLocation, load_named_locations, parse_named_locations
 
 SAMPLE = "ca-policies/graph-v1_conditionalaccessroot-list-namedlocations_example1-response.json"
 
