@@ -20,6 +20,7 @@ from typing import Any
 from vigil.store.schema import EVENT_TABLES
 
 _PLACEHOLDER = re.compile(r"\{(\$[^{}]*)\}")
+_OUTER = re.compile(r"\{\^(\$[^{}]*)\}")
 
 Detector = Callable[[Mapping[str, Any]], bool]
 
@@ -49,6 +50,13 @@ class SourceSpec:
     fallback: str | None = None
     #: CSV header renames applied before mapping (exports add " [UTC]" and *_dynamic twins)
     notes: str = ""
+    #: path of the field that holds the vendor record, as JSON text or an object (a UAL CSV's ``AuditData``):
+    #: ``{$.x}`` then addresses that record and ``{^$.x}`` the outer row (its other columns, for cross-checks);
+    #: a record that is not a JSON object maps to NULLs, so ``reject_when`` must say why it is refused
+    record: str | None = None
+    #: format whose records these are (the same UAL record exported as CSV or read from the API): the event
+    #: key is taken in that format's name, so a record read from both is stored once and counted a duplicate
+    same_records_as: str | None = None
 
     def __post_init__(self) -> None:
         if self.target not in EVENT_TABLES:
@@ -86,11 +94,30 @@ def as_json(expr: str) -> str:
     return f"vigil_json({expr})"
 
 
+def _path_list(paths: list[str]) -> str:
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+
+
 @dataclass
 class CompiledSpec:
     spec: SourceSpec
     paths: list[str]
-    select: str  # SELECT list over the extracted list ``l`` and ``raw``
+    select: str  # SELECT list over the extracted lists ``l`` (record) and ``o`` (outer row) and ``raw``
+    outer_paths: list[str] = field(default_factory=list)
+
+    def extract(self, raw: str = "raw") -> str:
+        """SELECT items ``_object`` (the text is a JSON object) and the lists ``l`` and ``o``: one parse of
+        the text (``l`` is NULL when it is not JSON), one more for a record held in a field of it."""
+        paths, outer = _path_list(self.paths), _path_list(self.outer_paths)
+        items = [f"ltrim({raw})[1] = '{{' AS _object"]
+        if self.spec.record is None:
+            return ", ".join([*items, f"try(json_extract_string({raw}, {paths})) AS l", "NULL::VARCHAR[] AS o"])
+        rec = f"try(json_extract_string({raw}, '{self.spec.record}'))"
+        inner = f"CASE WHEN json_valid({rec}) AND ltrim({rec})[1] = '{{' THEN {rec} ELSE '{{}}' END"
+        items.append(f"CASE WHEN json_valid({raw}) THEN try(json_extract_string({inner}, {paths})) END AS l")
+        items.append(f"try(json_extract_string({raw}, {outer})) AS o" if self.outer_paths else
+                     "NULL::VARCHAR[] AS o")
+        return ", ".join(items)
 
 
 def compile_spec(spec: SourceSpec) -> CompiledSpec:
@@ -105,8 +132,15 @@ def compile_spec(spec: SourceSpec) -> CompiledSpec:
             paths.append(path)
         return f"l[{index[path] + 1}]"
 
+    outer: list[str] = []
+
+    def repl_outer(m: re.Match[str]) -> str:
+        if m.group(1) not in outer:
+            outer.append(m.group(1))
+        return f"o[{outer.index(m.group(1)) + 1}]"
+
     def render(expr: str) -> str:
-        return _PLACEHOLDER.sub(repl, expr)
+        return _PLACEHOLDER.sub(repl, _OUTER.sub(repl_outer, expr))
 
     target = EVENT_TABLES[spec.target]
     parts: list[str] = []
@@ -125,4 +159,6 @@ def compile_spec(spec: SourceSpec) -> CompiledSpec:
     parts.append(f"coalesce({accept}, FALSE) AS _accepted")
     for i, (reason_sql, cond) in enumerate(spec.reject_when.items()):
         parts.append(f"CASE WHEN {render(cond)} THEN {reason_sql} END AS _reject_{i}")
-    return CompiledSpec(spec, paths, ",\n  ".join(parts))
+    if outer and spec.record is None:
+        raise ValueError(f"{spec.name}: {{^$...}} placeholders need `record` (the field holding the record)")
+    return CompiledSpec(spec, paths, ",\n  ".join(parts), outer)

@@ -90,16 +90,19 @@ class _Source:
         first = True
         if self.utf16:
             text = io.TextIOWrapper(self.stream, encoding="utf-16", newline="")
-            while True:
-                try:
-                    decoded = text.read(size // 2)
-                except (OSError, EOFError, zlib.error) as exc:
-                    raise _truncated(self.path, exc) from None
-                except UnicodeDecodeError as exc:
-                    raise InputError(f"invalid UTF-16 ({exc.reason})", path=str(self.path)) from None
-                if not decoded:
-                    return
-                yield decoded.encode("utf-8")
+            try:
+                while True:
+                    try:
+                        decoded = text.read(size // 2)
+                    except (OSError, EOFError, zlib.error) as exc:
+                        raise _truncated(self.path, exc) from None
+                    except UnicodeDecodeError as exc:
+                        raise InputError(f"invalid UTF-16 ({exc.reason})", path=str(self.path)) from None
+                    if not decoded:
+                        return
+                    yield decoded.encode("utf-8")
+            finally:
+                text.detach()  # the wrapper would close the file when collected: position() still reads it
         step = min(size, 1 << 20) if self.compressed else size
         while True:
             # compressed input is read in small steps so the records before any damage are still yielded
@@ -488,18 +491,20 @@ def read_csv(path: Path, max_record: int, batch_records: int = 20000) -> Iterato
         csv.field_size_limit(max(max_record, 131072))
         text = io.TextIOWrapper(io.BufferedReader(_ChunkReader(src.chunks(1 << 20))), encoding="utf-8",
                                 errors="strict", newline="")
-        reader = csv.reader(text)
         try:
-            header = next(reader)
-        except StopIteration:
-            return
+            first, skipped = _header_line(text)
         except UnicodeDecodeError as exc:
             raise InputError(f"header is not valid UTF-8 ({exc.reason})", path=str(path)) from None
+        if not first.strip():
+            return
+        delimiter = _delimiter(first)
+        header = next(csv.reader([first], delimiter=delimiter))
+        reader = csv.reader(text, delimiter=delimiter)
         names = normalise_header(header)
         pending: list[bytes] = []
         lines: list[int] = []
         problems: list[Problem] = []
-        prev_line = reader.line_num
+        prev_line = reader.line_num + skipped
         while True:
             try:
                 row = next(reader)
@@ -511,10 +516,10 @@ def read_csv(path: Path, max_record: int, batch_records: int = 20000) -> Iterato
                 raise InputError(f"invalid UTF-8 after line {prev_line} ({exc.reason})", path=str(path)) from None
             except csv.Error as exc:
                 problems.append(Problem(prev_line + 1, None, f"malformed CSV ({exc})", ""))
-                prev_line = reader.line_num
+                prev_line = reader.line_num + skipped
                 continue
             start_line = prev_line + 1
-            prev_line = reader.line_num
+            prev_line = reader.line_num + skipped
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
             if len(row) != len(names):
@@ -533,6 +538,24 @@ def read_csv(path: Path, max_record: int, batch_records: int = 20000) -> Iterato
                         np.full(len(lines), -1, dtype=np.int64), problems, src.position())
     finally:
         src.close()
+
+
+def _header_line(text: io.TextIOWrapper) -> tuple[str, int]:
+    """The header line and the number of lines up to it: Windows PowerShell's ``Export-Csv`` without
+    ``-NoTypeInformation`` writes a ``#TYPE ...`` line first."""
+    first = text.readline()
+    if first.startswith("#TYPE "):
+        return text.readline(), 2
+    return first, 1
+
+
+def _delimiter(header: str) -> str:
+    """``,`` unless the header has more ``;`` (Excel in locales with a decimal comma) or tabs (Excel's
+    "Unicode Text", UTF-16)."""
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {d: unquoted.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
 
 
 _UTC_SUFFIX = re.compile(r"\s*\[UTC\]\s*$", re.IGNORECASE)

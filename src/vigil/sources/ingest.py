@@ -303,7 +303,6 @@ class Ingestor:
         columns = EVENT_TABLES[spec.target].column_names
         con = self.con
         fallback = self.compiled(registry.get(spec.fallback)) if spec.fallback else None
-        paths = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in cs.paths) + "]"
         reject_cols = [f"_reject_{i}" for i in range(len(spec.reject_when))]
         reject_case = " ".join(f"WHEN {c} IS NOT NULL THEN {c}" for c in reject_cols)
         src_file = str(path)
@@ -312,11 +311,11 @@ class Ingestor:
             CREATE OR REPLACE TEMP TABLE _vigil_ready AS
             WITH src AS (
                 -- try(): invalid JSON gives NULL for that record instead of failing the batch (one parse)
-                SELECT _i, line, byte_offset, raw, ltrim(raw)[1] = '{{' AS _object,
-                       try(json_extract_string(raw, {paths})) AS l
+                SELECT _i, line, byte_offset, raw, {cs.extract("raw")}
                 FROM {source}
             ), ext AS (
-                SELECT * EXCLUDE (l), l IS NOT NULL AS _valid, CASE WHEN _object THEN l END AS l FROM src
+                SELECT * EXCLUDE (l, o), l IS NOT NULL AS _valid, CASE WHEN _object THEN l END AS l,
+                       CASE WHEN _object THEN o END AS o FROM src
             ), mapped AS (
                 SELECT _i, line, byte_offset, _valid, _object, {cs.select},
                        -- a content hash only where the vendor gives no record id
@@ -339,7 +338,7 @@ class Ingestor:
                      WHEN _event_time IS NULL THEN 'unparseable event time ' || to_json(_time_text)::VARCHAR
                 END AS _reason
             FROM timed
-        """, [spec.name, spec.accept_reason])
+        """, [spec.same_records_as or spec.name, spec.accept_reason])
         # 2. quarantine (records this format does not accept go to its fallback format instead, if it has one)
         quarantine_if = "_reason IS NOT NULL" + (" AND NOT (_valid AND _object AND NOT _accepted)" if fallback else "")
         quar = con.execute(f"""

@@ -30,7 +30,7 @@ def _details() -> str:
     return f"to_json(map_from_entries(list_filter([{entries}], lambda e: e.v IS NOT NULL)))"
 
 
-def _columns(workload: str, user_agent_extra: str) -> dict[str, str]:
+def activity_columns(workload: str, user_agent_extra: str) -> dict[str, str]:
     return {
         "tenant_id": first("{$.OrganizationId}", "{$.TenantId}"),
         "user_id": first("{$.UserKey}"),
@@ -58,7 +58,7 @@ def _columns(workload: str, user_agent_extra: str) -> dict[str, str]:
 
 
 # AzureActiveDirectory records put the user agent in ExtendedProperties [{Name, Value}]
-_AAD_UA = ("list_filter(json_extract(vigil_jtext({$.ExtendedProperties}), '$[*]'), "
+AAD_USER_AGENT = ("list_filter(json_extract(vigil_jtext({$.ExtendedProperties}), '$[*]'), "
            "lambda p: json_extract_string(p, '$.Name') = 'UserAgent')[1]->>'$.Value'")
 
 
@@ -78,7 +78,7 @@ SOURCES = [
         title="Office 365 Management Activity API / unified audit log records (AuditData)",
         target="activities",
         detect=_api,
-        columns=_columns("{$.Workload}", _AAD_UA),
+        columns=activity_columns("{$.Workload}", AAD_USER_AGENT),
         record_id="{$.Id}",
         # CreationTime is UTC without a zone designator
         time="{$.CreationTime}",
@@ -89,7 +89,7 @@ SOURCES = [
         title="Office 365 activity, Sentinel OfficeActivity export (JSON, NDJSON, CSV)",
         target="activities",
         detect=_sentinel,
-        columns=_columns("{$.OfficeWorkload}", _AAD_UA),
+        columns=activity_columns("{$.OfficeWorkload}", AAD_USER_AGENT),
         record_id="coalesce(nullif({$.OfficeId}, ''), nullif({$.SourceRecordId}, ''))",
         # portal CSVs of some hunting results have no TimeGenerated; Start_Time is the activity's own start
         time="coalesce(nullif({$.TimeGenerated}, ''), nullif({$.CreationTime}, ''), nullif({$.Start_Time}, ''))",
