@@ -15,4 +15,6 @@ __version__ = "0.1.0"
 
 from vigil.notebook import analyze, ingest, kql, open_store, raw, settings_for, simulate_tenant, sql, table
 
-__all__ = ["__version__", "analyze", "ingest", "kql", "open_store", "raw", "settings_for", "simulate_tenant", "sql", "table"]
+__all__ = [
+    "__version__", "analyze", "ingest", "kql", "open_store", "raw", "settings_for", "simulate_tenant", "sql", "table",
+]
