@@ -26,7 +26,7 @@ ROOT = "vigil"
 #: "pipeline, notebook"); within a group the order here holds (settings raises errors' errors,
 #: hunt reads ueba's views, notebook runs the pipeline).
 LAYERS: tuple[str, ...] = (
-    "errors", "settings",
+    "errors", "settings", "version",
     "locations",
     "store",
     "sources", "simulate",

@@ -11,10 +11,10 @@ The Python API (every query returns a ``pyarrow.Table``)::
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from vigil.notebook import analyze, ingest, kql, open_store, raw, settings_for, simulate_tenant, sql, table
+from vigil.version import version as _version
 
-__all__ = [
-    "__version__", "analyze", "ingest", "kql", "open_store", "raw", "settings_for", "simulate_tenant", "sql", "table",
-]
+__version__ = _version()
+
+__all__ = ["__version__", "analyze", "ingest", "kql", "open_store", "raw", "settings_for", "simulate_tenant", "sql",
+           "table"]

@@ -57,8 +57,7 @@ class EnrichSettings(_Section):
         False, description="take only trusted ipNamedLocations as corporate egress (default: all IP locations)")
     corporate_cidrs: list[str] = Field(default_factory=list, description="CIDRs that are corporate egress")
     data_dir: str | None = Field(
-        None,
-        description="where `vigil geo install|use` and `vigil feeds update` keep files (default ~/.local/share/vigil)")
+        None, description="where `vigil geo install|use` and `vigil feeds update` keep files (default ~/.local/share/vigil)")
     default_accuracy_km: dict[str, float] = Field(
         default_factory=lambda: {"vendor": 25.0, "mmdb": 50.0},
         description="accuracy radius (km) when the source gives none, per geo_source")
@@ -119,8 +118,7 @@ class CaeSettings(_Section):
 
 
 class UebaSettings(_Section):
-    learning_days: int = Field(
-        7, description="days after a user's first event during which they are marked, not scored")
+    learning_days: int = Field(7, description="days after a user's first event during which they are marked, not scored")
     lookback_action_days: int = Field(180, description="baseline for action (operation) insights")
     lookback_app_days: int = Field(180, description="baseline for app insights")
     lookback_resource_days: int = Field(180, description="baseline for resource insights")
@@ -146,10 +144,6 @@ class UebaSettings(_Section):
 class ServiceSettings(_Section):
     host: str = Field("127.0.0.1", description="address `vigil serve` binds")
     port: int = Field(8765, ge=1, le=65535, description="port `vigil serve` binds")
-    public_url: str | None = Field(
-        None, pattern=r"^https?://[^/?#\s@]+(/[^?#\s]*)?$",
-        description="URL clients reach the service at (behind a TLS proxy: its https URL); every URL the "
-                    "service hands out starts with it. Default: http://<host>:<port>, the bind address")
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="largest request body outside file upload")
     max_upload_bytes: int = Field(256 * 1024 * 1024, ge=1024, description="largest POST /api/v1/ingest upload")
     session_ttl_s: int = Field(8 * 3600, ge=60, description="lifetime of a web UI sign-in session")
@@ -157,20 +151,9 @@ class ServiceSettings(_Section):
     hunt_row_limit: int = Field(10_000, ge=1, description="rows returned by one hunting query")
     map_event_limit: int = Field(5000, ge=10, description="most sign-ins drawn on one itinerary map")
 
-    def url(self, host: str | None = None, port: int | None = None) -> str:
-        """The service's base URL: ``public_url``, else the bind address (``host``/``port`` override
-        the settings', as ``vigil serve --host/--port`` do). Never derived from a request."""
-        if self.public_url:
-            return self.public_url.rstrip("/")
-        bind = host or self.host
-        if ":" in bind and not bind.startswith("["):
-            bind = f"[{bind}]"
-        return f"http://{bind}:{port or self.port}"
-
 
 class DetectionSettings(_Section):
-    disabled: list[str] = Field(
-        default_factory=list, description="detection ids not to run (see `vigil detections list`)")
+    disabled: list[str] = Field(default_factory=list, description="detection ids not to run (see `vigil detections list`)")
     params: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-detection parameter overrides: {detection id: {param: value}}"
     )
@@ -188,8 +171,7 @@ class RiskSettings(_Section):
 
 class IncidentSettings(_Section):
     merge_gap_hours: float = Field(24.0, gt=0, description="signals for one user closer than this are one campaign")
-    min_score: float = Field(
-        6.0, ge=0, description="a campaign becomes an incident at this score (see docs/incidents.md)")
+    min_score: float = Field(6.0, ge=0, description="a campaign becomes an incident at this score (see docs/incidents.md)")
     behavior_min_priority: int = Field(
         7, ge=0, le=10, description="BehaviorAnalytics rows at or above this InvestigationPriority join incidents"
     )

@@ -17,6 +17,8 @@ ANONYMOUS = {
     ("GET", "/api/v1/ssf/jwks.json"): "public keys that verify our SETs",
     ("POST", "/api/v1/ssf/poll/{stream_id}"): "SSF poll: per-stream bearer token instead",
     ("POST", "/api/v1/ssf/receive/{transmitter_id}"): "SSF push receipt: per-transmitter bearer token instead",
+    ("GET", "/healthz"): "liveness for load balancers and supervisors; says only ok",
+    ("GET", "/readyz"): "readiness; names failed checks, nothing else",
 }
 
 

@@ -84,7 +84,14 @@ class Database:
         return self._store.con.cursor()
 
     def close(self) -> None:
-        self._store.close()
+        """At shutdown: a writer still running (an ingest batch, an analysis stage) finishes and
+        commits first; then a checkpoint folds the WAL into the file."""
+        with self.write_lock:
+            try:
+                self._store.con.execute("CHECKPOINT")
+            except duckdb.Error:
+                pass  # a read-only or already-failing store still closes
+            self._store.close()
 
 
 @dataclass
@@ -139,9 +146,3 @@ class ServiceState:
     db: Database
     sessions: SessionStore
     secure_cookies: bool
-    #: base URL of every URL the service hands out (settings, never request headers)
-    public_url: str
-
-    @property
-    def api_url(self) -> str:
-        return f"{self.public_url}/api/v1"

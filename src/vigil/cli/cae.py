@@ -138,8 +138,7 @@ def token(
     session: Annotated[str | None, typer.Option("--session", help="sid claim")] = None,
     device: Annotated[str | None, typer.Option("--device", help="deviceid claim")] = None,
     cp1: Annotated[bool, typer.Option("--cp1/--no-cp1", help="client declares the cp1 capability (xms_cc)")] = True,
-    lifetime: Annotated[int | None, typer.Option(
-        "--lifetime", help="seconds (default: 28 h cp1, 1 h otherwise)")] = None,
+    lifetime: Annotated[int | None, typer.Option("--lifetime", help="seconds (default: 28 h cp1, 1 h otherwise)")] = None,
     nbf: Annotated[int | None, typer.Option("--nbf", help="not-before, answering a claims challenge")] = None,
     db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
 ) -> None:
@@ -203,8 +202,7 @@ def demo(
 
     s: Settings = settings_from(db, config)
     console.print(f"protected resource: http://{host}:{port}/resource/hello  (token: vigil cae token --user U)")
-    uvicorn.run(create_demo_app(s, public_url=s.service.url(host=host, port=port)), host=host, port=port,
-                log_level="info")
+    uvicorn.run(create_demo_app(s), host=host, port=port, log_level="info")
 
 
 # -- vigil ssf -----------------------------------------------------------------------------------
@@ -232,7 +230,7 @@ def receivers_add(
     if event:
         body["events_requested"] = [e if "://" in e else CAEP + e for e in event]
     svc = _svc(db, config)
-    cfg = svc.transmitter.create_stream(body, base_url=base_url or f"{s.service.url()}/api/v1")
+    cfg = svc.transmitter.create_stream(body, base_url=base_url or f"http://{s.service.host}:{s.service.port}/api/v1")
     svc.close()
     emit(cfg, as_json=as_json, render=lambda c: console.print(
         f"stream [bold]{c['stream_id']}[/bold] ({c['delivery']['method']}) to {c['delivery']['endpoint_url']}, "

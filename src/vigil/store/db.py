@@ -9,7 +9,8 @@ import duckdb
 import pyarrow as pa
 
 from vigil.errors import InputError, StoreError
-from vigil.store.schema import CORE_TABLES, SCHEMA_VERSION, Table
+from vigil.store.migrate import check_readable, migrate
+from vigil.store.schema import Table
 
 EXPORT_FORMATS = ("parquet", "csv")
 
@@ -102,25 +103,13 @@ def open_store(path: str | Path, *, read_only: bool = False, threads: int = 0,
     if memory_limit:
         con.execute(f"SET memory_limit = '{_sql_str(memory_limit)}'")
     store = Store(con, path)
-    if not read_only:
-        _migrate(store)
+    try:  # refuse a newer store (and, read-only, an older one); migrate an older one forward
+        if read_only:
+            check_readable(con, path, read_only=True)
+        else:
+            migrate(con, path)
+    except StoreError:
+        con.close()
+        raise
     return store
 
-
-def _migrate(store: Store) -> None:
-    con = store.con
-    cols = {r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_name = 'raw_records'").fetchall()}
-    if "raw" in cols:  # schema 1 kept raw text in a column: keep that table, start the block store beside it
-        con.execute("ALTER TABLE raw_records RENAME TO raw_records_v1")
-    store.ensure(CORE_TABLES)
-    current = int(store.scalar("select value from vigil_meta where key = 'schema_version'") or 0)
-    if current > SCHEMA_VERSION:
-        raise StoreError(
-            f"store schema version {current} is newer than this vigil ({SCHEMA_VERSION}); upgrade vigil",
-            path=store.path,
-        )
-    # Future migrations go here as `if current < N: ...` steps, each in its own transaction.
-    con.execute(
-        "insert or replace into vigil_meta values ('schema_version', ?)", [str(SCHEMA_VERSION)]
-    )

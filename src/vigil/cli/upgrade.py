@@ -1,0 +1,39 @@
+"""``vigil upgrade``: migrate a store to this vigil's schema (the same steps any read-write open runs)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import typer
+
+from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, print_json, settings_from, store_from
+from vigil.errors import StoreError
+from vigil.store.migrate import stored_version
+from vigil.store.schema import SCHEMA_VERSION
+from vigil.version import version
+
+
+def upgrade(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Migrate the store forward to this vigil's schema (back it up first: `vigil backup DEST`)."""
+    settings = settings_from(db, config)
+    path = settings.store.path
+    if not Path(path).is_file():
+        raise StoreError("store not found", path=path)
+    try:
+        with duckdb.connect(path, read_only=True) as con:
+            before = stored_version(con)
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot open DuckDB store ({str(exc).splitlines()[0]})", path=path) from None
+    with store_from(settings):  # opening read-write runs the migrations (or refuses a newer store)
+        pass
+    result = {"store": path, "from_schema": before, "to_schema": SCHEMA_VERSION, "vigil": version()}
+    if as_json:
+        print_json(result)
+    elif before == SCHEMA_VERSION:
+        console.print(f"{path}: already at schema {SCHEMA_VERSION} (vigil {version()})")
+    else:
+        console.print(f"{path}: migrated from schema {before} to {SCHEMA_VERSION} (vigil {version()})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("upgrade")(upgrade)

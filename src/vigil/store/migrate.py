@@ -1,0 +1,131 @@
+"""Schema migrations: every store written by a released vigil opens in this one.
+
+A store records its schema version in ``vigil_meta`` (``schema_version``) with the vigil
+version that created it and last migrated it. Opening read-write runs the steps from the
+store's version up to :data:`SCHEMA_VERSION`, each in its own transaction with the version
+bump, so a crash leaves the store at the last complete step. A store written by a newer
+vigil is refused before anything is touched. Read-only opens migrate nothing: an older
+store is refused with the command that upgrades it.
+
+Released schema versions:
+
+* 1 (vigil 0.1.0 before raw blocks): ``raw_records(event_id, target_table, raw)`` held each
+  record's text in a column.
+* 2: raw text in zstd blocks (``raw_blocks``) located by ``raw_records(event_id,
+  target_table, block_id, start, length)``. The step moves every v1 text into blocks.
+
+Tables of the downstream areas are created by their stages (``CREATE TABLE IF NOT EXISTS``)
+and carried over unchanged; a step is added here whenever one of them changes shape.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+import pyarrow as pa
+
+from vigil.errors import StoreError
+from vigil.store.rawblocks import write_blocks
+from vigil.store.schema import CORE_TABLES, RAW_BLOCKS, RAW_RECORDS, SCHEMA_VERSION
+from vigil.version import version
+
+#: rows of a v1 raw table turned into blocks per round (bounded memory on large stores)
+V1_BATCH_ROWS = 200_000
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute("select column_name from information_schema.columns where table_schema = 'main' "
+                       "and table_name = ?", [table]).fetchall()
+    return {r[0] for r in rows}
+
+
+def stored_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The store's schema version; 0 for an empty store (nothing written yet)."""
+    if "key" in _columns(con, "vigil_meta"):
+        rows = con.execute("select value from vigil_meta where key = 'schema_version'").fetchall()
+        if rows and rows[0][0] is not None:
+            return int(rows[0][0])
+    # a v1 store always had vigil_meta; a raw column without it is a v1 store interrupted on creation
+    return 1 if "raw" in _columns(con, "raw_records") else 0
+
+
+def check_readable(con: duckdb.DuckDBPyConnection, path: str, *, read_only: bool) -> int:
+    """Refuse a store this vigil cannot use; returns its schema version."""
+    current = stored_version(con)
+    if current > SCHEMA_VERSION:
+        rows = con.execute("select value from vigil_meta where key = 'migrated_by'").fetchall()
+        by = f" by vigil {rows[0][0]}" if rows and rows[0][0] else ""
+        raise StoreError(
+            f"store written{by} with schema version {current}; this vigil ({version()}) reads up to schema "
+            f"{SCHEMA_VERSION}: upgrade vigil (docs/operations.md#upgrade), or restore a backup taken before",
+            path=path)
+    if read_only and 0 < current < SCHEMA_VERSION:
+        raise StoreError(f"store has schema version {current} (this vigil: {SCHEMA_VERSION}) and is opened "
+                         "read-only; migrate it once with `vigil upgrade --db STORE` (back it up first)", path=path)
+    return current
+
+
+def _v1_raw_to_blocks(con: duckdb.DuckDBPyConnection) -> None:
+    """Schema 1 -> 2: move ``raw_records.raw`` texts into compressed blocks, then drop the old table."""
+    if "raw" in _columns(con, "raw_records"):
+        con.execute("ALTER TABLE raw_records RENAME TO raw_records_v1")
+    if not _columns(con, "raw_records_v1"):
+        return
+    con.execute(RAW_RECORDS.ddl())
+    con.execute(RAW_BLOCKS.ddl())
+    # one block series per target table, records in event_id order (block ids are stable across runs)
+    targets = [r[0] for r in con.execute("select distinct target_table from raw_records_v1 order by 1").fetchall()]
+    for target in targets:
+        last, part = "", 0
+        while True:  # keyset pages: each round reads past the last event id written
+            batch: pa.Table = con.sql(
+                "select event_id, raw from raw_records_v1 where target_table = ? and event_id > ? "
+                "and event_id not in (select event_id from raw_records) order by event_id limit ?",
+                params=[target, last, V1_BATCH_ROWS]).to_arrow_table()
+            if batch.num_rows == 0:
+                break
+            ids = batch.column("event_id").combine_chunks()
+            write_blocks(con, f"v1-{target}-{part}", target, ids, batch.column("raw").combine_chunks())
+            last, part = ids[-1].as_py(), part + 1
+    con.execute("DROP TABLE raw_records_v1")
+
+
+#: schema version reached -> the step that reaches it from the one before
+STEPS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _v1_raw_to_blocks}
+
+
+def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("insert or replace into vigil_meta values (?, ?)", [key, value])
+
+
+def migrate(con: duckdb.DuckDBPyConnection, path: str) -> list[int]:
+    """Bring a read-write store to :data:`SCHEMA_VERSION`; returns the versions migrated to."""
+    current = check_readable(con, path, read_only=False)
+    done: list[int] = []
+    # a new store (version 0) is created at the current version below: no steps
+    for target in range(current + 1, SCHEMA_VERSION + 1) if current else ():
+        con.execute("BEGIN TRANSACTION")
+        try:
+            STEPS[target](con)
+            _set_meta(con, "schema_version", str(target))
+            _set_meta(con, "migrated_by", version())
+            con.execute("COMMIT")
+        except BaseException as exc:
+            con.execute("ROLLBACK")
+            if isinstance(exc, duckdb.Error):
+                raise StoreError(f"migration to schema {target} failed ({str(exc).splitlines()[0]}); "
+                                 f"the store is unchanged at schema {target - 1}", path=path) from None
+            raise
+        done.append(target)
+    # stores migrated by the interim v2 code kept the v1 table beside the blocks
+    if _columns(con, "raw_records_v1"):
+        con.execute("BEGIN TRANSACTION")
+        _v1_raw_to_blocks(con)
+        con.execute("COMMIT")
+    for table in CORE_TABLES:
+        con.execute(table.ddl())
+    if current == 0:
+        _set_meta(con, "created_by", version())
+        _set_meta(con, "migrated_by", version())
+    _set_meta(con, "schema_version", str(SCHEMA_VERSION))
+    return done
