@@ -7,6 +7,7 @@
   + StoreError               -- the DuckDB store cannot be opened or migrated (exit 6)
   + QueryError               -- a hunting query cannot be translated or run (exit 7)
   + AuthError                -- a token or credential was rejected (exit 8)
+  + ConnectorError           -- a log API could not be read (exit 9)
 
 The CLI prints ``str(error)`` on one line and exits with ``exit_code``; the API layer maps
 these to HTTP statuses. Messages always name the file, field or JSON path at fault.
@@ -44,3 +45,7 @@ class QueryError(VigilError):
 
 class AuthError(VigilError):
     exit_code = 8
+
+
+class ConnectorError(VigilError):
+    exit_code = 9

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from vigil.errors import ConfigError
 
@@ -27,6 +27,10 @@ ENV = {
     "VIGIL_FEEDS_DIR": "enrich.feeds_dir",
     "VIGIL_SERVICE_HOST": "service.host",
     "VIGIL_SERVICE_PORT": "service.port",
+    # connector secrets: from the environment (or a file named in the config), never from the config itself
+    "VIGIL_GRAPH_CLIENT_SECRET": "connectors.graph.client_secret",
+    "VIGIL_O365_CLIENT_SECRET": "connectors.o365.client_secret",
+    "VIGIL_OKTA_TOKEN": "connectors.okta.token",
 }
 
 
@@ -195,6 +199,71 @@ class PolicySettings(_Section):
     )
 
 
+class ConnectorCommonSettings(_Section):
+    enabled: bool = Field(False, description="`vigil serve` runs this connector in the background")
+    interval_s: float = Field(60.0, gt=0, description="seconds between polls")
+    initial_lookback_hours: float = Field(24.0, gt=0, description="first poll (no checkpoint) starts this far back")
+    overlap_minutes: float = Field(
+        120.0, ge=0,
+        description="each poll re-reads this much before the newest record seen (late and republished records)")
+    timeout_s: float = Field(30.0, gt=0, description="HTTP timeout of one request")
+    max_attempts: int = Field(6, ge=1, description="attempts per request on 5xx, timeouts and throttling")
+    backoff_s: float = Field(1.0, ge=0, description="first retry delay after a 5xx or timeout; doubles each attempt")
+    max_retry_wait_s: float = Field(
+        300.0, ge=0, description="longest wait honoured from Retry-After / X-Rate-Limit-Reset")
+    max_pages: int = Field(10_000, ge=1, description="pages read per stream per poll (the rest on the next poll)")
+    ca_bundle: str | None = Field(
+        None, description="PEM CA bundle to verify TLS with (a TLS-inspecting proxy, or the local test server)")
+
+
+class EntraAppSettings(ConnectorCommonSettings):
+    tenant_id: str | None = Field(None, description="Entra tenant id (GUID) or domain")
+    client_id: str | None = Field(None, description="application (client) id of the app registration")
+    client_secret: SecretStr | None = Field(
+        None, description="client secret; set it through the environment variable, never in the config file")
+    client_secret_file: str | None = Field(None, description="file holding the client secret")
+    certificate_file: str | None = Field(
+        None, description="PEM file with the certificate's private key (and certificate)")
+    certificate_thumbprint: str | None = Field(None, description="SHA-1 thumbprint of that certificate (hex)")
+    authority_host: str = Field("https://login.microsoftonline.com", description="Entra sign-in endpoint")
+
+
+class GraphConnectorSettings(EntraAppSettings):
+    graph_url: str = Field("https://graph.microsoft.com", description="Microsoft Graph endpoint")
+    streams: list[str] = Field(
+        default_factory=lambda: ["signins", "directoryAudits", "riskDetections", "riskyUsers", "policies"],
+        description="what to pull: signins, directoryAudits, riskDetections, riskyUsers, policies")
+    sign_in_event_types: list[str] = Field(
+        default_factory=lambda: ["interactiveUser", "nonInteractiveUser", "servicePrincipal", "managedIdentity"],
+        description="signInEventTypes of auditLogs/signIns (beta) to pull")
+    page_size: int = Field(1000, ge=1, le=1000, description="$top of each request")
+
+
+class O365ConnectorSettings(EntraAppSettings):
+    manage_url: str = Field("https://manage.office.com", description="Office 365 Management Activity API endpoint")
+    content_types: list[str] = Field(
+        default_factory=lambda: ["Audit.AzureActiveDirectory", "Audit.Exchange", "Audit.SharePoint", "Audit.General"],
+        description="subscriptions to start and read")
+    overlap_minutes: float = Field(720.0, ge=0, description="content re-listed this far back (records up to 12 h late)")
+
+
+class OktaConnectorSettings(ConnectorCommonSettings):
+    org_url: str | None = Field(None, description="https://<your org>.okta.com")
+    token: SecretStr | None = Field(None, description="API token (okta.logs.read); set it through $VIGIL_OKTA_TOKEN")
+    token_file: str | None = Field(None, description="file holding the API token")
+    auth_scheme: str = Field("SSWS", pattern="^(SSWS|Bearer)$",
+                             description="SSWS for an API token, Bearer for an OAuth access token")
+    limit: int = Field(1000, ge=1, le=1000, description="records per page")
+
+
+class ConnectorSettings(_Section):
+    graph: GraphConnectorSettings = Field(default_factory=GraphConnectorSettings)
+    o365: O365ConnectorSettings = Field(default_factory=O365ConnectorSettings)
+    okta: OktaConnectorSettings = Field(default_factory=OktaConnectorSettings)
+    analyze_after_batch: bool = Field(
+        True, description="`vigil serve` re-runs the analysis after a poll stores records")
+
+
 class Settings(BaseModel):
     # an unknown section or key is an error naming it, never silently ignored
     model_config = ConfigDict(extra="forbid")
@@ -211,6 +280,7 @@ class Settings(BaseModel):
     cae: CaeSettings = Field(default_factory=CaeSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
+    connectors: ConnectorSettings = Field(default_factory=ConnectorSettings)
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:

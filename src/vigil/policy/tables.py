@@ -67,8 +67,9 @@ def location_document(loc: NamedLocation) -> dict[str, Any]:
     return {"@odata.type": "#microsoft.graph.ipNamedLocation", **base, "isTrusted": loc.is_trusted, "ipRanges": ranges}
 
 
-def save(store: Store, policies: PolicySet) -> dict[str, int]:
-    """Replace ``ca_policies`` and ``named_locations`` with ``policies`` (one transaction)."""
+def save(store: Store, policies: PolicySet, *, transaction: bool = True) -> dict[str, int]:
+    """Replace ``ca_policies`` and ``named_locations`` with ``policies`` (one transaction; with
+    ``transaction=False`` inside the caller's, as a connector does with its checkpoint)."""
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     pol = pa.table({
         "id": [p.id for p in policies.policies], "displayName": [p.display_name for p in policies.policies],
@@ -97,7 +98,8 @@ def save(store: Store, policies: PolicySet) -> dict[str, int]:
                          ("document", pa.string()), ("loaded_at", pa.timestamp("us"))]))
     con = store.con
     store.ensure([CA_POLICIES, NAMED_LOCATIONS])
-    con.execute("BEGIN TRANSACTION")
+    if transaction:
+        con.execute("BEGIN TRANSACTION")
     try:
         for name, table, spec in (("ca_policies", pol, CA_POLICIES), ("named_locations", loc, NAMED_LOCATIONS)):
             con.register("_ca_save", table)
@@ -106,9 +108,11 @@ def save(store: Store, policies: PolicySet) -> dict[str, int]:
             con.execute(f'DELETE FROM "{name}"')
             con.execute(f'INSERT INTO "{name}" ({cols}) SELECT {casts} FROM _ca_save')
             con.unregister("_ca_save")
-        con.execute("COMMIT")
+        if transaction:
+            con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        if transaction:
+            con.execute("ROLLBACK")
         raise
     return {"policies": len(policies.policies), "named_locations": len(locs)}
 

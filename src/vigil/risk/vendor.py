@@ -209,14 +209,21 @@ def import_file(store: Store, path: str | Path) -> ImportResult:
     p = Path(path)
     if not p.is_file():
         raise InputError("file not found", path=str(p))
+    return import_records(store, _records(p), str(p))
+
+
+def import_records(store: Store, records: list[tuple[int, str, Any]], origin: str) -> ImportResult:
+    """Validate and upsert (line, JSON path, record) triples read from ``origin`` (a file or an API
+    URL); the caller owns the transaction (a connector commits its checkpoint with them)."""
+    p = Path(origin)
     store.ensure([RISK_DETECTIONS, RISKY_USERS])
-    result = ImportResult(path=str(p))
+    result = ImportResult(path=origin)
     ingest_id = "risk-" + uuid.uuid4().hex[:12]
     now = datetime.now(UTC).replace(tzinfo=None)
     dets: list[dict[str, Any]] = []
     users: list[dict[str, Any]] = []
     quarantine: list[list[Any]] = []
-    for line, where, rec in _records(p):
+    for line, where, rec in records:
         try:
             if isinstance(rec, Bad):
                 raise rec
@@ -234,7 +241,7 @@ def import_file(store: Store, path: str | Path) -> ImportResult:
             detail = f"{where}.{name}: {rest}" if rest and " " not in name else f"{where}: {exc}"
             reason = f"{p.name}{':' + str(line) if line else ''} {detail}"
             result.reasons.append(reason)
-            quarantine.append([ingest_id, str(p), "entra-risk", line or None, None, reason,
+            quarantine.append([ingest_id, origin, "entra-risk", line or None, None, reason,
                                orjson.dumps(rec, default=str).decode()[:65536] if not isinstance(rec, Bad) else None,
                                now])
     _upsert(store, RISK_DETECTIONS.name, RISK_DETECTIONS.column_names, dets)

@@ -252,8 +252,37 @@ class Ingestor:
             result.seconds = (datetime.now(timezone.utc) - t0).total_seconds()
         return result
 
+    def ingest_records(self, spec: SourceSpec, texts: list[str], origin: str, *, replace: bool = False,
+                       problems: list[Problem] | None = None,
+                       before_commit: Callable[[IngestResult], None] | None = None) -> IngestResult:
+        """Ingest record texts fetched from an API (one batch, one transaction) exactly as a file's.
+
+        ``origin`` names where they came from (stored as ``source_file``). ``replace`` keeps the
+        latest version of a record whose id was stored before with different content (APIs
+        republish records). ``before_commit`` runs inside the transaction with the counts, so a
+        caller's checkpoint commits with the records it covers, or not at all."""
+        ingest_id = uuid.uuid4().hex
+        result = IngestResult(origin, spec.name, bytes=sum(len(t) for t in texts))
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        batch = Batch(texts=pa.array(texts, type=pa.large_string()), lines=np.arange(1, len(texts) + 1),
+                      offsets=np.full(len(texts), -1, dtype=np.int64), problems=list(problems or []))
+
+        def record_run(counts: IngestResult) -> None:
+            self.con.execute("INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'complete', NULL)",
+                             [ingest_id, origin, spec.name, now, datetime.now(timezone.utc).replace(tzinfo=None),
+                              counts.read, counts.stored, counts.duplicate, counts.quarantined])
+            if before_commit is not None:
+                before_commit(counts)
+
+        t0 = datetime.now(timezone.utc)
+        self._ingest_batch(self.compiled(spec), Path(origin), ingest_id, batch, result, replace=replace,
+                           before_commit=record_run)
+        result.seconds = (datetime.now(timezone.utc) - t0).total_seconds()
+        return result
+
     def _ingest_batch(self, cs: CompiledSpec, path: Path, ingest_id: str, batch: Batch,
-                      result: IngestResult) -> None:
+                      result: IngestResult, *, replace: bool = False,
+                      before_commit: Callable[[IngestResult], None] | None = None) -> None:
         spec = cs.spec
         con = self.con
         counts = {"read": batch.count, "stored": 0, "dup": 0, "quar": len(batch.problems)}
@@ -273,7 +302,7 @@ class Ingestor:
                 })
                 con.register("_vigil_batch", arrow)
                 registered = True
-                stored, dup, quar = self._map_batch(cs, path, ingest_id, result, "_vigil_batch")
+                stored, dup, quar = self._map_batch(cs, path, ingest_id, result, "_vigil_batch", replace)
                 counts["stored"], counts["dup"] = stored, dup
                 counts["quar"] += quar
             con.execute(
@@ -282,6 +311,9 @@ class Ingestor:
                 "WHERE ingest_id = ?",
                 [counts["read"], counts["stored"], counts["dup"], counts["quar"], ingest_id],
             )
+            if before_commit is not None:
+                before_commit(IngestResult(result.path, spec.name, read=counts["read"], stored=counts["stored"],
+                                           duplicate=counts["dup"], quarantined=counts["quar"]))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -295,7 +327,7 @@ class Ingestor:
         result.quarantined += counts["quar"]
 
     def _map_batch(self, cs: CompiledSpec, path: Path, ingest_id: str, result: IngestResult,
-                   source: str) -> tuple[int, int, int]:
+                   source: str, replace: bool = False) -> tuple[int, int, int]:
         """Map the records in relation ``source`` (columns _i, line, byte_offset, raw); returns
         (stored, duplicate, quarantined). The raw text stays in ``source``: the intermediate tables carry
         only the row index ``_i`` and are joined back to it for the two inserts that need the text."""
@@ -357,11 +389,15 @@ class Ingestor:
             con.execute(f"CREATE OR REPLACE TEMP TABLE _vigil_rest AS SELECT b.* FROM {source} b "
                         "WHERE _i IN (SELECT _i FROM _vigil_ready WHERE _valid AND _object AND NOT _accepted)")
         # 3. de-duplicate within the batch and against the store, then insert
+        if replace:
+            self._replace_changed(spec.target, source)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _vigil_new AS
             SELECT r.* FROM (
                 SELECT * FROM _vigil_ready WHERE _reason IS NULL
-                QUALIFY row_number() OVER (PARTITION BY _eid ORDER BY line, byte_offset, _i) = 1
+                -- a republished record repeated in one batch: the last one read is the latest
+                QUALIFY row_number() OVER (PARTITION BY _eid ORDER BY line {'DESC' if replace else ''},
+                                           byte_offset, _i {'DESC' if replace else ''}) = 1
             ) r
             WHERE NOT EXISTS (SELECT 1 FROM "{spec.target}" t WHERE t.event_id = r._eid)
         """)
@@ -396,6 +432,30 @@ class Ingestor:
             f_new, f_dup, f_quar = self._map_batch(fallback, path, ingest_id, result, "_vigil_rest")
             return new + f_new, good - new + f_dup, n_quar + f_quar
         return new, good - new, n_quar
+
+    def _replace_changed(self, target: str, source: str) -> None:
+        """Drop stored records that the batch brings again with different raw text (a republished
+        version), so the insert that follows stores the latest; identical ones stay duplicates."""
+        con = self.con
+        ids = [r[0] for r in con.execute(
+            f'SELECT DISTINCT r._eid FROM _vigil_ready r JOIN "{target}" t ON t.event_id = r._eid '
+            "WHERE r._reason IS NULL").fetchall()]
+        if not ids:
+            return
+        stored = self.store.raw(ids)
+        con.register("_vigil_stored_raw", pa.table({"event_id": pa.array(list(stored), pa.string()),
+                                                    "raw": pa.array(list(stored.values()), pa.large_string())}))
+        try:
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE _vigil_changed AS
+                SELECT DISTINCT r._eid AS event_id FROM _vigil_ready r JOIN {source} b USING (_i)
+                JOIN _vigil_stored_raw s ON s.event_id = r._eid
+                WHERE r._reason IS NULL AND rtrim(b.raw, chr(10) || chr(13)) <> s.raw
+            """)
+        finally:
+            con.unregister("_vigil_stored_raw")
+        con.execute(f'DELETE FROM "{target}" WHERE event_id IN (SELECT event_id FROM _vigil_changed)')
+        con.execute("DELETE FROM raw_records WHERE event_id IN (SELECT event_id FROM _vigil_changed)")
 
     def _quarantine_problems(self, ingest_id: str, path: Path, fmt: str, problems: list[Problem],
                              result: IngestResult) -> None:
