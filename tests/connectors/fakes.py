@@ -211,6 +211,13 @@ def _page_link(request: Request, **params: Any) -> str:
 _GE = re.compile(r"(\w+) ge (\S+)")
 
 
+def _out(request: Request, body: Any, headers: dict[str, str] | None = None) -> Response:
+    data = orjson.dumps(body)
+    if getattr(request.state, "malformed", False):
+        data = data[: max(1, len(data) // 2)]
+    return Response(data, media_type="application/json", headers=headers)
+
+
 def build_app(t: FakeTenant) -> Starlette:
     async def guard(request: Request, bearer: bool = True) -> Response | None:
         path = request.url.path
@@ -221,8 +228,8 @@ def build_app(t: FakeTenant) -> Starlette:
                 await asyncio.sleep(t.hang_s)
                 return Response("late", status_code=504)
             if f.kind == "malformed":
-                return Response('{"value": [{"id": "truncated', media_type="application/json")
-            if f.kind == "expire":
+                request.state.malformed = True  # answered, then cut in the middle (headers intact)
+            elif f.kind == "expire":
                 t.expire_tokens()
             else:
                 return JSONResponse({"error": {"code": "fault", "message": f"injected {f.kind}"}},
@@ -282,7 +289,7 @@ def build_app(t: FakeTenant) -> Starlette:
             body: dict[str, Any] = {"@odata.context": f"https://graph/{rows_of}", "value": rows[skip:skip + top]}
             if skip + top < len(rows):
                 body["@odata.nextLink"] = _page_link(request, **{"$skiptoken": skip + top})
-            return Response(orjson.dumps(body), media_type="application/json")
+            return _out(request, body)
         return handler
 
     async def okta_logs(request: Request) -> Response:
@@ -304,7 +311,7 @@ def build_app(t: FakeTenant) -> Starlette:
             last = (iso(parse(q.get("since", "1970-01-01T00:00:00Z")), 3), "")
         nxt = _page_link(request, after="|".join(last))
         nxt = re.sub(r"[?&]since=[^&]*", "", nxt).replace("logs&", "logs?")
-        return Response(orjson.dumps(page), media_type="application/json", headers={"link": f'<{nxt}>; rel="next"'})
+        return _out(request, page, {"link": f'<{nxt}>; rel="next"'})
 
     async def subs_list(request: Request) -> Response:
         if (r := await guard(request)) is not None:
@@ -339,7 +346,7 @@ def build_app(t: FakeTenant) -> Starlette:
                  "contentUri": f"{base}/api/v1.0/{TENANT}/activity/feed/audit/{cid}",
                  "contentExpiration": iso(c + dt.timedelta(days=7), 3)} for cid, c in page]
         headers = {"NextPageUri": _page_link(request, nextPage=skip + 3)} if skip + 3 < len(blobs) else {}
-        return Response(orjson.dumps(body), media_type="application/json", headers=headers)
+        return _out(request, body, headers)
 
     async def blob(request: Request) -> Response:
         if (r := await guard(request)) is not None:
@@ -348,7 +355,7 @@ def build_app(t: FakeTenant) -> Starlette:
         for blobs in t.o365.values():
             for c, _, records in blobs:
                 if c == cid:
-                    return Response(orjson.dumps(records), media_type="application/json")
+                    return _out(request, records)
         return JSONResponse({"error": {"code": "AF20051", "message": "content not found"}}, 404)
 
     feed = "/api/v1.0/{tenant}/activity/feed"

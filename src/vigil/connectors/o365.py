@@ -84,8 +84,8 @@ class O365Connector(Connector):
             self._subscribed = True
         cfg = self.cfg
         cp = ctx.checkpoint(ct) or {}
-        now = utcnow()
-        start = max(ctx.window_start(cp, cfg), now - AVAILABLE)
+        now = utcnow().replace(microsecond=0)  # the API takes whole seconds: slices never shrink to nothing
+        start = max(ctx.window_start(cp, cfg), now - AVAILABLE).replace(microsecond=0)
         high = parse_time(cp.get("high_water"))
         done: dict[str, str] = dict(cp.get("done") or {})
         slice_start = start
