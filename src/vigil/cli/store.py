@@ -19,13 +19,21 @@ def status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False)
             "select source_file, source_format, status, records_read, records_stored, records_duplicate, "
             "records_quarantined, finished_at from ingest_runs order by started_at desc limit 10"
         )
+        from vigil.connectors import status as connector_status
+
+        conns = connector_status(store)
     if as_json:
-        print_json({"store": settings.store.path, "tables": counts, "recent_ingests": runs.to_pylist()})
+        print_json({"store": settings.store.path, "tables": counts, "recent_ingests": runs.to_pylist(),
+                    "connectors": conns})
         return
     console.print(f"[bold]{settings.store.path}[/bold]")
     for t, n in counts.items():
         console.print(f"  {t:<34} {n:>12,}")
     print_arrow(runs, as_json=False, title="recent ingests")
+    if conns:
+        from vigil.cli.connect import render_status
+
+        render_status(conns)
 
 
 def query(

@@ -61,8 +61,10 @@ class EntraToken:
         session = requests.Session()
         # per request, so that $REQUESTS_CA_BUNDLE (which requests prefers to a session's verify) cannot
         # replace the configured bundle
-        session.request = functools.partial(  # type: ignore[method-assign]
-            session.request, timeout=cfg.timeout_s, **({"verify": cfg.ca_bundle} if cfg.ca_bundle else {}))
+        extra: dict[str, Any] = {"timeout": cfg.timeout_s}
+        if cfg.ca_bundle:
+            extra["verify"] = cfg.ca_bundle
+        session.request = functools.partial(session.request, **extra)  # type: ignore[method-assign]
         return msal.ConfidentialClientApplication(
             str(cfg.client_id), client_credential=self._credential(),
             authority=f"{cfg.authority_host.rstrip('/')}/{cfg.tenant_id}",
