@@ -38,6 +38,7 @@ LAYERS: tuple[str, ...] = (
     "incidents",
     "policy",
     "cae",
+    "connectors",
     "pipeline", "notebook",
     "vigil",
     "api",

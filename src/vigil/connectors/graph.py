@@ -165,7 +165,7 @@ class GraphConnector(Connector):
 
     def _policies(self, ctx: PollContext, res: StreamResult) -> None:
         """The tenant's policies and named locations replace the stored ones (validated first, all or nothing)."""
-        from vigil.policy.locations import parse_named_locations
+        from vigil.locations.named import parse_named_locations
         from vigil.policy.evaluate import PolicySet
         from vigil.policy.parse import parse_policies
         from vigil.policy.tables import save
