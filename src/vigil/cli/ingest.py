@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table as RichTable
 
+from vigil.cli._routes import Routed, route
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, err_console, print_json, settings_from, store_from
 from vigil.errors import InputError, VigilError
 from vigil.sources import registry
 from vigil.sources.ingest import IngestResult, expand_paths, ingest_paths
+from vigil.store import Store
 
 EXIT_QUARANTINED = 9
 
@@ -70,39 +72,72 @@ def ingest(
                     results.extend(ingest_paths(store, [f], settings, None, cb))
                 done += f.stat().st_size if f.is_file() else 0
                 progress.update(task, completed=done)
-    _report(results, as_json)
-    errors = [r for r in results if r.error]
+        named = {p.resolve() for p in paths if p.is_file()}
+        routed = _route_unknown(store, results, named) if spec is None else {}
+    _report(results, routed, as_json)
+    errors = [r for r in results if r.error and r.path not in routed]
     if errors:
-        unknown = all("no adapter recognises" in (r.error or "") or "could be read to recognise" in (r.error or "")
-                      for r in errors)
-        raise typer.Exit(4 if unknown else 3)
-    if strict and any(r.quarantined for r in results):
+        raise typer.Exit(4 if all(_unknown(r) for r in errors) else 3)
+    if results and all(r.path in routed and routed[r.path].skipped for r in results):
+        err_console.print("[red]vigil: error:[/red] no file was recognised (see the reasons above)")
+        raise typer.Exit(4)
+    if strict and any(r.quarantined or (r.path in routed and routed[r.path].quarantined) for r in results):
         raise typer.Exit(EXIT_QUARANTINED)
 
 
-def _report(results: list[IngestResult], as_json: bool) -> None:
+def _unknown(r: IngestResult) -> bool:
+    return "no adapter recognises" in (r.error or "") or "could be read to recognise" in (r.error or "")
+
+
+def _route_unknown(store: Store, results: list[IngestResult], named: set[Path]) -> dict[str, Routed]:
+    """Files no log format took: other readers (directory, risk) take theirs; the rest found in a folder are
+    skipped with the reason, while a file named on the command line that nothing reads stays an error."""
+    out: dict[str, Routed] = {}
+    for r in results:
+        if r.error and _unknown(r):
+            routed = route(store, Path(r.path), r.error.split(": ", 1)[-1])
+            if routed.taken_as or Path(r.path).resolve() not in named:
+                out[r.path] = routed
+    return out
+
+
+def _account(r: IngestResult, routed: Routed | None) -> dict[str, Any]:
+    """One file's account: what it was taken as (format and table) or why it was skipped."""
+    row = r.as_dict()
+    if routed is None:
+        spec = registry.get(r.source_format) if r.source_format in registry.names() else None
+        row.update(taken_as=r.source_format if not r.error else None, table=spec.target if spec else None,
+                   skipped=None)
+    else:
+        row.update(taken_as=routed.taken_as, table=routed.table, skipped=routed.skipped, error=None)
+        if routed.taken_as:
+            row.update(read=routed.stored + routed.quarantined, stored=routed.stored, quarantined=routed.quarantined)
+    return row
+
+
+def _report(results: list[IngestResult], routed: dict[str, Routed], as_json: bool) -> None:
+    rows = [_account(r, routed.get(r.path)) for r in results]
     if as_json:
-        print_json([r.as_dict() for r in results])
+        print_json(rows)
         return
     t = RichTable(title="ingest", header_style="bold")
-    for col in ("file", "format", "read", "stored", "duplicate", "quarantined", "MB/s"):
-        t.add_column(col, justify="right" if col not in ("file", "format") else "left")
-    for r in results:
+    for col in ("file", "taken as", "table", "read", "stored", "duplicate", "quarantined", "MB/s"):
+        t.add_column(col, justify="left" if col in ("file", "taken as", "table") else "right")
+    for r, row in zip(results, rows, strict=True):
         rate = f"{r.bytes / 1e6 / r.seconds:.1f}" if r.seconds > 0 else ""
-        t.add_row(Path(r.path).name, r.source_format or "?", f"{r.read:,}", f"{r.stored:,}", f"{r.duplicate:,}",
-                  f"[yellow]{r.quarantined:,}[/yellow]" if r.quarantined else "0", rate)
-    tot = IngestResult("", None)
-    for r in results:
-        tot.read += r.read
-        tot.stored += r.stored
-        tot.duplicate += r.duplicate
-        tot.quarantined += r.quarantined
-    t.add_row("[bold]total", "", f"{tot.read:,}", f"{tot.stored:,}", f"{tot.duplicate:,}", f"{tot.quarantined:,}", "")
+        taken = row["taken_as"] or ("[dim]skipped[/dim]" if row["skipped"] else "?")
+        t.add_row(Path(r.path).name, taken, row["table"] or "", f"{row['read']:,}", f"{row['stored']:,}",
+                  f"{row['duplicate']:,}",
+                  f"[yellow]{row['quarantined']:,}[/yellow]" if row["quarantined"] else "0", rate)
+    t.add_row("[bold]total", "", "", *(f"{sum(row[k] for row in rows):,}"
+                                       for k in ("read", "stored", "duplicate", "quarantined")), "")
     console.print(t)
-    for r in results:
+    for r, row in zip(results, rows, strict=True):
         for reason, n in sorted(r.reasons.items(), key=lambda kv: -kv[1]):
             console.print(f"[yellow]quarantined[/yellow] {n:,} from {r.path}: {reason}")
-        if r.error:
+        if row["skipped"]:
+            console.print(f"[dim]skipped[/dim] {r.path}: {row['skipped']}")
+        if row["error"]:
             err_console.print(f"[red]vigil: error:[/red] {r.error}")
     if any(r.reasons for r in results):
         console.print("[dim]see them with `vigil quarantine`[/dim]")

@@ -10,6 +10,8 @@ detection, not per sign-in), so records are validated one by one in Python.
 """
 from __future__ import annotations
 
+import csv
+import io
 import ipaddress
 import re
 import uuid
@@ -180,8 +182,10 @@ def _user_row(o: dict[str, Any]) -> dict[str, Any]:
 
 def _records(path: Path) -> list[tuple[int, str, Any]]:
     """(line, JSON path, record) of every record in the file."""
-    text = path.read_text(encoding="utf-8-sig")
+    text = path.read_text(encoding="utf-16" if path.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig")
     stripped = text.lstrip()
+    if stripped[:1] not in ("{", "[", ""):
+        return _csv_records(stripped)
     try:
         doc = orjson.loads(stripped) if stripped[:1] in ("{", "[") else None
     except orjson.JSONDecodeError:
@@ -203,6 +207,25 @@ def _records(path: Path) -> list[tuple[int, str, Any]]:
         except orjson.JSONDecodeError as exc:
             out.append((n, "$", Bad(f"not valid JSON ({exc})")))
     return out
+
+
+def _csv_records(text: str) -> list[tuple[int, str, Any]]:
+    """CSV exports (Microsoft-Extractor-Suite's Get-RiskyUsers / Get-RiskyDetections, ``Export-Csv`` of the
+    Graph PowerShell objects): one record per row, PascalCase headers; empty cells are absent values."""
+    reader = csv.DictReader(io.StringIO(text))
+    out: list[tuple[int, str, Any]] = []
+    for row in reader:
+        out.append((reader.line_num, "$", {k: v for k, v in row.items() if k and v not in (None, "")}))
+    return out
+
+
+def recognises(path: str | Path, sample: int = 20) -> bool:
+    """Whether the first records of a file are riskDetections or riskyUsers (for routing a folder's files)."""
+    try:
+        records = _records(Path(path))[:sample]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return any(isinstance(r, dict) and _kind(r)[0] is not None for _, _, r in records)
 
 
 def import_file(store: Store, path: str | Path) -> ImportResult:

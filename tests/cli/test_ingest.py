@@ -1,0 +1,79 @@
+"""`vigil ingest FOLDER`: a collector's whole output in one command, with an account of every file."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tests.conftest import FIXTURES
+from tests.sources.formats.ual_layouts import load_records, write_csv, write_extractor_json
+from vigil.cli import app
+
+API = FIXTURES / "sources" / "o365" / "management_api.jsonl"
+
+# Get-RiskyUsers writes the Graph PowerShell objects with Export-Csv: PascalCase headers, local times
+RISKY_USERS_CSV = (
+    '"Id","IsDeleted","IsProcessing","RiskDetail","RiskLastUpdatedDateTime","RiskLevel","RiskState",'
+    '"UserDisplayName","UserPrincipalName","AdditionalProperties"\r\n'
+    '"26be570a-1111-5555-b4e2-a37c6808512d","False","False","none","6/30/2021 4:50:12 PM","high","atRisk",'
+    '"Test contoso","testaccount1@contoso.com","System.Collections.Generic.Dictionary`2[System.String,System.Object]"\r\n'
+)
+
+
+def _collector_folder(root: Path) -> Path:
+    """A Microsoft-Extractor-Suite style output folder, plus what a responder adds by hand."""
+    records = load_records(API)
+    ual = root / "Output" / "UnifiedAuditLog" / "20260302090000"
+    ual.mkdir(parents=True)
+    write_csv(ual / "UAL-20260302090000.csv", "export_csv", records[:3], encoding="utf-8-sig")
+    write_extractor_json(ual / "UAL-20260302100000.json", [records[2:]])  # overlaps the CSV by one record
+    entra = root / "Output" / "EntraID"
+    entra.mkdir(parents=True)
+    for name in ("InteractiveSignIns_2021-06-30.csv", "AuditLogs_2021-06-30.csv"):
+        shutil.copy(FIXTURES / "sources" / "entra_portal" / name, entra / name)
+    users = root / "Output" / "UserInfo"
+    users.mkdir(parents=True)
+    (users / "202106301700-RiskyUsers.csv").write_text(RISKY_USERS_CSV, encoding="utf-8-sig")
+    shutil.copy(FIXTURES / "ueba" / "plain_directory.csv", users / "directory.csv")
+    shutil.copy(FIXTURES / "policy" / "policies.json", root / "Output" / "ConditionalAccessPolicies.json")
+    (root / "Output" / "Logfile.txt").write_text("[INFO] Running Get-UAL\n[INFO] Acquisition complete\n")
+    return root / "Output"
+
+
+def test_a_collector_folder_in_one_command(tmp_path: Path) -> None:
+    folder = _collector_folder(tmp_path / "case")
+    result = CliRunner().invoke(app, ["ingest", str(folder), "--db", str(tmp_path / "v.duckdb"), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {Path(r["path"]).name: r for r in json.loads(result.output)}
+    assert {n: (r["taken_as"], r["table"]) for n, r in rows.items() if r["taken_as"]} == {
+        "UAL-20260302090000.csv": ("o365_ual_cmdlet", "activities"),
+        "UAL-20260302100000.json": ("o365_ual_cmdlet", "activities"),
+        "InteractiveSignIns_2021-06-30.csv": ("entra_signin_portal", "signins"),
+        "AuditLogs_2021-06-30.csv": ("entra_audit_portal", "directory_events"),
+        "202106301700-RiskyUsers.csv": ("Entra ID Protection risk", "riskDetections, riskyUsers"),
+        "directory.csv": ("directory (directory_csv)", "IdentityInfo"),
+    }
+    assert rows["Logfile.txt"]["skipped"] == "no JSON object or CSV row could be read to recognise the format"
+    assert "vigil policy load --policies" in rows["ConditionalAccessPolicies.json"]["skipped"]
+    # counts add up per file, and the overlapping UAL record is one duplicate
+    for r in rows.values():
+        assert r["read"] == r["stored"] + r["duplicate"] + r["quarantined"], r
+    assert (rows["UAL-20260302100000.json"]["stored"], rows["UAL-20260302100000.json"]["duplicate"]) == (1, 1)
+    assert rows["202106301700-RiskyUsers.csv"]["stored"] == 1
+
+
+def test_the_human_account_names_every_file(tmp_path: Path) -> None:
+    folder = _collector_folder(tmp_path / "case")
+    result = CliRunner().invoke(app, ["ingest", str(folder), "--db", str(tmp_path / "v.duckdb")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "Logfile.txt: no JSON object or CSV row could be read" in text and "vigil policy load" in text
+
+
+def test_a_folder_with_nothing_recognised_fails(tmp_path: Path) -> None:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.txt").write_text("collected on Monday\n")
+    result = CliRunner().invoke(app, ["ingest", str(tmp_path / "notes"), "--db", str(tmp_path / "v.duckdb")])
+    assert result.exit_code == 4
