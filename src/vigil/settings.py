@@ -148,12 +148,26 @@ class UebaSettings(_Section):
 class ServiceSettings(_Section):
     host: str = Field("127.0.0.1", description="address `vigil serve` binds")
     port: int = Field(8765, ge=1, le=65535, description="port `vigil serve` binds")
+    public_url: str | None = Field(
+        None, pattern=r"^https?://[^/?#\s@]+(/[^?#\s]*)?$",
+        description="URL clients reach the service at (behind a TLS proxy: its https URL); every URL the "
+                    "service hands out starts with it. Default: http://<host>:<port>, the bind address")
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="largest request body outside file upload")
     max_upload_bytes: int = Field(256 * 1024 * 1024, ge=1024, description="largest POST /api/v1/ingest upload")
     session_ttl_s: int = Field(8 * 3600, ge=60, description="lifetime of a web UI sign-in session")
     page_limit: int = Field(1000, ge=1, le=100_000, description="default and maximum rows per list request")
     hunt_row_limit: int = Field(10_000, ge=1, description="rows returned by one hunting query")
     map_event_limit: int = Field(5000, ge=10, description="most sign-ins drawn on one itinerary map")
+
+    def url(self, host: str | None = None, port: int | None = None) -> str:
+        """The service's base URL: ``public_url``, else the bind address (``host``/``port`` override
+        the settings', as ``vigil serve --host/--port`` do). Never derived from a request."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        bind = host or self.host
+        if ":" in bind and not bind.startswith("["):
+            bind = f"[{bind}]"
+        return f"http://{bind}:{port or self.port}"
 
 
 class DetectionSettings(_Section):

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from fastapi.responses import Response
 
 from tests.api.conftest import bearer
 
@@ -24,6 +25,27 @@ def test_security_headers_on_api_pages_and_errors(service: dict[str, Any]) -> No
     static = client.get("/static/app.css")
     assert static.headers["x-content-type-options"] == "nosniff"
     assert static.headers.get("cache-control") != "no-store"
+
+
+def test_an_unexpected_error_is_a_json_500_with_the_security_headers(
+        service: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+    def boom() -> None:
+        raise RuntimeError("kaboom with a secret detail")
+
+    def bad_header() -> Response:  # a value h11 would refuse outright (the connection would drop)
+        return Response("x", headers={"X-Reason": "a\r\nSet-Cookie: stolen=1"})
+
+    service["app"].add_api_route("/api/v1/test-boom", boom)
+    service["app"].add_api_route("/api/v1/test-header", bad_header)
+    client = service["client"]
+    with caplog.at_level(logging.ERROR, logger="vigil.api"):
+        r = client.get("/api/v1/test-boom")
+    assert r.status_code == 500 and r.json() == {"detail": "internal error (logged by the service)"}
+    assert r.headers["x-frame-options"] == "DENY" and "default-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["cache-control"] == "no-store"
+    assert "kaboom" not in r.text and "kaboom" in caplog.text  # the traceback goes to the log only
+    r = client.get("/api/v1/test-header")
+    assert r.headers["x-reason"] == "a Set-Cookie: stolen=1" and "set-cookie" not in r.headers
 
 
 def test_pages_have_no_inline_script_or_style(service: dict[str, Any]) -> None:

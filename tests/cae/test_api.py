@@ -1,16 +1,24 @@
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from joserfc import jws
+from joserfc.errors import JoseError
 
 from tests.cae.conftest import cae_settings
+from tests.cae.test_sets import _json
 from vigil.api.tokens import create_token
 from vigil.api.cae_demo import create_demo_app
 from vigil.cae.service import CaeService
-from vigil.cae.sets import CREDENTIAL_CHANGE, VERIFICATION
+from vigil.cae.keys import ALLOWED_ALGS, _generate, public_jwks, signing_key
+from vigil.cae.sets import CREDENTIAL_CHANGE, EVENTS_SUPPORTED, VERIFICATION
 from vigil.cae.transmitter import PUSH
 
 
@@ -83,3 +91,55 @@ def test_receive_needs_secevent_content_type(api) -> None:  # type: ignore[no-un
     r = client.post("/api/v1/ssf/receive/nobody", content=b"x.y.z",
                     headers={"Content-Type": "application/secevent+jwt", "Authorization": "Bearer x"})
     assert r.status_code == 401 and r.json()["err"] == "authentication_failed"
+
+
+# -- hostile SET fields at the push endpoint: always an RFC 8935 answer, never a 500 ---------------
+_SET_ERRS = {"invalid_request", "invalid_key", "invalid_issuer", "invalid_audience", "authentication_failed",
+             "access_denied"}
+_text = st.text(st.characters(codec=None), max_size=40) | st.sampled_from(
+    ["l\u2019admin", "a\r\nX-Injected: 1", "\ud800", '"\\', "\u0130" * 300])
+_value = _json | _text
+_subject = st.fixed_dictionaries({"format": st.sampled_from(["iss_sub", "email", "opaque", "complex"]) | _text},
+                                 optional={k: _value for k in ("iss", "sub", "email", "id", "user", "session")})
+_event_body = st.fixed_dictionaries({}, optional={
+    "event_timestamp": _value | st.integers(0, 2**40), "reason_admin": _value | st.dictionaries(_text, _text),
+    "change_direction": st.just("decrease") | _text, "current_status": st.just("not-compliant") | _text,
+    "credential_type": _value, "subject": _subject, "sub_id": _subject})
+
+
+@pytest.fixture
+def receiving(api):  # type: ignore[no-untyped-def]
+    client, admin, _, _ = api
+    keys = _generate()
+    reg = client.post("/api/v1/ssf/transmitters", headers=admin, json={
+        "issuer": "https://tx.test", "jwks": public_jwks(keys), "audience": "urn:vigil:rx"}).json()
+    return client, keys, reg
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kid=st.none() | _text, typ=st.sampled_from(["secevent+jwt", "JWT"]) | _text,
+       iss=st.just("https://tx.test") | _text, aud=st.just("urn:vigil:rx") | _value, jti=st.just("j") | _value,
+       iat=st.integers(1, 2**33) | _value, sub_id=st.none() | _subject,
+       events=st.dictionaries(st.sampled_from(EVENTS_SUPPORTED) | _text, _event_body, max_size=2),
+       extra=st.dictionaries(_text, _value, max_size=2), authorization=st.none() | _text)
+def test_hostile_set_fields_get_an_rfc8935_answer(receiving, kid, typ, iss, aud, jti, iat, sub_id,  # type: ignore[no-untyped-def]
+                                                 events, extra, authorization) -> None:
+    client, keys, reg = receiving
+    key = signing_key(keys)
+    header = {"alg": key.get("alg") or "ES256", "typ": typ, **({"kid": kid} if kid is not None else {"kid": key.kid})}
+    claims = {**extra, "iss": iss, "aud": aud, "jti": jti, "iat": iat, "events": events,
+              **({"sub_id": sub_id} if sub_id is not None else {})}
+    try:  # json, not orjson: lone surrogates go out as \ud800 escapes, as a hostile transmitter would send them
+        token = jws.serialize_compact(header, json.dumps(claims).encode(), key, algorithms=ALLOWED_ALGS)
+    except (ValueError, TypeError, JoseError):
+        return  # joserfc refuses to sign this header itself
+    auth = reg["authorization_header"] if authorization is None else f"Bearer {authorization}"
+    r = client.post(f"/api/v1/ssf/receive/{reg['transmitter_id']}", content=token.encode(),
+                    headers={"Content-Type": "application/secevent+jwt",
+                             # raw bytes, as a server hands them over (h11 refuses CR, LF and NUL itself)
+                             "Authorization": re.sub(rb"[\r\n\0]", b"", auth.encode("utf-8", "surrogatepass"))})
+    assert r.status_code in (202, 400, 401, 403), r.text
+    if r.status_code != 202:
+        assert r.json()["err"] in _SET_ERRS and isinstance(r.json()["description"], str)
+    if r.status_code == 401:
+        assert r.headers["www-authenticate"] == 'Bearer realm="ssf"'

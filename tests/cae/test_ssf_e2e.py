@@ -13,6 +13,7 @@ import pytest
 from joserfc import jws
 
 from tests.cae.conftest import cae_settings
+from vigil.api.launch import free_port
 from vigil.api.tokens import create_token
 from vigil.api.cae_demo import ServerThread, create_demo_app
 from vigil.cae.service import CaeService
@@ -23,11 +24,13 @@ from vigil.cae.transmitter import POLL, PUSH
 
 class Node:
     def __init__(self, stack: ExitStack, tmp: Path, name: str) -> None:
-        self.settings = cae_settings(tmp, name, issuer=f"https://{name}.vigil.test", push_backoff_s=0.05)
+        s = cae_settings(tmp, name, issuer=f"https://{name}.vigil.test", push_backoff_s=0.05)
+        port = free_port()  # the URLs the node hands out come from its settings, so it needs its port first
+        self.settings = s.model_copy(update={"service": s.service.model_copy(update={"port": port})})
         self.svc = CaeService(self.settings)
         app = create_demo_app(self.settings, service=self.svc)
         _, token = create_token(app.state.vigil.db.cursor(), f"{name}-admin", "admin")
-        self.server = stack.enter_context(ServerThread(app))
+        self.server = stack.enter_context(ServerThread(app, port=port))
         self.http = stack.enter_context(httpx.Client(base_url=self.server.url,
                                                      headers={"Authorization": f"Bearer {token}"}))
 

@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from vigil import __version__
 from vigil.api import admin, cae, errors, health, hunt, policy, v1
 from vigil.api.auth import require_reader
+from vigil.api.gate import AuthGate
 from vigil.api.middleware import BodyLimit, SecurityHeaders
 from vigil.api.state import Database, ServiceState, SessionStore
 from vigil.settings import Settings
@@ -36,15 +37,17 @@ def create_api(settings: Settings, *, host: str | None = None) -> FastAPI:
     bound = host or cfg.host
     db = Database(settings)
     state = ServiceState(settings=settings, db=db, sessions=SessionStore(ttl_s=cfg.session_ttl_s),
-                         secure_cookies=not is_loopback(bound))
+                         secure_cookies=not is_loopback(bound), public_url=cfg.url(host=bound))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         db.close()
 
+    # redirect_slashes off: Starlette builds that redirect's absolute URL from the Host header.
     app = FastAPI(title="vigil", version=__version__, lifespan=lifespan, openapi_url=None, docs_url=None,
-                  redoc_url=None, description="Identity threat detection and response: the analyst API. "
+                  redoc_url=None, redirect_slashes=False,
+                  description="Identity threat detection and response: the analyst API. "
                   "Every route needs `Authorization: Bearer <API token>` (see `vigil token create`).")
     app.state.vigil = state
     errors.install(app)
@@ -61,9 +64,11 @@ def create_api(settings: Settings, *, host: str | None = None) -> FastAPI:
     app.include_router(policy.router, prefix=API_PREFIX, tags=["policy"])
     app.include_router(cae.router, prefix=API_PREFIX, tags=["cae"])
     app.include_router(cae.wellknown_router, tags=["cae"])  # SSF discovery: its spec puts it at /.well-known/
-    # Outermost first at run time: headers wrap everything, including 413 answers.
+    # The last added runs first: headers wrap everything (401, 413 and 500 answers included), then
+    # the caller is authenticated before a byte of a body is read, then the body is size-limited.
     app.add_middleware(BodyLimit, max_bytes=cfg.max_body_bytes, max_upload_bytes=cfg.max_upload_bytes,
                        upload_paths=UPLOAD_PATHS)
+    app.add_middleware(AuthGate, routes=lambda: app.routes)
     app.add_middleware(SecurityHeaders, hsts=False)
     return app
 

@@ -26,6 +26,7 @@ from fastapi import Depends, HTTPException, Request
 
 from vigil.api.state import ServiceState, UISession
 from vigil.api.tokens import Principal, TokenRow, check, token_id_of
+from vigil.cae import challenge
 from vigil.errors import AuthError
 from vigil.store import Store
 
@@ -42,8 +43,14 @@ def service_state(request: Request) -> ServiceState:
     return state
 
 
-def _unauthorized(detail: str) -> HTTPException:
-    return HTTPException(401, detail=detail, headers={"WWW-Authenticate": 'Bearer realm="vigil"'})
+REALM = "vigil"
+
+
+def _unauthorized(detail: str, *, presented: bool = True) -> HTTPException:
+    # RFC 6750 §3.1: no error code when no credentials were sent; the description goes through the
+    # one header helper (it may quote caller-controlled text).
+    value = challenge.invalid_token(detail, realm=REALM) if presented else challenge.no_token(realm=REALM)
+    return HTTPException(401, detail=detail, headers={"WWW-Authenticate": value})
 
 
 def ui_session(request: Request) -> UISession | None:
@@ -65,11 +72,10 @@ async def _check_csrf(request: Request, sess: UISession) -> None:
         raise HTTPException(403, detail="missing or wrong CSRF token for a cookie-authenticated request")
 
 
-async def current_principal(request: Request) -> Principal:
-    """The authenticated caller, or 401. Cached on the request."""
-    cached = getattr(request.state, "principal", None)
-    if isinstance(cached, Principal):
-        return cached
+def identify(request: Request) -> tuple[Principal, UISession | None]:
+    """Who is calling, from the headers and cookies alone (never the body), or 401.
+
+    Also used by :class:`vigil.api.gate.AuthGate` before a request body is read."""
     state = service_state(request)
     header = request.headers.get("authorization")
     if header is not None:
@@ -78,20 +84,32 @@ async def current_principal(request: Request) -> Principal:
             raise _unauthorized("Authorization header must be 'Bearer <API token>'")
         try:
             presented = token.strip()
-            principal = check(presented, state.db.token_row(token_id_of(presented)), via="bearer")
+            return check(presented, state.db.token_row(token_id_of(presented)), via="bearer"), None
         except AuthError as exc:
             raise _unauthorized(str(exc)) from None
-    else:
-        sess = ui_session(request)
-        if sess is None:
-            raise _unauthorized("authentication required: send 'Authorization: Bearer <API token>' "
-                                "or sign in at /signin")
-        try:
-            principal = session_principal(state.db.token_row(sess.token_id), sess)
-        except AuthError as exc:
-            raise _unauthorized(f"session ended: {exc}") from None
-        if request.method in UNSAFE_METHODS:
-            await _check_csrf(request, sess)
+    sess = ui_session(request)
+    if sess is None:
+        raise _unauthorized("authentication required: send 'Authorization: Bearer <API token>' "
+                            "or sign in at /signin", presented=False)
+    try:
+        return session_principal(state.db.token_row(sess.token_id), sess), sess
+    except AuthError as exc:
+        raise _unauthorized(f"session ended: {exc}", presented=False) from None
+
+
+def forbidden_unless_admin(principal: Principal) -> None:
+    if not principal.is_admin:
+        raise HTTPException(403, detail=f"admin role required (token {principal.name!r} is a reader)")
+
+
+async def current_principal(request: Request) -> Principal:
+    """The authenticated caller, or 401. Cached on the request."""
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
+    principal, sess = identify(request)
+    if sess is not None and request.method in UNSAFE_METHODS:
+        await _check_csrf(request, sess)
     request.state.principal = principal
     return principal
 
@@ -112,8 +130,7 @@ async def require_reader(principal: Principal = Depends(current_principal)) -> P
 
 async def require_admin(principal: Principal = Depends(current_principal)) -> Principal:
     """An admin token; readers get 403."""
-    if not principal.is_admin:
-        raise HTTPException(403, detail=f"admin role required (token {principal.name!r} is a reader)")
+    forbidden_unless_admin(principal)
     return principal
 
 

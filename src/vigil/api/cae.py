@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, Response
 
 from vigil.api.auth import require_admin, require_reader
 from vigil.api.tokens import Principal
+from vigil.cae.challenge import body_text, challenge
 from vigil.cae.events import event_from_json
 from vigil.cae.service import CaeService
 from vigil.cae.sets import SetInvalid
@@ -61,8 +62,8 @@ def cae_service(request: Request) -> CaeService:
     if svc is None:
         svc = CaeService.shared(request.app.state.vigil.settings)
         request.app.state.cae = svc
-    if not svc.transmitter.base_url:
-        svc.transmitter.base_url = str(request.url_for("ssf_jwks")).rsplit("/ssf/", 1)[0]
+    # From settings on every request, never from the request (its Host header is the caller's to choose).
+    svc.transmitter.base_url = request.app.state.vigil.api_url
     svc.deliverer.start()
     return svc
 
@@ -156,7 +157,7 @@ async def verify(request: Request, who: Principal = Admin, svc: CaeService = Svc
 async def poll(stream_id: str, request: Request, svc: CaeService = Svc) -> JSONResponse:
     if not svc.transmitter.check_poll_token(stream_id, request.headers.get("authorization")):
         return JSONResponse({"err": "authentication_failed", "description": "missing or wrong stream bearer token"},
-                            status_code=401, headers={"WWW-Authenticate": 'Bearer realm="ssf"'})
+                            status_code=401, headers={"WWW-Authenticate": challenge("Bearer", realm="ssf")})
     body = await _json(request) if await request.body() else {}
     try:
         wait = not bool(body.get("returnImmediately", False)) if isinstance(body, dict) else False
@@ -177,11 +178,13 @@ async def receive(transmitter_id: str, request: Request, svc: CaeService = Svc) 
     try:
         if ctype != "application/secevent+jwt":
             raise SetInvalid("invalid_request", f"Content-Type must be application/secevent+jwt, not {ctype!r}")
-        got = svc.receiver.receive(transmitter_id, request.headers.get("authorization"),
-                                   (await request.body()).decode("ascii", "replace"))
+        # the transmitter's bearer token is checked before a byte of the body is read
+        tr = svc.receiver.authenticate(transmitter_id, request.headers.get("authorization"))
+        got = svc.receiver.accept(tr, (await request.body()).decode("ascii", "replace"))
     except SetInvalid as exc:
         status = 401 if exc.err == "authentication_failed" else 403 if exc.err == "access_denied" else 400
-        return JSONResponse({"err": exc.err, "description": exc.description}, status_code=status)
+        return JSONResponse({"err": exc.err, "description": body_text(exc.description)}, status_code=status,
+                            headers={"WWW-Authenticate": challenge("Bearer", realm="ssf")} if status == 401 else None)
     return Response(status_code=202, headers={"X-Vigil-Applied": str(got.applied)})
 
 

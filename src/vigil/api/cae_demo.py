@@ -48,7 +48,9 @@ def resource_app() -> Starlette:
     return Starlette(routes=[Route("/hello", _hello), Route("/mail", _mail)])
 
 
-def create_demo_app(settings: Settings, *, service: CaeService | None = None) -> FastAPI:
+def create_demo_app(settings: Settings, *, service: CaeService | None = None,
+                    public_url: str | None = None) -> FastAPI:
+    """The demo app; the URLs it hands out start with ``public_url`` (default: ``settings.service.url()``)."""
     svc = service or CaeService.shared(settings)
     db = Database(settings)
 
@@ -58,7 +60,8 @@ def create_demo_app(settings: Settings, *, service: CaeService | None = None) ->
         db.close()
 
     app = FastAPI(title="vigil CAE demo", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.vigil = ServiceState(settings=settings, db=db, sessions=SessionStore(), secure_cookies=False)
+    app.state.vigil = ServiceState(settings=settings, db=db, sessions=SessionStore(), secure_cookies=False,
+                                     public_url=public_url or settings.service.url())
     app.state.cae = svc
     errors.install(app)
     app.include_router(router, prefix=API_PREFIX)

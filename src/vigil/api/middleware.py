@@ -1,11 +1,16 @@
 """Pure-ASGI middleware: security headers on every response, request body limits."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vigil.cae.challenge import header_bytes
+
+log = logging.getLogger("vigil.api")
 
 # Scripts and styles only from this origin: no inline script, no CDN. Leaflet positions
 # elements through the CSSOM (element.style), which style-src does not govern.
@@ -26,7 +31,12 @@ _COMMON = [
 
 class SecurityHeaders:
     """Adds the headers above; API and page responses also get ``Cache-Control: no-store``
-    (they carry tenant data), static assets may be cached."""
+    (they carry tenant data), static assets may be cached.
+
+    Outermost layer: an exception nothing else handled becomes a JSON 500 here, so 500s carry
+    these headers too (Starlette's own error page sits outside every middleware). Every header
+    value on its way out loses control bytes (CR/LF): a response splitting attempt or a value
+    h11 would refuse (dropping the connection) cannot leave."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
@@ -37,10 +47,13 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         static = scope["path"].startswith("/static/")
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", [])
+                started = True
+                headers = [(k, header_bytes(v)) for k, v in message.get("headers", [])
                            if k.lower() not in {h for h, _ in _COMMON} and k.lower() != b"cache-control"
                            or (static and k.lower() == b"cache-control")]
                 headers.extend(_COMMON)
@@ -52,7 +65,13 @@ class SecurityHeaders:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            log.exception("%s %s failed", scope.get("method"), scope["path"])
+            if started:
+                raise  # the answer is under way: the server ends the connection
+            await _json_error(send_with_headers, 500, "internal error (logged by the service)")
 
 
 class BodyLimit:

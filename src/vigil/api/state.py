@@ -146,3 +146,9 @@ class ServiceState:
     db: Database
     sessions: SessionStore
     secure_cookies: bool
+    #: base URL of every URL the service hands out (settings, never request headers)
+    public_url: str
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.public_url}/api/v1"

@@ -47,7 +47,7 @@ class Decision:
     www_authenticate: str | None = None
 
     def body(self) -> dict[str, Any]:
-        return {"error": "unauthorized", "check": self.check, "reason": self.reason}
+        return {"error": "unauthorized", "check": self.check, "reason": challenge.body_text(self.reason)}
 
 
 class CAEEnforcer:
@@ -132,12 +132,13 @@ class CAEMiddleware:
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008, "reason": decision.reason[:120]})
+            # a close reason is at most 123 bytes of UTF-8: ASCII, cut well below that
+            await send({"type": "websocket.close", "code": 1008, "reason": challenge.ascii_text(decision.reason, 120)})
             return
         body = orjson.dumps(decision.body())
         await send({"type": "http.response.start", "status": 401, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"www-authenticate", (decision.www_authenticate or "Bearer").encode("latin-1")),
+            (b"www-authenticate", (decision.www_authenticate or challenge.no_token()).encode("ascii")),
             (b"cache-control", b"no-store")]})
         await send({"type": "http.response.body", "body": body})
 

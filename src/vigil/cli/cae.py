@@ -202,7 +202,8 @@ def demo(
 
     s: Settings = settings_from(db, config)
     console.print(f"protected resource: http://{host}:{port}/resource/hello  (token: vigil cae token --user U)")
-    uvicorn.run(create_demo_app(s), host=host, port=port, log_level="info")
+    uvicorn.run(create_demo_app(s, public_url=s.service.url(host=host, port=port)), host=host, port=port,
+                log_level="info")
 
 
 # -- vigil ssf -----------------------------------------------------------------------------------
@@ -230,7 +231,7 @@ def receivers_add(
     if event:
         body["events_requested"] = [e if "://" in e else CAEP + e for e in event]
     svc = _svc(db, config)
-    cfg = svc.transmitter.create_stream(body, base_url=base_url or f"http://{s.service.host}:{s.service.port}/api/v1")
+    cfg = svc.transmitter.create_stream(body, base_url=base_url or f"{s.service.url()}/api/v1")
     svc.close()
     emit(cfg, as_json=as_json, render=lambda c: console.print(
         f"stream [bold]{c['stream_id']}[/bold] ({c['delivery']['method']}) to {c['delivery']['endpoint_url']}, "

@@ -74,9 +74,8 @@ def serve(
     with app.state.vigil.db.writer() as store:
         first = None if tokens.count_tokens(store.con, "admin") else tokens.create_token(
             store.con, "initial-admin", "admin", created_by="vigil serve (first start)")
-    url_host = f"[{bind}]" if ":" in bind else bind
-    console.print(f"vigil serve: store [bold]{settings.store.path}[/bold]; "
-                  f"open [bold]http://{url_host}:{bind_port}/[/bold]")
+    public = app.state.vigil.public_url
+    console.print(f"vigil serve: store [bold]{settings.store.path}[/bold]; open [bold]{public}/[/bold]")
     if first is not None:
         console.print(f"No admin token existed, so one was created (shown only now, store it safely):\n"
                       f"  [bold]{first[1]}[/bold]\n  name initial-admin, id {first[0]['token_id']}; "
@@ -84,6 +83,10 @@ def serve(
     if not is_loopback(bind):
         err_console.print("[yellow]bound to a non-loopback address: use a TLS-terminating proxy in front "
                           "(session cookies are marked Secure)[/yellow]")
+        if not settings.service.public_url:
+            err_console.print(f"[yellow]service.public_url is not set: the URLs the service hands out (SSF "
+                              f"discovery, poll and push endpoints) start with {public}; set it to the URL "
+                              f"clients reach the service at[/yellow]")
     uvicorn.run(app, host=bind, port=bind_port, log_level=log_level.lower(), proxy_headers=False,
                 server_header=False, date_header=True)
 
