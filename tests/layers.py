@@ -40,6 +40,7 @@ LAYERS: tuple[str, ...] = (
     "cae",
     "connectors",
     "pipeline", "notebook",
+    "backup",
     "vigil",
     "api",
     "web",

@@ -120,9 +120,9 @@ def ingest(files: list[UploadFile] = File(..., description="log files in any sup
             failed = [r for r in results if r.get("error")]
             if failed and len(failed) == len(results):
                 # nothing could be read: an error, never an empty success
-                names = {str(p): f.filename for p, f in zip(paths, files, strict=True)}
+                names = {str(p): f.filename for p, f in zip(paths, files)}
                 raise InputError("; ".join(f"{names.get(r['path'], r['path'])}: {r['error']}" for r in failed))
             stages = ops.analyze(store, state.settings) if analyze else None
-    for r, f in zip(results, files, strict=True):
+    for r, f in zip(results, files):
         r["path"] = f.filename  # the client's name, not our temporary copy
     return {"files": results, "errors": len(failed), "analyze": stages, "by": who.name}

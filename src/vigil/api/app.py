@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 
 from vigil import __version__
-from vigil.api import admin, cae, errors, health, hunt, policy, v1
+from vigil.api import admin, backup, cae, errors, health, hunt, policy, v1
 from vigil.api.auth import require_reader
 from vigil.api.gate import AuthGate
 from vigil.api.middleware import BodyLimit, SecurityHeaders
@@ -60,6 +60,7 @@ def create_api(settings: Settings, *, host: str | None = None) -> FastAPI:
     app.include_router(v1.router, prefix=API_PREFIX, tags=["read"])
     app.include_router(health.router, prefix=API_PREFIX, tags=["read"])
     app.include_router(admin.router, prefix=API_PREFIX, tags=["admin"])
+    app.include_router(backup.router, prefix=API_PREFIX, tags=["admin"])
     app.include_router(hunt.router, prefix=API_PREFIX, tags=["hunting"])
     app.include_router(policy.router, prefix=API_PREFIX, tags=["policy"])
     app.include_router(cae.router, prefix=API_PREFIX, tags=["cae"])

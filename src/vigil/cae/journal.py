@@ -165,7 +165,7 @@ class Journal:
             rows = self.con.execute(sql, params).fetchall()
         out = []
         for r in rows:
-            d = dict(zip(REVOCATION_COLUMNS, r, strict=True))
+            d = dict(zip(REVOCATION_COLUMNS, r))
             d["evidence"] = orjson.loads(d["evidence"])
             out.append(d)
         return out
@@ -179,7 +179,7 @@ class Journal:
         with self.lock:
             cur = self.con.execute(sql, params)
             names = [d[0] for d in cur.description or ()]
-            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write statement in its own transaction; returns the changed row count."""

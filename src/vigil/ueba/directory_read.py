@@ -340,8 +340,7 @@ def _read_csv(path: str, text: str) -> DirectoryBatch:
             continue
         raw = ",".join(cells)
         if len(cells) != len(header):
-            why = f"line {line}: {len(cells)} cells, header has {len(header)}"
-            batch.quarantined.append(Quarantined(line, why, raw))
+            batch.quarantined.append(Quarantined(line, f"line {line}: {len(cells)} cells, header has {len(header)}", raw))
             continue
 
         def get(canon: str, row: list[str] = cells) -> str | None:
