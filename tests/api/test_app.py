@@ -1,7 +1,10 @@
 """The URLs the service hands out come from settings, never from the Host / X-Forwarded-* headers."""
 from __future__ import annotations
 
+import socket
 from typing import Any
+
+import httpx
 
 from fastapi.testclient import TestClient
 
@@ -64,3 +67,24 @@ def test_no_response_names_the_callers_host(service: dict[str, Any]) -> None:
         assert "attacker" not in r.text, path
         assert all("attacker" not in v for v in r.headers.values()), (path, r.headers)
     assert client.get("/api/v1/incidents/", headers=admin, follow_redirects=False).status_code == 404
+
+
+def test_a_real_server_ignores_the_host_header_and_answers_hostile_bytes_cleanly(served: dict[str, Any]) -> None:
+    """Against `vigil serve` itself: the first caller's Host fixes nothing; an Authorization value
+    that is not Latin-1 text, sent as raw bytes, gets a well-formed 401, not a dropped connection."""
+    url = served["url"]
+    first = httpx.get(f"{url}/.well-known/ssf-configuration", headers=HOSTILE).json()
+    _urls_start_with(first, url)  # the bind address: the server was started with --host/--port
+    assert httpx.get(f"{url}/.well-known/ssf-configuration").json() == first
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /api/v1/whoami HTTP/1.1\r\nHost: attacker.example\r\n"
+                     b"Authorization: Bearer vgl_\xe2\x80\x99\xff\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    status, *lines = answer.split(b"\r\n\r\n", 1)[0].decode("ascii").split("\r\n")
+    headers = {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in lines)}
+    assert status.startswith("HTTP/1.1 401"), status
+    assert headers["www-authenticate"].startswith('Bearer realm="vigil", error="invalid_token"'), headers
+    assert headers["x-frame-options"] == "DENY"

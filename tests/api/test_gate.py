@@ -1,14 +1,12 @@
 """Authentication before the body, against a real `vigil serve` child process.
 
-The server runs with its own TMPDIR; a watcher thread samples that folder and the server's open
+The server (tests/api/conftest.py's ``served``) runs with its own TMPDIR; a watcher thread samples that folder and the server's open
 file descriptors while the uploads stream, so a body spooled to disk (python-multipart rolls an
 upload over 1 MiB into an anonymous temporary file) is seen even though it has no name.
 """
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,39 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from vigil.api import tokens
 from vigil.api.gate import ADMIN, PUBLIC, READER, AuthGate
-from vigil.api.launch import free_port, wait_until_serving
-from vigil.store import open_store
 
-VIGIL = Path(sys.executable).parent / "vigil"
 MIB = 1024 * 1024
 BOUNDARY = "vigil-test-boundary"
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    root = tmp_path_factory.mktemp("gate")
-    db, spool = root / "vigil.duckdb", root / "tmp"
-    spool.mkdir()
-    with open_store(db) as store:
-        admin = tokens.create_token(store.con, "gate-admin", "admin")[1]
-        reader = tokens.create_token(store.con, "gate-reader", "reader")[1]
-    port = free_port()
-    log_path = root / "serve.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen([str(VIGIL), "serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port)],
-                                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "TMPDIR": str(spool)})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(url, proc, log_path.read_text)
-        yield {"url": url, "admin": admin, "reader": reader, "proc": proc, "spool": spool}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 class SpoolWatcher(threading.Thread):

@@ -49,3 +49,12 @@ def test_concurrent_writer_processes_lose_nothing(tmp_path: Path) -> None:
     assert len({e.subject for _, e in rows}) == 600
     seqs = [s for s, _ in rows]
     assert seqs == sorted(seqs) and len(set(seqs)) == 600
+
+
+def test_a_new_journal_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """It holds receivers' push Authorization values and the tokens vigil polls with."""
+    j = Journal(tmp_path / "j.sqlite")
+    j.append([new_event("password_reset", subject="u1", source="cli")])
+    for name in ("j.sqlite", "j.sqlite-wal", "j.sqlite-shm"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
+    j.close()

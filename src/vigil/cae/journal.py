@@ -11,6 +11,7 @@ power loss). ``seq`` is monotonic, so every process tails the journal with ``seq
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -104,6 +105,15 @@ class Journal:
         self.path = str(path)
         if self.path != ":memory:" and not Path(self.path).parent.exists():
             raise StoreError("folder does not exist", path=str(Path(self.path).parent))
+        if self.path != ":memory:":
+            # it holds receivers' push credentials and the tokens we poll with: owner-only, like the
+            # signing keys (SQLite gives its -wal and -shm files the database file's mode)
+            try:
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise StoreError(f"cannot create the CAE journal ({exc.strerror})", path=self.path) from None
         try:
             self.con = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
                                        check_same_thread=False)
@@ -165,7 +175,7 @@ class Journal:
             rows = self.con.execute(sql, params).fetchall()
         out = []
         for r in rows:
-            d = dict(zip(REVOCATION_COLUMNS, r))
+            d = dict(zip(REVOCATION_COLUMNS, r, strict=True))
             d["evidence"] = orjson.loads(d["evidence"])
             out.append(d)
         return out
@@ -179,7 +189,7 @@ class Journal:
         with self.lock:
             cur = self.con.execute(sql, params)
             names = [d[0] for d in cur.description or ()]
-            return [dict(zip(names, r)) for r in cur.fetchall()]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write statement in its own transaction; returns the changed row count."""
