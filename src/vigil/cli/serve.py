@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+import sys
+import logging.config
+from typing import Annotated, Any
 
 import typer
 
@@ -54,26 +56,36 @@ def serve(
     host: Annotated[str | None, typer.Option("--host", help="address to bind (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option("--port", help="port to bind (default 8765)")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug | info | warning | error")] = "info",
+    log_format: Annotated[str | None, typer.Option(
+        "--log-format", help="text | json (one object per line); default service.log_format")] = None,
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json) and the web UI (/) over the store."""
     import uvicorn
 
     from vigil.api import tokens
     from vigil.api.app import is_loopback
+    from vigil.api.logs import log_config
     from vigil.web.app import create_app
 
-    overrides = {"store.path": db, "service.host": host, "service.port": port}
+    overrides = {"store.path": db, "service.host": host, "service.port": port, "service.log_format": log_format}
     from vigil.settings import load_settings
 
     settings = load_settings(config, overrides=overrides)
     check_web_assets()
     bind, bind_port = settings.service.host, settings.service.port
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs = log_config(settings.service.log_format, log_level)
+    logging.config.dictConfig(logs)
     app = create_app(settings, host=bind)
-    # First start: no admin token yet, so nobody could sign in. Create one and show it once.
+    # First start: no admin token yet, so nobody could sign in. Create one and show it once, on a
+    # terminal only: under a supervisor stdout is a log, and a token must never land in a log.
     with app.state.vigil.db.writer() as store:
-        first = None if tokens.count_tokens(store.con, "admin") else tokens.create_token(
-            store.con, "initial-admin", "admin", created_by="vigil serve (first start)")
+        missing_admin = not tokens.count_tokens(store.con, "admin")
+        first = tokens.create_token(store.con, "initial-admin", "admin", created_by="vigil serve (first start)") \
+            if missing_admin and sys.stdout.isatty() else None
+    if missing_admin and first is None:
+        logging.getLogger("vigil.serve").warning(
+            "no admin token exists and stdout is not a terminal, so none was created: stop the service and run "
+            "`vigil token create --name admin --role admin` with the same settings")
     public = app.state.vigil.public_url
     console.print(f"vigil serve: store [bold]{settings.store.path}[/bold]; open [bold]{public}/[/bold]")
     if first is not None:
@@ -87,8 +99,22 @@ def serve(
             err_console.print(f"[yellow]service.public_url is not set: the URLs the service hands out (SSF "
                               f"discovery, poll and push endpoints) start with {public}; set it to the URL "
                               f"clients reach the service at[/yellow]")
-    uvicorn.run(app, host=bind, port=bind_port, log_level=log_level.lower(), proxy_headers=False,
-                server_header=False, date_header=True)
+    _run(app, uvicorn.Config(app, host=bind, port=bind_port, log_level=log_level.lower(), log_config=logs,
+                             proxy_headers=False, server_header=False, date_header=True))
+
+
+def _run(app: Any, config: Any) -> None:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """On SIGTERM / SIGINT /readyz answers 503 at once while uvicorn finishes the requests in flight;
+        the app's shutdown then waits for the running write to commit (``Database.close``)."""
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            app.state.draining = True
+            super().handle_exit(sig, frame)
+
+    Server(config).run()
 
 
 @token_app.command("create")
