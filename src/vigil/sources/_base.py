@@ -106,18 +106,26 @@ class CompiledSpec:
     outer_paths: list[str] = field(default_factory=list)
 
     def extract(self, raw: str = "raw") -> str:
-        """SELECT items ``_object`` (the text is a JSON object) and the lists ``l`` and ``o``: one parse of
-        the text (``l`` is NULL when it is not JSON), one more for a record held in a field of it."""
-        paths, outer = _path_list(self.paths), _path_list(self.outer_paths)
+        """SELECT items ``_object`` (the text is a JSON object) and the lists ``l`` (the record's fields; NULL
+        when the text is not JSON) and ``o`` (the outer row's fields), over :meth:`source`: one parse of the text,
+        one more for a record held in a field of it (``o[1]``)."""
+        paths = _path_list(self.paths)
         items = [f"ltrim({raw})[1] = '{{' AS _object"]
         if self.spec.record is None:
             return ", ".join([*items, f"try(json_extract_string({raw}, {paths})) AS l", "NULL::VARCHAR[] AS o"])
-        rec = f"try(json_extract_string({raw}, '{self.spec.record}'))"
-        inner = f"CASE WHEN json_valid({rec}) AND ltrim({rec})[1] = '{{' THEN {rec} ELSE '{{}}' END"
-        items.append(f"CASE WHEN json_valid({raw}) THEN try(json_extract_string({inner}, {paths})) END AS l")
-        items.append(f"try(json_extract_string({raw}, {outer})) AS o" if self.outer_paths else
-                     "NULL::VARCHAR[] AS o")
+        rec = "_o[1]"
+        # a record that is not one JSON object maps to NULLs (the spec's reject_when says why), not to 'not JSON'
+        fields = f"try(json_extract_string(CASE WHEN ltrim({rec})[1] = '{{' THEN {rec} END, {paths}))"
+        items.append(f"CASE WHEN _o IS NOT NULL THEN coalesce({fields}, json_extract_string('{{}}', {paths})) END AS l")
+        items.append("_o AS o")
         return ", ".join(items)
+
+    def source(self, relation: str) -> str:
+        """The relation to select :meth:`extract` from: for a record held in a field, the outer fields (the record
+        text first) are extracted once here."""
+        if self.spec.record is None:
+            return relation
+        return f"(SELECT *, try(json_extract_string(raw, {_path_list(self.outer_paths)})) AS _o FROM {relation})"
 
 
 def compile_spec(spec: SourceSpec) -> CompiledSpec:
@@ -132,7 +140,7 @@ def compile_spec(spec: SourceSpec) -> CompiledSpec:
             paths.append(path)
         return f"l[{index[path] + 1}]"
 
-    outer: list[str] = []
+    outer: list[str] = [spec.record] if spec.record else []  # the record's own text is o[1]
 
     def repl_outer(m: re.Match[str]) -> str:
         if m.group(1) not in outer:

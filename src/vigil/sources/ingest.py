@@ -344,7 +344,7 @@ class Ingestor:
             WITH src AS (
                 -- try(): invalid JSON gives NULL for that record instead of failing the batch (one parse)
                 SELECT _i, line, byte_offset, raw, {cs.extract("raw")}
-                FROM {source}
+                FROM {cs.source(source)}
             ), ext AS (
                 SELECT * EXCLUDE (l, o), l IS NOT NULL AS _valid, CASE WHEN _object THEN l END AS l,
                        CASE WHEN _object THEN o END AS o FROM src

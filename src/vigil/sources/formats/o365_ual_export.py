@@ -34,10 +34,13 @@ def _checks(record_field: str, operation: tuple[str, ...], user: tuple[str, ...]
     def outer(names: tuple[str, ...]) -> str:
         return "coalesce(" + ", ".join(nz(f"{{^$.{n}}}") for n in names) + ", NULL)"
 
+    # a record that is not a JSON object maps to NULLs: only those rows (no Id, no time) are parsed again to say why
+    unmapped = "{$.Id} IS NULL AND {$.CreationTime} IS NULL"
     checks = {
         f"'no {record_field} in the row'": f"{nz(cell)} IS NULL",
-        f"'{_CUT}'": f"NOT json_valid({cell}) AND ltrim({cell})[1] = '{{'",
-        f"'{record_field} is not a JSON object'": f"NOT (json_valid({cell}) AND ltrim({cell})[1] = '{{')",
+        f"'{_CUT}'": f"{unmapped} AND ltrim({cell})[1] = '{{' AND NOT json_valid({cell})",
+        f"'{record_field} is not a JSON object'": (
+            f"{unmapped} AND NOT (ltrim({cell})[1] = '{{' AND json_valid({cell}))"),
     }
     for label, names, inner, case_blind in (
         ("operation", operation, "{$.Operation}", True),
