@@ -1,28 +1,36 @@
 """``vigil analyze``: the batch stages, in data-flow order.
 
-Each stage module exposes ``run(store: Store, settings: Settings) -> dict[str, Any]``
-returning a small summary (counts a SOC analyst would want to read). Stages are
-set-based (DuckDB SQL over the whole store) and idempotent: re-running a stage
-replaces what it wrote before.
+Each stage is a ``run(store, settings) -> dict[str, Any]`` function returning a small summary
+(counts a SOC analyst would want to read). Stages are set-based (DuckDB SQL over the whole
+store) and idempotent: re-running a stage replaces what it wrote before.
 """
 from __future__ import annotations
 
-import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from vigil.cae import stage as cae
+from vigil.detections import stage as detections
+from vigil.enrich import stage as enrich
+from vigil.incidents import stage as incidents
+from vigil.risk import stage as risk
+from vigil.sessions import stage as sessions
 from vigil.settings import Settings
 from vigil.store import Store
+from vigil.ueba import stage as ueba
 
-STAGES: tuple[tuple[str, str], ...] = (
-    ("enrich", "vigil.enrich.stage"),
-    ("sessions", "vigil.sessions.stage"),
-    ("ueba", "vigil.ueba.stage"),
-    ("detections", "vigil.detections.stage"),
-    ("risk", "vigil.risk.stage"),
-    ("incidents", "vigil.incidents.stage"),
-    ("cae", "vigil.cae.stage"),
+#: what every stage is; mypy checks each entry of STAGES against it
+Stage = Callable[[Store, Settings], Mapping[str, Any]]
+
+STAGES: tuple[tuple[str, Stage], ...] = (
+    ("enrich", enrich.run),
+    ("sessions", sessions.run),
+    ("ueba", ueba.run),
+    ("detections", detections.run),
+    ("risk", risk.run),
+    ("incidents", incidents.run),
+    ("cae", cae.run),
 )
 
 
@@ -35,17 +43,24 @@ def run_stages(
     settings: Settings,
     only: list[str] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    replace: Mapping[str, Stage] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Run the stages (all, or ``only`` those named) and return each one's summary."""
+    """Run the stages (all, or ``only`` those named) and return each one's summary.
+
+    ``replace`` swaps a stage's function by name (``vigil serve`` runs the CAE stage with its
+    own CAE service, so revocations apply to its in-memory index at once)."""
+    unknown = set(replace or ()) - set(stage_names())
+    if unknown:
+        raise ValueError(f"no stage named {sorted(unknown)[0]!r} (stages: {', '.join(stage_names())})")
     results: dict[str, dict[str, Any]] = {}
-    for name, module_name in STAGES:
+    for name, run in STAGES:
         if only and name not in only:
             continue
         if on_stage:
             on_stage(name)
-        module = importlib.import_module(module_name)
+        run = (replace or {}).get(name, run)
         started = time.perf_counter()
-        summary = dict(module.run(store, settings))
+        summary = dict(run(store, settings))
         summary["seconds"] = round(time.perf_counter() - started, 3)
         results[name] = summary
     return results

@@ -24,15 +24,10 @@ async def _ok(request: Request) -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
-def test_paths_beside_the_store_and_shared_instance(tmp_path: Path) -> None:
+def test_paths_beside_the_store(tmp_path: Path) -> None:
     s = cae_settings(tmp_path)
     assert state_path(s) == str(tmp_path / "vigil.cae.sqlite")
     assert keys_path(s) == str(tmp_path / "vigil.cae-keys.json")
-    a = CaeService.shared(s)
-    assert CaeService.shared(s) is a
-    a.close()
-    assert CaeService.shared(s) is not a
-    CaeService.shared(s).close()
     with pytest.raises(ConfigError, match="in memory"):
         state_path(load_settings(overrides={"store.path": ":memory:"}, environ={}))
 
@@ -41,9 +36,9 @@ def test_middleware_from_settings_with_strict_location(tmp_path: Path) -> None:
     s = load_settings(overrides={"store.path": str(tmp_path / "v.duckdb"), "enrich.named_locations": LOCATIONS,
                                  "cae.strict_location": True, "cae.allowed_locations": ["Corporate egress"],
                                  "cae.trust_forwarded_for": True}, environ={})
+    svc = CaeService(s)
     app = Starlette(routes=[Route("/", _ok)])
-    app.add_middleware(CAEMiddleware, settings=s)
-    svc = CaeService.shared(s)
+    app.add_middleware(CAEMiddleware, **svc.middleware_options())
     tok = issue_token(svc.keys, issuer=s.cae.issuer, audience=s.cae.audience, user_id="u", cp1=True, lifetime_s=600)[0]
     with TestClient(app) as c:
         assert c.get("/", headers={"Authorization": f"Bearer {tok}", "X-Forwarded-For": "198.51.100.1"}).text == "ok"

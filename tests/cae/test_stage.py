@@ -28,15 +28,15 @@ def test_stage_derives_revocations_idempotently(store: Store, settings: Settings
         _audit("password_changed", "u4", result="failure"),     # failed: nothing changed
         _audit("sessions_revoked", "u5", when=NOW - timedelta(days=3)),  # old: recorded, no SET
     ])
-    svc = CaeService.shared(settings)
+    svc = CaeService(settings)
     stream = svc.transmitter.create_stream({"delivery": {"method": POLL}})
-    first = stage.run(store, settings)
+    first = stage.run(store, settings, svc)
     assert first["critical_audit_events"] == 4 and first["new_revocations"] == 4
     assert first["high_risk_users"] == "riskyUsers absent (risk stage has not run)"
     assert first["sets_queued"] == 3 and first["sets_skipped_too_old"] == 1
     hit = svc.state.check(issued_at=time.time() - 3600, users=["ann@contoso.com"])
     assert hit is not None and hit.event_type == "password_reset" and "by admin@contoso.com" in hit.reason
-    again = stage.run(store, settings)
+    again = stage.run(store, settings, svc)
     assert again["new_revocations"] == 0 and again["already_recorded"] == 4 and again["sets_queued"] == 0
     snap = store.query('select source, count(*) n from "revocations" group by 1').to_pylist()
     assert snap == [{"source": "audit_logs", "n": 4}]
@@ -56,11 +56,11 @@ def test_stage_reads_risky_users_high(store: Store, settings: Settings) -> None:
                       " ('r2', 'meh@contoso.com', 'M', 'medium', 'atRisk', 'none', ?, 'vigil'),"
                       " ('r3', 'fixed@contoso.com', 'F', 'high', 'remediated', 'userPerformedSecuredPasswordReset',"
                       " ?, 'vigil')", [t, t, t])
-    out = stage.run(store, settings)
+    svc = CaeService(settings)
+    out = stage.run(store, settings, svc)
     assert out["high_risk_users"] == 1 and out["new_revocations"] == 1
-    svc = CaeService.shared(settings)
     hit = svc.state.lookup("user", "risky@contoso.com")
     assert hit is not None and hit.event_type == "user_risk_high"
     assert abs(hit.revoked_at - NOW.timestamp()) < 1
-    assert stage.run(store, settings)["new_revocations"] == 0
+    assert stage.run(store, settings, svc)["new_revocations"] == 0
     svc.close()

@@ -7,25 +7,22 @@ import pytest
 from tests.policy.conftest import HQ_IP, LOCATIONS, POLICIES
 from vigil import policy
 from vigil.errors import ConfigError, InputError
-from vigil.policy.decision import DecisionPoint, configure, load_policy_set
+from vigil.policy.decision import DecisionPoint, load_policy_set
 from vigil.settings import load_settings
 
 
 @pytest.fixture
 def point() -> Iterator[DecisionPoint]:
-    p = DecisionPoint(load_policy_set(str(POLICIES), str(LOCATIONS)))
-    configure(p)
-    yield p
-    configure(None)
+    yield DecisionPoint(load_policy_set(str(POLICIES), str(LOCATIONS)))
 
 
 def test_decide_in_process_with_mapping_or_context(point: DecisionPoint) -> None:
-    d = policy.decide({"user_id": "u", "ip": "192.0.2.1", "country": "DE", "platform": "windows"})
+    d = policy.decide({"user_id": "u", "ip": "192.0.2.1", "country": "DE", "platform": "windows"}, point)
     assert d.decision == "challenge" and d.required_controls == ("mfa",)
     d = policy.decide({"user_id": "u", "ip": HQ_IP, "country": "DE", "platform": "windows"}, point)
     assert d.decision == "allow" and d.to_dict(policies=False)["reason"]
     with pytest.raises(InputError, match="unknown sign-in context field"):
-        policy.decide({"userid": "u"})
+        policy.decide({"userid": "u"}, point)
 
 
 def test_from_settings() -> None:

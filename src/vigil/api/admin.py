@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api import incidents as inc
@@ -100,7 +100,7 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @router.post("/ingest", summary="Ingest uploaded log files (multipart), optionally re-run the analysis")
-def ingest(files: list[UploadFile] = File(..., description="log files in any supported format"),
+def ingest(request: Request, files: list[UploadFile] = File(..., description="log files in any supported format"),
            analyze: bool = Query(False, description="run `vigil analyze` stages after ingesting"),
            who: Principal = Admin, state: ServiceState = State) -> dict[str, Any]:
     if len(files) > 100:
@@ -122,7 +122,7 @@ def ingest(files: list[UploadFile] = File(..., description="log files in any sup
                 # nothing could be read: an error, never an empty success
                 names = {str(p): f.filename for p, f in zip(paths, files)}
                 raise InputError("; ".join(f"{names.get(r['path'], r['path'])}: {r['error']}" for r in failed))
-            stages = ops.analyze(store, state.settings) if analyze else None
+            stages = ops.analyze(store, state.settings, request.app.state.cae) if analyze else None
     for r, f in zip(results, files):
         r["path"] = f.filename  # the client's name, not our temporary copy
     return {"files": results, "errors": len(failed), "analyze": stages, "by": who.name}

@@ -39,9 +39,13 @@ def create_api(settings: Settings, *, host: str | None = None) -> FastAPI:
     state = ServiceState(settings=settings, db=db, sessions=SessionStore(ttl_s=cfg.session_ttl_s),
                          secure_cookies=not is_loopback(bound), public_url=cfg.url(host=bound))
 
+    cae_service, cae_unavailable = cae.open_service(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        if cae_service is not None:
+            cae_service.close()
         db.close()
 
     # redirect_slashes off: Starlette builds that redirect's absolute URL from the Host header.
@@ -50,6 +54,7 @@ def create_api(settings: Settings, *, host: str | None = None) -> FastAPI:
                   description="Identity threat detection and response: the analyst API. "
                   "Every route needs `Authorization: Bearer <API token>` (see `vigil token create`).")
     app.state.vigil = state
+    app.state.cae, app.state.cae_unavailable = cae_service, cae_unavailable
     errors.install(app)
     health.install(app)
 

@@ -27,6 +27,7 @@ from vigil.cae.service import CaeService
 from vigil.cae.sets import SetInvalid
 from vigil.cae.transmitter import DELIVERY_METHODS
 from vigil.errors import ConfigError, InputError
+from vigil.settings import Settings
 
 log = logging.getLogger("vigil.cae")
 
@@ -36,12 +37,6 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
     """Start pushing SETs when the service starts (FastAPI merges an included router's lifespan),
     so SETs queued by the CLI or the stage go out without waiting for a first CAE request."""
     svc: CaeService | None = getattr(app.state, "cae", None)
-    vigil_state = getattr(app.state, "vigil", None)
-    if svc is None and vigil_state is not None:
-        try:
-            svc = app.state.cae = CaeService.shared(vigil_state.settings)
-        except ConfigError as exc:
-            log.warning("CAE is not available: %s (its endpoints will answer with this error)", exc)
     if svc is not None:
         svc.deliverer.start()
     yield
@@ -56,12 +51,20 @@ Reader = Depends(require_reader)
 MAX_EVENTS_PER_POST = 10_000
 
 
+def open_service(settings: Settings) -> tuple[CaeService | None, str | None]:
+    """The application's CAE service, or why there is none (its endpoints then answer with it)."""
+    try:
+        return CaeService(settings), None
+    except ConfigError as exc:
+        log.warning("CAE is not available: %s (its endpoints will answer with this error)", exc)
+        return None, str(exc)
+
+
 def cae_service(request: Request) -> CaeService:
-    """The process's CAE service (shared with any CAEMiddleware built from the same settings)."""
+    """The application's CAE service (``app.state.cae``, shared with its CAEMiddleware and stage)."""
     svc: CaeService | None = getattr(request.app.state, "cae", None)
     if svc is None:
-        svc = CaeService.shared(request.app.state.vigil.settings)
-        request.app.state.cae = svc
+        raise ConfigError(getattr(request.app.state, "cae_unavailable", None) or "CAE is not available")
     # From settings on every request, never from the request (its Host header is the caller's to choose).
     svc.transmitter.base_url = request.app.state.vigil.api_url
     svc.deliverer.start()

@@ -50,13 +50,16 @@ def resource_app() -> Starlette:
 
 def create_demo_app(settings: Settings, *, service: CaeService | None = None,
                     public_url: str | None = None) -> FastAPI:
-    """The demo app; the URLs it hands out start with ``public_url`` (default: ``settings.service.url()``)."""
-    svc = service or CaeService.shared(settings)
+    """The demo over ``service`` (else one opened here and closed at shutdown); the URLs it hands
+    out start with ``public_url`` (default: ``settings.service.url()``)."""
+    svc = service or CaeService(settings)
     db = Database(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield  # the CAE router's own lifespan starts and stops the SET push thread
+        if service is None:
+            svc.close()
         db.close()
 
     app = FastAPI(title="vigil CAE demo", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
@@ -66,8 +69,7 @@ def create_demo_app(settings: Settings, *, service: CaeService | None = None,
     errors.install(app)
     app.include_router(router, prefix=API_PREFIX)
     app.include_router(wellknown_router)
-    app.mount("/resource", CAEMiddleware(resource_app(), enforcer=svc.enforcer(),
-                                         trust_forwarded_for=settings.cae.trust_forwarded_for))
+    app.mount("/resource", CAEMiddleware(resource_app(), **svc.middleware_options()))
     return app
 
 

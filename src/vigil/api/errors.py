@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vigil.api.data import NotAnalyzed, NotFound
-from vigil.api.operations import NotAvailable
 from vigil.errors import (
     AuthError,
     ConfigError,
@@ -26,7 +25,6 @@ log = logging.getLogger("vigil.api")
 STATUS: tuple[tuple[type[VigilError], int], ...] = (
     (NotFound, 404),
     (NotAnalyzed, 409),
-    (NotAvailable, 501),
     (AuthError, 401),
     (UnknownFormatError, 415),
     (InputError, 422),

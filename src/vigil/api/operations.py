@@ -1,74 +1,65 @@
-"""Writes that other areas own, called through their Python functions (never re-implemented).
-
-Each function imports its owner lazily so a missing area gives a clear 501, naming the
-module, instead of an import error at start-up.
-"""
+"""Writes that other areas own, called through their Python functions (never re-implemented)."""
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from vigil.errors import VigilError
-from vigil.settings import Settings
+import pyarrow as pa
+
+from vigil.cae import stage as cae_stage
+from vigil.cae.service import CaeService
+from vigil.hunt import run_hunt
+from vigil.incidents import actions as incident_actions
+from vigil.pipeline import run_stages
+from vigil.risk import actions as risk_actions
+from vigil.settings import RiskSettings, Settings
+from vigil.sources.ingest import ingest_paths
 from vigil.store import Store
 
+#: a user-risk admin action of vigil.risk.actions
+RiskAction = Callable[..., dict[str, Any]]
 
-class NotAvailable(VigilError):
-    """The area that owns this operation is not installed (HTTP 501)."""
-
-
-def _owner(module_name: str, attr: str) -> Any:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            raise NotAvailable(f"{module_name} is not installed, so {attr} is not available") from None
-        raise
-    fn = getattr(module, attr, None)
-    if fn is None:
-        raise NotAvailable(f"{module_name} has no {attr}()")
-    return fn
+#: Graph action name -> function of vigil.risk.actions
+RISK_ACTIONS: dict[str, RiskAction] = {
+    "dismiss": risk_actions.dismiss,
+    "confirmCompromised": risk_actions.confirm_compromised,
+    "confirmSafe": risk_actions.confirm_safe,
+}
 
 
 def set_incident_status(store: Store, incident_id: str, status: str, classification: str | None,
                         actor: str) -> dict[str, Any]:
-    fn = _owner("vigil.incidents.actions", "set_status")
-    return dict(fn(store, incident_id, status=status, classification=classification, actor=actor))
+    return dict(incident_actions.set_status(store, incident_id, status=status, classification=classification,
+                                            actor=actor))
 
 
 def add_incident_comment(store: Store, incident_id: str, text: str, actor: str) -> dict[str, Any]:
-    fn = _owner("vigil.incidents.actions", "add_comment")
-    return dict(fn(store, incident_id, text=text, author=actor))
-
-
-#: Graph action name -> function of vigil.risk.actions
-RISK_ACTIONS = {"dismiss": "dismiss", "confirmCompromised": "confirm_compromised", "confirmSafe": "confirm_safe"}
+    return dict(incident_actions.add_comment(store, incident_id, text=text, author=actor))
 
 
 def risk_action(store: Store, action: str, user_ids: list[str], actor: str, reason: str | None,
                 settings: Settings) -> dict[str, Any]:
     """A user-risk admin action through the risk area (recorded in riskActions, lifecycle re-applied)."""
-    fn = _owner("vigil.risk.actions", RISK_ACTIONS[action])
-    return dict(fn(store, user_ids, actor=actor, reason=reason, settings=getattr(settings, "risk", None)))
+    risk: RiskSettings = settings.risk
+    return dict(RISK_ACTIONS[action](store, user_ids, actor=actor, reason=reason, settings=risk))
 
 
 def ingest(store: Store, paths: list[Path], settings: Settings) -> list[dict[str, Any]]:
     """Ingest files through the sources area; one result per file (errors recorded, not raised)."""
-    fn = _owner("vigil.sources.ingest", "ingest_paths")
-    return [r.as_dict() for r in fn(store, list(paths), settings)]
+    return [r.as_dict() for r in ingest_paths(store, list(paths), settings)]
 
 
-def analyze(store: Store, settings: Settings) -> dict[str, Any]:
-    from vigil.pipeline import run_stages
+def analyze(store: Store, settings: Settings, cae: CaeService | None = None) -> dict[str, Any]:
+    """Every stage; the CAE stage records into ``cae`` (the service's own) when given."""
+    replace = {"cae": partial(cae_stage.run, service=cae)} if cae is not None else None
+    return run_stages(store, settings, replace=replace)
 
-    return run_stages(store, settings)
 
-
-def hunt(store: Store, query: str, now: datetime | None = None) -> Any:
-    """Run KQL through the UEBA area's ``vigil.hunt.run_hunt``; returns an Arrow table.
+def hunt(store: Store, query: str, now: datetime | None = None) -> pa.Table:
+    """Run KQL through ``vigil.hunt.run_hunt``; returns an Arrow table.
 
     ``now`` anchors ``now()`` / ``ago()`` (None: the wall clock)."""
-    fn = _owner("vigil.hunt", "run_hunt")
-    return fn(store, query, now=now)
+    return run_hunt(store, query, now=now)

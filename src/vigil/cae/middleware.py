@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -48,6 +48,12 @@ class Decision:
 
     def body(self) -> dict[str, Any]:
         return {"error": "unauthorized", "check": self.check, "reason": challenge.body_text(self.reason)}
+
+
+class Enforcer(Protocol):
+    """What :class:`CAEMiddleware` asks: allow this request or not, and why."""
+
+    def decide(self, authorization: str | None, client_ip: str | None) -> Decision: ...
 
 
 class CAEEnforcer:
@@ -103,22 +109,14 @@ class CAEEnforcer:
 
 
 class CAEMiddleware:
-    """ASGI middleware. Give it an :class:`CAEEnforcer`, or ``settings`` to build one
-    (through :class:`vigil.cae.service.CaeService`)."""
+    """ASGI middleware asking ``enforcer`` (a :class:`CAEEnforcer`, usually from
+    :meth:`vigil.cae.service.CaeService.middleware_options`) about every request."""
 
-    def __init__(self, app: ASGIApp, *, enforcer: CAEEnforcer | None = None, settings: Any = None,
-                 exclude_paths: Iterable[str] = (), trust_forwarded_for: bool | None = None) -> None:
+    def __init__(self, app: ASGIApp, *, enforcer: Enforcer, exclude_paths: Iterable[str] = (),
+                 trust_forwarded_for: bool = False) -> None:
         self.app = app
-        if enforcer is None:
-            if settings is None:
-                raise ValueError("CAEMiddleware needs enforcer= or settings=")
-            from vigil.cae.service import CaeService
-
-            enforcer = CaeService.shared(settings).enforcer()
         self.enforcer = enforcer
         self.exclude = frozenset(exclude_paths)
-        if trust_forwarded_for is None:
-            trust_forwarded_for = bool(settings is not None and settings.cae.trust_forwarded_for)
         self.trust_forwarded_for = trust_forwarded_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -1,12 +1,12 @@
-"""One object per process that wires the CAE pieces from settings.
+"""The CAE pieces wired from settings: journal, in-memory revocation index, keys, SSF.
 
-``CaeService.shared(settings)`` returns the process-wide instance for those state/key paths, so
-the middleware protecting an app and the API router posting events share one in-memory index
-(a revocation posted to the service is enforced on the very next request).
+Whoever runs CAE creates one :class:`CaeService` and passes it on: ``vigil serve`` keeps it in
+``app.state.cae`` for its router, the analyze stage and any :class:`CAEMiddleware` built from
+:meth:`CaeService.middleware_options`, so a revocation posted to the service is enforced on
+the very next request. Other processes share the journal, not the object.
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,6 @@ from vigil.cae.transmitter import PushDeliverer, Transmitter
 from vigil.errors import ConfigError
 from vigil.locations.named import IpNamedLocation, load_named_locations
 from vigil.settings import Settings
-
-_shared: dict[tuple[str, str], CaeService] = {}
-_shared_lock = threading.Lock()
-
 
 def _beside_store(settings: Settings, suffix: str) -> str:
     store = settings.store.path
@@ -54,15 +50,6 @@ class CaeService:
         self.receiver = Receiver(self.journal, self.record_received)
         self.deliverer = PushDeliverer(self.transmitter)
         self._enforcer: CAEEnforcer | None = None
-
-    @classmethod
-    def shared(cls, settings: Settings) -> CaeService:
-        key = (state_path(settings), keys_path(settings))
-        with _shared_lock:
-            svc = _shared.get(key)
-            if svc is None:
-                svc = _shared[key] = cls(settings)
-            return svc
 
     # -- events ---------------------------------------------------------------------------------
     def record(self, events: Sequence[CriticalEvent], *, emit: bool = True) -> list[CriticalEvent]:
@@ -107,6 +94,11 @@ class CaeService:
                                          allowed_locations=self.allowed_locations() if c.strict_location else ())
         return self._enforcer
 
+    def middleware_options(self) -> dict[str, Any]:
+        """``CAEMiddleware`` keyword arguments from the settings: this service's enforcer and
+        ``cae.trust_forwarded_for`` (``app.add_middleware(CAEMiddleware, **svc.middleware_options())``)."""
+        return {"enforcer": self.enforcer(), "trust_forwarded_for": self.settings.cae.trust_forwarded_for}
+
     # -- reporting ------------------------------------------------------------------------------
     def jwks(self) -> dict[str, Any]:
         return public_jwks(self.keys)
@@ -131,7 +123,3 @@ class CaeService:
     def close(self) -> None:
         self.deliverer.stop()
         self.journal.close()
-        with _shared_lock:
-            for k, v in list(_shared.items()):
-                if v is self:
-                    del _shared[k]

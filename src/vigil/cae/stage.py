@@ -119,9 +119,20 @@ def _snapshot(store: Store, svc: CaeService) -> int:
     return len(rows)
 
 
-def run(store: Store, settings: Settings) -> dict[str, Any]:
+def run(store: Store, settings: Settings, service: CaeService | None = None) -> dict[str, Any]:
+    """Record the store's critical events; ``service`` is the caller's (``vigil serve``'s, so its
+    in-memory index and SET pusher see them at once), else one is opened for this run."""
+    if service is not None:
+        return _run(store, settings, service)
+    svc = CaeService(settings)
+    try:
+        return _run(store, settings, svc)
+    finally:
+        svc.close()
+
+
+def _run(store: Store, settings: Settings, svc: CaeService) -> dict[str, Any]:
     now = time.time()
-    svc = CaeService.shared(settings)
     audit = _audit_events(store)
     has_risk = "riskyUsers" in store.tables()
     risk = _risk_events(store, now) if has_risk else []

@@ -11,9 +11,9 @@ if TYPE_CHECKING:
     from vigil.policy.decision import Decision, DecisionPoint
 
 
-def decide(context: Any, point: DecisionPoint | None = None) -> Decision:
+def decide(context: Any, point: DecisionPoint) -> Decision:
     """Evaluate a sign-in context (a ``SignInContext`` or a dict of its fields) against the
-    configured policies (``point``, else the process-wide default) and return the decision."""
+    policies of ``point`` (``DecisionPoint.from_settings(settings)``) and return the decision."""
     from vigil.policy.decision import decide as _decide
 
     return _decide(context, point)

@@ -1,12 +1,11 @@
 """The decision point: one loaded policy set answering access decisions in-process.
 
-``vigil.policy.decide(context)`` uses the process-wide point (configure it with
-:func:`configure`, or it is built once from settings ``policy.policies`` /
-``policy.named_locations``); the HTTP router (:mod:`vigil.api.policy`) uses the same class.
+Build a :class:`DecisionPoint` once (``DecisionPoint.from_settings(settings)`` reads
+``policy.policies`` / ``policy.named_locations``) and keep it where it is used: the HTTP router
+(:mod:`vigil.api.policy`) holds its own in the application's state.
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,9 @@ from vigil.policy.context import SignInContext, context_from_mapping
 from vigil.policy.evaluate import Decision, PolicySet
 from vigil.locations.named import NamedLocations, load_named_locations
 from vigil.policy.parse import load_policies
-from vigil.settings import Settings, load_settings
+from vigil.settings import Settings
 
-__all__ = ["Decision", "DecisionPoint", "configure", "decide", "load_policy_set"]
+__all__ = ["Decision", "DecisionPoint", "decide", "load_policy_set"]
 
 
 def load_policy_set(policies: str | Path | Sequence[str | Path], named_locations: str | Path | None = None, *,
@@ -51,26 +50,7 @@ class DecisionPoint:
         return self.policies.evaluate(ctx)
 
 
-_default: DecisionPoint | None = None
-_lock = threading.Lock()
-
-
-def configure(point: DecisionPoint | None) -> None:
-    """Set (or clear, with None) the process-wide decision point."""
-    global _default
-    with _lock:
-        _default = point
-
-
-def default_point() -> DecisionPoint:
-    global _default
-    with _lock:
-        if _default is None:
-            _default = DecisionPoint.from_settings(load_settings())
-        return _default
-
-
-def decide(context: SignInContext | Mapping[str, Any], point: DecisionPoint | None = None) -> Decision:
-    """Evaluate a sign-in context and return the :class:`Decision` (decision, required
-    controls, session controls, per-policy results and a human-readable reason)."""
-    return (point or default_point()).decide(context)
+def decide(context: SignInContext | Mapping[str, Any], point: DecisionPoint) -> Decision:
+    """Evaluate a sign-in context against ``point`` and return the :class:`Decision` (decision,
+    required controls, session controls, per-policy results and a human-readable reason)."""
+    return point.decide(context)
