@@ -53,12 +53,7 @@ LAYERS: tuple[str, ...] = (
 class Edge:
     src: str  # importing module, dotted
     dst: str  # imported module, dotted (the deepest module the statement names)
-    path: Path
-    line: int
-
-    @property
-    def where(self) -> str:
-        return f"{self.path.relative_to(SRC.parent)}:{self.line}"
+    where: str  # file:line of the import statement
 
 
 def modules(src: Path = SRC) -> dict[str, Path]:
@@ -110,7 +105,7 @@ def edges(src: Path = SRC) -> Iterator[Edge]:
             for target in dict.fromkeys(targets):
                 dst = _resolve(target, known)
                 if dst is not None and dst != module:
-                    yield Edge(module, dst, path, node.lineno)
+                    yield Edge(module, dst, f"{path.relative_to(src.parent)}:{node.lineno}")
 
 
 def unit(module: str) -> str:

@@ -1,7 +1,6 @@
 """The catalogue: discovery, metadata, config (disable / tune), isolation from vendor formats."""
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -9,6 +8,7 @@ import pytest
 
 from tests.detections.cases import load
 from tests.detections.upstream import create_upstream
+from tests.layers import edges, unit
 from vigil.detections import engine, registry
 from vigil.detections.base import LEVELS
 from vigil.errors import ConfigError
@@ -51,16 +51,10 @@ def test_every_detection_is_documented() -> None:
 
 
 def test_detections_never_import_vendor_formats() -> None:
-    for path in PKG.rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in names:
-                assert not name.startswith("vigil.sources"), f"{path.name} imports {name}"
+    # stricter than the layers (tests/test_layers.py): detections read canonical tables only
+    bad = [f"{e.src} imports {e.dst} at {e.where}" for e in edges() if unit(e.src) == "detections"
+           and unit(e.dst) == "sources"]
+    assert not bad, bad
 
 
 def test_disabled_detection_is_not_run_and_unknown_ids_are_errors(store: Store) -> None:
