@@ -3,9 +3,10 @@
 Every ``import`` and ``from ... import`` counts: module level, inside functions, under
 ``if TYPE_CHECKING:``. ``tests/test_layers.py`` checks the graph against ``LAYERS``;
 ``python -m tests.layers`` prints it (package -> package edges, with how many module imports
-each edge stands for; ``--modules`` prints module -> module edges instead)::
+each edge stands for; ``--modules`` prints module -> module edges instead; ``--src DIR`` reads
+another checkout's ``src``, e.g. an older commit's from ``git archive``)::
 
-    PYTHONPATH=src python -m tests.layers
+    python -m tests.layers
 """
 from __future__ import annotations
 
@@ -192,7 +193,8 @@ def unit_edges(all_edges: Iterable[Edge]) -> Counter[tuple[str, str]]:
 
 
 def main(argv: list[str]) -> int:
-    all_edges = list(edges())
+    src = Path(argv[argv.index("--src") + 1]) if "--src" in argv else SRC
+    all_edges = list(edges(src))
     if "--modules" in argv:
         for src, dst in sorted({(e.src, e.dst) for e in all_edges}):
             print(f"{src} -> {dst}")

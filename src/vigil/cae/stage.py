@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow as pa
 
 from vigil.cae.events import DIRECTORY_CRITICAL, EVENT_TYPES, CriticalEvent
-from vigil.cae.service import CaeService
 from vigil.settings import Settings
 from vigil.store import Store
 from vigil.store.schema import C, Table
+
+if TYPE_CHECKING:
+    from vigil.cae.service import CaeService
 
 REVOCATIONS = Table(
     "revocations",
@@ -124,6 +126,8 @@ def run(store: Store, settings: Settings, service: CaeService | None = None) -> 
     in-memory index and SET pusher see them at once), else one is opened for this run."""
     if service is not None:
         return _run(store, settings, service)
+    from vigil.cae.service import CaeService  # keys and JWT libraries: only when the stage runs
+
     svc = CaeService(settings)
     try:
         return _run(store, settings, svc)
