@@ -24,7 +24,8 @@ from vigil.store import open_store as _open_store
 
 def settings_for(store: Store, **overrides: Any) -> Settings:
     """Settings for ``store`` (defaults, ./vigil.yaml or $VIGIL_CONFIG, then dotted ``overrides``)."""
-    return load_settings(overrides={"store.path": store.path, **{k.replace("__", "."): v for k, v in overrides.items()}})
+    dotted = {k.replace("__", "."): v for k, v in overrides.items()}
+    return load_settings(overrides={"store.path": store.path, **dotted})
 
 
 def open_store(path: str | Path = "vigil.duckdb", read_only: bool = False) -> Store:

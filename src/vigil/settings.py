@@ -61,7 +61,8 @@ class EnrichSettings(_Section):
         False, description="take only trusted ipNamedLocations as corporate egress (default: all IP locations)")
     corporate_cidrs: list[str] = Field(default_factory=list, description="CIDRs that are corporate egress")
     data_dir: str | None = Field(
-        None, description="where `vigil geo install|use` and `vigil feeds update` keep files (default ~/.local/share/vigil)")
+        None,
+        description="where `vigil geo install|use` and `vigil feeds update` keep files (default ~/.local/share/vigil)")
     default_accuracy_km: dict[str, float] = Field(
         default_factory=lambda: {"vendor": 25.0, "mmdb": 50.0},
         description="accuracy radius (km) when the source gives none, per geo_source")
@@ -122,7 +123,8 @@ class CaeSettings(_Section):
 
 
 class UebaSettings(_Section):
-    learning_days: int = Field(7, description="days after a user's first event during which they are marked, not scored")
+    learning_days: int = Field(
+        7, description="days after a user's first event during which they are marked, not scored")
     lookback_action_days: int = Field(180, description="baseline for action (operation) insights")
     lookback_app_days: int = Field(180, description="baseline for app insights")
     lookback_resource_days: int = Field(180, description="baseline for resource insights")
@@ -176,7 +178,8 @@ class ServiceSettings(_Section):
 
 
 class DetectionSettings(_Section):
-    disabled: list[str] = Field(default_factory=list, description="detection ids not to run (see `vigil detections list`)")
+    disabled: list[str] = Field(
+        default_factory=list, description="detection ids not to run (see `vigil detections list`)")
     params: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-detection parameter overrides: {detection id: {param: value}}"
     )
@@ -194,7 +197,8 @@ class RiskSettings(_Section):
 
 class IncidentSettings(_Section):
     merge_gap_hours: float = Field(24.0, gt=0, description="signals for one user closer than this are one campaign")
-    min_score: float = Field(6.0, ge=0, description="a campaign becomes an incident at this score (see docs/incidents.md)")
+    min_score: float = Field(
+        6.0, ge=0, description="a campaign becomes an incident at this score (see docs/incidents.md)")
     behavior_min_priority: int = Field(
         7, ge=0, le=10, description="BehaviorAnalytics rows at or above this InvestigationPriority join incidents"
     )

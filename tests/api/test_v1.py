@@ -37,7 +37,7 @@ def test_user_itinerary_points_and_lines(service: dict[str, Any]) -> None:
     assert [p["geo_country"] for p in itin["points"]] == ["GB", "BG", "BR", "NG"]
     assert [p["is_corporate_egress"] for p in itin["points"]] == [True, False, False, False]
     # 3 legs; the same_location leg has nothing to draw
-    assert [(l["from_country"], l["to_country"], l["verdict"]) for l in itin["lines"]] == [
+    assert [(leg["from_country"], leg["to_country"], leg["verdict"]) for leg in itin["lines"]] == [
         ("GB", "BG", "egress_change"), ("BG", "BR", "egress_change"), ("BR", "NG", "impossible")]
     assert itin["verdict_counts"] == {"egress_change": 2, "impossible": 1}
     assert itin["egress_points"][0]["name"] == "London HQ"

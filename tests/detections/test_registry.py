@@ -5,6 +5,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.detections.cases import load
 from tests.detections.upstream import create_upstream
@@ -102,9 +104,6 @@ def test_leaked_list_that_matches_nobody_is_said(store: Store, tmp_path: Path) -
     with pytest.raises(Exception, match="plaintext refused"):
         engine.run(store, s, only=["leakedCredentials"])
 
-
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 @given(st.one_of(st.text(), st.booleans(), st.none(), st.lists(st.integers())))

@@ -1,6 +1,7 @@
 """geo.py and mmdb_write.py: both record schemas read through maxminddb, range tables, lookups."""
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import maxminddb
@@ -43,11 +44,11 @@ def test_build_ranges_is_sorted_and_disjoint(tmp_path: Path) -> None:
         ("2001:db8:1:2::/80", {"country_code": "NL", "latitude": 52.4, "longitude": 4.9}),  # finer than /64
     ])
     t = geo.build_ranges(path).to_pydict()
-    rows = list(zip(t["family"], t["start_key"], t["end_key"], t["geo_country"]))
+    rows = list(zip(t["family"], t["start_key"], t["end_key"], t["geo_country"], strict=True))
     for fam in (4, 6):
         spans = [(s, e) for f, s, e, _ in rows if f == fam]
         assert spans == sorted(spans)
-        assert all(a[1] < b[0] for a, b in zip(spans, spans[1:]))
+        assert all(a[1] < b[0] for a, b in pairwise(spans))
     fam, key = ip_key("81.2.69.9")  # type: ignore[misc]
     assert [c for f, s, e, c in rows if f == fam and s <= key <= e] == ["FR"]
     fam, key = ip_key("81.2.1.1")  # type: ignore[misc]

@@ -14,7 +14,7 @@ def ranges_and_points(draw: st.DrawFn) -> tuple[list[tuple[int, int, int, str]],
     ranges = []
     for fam in (4, 6):
         cuts = sorted(draw(st.sets(st.integers(0, 500), min_size=0, max_size=20)))
-        for a, b in zip(cuts[::2], cuts[1::2]):
+        for a, b in zip(cuts[::2], cuts[1::2], strict=False):
             ranges.append((fam, a, b, f"{fam}:{a}"))
     points = draw(st.lists(st.tuples(st.sampled_from([4, 6]), st.integers(-5, 505)), max_size=40))
     return ranges, points

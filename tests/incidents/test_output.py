@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.detections.upstream import create_upstream
 from tests.risk.helpers import add_detections, detection
@@ -127,9 +129,6 @@ def test_verify_refuses_replays() -> None:
     assert not output.verify(SECRET, "1000000", body, sig, now=1_001_000)
     assert not output.verify(SECRET, "1000000", body + b" ", sig, now=1_000_010)
 
-
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 @given(st.binary(max_size=256), st.text(min_size=1, max_size=32), st.integers(0, 2**31), st.binary(min_size=1,

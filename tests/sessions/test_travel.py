@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,7 @@ def test_ties_are_broken_by_event_id(order: list[int]) -> None:
         got = [(r["from_event_id"], r["to_event_id"]) for r in
                rows(store, "SELECT * FROM travel ORDER BY to_event_id")]
     ids = sorted(r["event_id"] for r in base)
-    assert got == list(zip(ids, ids[1:]))
+    assert got == list(pairwise(ids))
 
 
 def test_mobile_carrier_ips_are_country_level(tmp_path: Path) -> None:

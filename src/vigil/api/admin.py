@@ -120,9 +120,9 @@ def ingest(request: Request, files: list[UploadFile] = File(..., description="lo
             failed = [r for r in results if r.get("error")]
             if failed and len(failed) == len(results):
                 # nothing could be read: an error, never an empty success
-                names = {str(p): f.filename for p, f in zip(paths, files)}
+                names = {str(p): f.filename for p, f in zip(paths, files, strict=True)}
                 raise InputError("; ".join(f"{names.get(r['path'], r['path'])}: {r['error']}" for r in failed))
             stages = ops.analyze(store, state.settings, request.app.state.cae) if analyze else None
-    for r, f in zip(results, files):
+    for r, f in zip(results, files, strict=True):
         r["path"] = f.filename  # the client's name, not our temporary copy
     return {"files": results, "errors": len(failed), "analyze": stages, "by": who.name}

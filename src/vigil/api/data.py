@@ -92,7 +92,7 @@ def fetch(store: Store, sql: str, params: list[Any] | None = None) -> list[dict[
         raise ValueError("statement returns no rows")
     cols = rel.columns
     json_cols = [str(t) == "JSON" for t in rel.types]
-    return [{c: jsonable(v, j) for c, v, j in zip(cols, row, json_cols)} for row in rel.fetchall()]
+    return [{c: jsonable(v, j) for c, v, j in zip(cols, row, json_cols, strict=True)} for row in rel.fetchall()]
 
 
 def fetch_one(store: Store, sql: str, params: list[Any] | None = None) -> dict[str, Any] | None:

@@ -91,7 +91,7 @@ def list_tokens(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     rel = con.sql("select token_id, name, role, created_at, created_by, revoked_at "
                   "from api_tokens order by created_at, token_id")
     cols = rel.columns
-    return [dict(zip(cols, r)) for r in rel.fetchall()]
+    return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
 
 
 def revoke_token(con: duckdb.DuckDBPyConnection, ident: str) -> dict[str, Any]:

@@ -124,7 +124,8 @@ class Transmitter:
         counts = {(r["stream_id"], r["state"]): r["n"] for r in self.journal.rows(
             "select stream_id, state, count(*) n from ssf_outbox group by 1, 2")}
         for s in streams:
-            s["outbox"] = {st: counts.get((s["stream_id"], st), 0) for st in ("pending", "delivered", "acked", "failed")}
+            s["outbox"] = {st: counts.get((s["stream_id"], st), 0)
+                           for st in ("pending", "delivered", "acked", "failed")}
         return streams
 
     def delete_stream(self, stream_id: str) -> bool:
@@ -192,7 +193,7 @@ class Transmitter:
                 " join ssf_receivers r using (stream_id) where o.state = 'pending' and r.delivery_method = ?"
                 " and r.status = 'enabled' and o.next_attempt_at <= ? order by o.seq limit ?", (PUSH, t, limit))
             names = [d[0] for d in cur.description]
-            due = [dict(zip(names, r)) for r in cur.fetchall()]
+            due = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
             # lease: another deliverer (the service, `vigil ssf deliver`) skips these while we push them
             lease = t + len(due) * self.settings.push_timeout_s + 1
             con.executemany("update ssf_outbox set next_attempt_at = ? where seq = ?", [(lease, d["seq"]) for d in due])
@@ -208,7 +209,8 @@ class Transmitter:
                                    timeout=self.settings.push_timeout_s)
                 if 200 <= resp.status_code < 300:
                     self.journal.execute("update ssf_outbox set state = 'delivered', attempts = attempts + 1,"
-                                         " delivered_at = ?, last_error = null where seq = ?", (time.time(), item["seq"]))
+                                         " delivered_at = ?, last_error = null where seq = ?",
+                                         (time.time(), item["seq"]))
                     res.delivered += 1
                     continue
                 error = f"HTTP {resp.status_code}: {_err_text(resp)}"
@@ -230,7 +232,8 @@ class Transmitter:
 
     def next_push_due(self) -> float | None:
         v = self.journal.scalar("select min(o.next_attempt_at) from ssf_outbox o join ssf_receivers r"
-                                " using (stream_id) where o.state = 'pending' and r.delivery_method = ? and r.status = 'enabled'",
+                                " using (stream_id) where o.state = 'pending' and r.delivery_method = ?"
+                                " and r.status = 'enabled'",
                                 (PUSH,))
         return None if v is None else float(v)
 

@@ -20,10 +20,12 @@ from vigil.store import Store
 
 
 def analyze(
-    only: Annotated[list[str] | None, typer.Option("--stage", help=f"run only these stages ({', '.join(stage_names())})")] = None,
+    only: Annotated[list[str] | None, typer.Option(
+        "--stage", help=f"run only these stages ({', '.join(stage_names())})")] = None,
     db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Enrich, stitch sessions, judge travel, build UEBA, run detections, score risk, raise incidents, derive CAE state."""
+    """Enrich, stitch sessions, judge travel, build UEBA, run detections, score risk, raise incidents,
+    derive CAE state."""
     settings = settings_from(db, config)
     unknown = set(only or []) - set(stage_names())
     if unknown:
@@ -123,7 +125,8 @@ def print_summary(s: dict[str, Any]) -> None:
 
 
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="folder for the simulated tenant's logs and config")] = Path("demo"),
+    out: Annotated[Path, typer.Option(
+        "--out", help="folder for the simulated tenant's logs and config")] = Path("demo"),
     users: Annotated[int, typer.Option(help="simulated users")] = 40,
     days: Annotated[int, typer.Option(help="simulated days")] = 7,
     seed: Annotated[int, typer.Option(help="simulation seed")] = 7,

@@ -138,7 +138,8 @@ def token(
     session: Annotated[str | None, typer.Option("--session", help="sid claim")] = None,
     device: Annotated[str | None, typer.Option("--device", help="deviceid claim")] = None,
     cp1: Annotated[bool, typer.Option("--cp1/--no-cp1", help="client declares the cp1 capability (xms_cc)")] = True,
-    lifetime: Annotated[int | None, typer.Option("--lifetime", help="seconds (default: 28 h cp1, 1 h otherwise)")] = None,
+    lifetime: Annotated[int | None, typer.Option(
+        "--lifetime", help="seconds (default: 28 h cp1, 1 h otherwise)")] = None,
     nbf: Annotated[int | None, typer.Option("--nbf", help="not-before, answering a claims challenge")] = None,
     db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
 ) -> None:

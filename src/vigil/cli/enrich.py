@@ -91,7 +91,8 @@ def geo_lookup(
             break
     loaded = feeds.load(settings.enrich)
     table = loaded.asn_ranges_table().to_pydict()
-    for fam, start, end, asn, org in zip(*(table[c] for c in ("family", "start_key", "end_key", "asn", "as_org"))):
+    cols = (table[c] for c in ("family", "start_key", "end_key", "asn", "as_org"))
+    for fam, start, end, asn, org in zip(*cols, strict=True):
         if fam == key[0] and start <= key[1] <= end:
             result.update(asn=asn, as_org=org, asn_class=loaded.asn_classes.get(asn, (None,))[0])
             break

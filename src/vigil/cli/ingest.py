@@ -22,7 +22,8 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="files or folders to ingest (JSON, NDJSON, CSV, .gz)")],
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="force a format (see `vigil formats`)")] = None,
     mapping: Annotated[Path | None, typer.Option("--mapping", help="YAML column mapping for --format mapping")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help=f"exit {EXIT_QUARANTINED} if any record was quarantined")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help=f"exit {EXIT_QUARANTINED} if any record was quarantined")] = False,
     db: DbOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
@@ -146,7 +147,8 @@ def _report(results: list[IngestResult], routed: dict[str, Routed], as_json: boo
 def formats(as_json: JsonOpt = False) -> None:
     """List the log formats vigil reads (detected from content; force one with --format)."""
     rows = [{"name": s.name, "table": s.target, "title": s.title} for s in registry.all_sources()]
-    rows.append({"name": "mapping", "table": "(from the YAML)", "title": "any CSV / JSON through a YAML column mapping"})
+    rows.append({"name": "mapping", "table": "(from the YAML)",
+                 "title": "any CSV / JSON through a YAML column mapping"})
     if as_json:
         print_json(rows)
         return

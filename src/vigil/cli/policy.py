@@ -256,14 +256,17 @@ def register(app: typer.Typer) -> None:
         resource_ip: Annotated[str | None, typer.Option(
             "--resource-ip", help="IP seen by the resource provider (CAE strict location)")] = None,
         country: Annotated[str | None, typer.Option("--country", help="ISO 3166 two-letter country")] = None,
-        platform: Annotated[str | None, typer.Option("--platform", help="android|iOS|windows|macOS|linux|windowsPhone")] = None,
+        platform: Annotated[str | None, typer.Option(
+            "--platform", help="android|iOS|windows|macOS|linux|windowsPhone")] = None,
         client_app: Annotated[str, typer.Option("--client-app", help="browser|mobileAppsAndDesktopClients|"
                                                 "exchangeActiveSync|other")] = "browser",
         device_id: Annotated[str | None, typer.Option("--device-id", help="registered device id")] = None,
         device_compliant: Annotated[bool | None, typer.Option("--device-compliant/--device-not-compliant")] = None,
         device_managed: Annotated[bool | None, typer.Option("--device-managed/--device-not-managed")] = None,
-        device_trust_type: Annotated[str | None, typer.Option("--device-trust-type", help="AzureAD|ServerAD|Workplace")] = None,
-        device_attr: Annotated[list[str], typer.Option("--device-attr", help="device filter attribute NAME=VALUE")] = [],  # noqa: B006
+        device_trust_type: Annotated[str | None, typer.Option(
+            "--device-trust-type", help="AzureAD|ServerAD|Workplace")] = None,
+        device_attr: Annotated[list[str], typer.Option(
+            "--device-attr", help="device filter attribute NAME=VALUE")] = [],  # noqa: B006
         signin_risk: Annotated[str | None, typer.Option("--signin-risk", help="none|low|medium|high|hidden")] = None,
         user_risk: Annotated[str | None, typer.Option("--user-risk", help="none|low|medium|high|hidden")] = None,
         group: Annotated[list[str], typer.Option("--group", help="group id the user is in (repeatable)")] = [],  # noqa: B006
@@ -271,7 +274,8 @@ def register(app: typer.Typer) -> None:
         guest: Annotated[bool, typer.Option("--guest", help="the user is a guest / external user")] = False,
         mfa: Annotated[bool, typer.Option("--mfa", help="the sign-in already satisfied MFA")] = False,
         auth_method: Annotated[list[str], typer.Option("--auth-method", help="authentication method used")] = [],  # noqa: B006
-        auth_flow: Annotated[str | None, typer.Option("--auth-flow", help="deviceCodeFlow|authenticationTransfer")] = None,
+        auth_flow: Annotated[str | None, typer.Option(
+            "--auth-flow", help="deviceCodeFlow|authenticationTransfer")] = None,
         applied_only: Annotated[bool, typer.Option("--applied-only", help="only the policies that apply")] = False,
         locations: LocationsOpt = None, allow_unresolved: LenientOpt = False,
         db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False,
@@ -290,7 +294,8 @@ def register(app: typer.Typer) -> None:
             "user_id": user if is_id else None, "user_principal_name": None if is_id else user.lower(),
             "user_type": "Guest" if guest else (dir_type or "Member"), "groups": list(group) + dir_groups,
             "roles": list(role) + dir_roles, "application_id": app_ or None, "application_name": app_name,
-            "user_action": user_action, "authentication_context": list(auth_context), "ip": ip, "resource_ip": resource_ip,
+            "user_action": user_action, "authentication_context": list(auth_context), "ip": ip,
+            "resource_ip": resource_ip,
             "country": country,
             "platform": platform, "client_app_type": client_app, "sign_in_risk": signin_risk,
             "user_risk": user_risk, "authentication_flow": auth_flow, "mfa_satisfied": mfa,
@@ -309,7 +314,8 @@ def register(app: typer.Typer) -> None:
             "--compare-locations", help="named locations of the second set (default: --locations)")] = None,
         labels: Annotated[str | None, typer.Option("--labels", help="labels.jsonl (event labels, malicious)")] = None,
         respect_report_only: Annotated[bool, typer.Option(
-            "--respect-report-only", help="do not enforce report-only policies (default: replay enforces them)")] = False,
+            "--respect-report-only",
+            help="do not enforce report-only policies (default: replay enforces them)")] = False,
         locations: LocationsOpt = None, allow_unresolved: LenientOpt = False,
         db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False,
     ) -> None:
@@ -337,6 +343,7 @@ def register(app: typer.Typer) -> None:
         if set_b is None:
             emit(reports[0], as_json=json, render=_render_replay)
             return
-        data = {"a_name": ", ".join(policies) or "stored policies", "b_name": ", ".join(compare), "a": reports[0], "b": reports[1],
+        data = {"a_name": ", ".join(policies) or "stored policies", "b_name": ", ".join(compare),
+                "a": reports[0], "b": reports[1],
                 "comparison": comparison(reports[0], reports[1])}
         emit(data, as_json=json, render=_render_compare)

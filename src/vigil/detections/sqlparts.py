@@ -44,7 +44,8 @@ def hours(n: str) -> str:
 def param(col: str, name: str) -> str:
     """Value of an operation parameter, whether stored as Office 365's ``[{"Name", "Value"}]`` or an object."""
     return (
-        f"""coalesce(nullif(regexp_extract(cast({col} as varchar), '"Name"\\s*:\\s*"{name}"\\s*,\\s*"Value"\\s*:\\s*"([^"]*)"', 1), ''),"""
+        f"""coalesce(nullif(regexp_extract(cast({col} as varchar),"""
+        f""" '"Name"\\s*:\\s*"{name}"\\s*,\\s*"Value"\\s*:\\s*"([^"]*)"', 1), ''),"""
         f""" nullif(regexp_extract(cast({col} as varchar), '"{name}"\\s*:\\s*"?([^",}}\\]]*)', 1), ''))"""
     )
 

@@ -2,9 +2,9 @@
 
 Learning looks at successful sign-ins over the lookback that were made from a managed or compliant
 device *and* with MFA satisfied, by the sign-in itself or earlier on that device by that user
-(conditional access rarely asks for MFA on the corporate network): an IP prefix (/24 IPv4, /48 IPv6) used that way by at least
-``learn_min_users_prefix`` distinct users, or an ASN (in none of the ISP / mobile / hosting / VPN
-feeds) used by at least ``learn_min_users_asn``, is proposed with its evidence. Mobile-carrier
+(conditional access rarely asks for MFA on the corporate network): an IP prefix (/24 IPv4, /48 IPv6)
+used that way by at least ``learn_min_users_prefix`` distinct users, or an ASN (in none of the ISP /
+mobile / hosting / VPN feeds) used by at least ``learn_min_users_asn``, is proposed with its evidence. Mobile-carrier
 prefixes are never learned (carrier-grade NAT puts many strangers behind one /24).
 
 An analyst's decision (``vigil egress accept|reject``) lives in ``egress_decisions`` and wins over
@@ -81,7 +81,7 @@ def cidr_ranges(points: list[dict[str, Any]], statuses: tuple[str, ...]) -> pa.T
     for p in points:
         if p["kind"] == "cidr" and p["status"] in statuses:
             family, start, end = cidr_keys(p["value"])
-            for k, v in zip(cols, (family, start, end, p["name"] or p["value"])):
+            for k, v in zip(cols, (family, start, end, p["name"] or p["value"]), strict=True):
                 cols[k].append(v)
     return pa.Table.from_pydict(cols, schema=pa.schema([("family", pa.int32()), ("start_key", pa.int64()),
                                                         ("end_key", pa.int64()), ("egress_name", pa.string())]))

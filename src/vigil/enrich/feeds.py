@@ -51,7 +51,8 @@ class Feeds:
     files: dict[str, str] = field(default_factory=dict)
 
     def add_range(self, keys: tuple[int, int, int], kind: str, label: str | None, feed: str) -> None:
-        for k, v in zip(("family", "start_key", "end_key", "kind", "label", "feed"), (*keys, kind, label, feed)):
+        names = ("family", "start_key", "end_key", "kind", "label", "feed")
+        for k, v in zip(names, (*keys, kind, label, feed), strict=True):
             self.ranges[k].append(v)
 
     def ranges_table(self) -> pa.Table:
@@ -208,7 +209,8 @@ def update(settings: EnrichSettings, source: str | Path) -> dict[str, Any]:
     for p in files:
         feeds = Feeds()
         parse_file(p, feeds)
-        counts[p.name] = len(feeds.ranges["start_key"]) + len(feeds.asn_classes) + sum(t.num_rows for t in feeds.asn_ranges)
+        counts[p.name] = (len(feeds.ranges["start_key"]) + len(feeds.asn_classes)
+                          + sum(t.num_rows for t in feeds.asn_ranges))
     dest = user_dir(settings)
     dest.mkdir(parents=True, exist_ok=True)
     for p in files:

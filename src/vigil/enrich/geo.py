@@ -123,7 +123,7 @@ def iter_range_batches(path: str | Path) -> Iterator[pa.RecordBatch]:
             if start <= last_end[family]:  # IPv6 networks finer than /64 collapse onto one key
                 continue
             last_end[family] = end
-            for k, v in zip(names, (family, start, end, *(flat[f] for f in GEO_FIELDS))):
+            for k, v in zip(names, (family, start, end, *(flat[f] for f in GEO_FIELDS)), strict=True):
                 cols[k].append(v)
             if len(cols["family"]) >= _BATCH:
                 yield pa.RecordBatch.from_pydict(cols, schema=RANGE_SCHEMA)

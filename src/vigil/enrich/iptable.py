@@ -39,7 +39,7 @@ FROM (SELECT ip, {v4_key_sql('ip')} AS k FROM d)""")
             key = ip_key(ip)
             if key is None:
                 continue
-            for k, v in zip(cols, (ip, key[0], key[1], prefix_of(ip))):
+            for k, v in zip(cols, (ip, key[0], key[1], prefix_of(ip)), strict=True):
                 cols[k].append(v)
         fixed = pa.Table.from_pydict(cols, schema=pa.schema([("ip", pa.string()), ("family", pa.int32()),
                                                              ("ip_key", pa.int64()), ("prefix", pa.string())]))

@@ -67,7 +67,8 @@ Office.com|Office365 Shell DoD WCSS-Client|Office365 Shell WCSS-Client|OfficeCli
 OfficePowerPointSGS|OfficeServicesManager|One Outlook Web|OneDrive|OneDrive SyncEngine|OneNote|
 Outlook Browser Extension|Outlook Service for Exchange|PowerApps Service|ProjectWorkManagement|
 ProjectWorkManagement_AdminTools|ProjectWorkManagement_USGov|Protection Center|Reply-At-Mention|SharePoint eSignature|
-SharePoint eSignature PPE|SharePoint Online Web Client Extensibility|SharePoint Online Web Client Extensibility Isolated|
+SharePoint eSignature PPE|SharePoint Online Web Client Extensibility|
+SharePoint Online Web Client Extensibility Isolated|
 Skype and Teams Tenant Admin API|Skype for Business|Skype for Business Online|Skype Presence Service|Sway|
 Targeted Messaging Service|Teams CMD Services Artifacts|Teams Walkie Talkie Service|Teams Walkie Talkie Service - GCC|
 Viva Engage
@@ -155,7 +156,8 @@ AUTH_METHOD_MODES = frozenset({
 #: sign-in log authentication method names (authenticationDetails / AuthenticationMethodsUsed) -> mode
 SIGNIN_METHOD_MODES: dict[str, str] = {k.casefold(): v for k, v in {
     "Password": "password", "Password Hash Sync": "password", "Pass-through Authentication": "password",
-    "Mobile app notification": "microsoftAuthenticatorPush", "Microsoft Authenticator App": "microsoftAuthenticatorPush",
+    "Mobile app notification": "microsoftAuthenticatorPush",
+    "Microsoft Authenticator App": "microsoftAuthenticatorPush",
     "Mobile app verification code": "softwareOath", "OATH verification code": "softwareOath",
     "Hardware OATH token": "hardwareOath", "Text message": "sms", "SMS": "sms", "Phone call": "voice",
     "Voice": "voice", "FIDO2 security key": "fido2", "Passkey (device-bound)": "fido2", "Passkey": "fido2",

@@ -102,7 +102,8 @@ class Compare:
 
     def __str__(self) -> str:
         val = "null" if self.value is None else (
-            "[" + ", ".join(_quote(v) for v in self.value) + "]" if isinstance(self.value, tuple) else _quote(self.value))
+            "[" + ", ".join(_quote(v) for v in self.value) + "]" if isinstance(self.value, tuple)
+            else _quote(self.value))
         return f"device.{self.attribute} -{_CANONICAL_OP[self.op]} {val}"
 
 

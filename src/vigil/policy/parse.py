@@ -96,7 +96,7 @@ def _applications(node: Node) -> Applications:
         include_user_actions=_fset(node.strings("includeUserActions", choices=USER_ACTIONS)),
         include_auth_context=_fset(node.strings("includeAuthenticationContextClassReferences")),
     )
-    for i, ref in enumerate(sorted(apps.include_auth_context)):
+    for ref in sorted(apps.include_auth_context):
         if not _AUTH_CONTEXT.match(ref):
             raise node.child("includeAuthenticationContextClassReferences").error(
                 f"{ref!r} is not an authentication context id (c1 ... c99)")
@@ -324,7 +324,8 @@ def _check_risk_policy(node: Node, cond: Conditions, control: str) -> None:
     extra = [name for name, present in (
         ("locations", cond.locations is not None), ("platforms", cond.platforms is not None),
         ("devices", cond.devices is not None), ("signInRiskLevels", bool(cond.sign_in_risk_levels)),
-        ("clientAppTypes", bool(cond.client_app_types - {"all"})), ("authenticationFlows", cond.transfer_methods is not None),
+        ("clientAppTypes", bool(cond.client_app_types - {"all"})),
+        ("authenticationFlows", cond.transfer_methods is not None),
         ("insiderRiskLevels", bool(cond.insider_risk_levels))) if present]
     if extra:
         raise cnode.child(extra[0]).error(f"{control} allows only users, all resources and user risk conditions")

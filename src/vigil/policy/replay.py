@@ -96,7 +96,8 @@ def _context(row: dict[str, Any], policies: PolicySet) -> SignInContext:
                   "operatingSystem": row["device_os"], "trustType": normalize_trust_type(row["device_trust_type"]),
                   "isCompliant": None if row["device_compliant"] is None else str(bool(row["device_compliant"]))}
     return SignInContext(
-        user_id=row["user_id"], user_principal_name=row["user_principal_name"], user_type=row["user_type_resolved"] or "Member",
+        user_id=row["user_id"], user_principal_name=row["user_principal_name"],
+        user_type=row["user_type_resolved"] or "Member",
         groups=frozenset(row["groups"] or ()), roles=frozenset(row["roles"] or ()),
         application_id=row["app_id"], application_name=row["app_name"], ip=row["ip"], resource_ip=row["resource_ip"],
         country=row["country"],

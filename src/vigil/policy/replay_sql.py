@@ -161,8 +161,8 @@ def combos_sql(policies: PolicySet, avail: dict[str, bool], *, with_labels: bool
     device_name = "s.device_name" if "displayName" in attrs else "CAST(NULL AS VARCHAR)"
     absent = sorted(attrs - {"deviceId", "displayName", "isCompliant", "trustType", "operatingSystem"})
     if attrs:
-        inputs["device_filter"] = ("deviceId/displayName/isCompliant/trustType/operatingSystem from signins"
-                                   + (f"; {', '.join(absent)} not in sign-in logs, evaluated as null" if absent else ""))
+        missing = f"; {', '.join(absent)} not in sign-in logs, evaluated as null" if absent else ""
+        inputs["device_filter"] = "deviceId/displayName/isCompliant/trustType/operatingSystem from signins" + missing
     flows = "s.auth_protocol" if any(c.transfer_methods for c in cond) else "CAST(NULL AS VARCHAR)"
     strict = any(p.session_controls is not None and p.session_controls.continuous_access_evaluation == "strictLocation"
                  for p in ps if p.state != "disabled")

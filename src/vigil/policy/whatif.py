@@ -35,7 +35,8 @@ def _input_free(p: Policy, condition: str) -> bool:
     if condition == "clientType":
         return "all" in c.client_app_types
     if condition == "location":
-        return c.locations is not None and c.locations.include_locations == {"All"} and not c.locations.exclude_locations
+        return (c.locations is not None and c.locations.include_locations == {"All"}
+                and not c.locations.exclude_locations)
     if condition == "devicePlatform":
         return c.platforms is not None and "all" in c.platforms.include_platforms and not c.platforms.exclude_platforms
     return False

@@ -157,7 +157,8 @@ def _risky_users(store: Store) -> None:
       select userPrincipalName as upn, count(*) as n, max({rank}) as top,
         count(distinct case when {rank} >= 2 then riskEventType end) as med_types,
         count(distinct riskEventType) as types, bool_or(riskState = 'confirmedCompromised') as compromised,
-        string_agg(distinct riskEventType || ' (' || riskLevel || ')', ', ' order by riskEventType || ' (' || riskLevel || ')') as what
+        string_agg(distinct riskEventType || ' (' || riskLevel || ')', ', '
+                   order by riskEventType || ' (' || riskLevel || ')') as what
       from active group by userPrincipalName
     ),
     lc as (  -- when nothing is at risk: the latest closure (admin action, password change) or closed detection

@@ -82,7 +82,8 @@ SELECT a.session_key, CASE WHEN a.session_key LIKE 's:%' THEN substr(a.session_k
        a.first_time, a.last_time, r.event_id, r.event_time, r.ip, r.country, r.city, r.lat, r.lon, r.device_id,
        coalesce(r.device_os, r.ua_os_family), coalesce(r.device_browser, r.ua_family), r.user_agent, r.mfa,
        r.ip_class, (r.event_table = 'signins' AND coalesce(r.is_interactive, FALSE) AND r.ok), r.asn, r.ua_class,
-       r.ua_family, r.ua_os_family, a.event_count, a.signin_count, a.activity_count, coalesce(h.n, 0), a.countries, a.ips
+       r.ua_family, r.ua_os_family, a.event_count, a.signin_count, a.activity_count, coalesce(h.n, 0),
+       a.countries, a.ips
 FROM agg a JOIN root r ON r.session_key = a.session_key LEFT JOIN hops h ON h.session_key = a.session_key
 """
 

@@ -19,8 +19,9 @@ Verdicts, first that applies:
 
 Window functions order by ``(event_time, event_id)``; the "previous success" is
 ``last_value(success_id IGNORE NULLS)`` over the preceding rows (Spark: ``last(x, true)``; an
-equivalent without IGNORE NULLS is a running max of ``row_number()``, measured 25% slower here). String formatting (``strftime``, ``printf``)
-is the only DuckDB-specific part; Spark has ``date_format`` / ``format_string``.
+equivalent without IGNORE NULLS is a running max of ``row_number()``, measured 25% slower here).
+String formatting (``strftime``, ``printf``) is the only DuckDB-specific part; Spark has
+``date_format`` / ``format_string``.
 """
 from __future__ import annotations
 

@@ -273,7 +273,8 @@ class Attacks:
         us += 3 * M
         rule = rng.choice((".", "..", "RSS Feeds sync"))
         row = self.w.activity(rng, us=us, user=u, operation="New-InboxRule", record_type=1, workload="Exchange",
-                              ip=with_port(replay.ip, rng.randrange(1024, 65535)), access=a, object_id=f"{u.upn}\\{rule}",
+                              ip=with_port(replay.ip, rng.randrange(1024, 65535)), access=a,
+                              object_id=f"{u.upn}\\{rule}",
                               extra={"Parameters": [
                                   {"Name": "Name", "Value": rule},
                                   {"Name": "SubjectOrBodyContainsWords", "Value": "invoice;payment;wire;bank"},
@@ -285,7 +286,8 @@ class Attacks:
         self.lab(O365, row, c, u, "T1564.008")
         us += 2 * M
         row = self.w.activity(rng, us=us, user=u, operation="Set-InboxRule", record_type=1, workload="Exchange",
-                              ip=with_port(replay.ip, rng.randrange(1024, 65535)), access=a, object_id=f"{u.upn}\\{rule}",
+                              ip=with_port(replay.ip, rng.randrange(1024, 65535)), access=a,
+                              object_id=f"{u.upn}\\{rule}",
                               extra={"Parameters": [{"Name": "Identity", "Value": f"{u.upn}\\{rule}"},
                                                     {"Name": "ForwardAsAttachmentTo",
                                                      "Value": "ap-archive@mailbox-relay.example.net"}],

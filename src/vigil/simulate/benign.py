@@ -267,7 +267,7 @@ class Benign:
             if alt is not None:
                 split_ids.append(str(row["Id"]))
         # egress changes: apps re-acquire tokens within minutes of the tunnel moving
-        for a, _, n in segs[1:]:
+        for a, _, _n in segs[1:]:
             for app in (cat.TEAMS, cat.OUTLOOK):
                 us = a + rng.randrange(20, 240) * 1_000_000
                 row = self.refresh(rng, u, s, us, net_at(us, app), app, cat.UA_WAM)

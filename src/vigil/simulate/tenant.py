@@ -232,7 +232,8 @@ def _groups(people: list[User], rng: random.Random, start: datetime) -> list[dic
 
 
 def _policies(rng: random.Random, start: datetime, offices: dict[str, IpRange], gateways: dict[str, IpRange],
-              geo: Geography, groups: list[dict[str, object]]) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+              geo: Geography, groups: list[dict[str, object]],
+              ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     when = start - timedelta(days=400)
     created = when.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
     corp = geo.corporate_ranges()

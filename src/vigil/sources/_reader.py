@@ -283,7 +283,7 @@ def read_ndjson(path: Path, batch_bytes: int, max_record: int) -> Iterator[Batch
                                                          pa.py_buffer(data))
                 # each text keeps its trailing newline; the engine trims it in SQL
             else:
-                texts = _texts([data[int(a):int(b)] for a, b in zip(s_keep, e_keep)])
+                texts = _texts([data[int(a):int(b)] for a, b in zip(s_keep, e_keep, strict=True)])
             lines_kept = line_nos[keep]
             offs_kept = base_offset + s_keep
             texts, lines_kept, offs_kept = _checked(texts, lines_kept, offs_kept, problems)
@@ -365,7 +365,8 @@ class _DocScanner:
 
     def scalar(self, end: int) -> None:
         """A bare number / true / false / null element between separators is a record too (a bad one)."""
-        if self.sep_pos is not None and self.sep_pos >= self.base and self.buf[self.sep_pos - self.base:end - self.base].strip():
+        if (self.sep_pos is not None and self.sep_pos >= self.base
+                and self.buf[self.sep_pos - self.base:end - self.base].strip()):
             self.emit(self.sep_pos, end)
 
     def flush(self) -> Batch:
@@ -572,7 +573,7 @@ def normalise_header(header: list[str]) -> list[str]:
 
 def _row_object(names: list[str], row: list[str]) -> dict[str, str]:
     obj: dict[str, str] = {}
-    for name, cell in zip(names, row):
+    for name, cell in zip(names, row, strict=True):
         # `X_dynamic` / `X_string` twins: keep the base name pointing at whichever is filled
         for suffix in ("_dynamic", "_string"):
             if name.endswith(suffix):

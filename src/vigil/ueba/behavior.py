@@ -92,7 +92,8 @@ def _firsts(store: Store) -> None:
             FROM _ueba_ev e SEMI JOIN (SELECT DISTINCT value, day FROM _k_{n} WHERE first_tenant) k
                  ON k.value = e.{n} AND k.day = e.day) WHERE rn = 1""")
     cols = ", ".join(
-        f"bool_or(dim = '{d.name}' AND scope = '{s}') AS f{s[0]}_{d.name}" for d in DIMENSIONS for s in ("user", "tenant"))
+        f"bool_or(dim = '{d.name}' AND scope = '{s}') AS f{s[0]}_{d.name}"
+        for d in DIMENSIONS for s in ("user", "tenant"))
     store.con.execute("DROP TABLE IF EXISTS _ueba_first")
     store.con.execute(f"CREATE TEMP TABLE _ueba_first AS SELECT event_id, {cols} FROM ("
                       + " UNION ALL ".join(parts) + ") GROUP BY event_id")
@@ -195,7 +196,8 @@ def _insert_sql(s: UebaSettings, src: EventSources) -> str:
     SELECT e.event_id, e.event_time, e.event_table, e.tenant_id, e.activity_type, e.source_table, e.ip,
            e.user_key, e.user_id, e.user_principal_name, e.user_display_name, e.device_name, e.os, e.device_family,
            e.ua_family, e.threat_intel, {vendor} AS vendor,
-           coalesce(u.in_learning, false) AS in_learning, u.first_day, u.dormant, u.oid, u.name, u.created, u.blast, u.account,
+           coalesce(u.in_learning, false) AS in_learning, u.first_day, u.dormant, u.oid, u.name, u.created, u.blast,
+           u.account,
            {int(s.learning_days)} AS learning, {int(s.uncommon_by_user_days)} AS uw, {int(s.volume_days)} AS vw,
            {lbs},
            coalesce(ts.burst_n IS NOT NULL AND NOT coalesce(u.in_learning, false), false) AS failure_burst,
@@ -217,9 +219,11 @@ def _insert_sql(s: UebaSettings, src: EventSources) -> str:
            coalesce(account, split_part(user_principal_name, '@', 1), user_id),
            coalesce(user_principal_name, user_key),
            ip, v_country, coalesce(device_name, v_device),
-           json_object('AccountDisplayName', coalesce(name, user_display_name), 'AccountObjectID', coalesce(oid, user_id),
+           json_object('AccountDisplayName', coalesce(name, user_display_name),
+                       'AccountObjectID', coalesce(oid, user_id),
                        'IsDormantAccount', dormant,
-                       'IsNewAccount', created IS NOT NULL AND created > event_time - INTERVAL {int(s.new_account_days)} DAY,
+                       'IsNewAccount',
+                       created IS NOT NULL AND created > event_time - INTERVAL {int(s.new_account_days)} DAY,
                        'BlastRadius', blast),
            json_object('Browser', v_browser, 'DeviceFamily', device_family, 'OperatingSystem', os,
                        'UserAgentFamily', coalesce(ua_family, v_browser), 'ISP', v_isp,

@@ -133,7 +133,8 @@ def build_identity_info(store: Store, now: datetime | None = None) -> int:
         FROM directory_users d LEFT JOIN upn_to_id m ON d.object_id IS NULL AND m.upn = d.upn
     ),
     people AS (
-        SELECT k AS user_key, min(object_id) AS object_id, arg_max(upn, observed_at) FILTER (WHERE upn IS NOT NULL) AS upn,
+        SELECT k AS user_key, min(object_id) AS object_id,
+               arg_max(upn, observed_at) FILTER (WHERE upn IS NOT NULL) AS upn,
             {latest},
             max(observed_at) AS observed_at
         FROM u GROUP BY k
@@ -213,4 +214,5 @@ def directory_summary(store: Store) -> dict[str, Any]:
         raise InputError("no directory ingested yet; run `vigil directory ingest PATH`")
     rows = store.query(
         'SELECT BlastRadius, count(*) AS n FROM IdentityInfo GROUP BY 1 ORDER BY 1').to_pylist()
-    return dict(identities=scalar(store, "SELECT count(*) FROM IdentityInfo"), blast_radius={r["BlastRadius"]: r["n"] for r in rows})
+    return dict(identities=scalar(store, "SELECT count(*) FROM IdentityInfo"),
+                blast_radius={r["BlastRadius"]: r["n"] for r in rows})

@@ -340,7 +340,8 @@ def _read_csv(path: str, text: str) -> DirectoryBatch:
             continue
         raw = ",".join(cells)
         if len(cells) != len(header):
-            batch.quarantined.append(Quarantined(line, f"line {line}: {len(cells)} cells, header has {len(header)}", raw))
+            why = f"line {line}: {len(cells)} cells, header has {len(header)}"
+            batch.quarantined.append(Quarantined(line, why, raw))
             continue
 
         def get(canon: str, row: list[str] = cells) -> str | None:

@@ -73,7 +73,8 @@ def reason_sql(inputs_note: str, score: str = "score") -> str:
     ]
     note = inputs_note.replace("'", "''")
     return f"""CASE WHEN in_learning THEN
-        '0: user in learning period (first seen ' || strftime(make_timestamp(first_day::BIGINT * 86400000000), '%Y-%m-%d')
+        '0: user in learning period (first seen '
+        || strftime(make_timestamp(first_day::BIGINT * 86400000000), '%Y-%m-%d')
         || ', learning ' || learning || ' d) [{note}]'
     ELSE {score}::VARCHAR || ': ' || coalesce(nullif(concat_ws('; ', {', '.join(parts)}), ''),
         'nothing unusual') || ' [{note}]' END"""

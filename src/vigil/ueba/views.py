@@ -73,7 +73,8 @@ SELECT d.event_time AS TimeGenerated, d.tenant_id AS TenantId, d.source_record_i
        d.operation AS OperationName, d.operation AS ActivityDisplayName, d.event_time AS ActivityDateTime,
        d.category AS Category, d.result AS Result, d.result_reason AS ResultReason,
        d.correlation_id AS CorrelationId, 'Core Directory' AS LoggedByService,
-       json_object('user', json_object('id', d.actor_id, 'userPrincipalName', d.actor_upn, 'ipAddress', d.ip)) AS InitiatedBy,
+       json_object('user', json_object('id', d.actor_id, 'userPrincipalName', d.actor_upn, 'ipAddress', d.ip))
+           AS InitiatedBy,
        json_array(json_object('id', d.target_user_id, 'userPrincipalName', d.target_upn,
                               'displayName', d.target_display_name, 'type', 'User',
                               'modifiedProperties', coalesce(d.modified_properties, '[]'::JSON))) AS TargetResources,

@@ -48,7 +48,8 @@ select event_id, user_id, user_principal_name, event_time as activity_time, 'hig
     || case when listed_accounts is not null then ', by an IP that tried ' || listed_accounts
             || ' listed accounts' else '' end as reason,
   json_object('list_line', line, 'credential_sha256', credential_sha256, 'leaked_at', leaked_at, 'ip', ip,
-              'asn', asn_number, 'ip_class', ip_class, 'listed_accounts_tried_from_ip', listed_accounts, 'result', result, 'result_code', result_code,
+              'asn', asn_number, 'ip_class', ip_class, 'listed_accounts_tried_from_ip', listed_accounts,
+              'result', result, 'result_code', result_code,
               'note', 'vigil cannot compare the leaked hash with the current password; the accepted password '
                       || 'from a new network is the evidence it still works') as evidence
 from hits where rn = 1

@@ -79,8 +79,8 @@ DETECTION = Detection(
         "successful sign-ins: IP, ASN, location (country/city), device, browser and tenant IP subnet (/24, "
         "IPv6 /48). Fires only when the network (ASN) and the location are both unfamiliar; corporate egress "
         "never counts, and the first use of a registered device (one with an Entra device id, bound to the "
-        "device's keys) is not an unfamiliar device. Users in their learning period (fewer than 10 earlier sign-ins, or first seen less than "
-        "5 days ago) are not evaluated."
+        "device's keys) is not an unfamiliar device. Users in their learning period (fewer than 10 earlier "
+        "sign-ins, or first seen less than 5 days ago) are not evaluated."
     ),
     entra_risk_event_type="unfamiliarFeatures",
     mitre=("T1078.004",),

@@ -119,7 +119,8 @@ def entra_columns(style: str, prefix: str) -> dict[str, str]:
         "client_credential_type": f"nullif({nz(f('cred_type'))}, 'none')",
         "ip": f"vigil_ip({f('ip')})",
         "resource_ip": f"vigil_ip({f('resource_ip')})",
-        "country": f"upper({first(nested('location', '$.countryOrRegion'), '{$.Location}' if style == 'la' else 'NULL')})",
+        "country": "upper(" + first(nested("location", "$.countryOrRegion"),
+                                    "{$.Location}" if style == "la" else "NULL") + ")",
         "state": nz(nested("location", "$.state")),
         "city": nz(nested("location", "$.city")),
         "latitude": f"vigil_lat({nested('location', '$.geoCoordinates.latitude')}, "

@@ -184,8 +184,10 @@ def _specs(style: str, name: str, twin: str, title: str, detect: Callable[[Mappi
 
 
 SOURCES = [
-    *_specs("raw", "cloudtrail_console", "cloudtrail_activity", "AWS CloudTrail records: ConsoleLogin and signin.amazonaws.com events",
+    *_specs("raw", "cloudtrail_console", "cloudtrail_activity",
+            "AWS CloudTrail records: ConsoleLogin and signin.amazonaws.com events",
             detect_raw, "'AWSCloudTrail'"),
-    *_specs("sentinel", "cloudtrail_sentinel", "cloudtrail_sentinel_activity", "AWS CloudTrail, Sentinel AWSCloudTrail table: ConsoleLogin and "
-            "signin.amazonaws.com events", detect_sentinel, "coalesce(nullif({$.Type}, ''), 'AWSCloudTrail')"),
+    *_specs("sentinel", "cloudtrail_sentinel", "cloudtrail_sentinel_activity",
+            "AWS CloudTrail, Sentinel AWSCloudTrail table: ConsoleLogin and signin.amazonaws.com events",
+            detect_sentinel, "coalesce(nullif({$.Type}, ''), 'AWSCloudTrail')"),
 ]

@@ -71,7 +71,8 @@ def _no_zero_guid(expr: str) -> str:
 COLUMNS = {
     "tenant_id": _no_zero_guid(first(_raw("$.OrganizationId"), "{$.TenantId}")),
     "user_id": first("{$.AccountObjectId}", "{$.InitiatingProcessAccountObjectId}", _raw("$.UserKey")),
-    "user_principal_name": f"lower({first('{$.AccountUpn}', _raw('$.UserId'), '{$.UserId}', '{$.InitiatingProcessAccountUpn}')})",
+    "user_principal_name":
+        f"lower({first('{$.AccountUpn}', _raw('$.UserId'), '{$.UserId}', '{$.InitiatingProcessAccountUpn}')})",
     "user_display_name": first("{$.AccountDisplayName}", "{$.InitiatingProcessAccountName}", "{$.AccountName}"),
     # unified-audit UserType enum (Office 365 Management Activity API schema)
     "user_type": (f"CASE {nz(_raw('$.UserType'))} WHEN '0' THEN 'Regular' WHEN '1' THEN 'Reserved' "
@@ -86,7 +87,8 @@ COLUMNS = {
     "object_id": first("{$.ObjectId}", _raw("$.ObjectId"), "{$.ObjectName}", "{$.TargetAccountUpn}",
                        f"json_extract_string({_ADDITIONAL}, '$.DistinguishedName')", "{$.FileName}",
                        "{$.RemoteUrl}", "{$.RegistryKey}", "{$.DestinationDeviceName}"),
-    "ip": f"vigil_ip({first('{$.IPAddress}', _raw('$.ClientIP'), _raw('$.ClientIPAddress'), _raw('$.ActorIpAddress'))})",
+    "ip":
+        f"vigil_ip({first('{$.IPAddress}', _raw('$.ClientIP'), _raw('$.ClientIPAddress'), _raw('$.ActorIpAddress'))})",
     "user_agent": first("{$.UserAgent}", "{$.UserAgent_string}", _raw("$.UserAgent")),
     "client_app_id": first(_access("ClientAppId"), _raw("$.ClientAppId"), _raw("$.AppId"), "{$.OAuthAppId}",
                            "{$.AppId}"),

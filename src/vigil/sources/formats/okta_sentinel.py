@@ -61,7 +61,8 @@ SOURCES = [
     ),
     SourceSpec(
         name="okta_sentinel_activity",
-        title="Okta System Log, Sentinel Okta_CL table, every event type into activities (non-sign-ins of okta_sentinel land here)",
+        title="Okta System Log, Sentinel Okta_CL table, every event type into activities"
+              " (non-sign-ins of okta_sentinel land here)",
         target="activities",
         detect=lambda r: False,
         columns=okta_activity_columns(_f, _TABLE),
