@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, sample
 from tests.sources.formats.ual_layouts import load_records, write_csv, write_extractor_json
 from vigil.cli import app
 
@@ -77,3 +77,27 @@ def test_a_folder_with_nothing_recognised_fails(tmp_path: Path) -> None:
     (tmp_path / "notes" / "readme.txt").write_text("collected on Monday\n")
     result = CliRunner().invoke(app, ["ingest", str(tmp_path / "notes"), "--db", str(tmp_path / "v.duckdb")])
     assert result.exit_code == 4
+
+
+def test_an_untitled_goose_tool_folder(tmp_path: Path) -> None:
+    """Goose writes the UAL as a JSON array of AuditData objects (m365/ual_*.json) and Graph sign-ins and
+    directory audits one object per line (entraid/signin_<source>/..., entraid/entraid_audit_logs/...)."""
+    out = tmp_path / "output"
+    (out / "m365").mkdir(parents=True)
+    (out / "m365" / "ual_2026-03-01_2026-03-02.json").write_text(json.dumps(load_records(API)), encoding="utf-8")
+    signins = json.loads(sample("microsoft-docs/graph-beta-signin-list-response-example2.json").read_text("utf-8-sig"))
+    (out / "entraid" / "signin_rt").mkdir(parents=True)
+    (out / "entraid" / "signin_rt" / "rt_signin_log_2021-06-30.json").write_text(
+        "".join(json.dumps(x) + "\n" for x in signins["value"]), encoding="utf-8")
+    audits = json.loads(sample("graph-api/graph-v1_directoryaudit-list_example1-response.json").read_text("utf-8-sig"))
+    (out / "entraid" / "entraid_audit_logs").mkdir(parents=True)
+    (out / "entraid" / "entraid_audit_logs" / "entraidauditlog_2021-06-30.json").write_text(
+        "".join(json.dumps(x) + "\n" for x in audits["value"]), encoding="utf-8")
+    result = CliRunner().invoke(app, ["ingest", str(out), "--db", str(tmp_path / "v.duckdb"), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {Path(r["path"]).name: r for r in json.loads(result.output)}
+    assert {n: (r["taken_as"], r["stored"]) for n, r in rows.items()} == {
+        "ual_2026-03-01_2026-03-02.json": ("o365_management_api", 4),
+        "rt_signin_log_2021-06-30.json": ("entra_signin_graph", len(signins["value"])),
+        "entraidauditlog_2021-06-30.json": ("entra_audit_graph", len(audits["value"])),
+    }

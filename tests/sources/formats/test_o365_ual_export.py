@@ -14,6 +14,7 @@ from tests.sources.formats.ual_layouts import (
     write_csv,
     write_extractor_json,
     write_graph_json,
+    write_hawk_json,
 )
 from tests.sources.vendor_support import ingest_one, quarantine_reasons, rows
 from vigil.store import open_store
@@ -171,3 +172,13 @@ def test_auditdata_that_is_not_an_object(store, settings, tmp_path: Path) -> Non
     r = ingest_one(store, settings, path)
     assert (r.stored, r.quarantined) == (2, 2)
     assert sorted(quarantine_reasons(store, path)) == ["AuditData is not a JSON object", "no AuditData in the row"]
+
+
+def test_hawk_raw_logs(store, settings, tmp_path: Path) -> None:
+    """Hawk's Raw_*_<user>.csv (Export-Csv -Encoding UTF8) and .json (ConvertTo-Json | Out-File, UTF-16)."""
+    records = load_records(API)
+    csv_r = ingest_one(store, settings, write_csv(tmp_path / "Raw_Authentication_Logs_alice.csv", "export_csv",
+                                                  records, encoding="utf-8-sig"))
+    assert (csv_r.source_format, csv_r.stored) == ("o365_ual_cmdlet", 4)
+    json_r = ingest_one(store, settings, write_hawk_json(tmp_path / "Raw_Authentication_Logs_alice.json", records))
+    assert (json_r.source_format, json_r.read, json_r.duplicate) == ("o365_ual_cmdlet", 4, 4)

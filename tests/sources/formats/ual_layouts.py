@@ -121,6 +121,18 @@ def write_extractor_json(path: Path, pages: list[list[Record]]) -> Path:
     return path
 
 
+def write_hawk_json(path: Path, records: list[Record]) -> Path:
+    """Hawk's Raw_*.json: the cmdlet's objects (AuditData still a string) through ``ConvertTo-Json -Depth 100 |
+    Out-File``, which Windows PowerShell writes as UTF-16 LE with a BOM."""
+    objs = []
+    for i, r in enumerate(records):
+        row: dict[str, Any] = dict(_cmdlet(r, i, len(records)))
+        row["CreationDate"] = f"/Date({int(datetime.fromisoformat(r['CreationTime'] + '+00:00').timestamp() * 1000)})/"
+        objs.append(row)
+    path.write_text(json.dumps(objs, indent=4) + "\r\n", encoding="utf-16")
+    return path
+
+
 def write_graph_json(path: Path, records: list[Record]) -> Path:
     """Graph audit log query results (``auditLogRecord``), one page with ``value``."""
     value = [{"id": r["Id"], "createdDateTime": r["CreationTime"] + "Z",
