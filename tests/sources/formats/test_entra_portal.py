@@ -73,3 +73,46 @@ def test_extractor_suite_graph_signins_and_audit(store, settings, tmp_path: Path
     audit_file.write_text(json.dumps(audits["value"], indent=4), encoding="utf-8-sig")
     a = ingest_one(store, settings, audit_file)
     assert (a.source_format, a.stored) == ("entra_audit_graph", len(audits["value"]))
+
+
+_SDK_NAMES = {"ipAddress": "IPAddress", "ipAddressFromResourceProvider": "IPAddressFromResourceProvider",
+              "riskEventTypes_v2": "RiskEventTypesV2"}
+
+
+def _sdk(value):
+    """A Graph JSON value as the Graph PowerShell SDK object serialises it: every property PascalCase."""
+    if isinstance(value, dict):
+        return {_SDK_NAMES.get(k, k[:1].upper() + k[1:]): _sdk(v) for k, v in value.items() if not k.startswith("@")}
+    if isinstance(value, list):
+        return [_sdk(v) for v in value]
+    return value
+
+
+def test_graph_powershell_sdk_signins(store, settings, tmp_path: Path) -> None:
+    """Hawk's EntraSignInLog_<user>.json (ConvertTo-Json | Out-File: UTF-16) and the older Extractor-Suite
+    Get-ADSignInLogsGraph (CreatedDateTime through ToString(): the US form)."""
+    page = json.loads(sample("microsoft-docs/graph-beta-signin-list-response-example2.json").read_text("utf-8-sig"))
+    objs = [_sdk(x) for x in page["value"]]
+    hawk = tmp_path / "EntraSignInLog_testaccount1.json"
+    hawk.write_text(json.dumps(objs, indent=4), encoding="utf-16")
+    r = ingest_one(store, settings, hawk)
+    assert (r.source_format, r.read, r.stored, r.quarantined) == ("entra_signin_sdk", len(objs), len(objs), 0)
+    got = rows(store, "signins", "entra_signin_sdk")["1691d37b-8579-43a7-966a-0f35583c1300"]
+    assert (got["result"], got["result_code"]) == ("failure", "50126")
+    assert got["result_reason"] == "Error validating credentials due to invalid username or password."
+    assert (got["ip"], got["asn"], got["user_principal_name"]) == ("131.107.159.37", 3598, "testaccount1@contoso.com")
+    assert got["unique_token_id"] == "ZTE0OTk3YTQtZjg5Mi00YjBiLWIwNTEtZmViZTA1YzJhNDli"
+    assert got["event_time"] == datetime(2021, 6, 30, 16, 34, 32) and got["source_table"] == "SigninLogs"
+    # the same records from Graph JSON map to the same columns
+    graph = tmp_path / "graph.json"
+    graph.write_text(json.dumps(page["value"]), encoding="utf-8")
+    ingest_one(store, settings, graph)
+    same = rows(store, "signins", "entra_signin_graph")["1691d37b-8579-43a7-966a-0f35583c1300"]
+    for col in ("result", "result_code", "result_reason", "ip", "city", "country", "device_os", "device_browser",
+                "app_id", "resource_id", "user_id", "tenant_id", "auth_requirement", "correlation_id"):
+        assert got[col] == same[col], col
+    old = [dict(o, CreatedDateTime="6/30/2021 4:34:32 PM") for o in objs[:1]]
+    ext = tmp_path / "20230412101010-SignInLogsGraph.json"
+    ext.write_text(json.dumps(old, indent=2), encoding="utf-8-sig")
+    e = ingest_one(store, settings, ext)
+    assert (e.source_format, e.duplicate) == ("entra_signin_sdk", 1)

@@ -22,6 +22,9 @@ TABLES = ("SigninLogs", "AADNonInteractiveUserSignInLogs", "AADServicePrincipalS
 def detect(r: Mapping[str, Any]) -> bool:
     if r.get("Type") in TABLES:
         return True
+    status = r.get("Status")
+    if isinstance(status, dict) and "ErrorCode" in status:
+        return False  # Graph PowerShell SDK objects (PascalCase inside too): entra_signin_sdk
     return "properties" not in r and "IPAddress" in r and "AppDisplayName" in r and (
         "UserPrincipalName" in r or "ServicePrincipalName" in r
     )
