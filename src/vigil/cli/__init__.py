@@ -105,9 +105,17 @@ def command() -> Any:
     return root
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """The ``vigil`` command. Run as a process (``argv`` None) beside a running ``vigil serve`` of the
+    same store, the command is handed to that service, which owns the store (see cli/_service.py)."""
+    if argv is None:
+        from vigil.cli._service import forward_if_running
+
+        forwarded = forward_if_running(sys.argv[1:])
+        if forwarded is not None:
+            sys.exit(forwarded)
     try:
-        rc = command()(standalone_mode=False, prog_name="vigil")
+        rc = command()(args=argv, standalone_mode=False, prog_name="vigil")
         # with standalone_mode=False click returns the code of typer.Exit instead of exiting
         if isinstance(rc, int) and rc:
             sys.exit(rc)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Annotated, Any
 
 import orjson
@@ -27,7 +28,15 @@ def settings_from(db: str | None, config: str | None) -> Settings:
     return load_settings(config, overrides={"store.path": db})
 
 
+#: set while `vigil serve` runs a command handed over by a CLI (cli/_service.py): stores then come from
+#: the service's own database (read-only ones inside a transaction that is rolled back)
+SERVICE_STORES: ContextVar[Callable[[bool], Store] | None] = ContextVar("vigil_service_stores", default=None)
+
+
 def store_from(settings: Settings, *, read_only: bool = False) -> Store:
+    opener = SERVICE_STORES.get()
+    if opener is not None:
+        return opener(read_only)
     s = settings.store
     return open_store(s.path, read_only=read_only, threads=s.threads, memory_limit=s.memory_limit)
 

@@ -99,6 +99,11 @@ def serve(
             err_console.print(f"[yellow]service.public_url is not set: the URLs the service hands out (SSF "
                               f"discovery, poll and push endpoints) start with {public}; set it to the URL "
                               f"clients reach the service at[/yellow]")
+    from vigil.cli._service import install
+
+    # connectors in the background, and the CLI's way in (commands beside the service are handed to it)
+    local = "127.0.0.1" if bind in ("0.0.0.0", "localhost") else ("::1" if bind == "::" else bind)
+    install(app, settings, f"http://{f'[{local}]' if ':' in local else local}:{bind_port}")
     _run(app, uvicorn.Config(app, host=bind, port=bind_port, log_level=log_level.lower(), log_config=logs,
                              proxy_headers=False, server_header=False, date_header=True))
 

@@ -43,3 +43,13 @@ def status(store: Store) -> list[dict[str, Any]]:
     from vigil.connectors.state import status_rows
 
     return status_rows(store)
+
+
+def readiness(store: Store, settings: Settings) -> None:
+    """Raises (naming the streams) while an enabled connector's last poll of a stream failed; the
+    service's /readyz runs this."""
+    wanted = {c.name for c in enabled(settings)}
+    failing = [f"{r['connector']} {r['stream']}" for r in status(store)
+               if r["connector"] in wanted and r.get("last_error")]
+    if failing:
+        raise RuntimeError("connector streams failing: " + ", ".join(failing))
