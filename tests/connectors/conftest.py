@@ -40,13 +40,16 @@ class OneStore:
 
     def __init__(self, settings: Settings) -> None:
         self.store = open_store(settings.store.path)
+        self.closed = False
 
     @contextmanager
     def __call__(self) -> Iterator[Store]:
         yield self.store
 
     def close(self) -> None:
-        self.store.close()
+        if not self.closed:
+            self.store.close()
+            self.closed = True
 
 
 @pytest.fixture

@@ -171,6 +171,7 @@ class FakeTenant:
         self.requests: list[str] = []
         self.lock = threading.Lock()
         self.hang_s = 3.0
+        self.delay_s = 0.0  # every answer takes this long (a slow API: lets a test kill vigil mid-poll)
         self.base = ""
 
     def fault(self, path: str, kind: str, times: int = 1, after: int = 0, **headers: str) -> None:
@@ -222,6 +223,8 @@ def build_app(t: FakeTenant) -> Starlette:
     async def guard(request: Request, bearer: bool = True) -> Response | None:
         path = request.url.path
         t.requests.append(f"{request.method} {path}?{request.url.query}")
+        if t.delay_s:
+            await asyncio.sleep(t.delay_s)
         f = t._take_fault(path)
         if f is not None:
             if f.kind == "timeout":

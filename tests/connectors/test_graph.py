@@ -168,3 +168,22 @@ def test_backfill_since_reads_older_records(fake: FakeServer, csettings: Setting
     assert writer.store.count("signins") == 1  # the 24 h look-back
     graph.poll(writer, only=["signins"], since=now - dt.timedelta(days=7))
     assert writer.store.count("signins") == 6
+
+
+def test_status_is_served_by_the_api(fake: FakeServer, csettings: Settings, writer: OneStore) -> None:
+    from fastapi.testclient import TestClient
+
+    from vigil.api import tokens
+    from vigil.api.app import create_api
+
+    seed(fake.tenant, 20)
+    get("graph", csettings).poll(writer, only=["signins"])
+    _, token = tokens.create_token(writer.store.con, "r", "reader", created_by="test")
+    writer.close()
+    app = create_api(csettings)
+    with TestClient(app) as client:
+        body = client.get("/api/v1/connectors", headers={"Authorization": f"Bearer {token}"}).json()
+        assert client.get("/api/v1/connectors").status_code == 401
+    (row,) = body["streams"]
+    assert row["connector"] == "graph" and row["stream"] == "signins" and row["records"] == 20
+    assert row["lag_s"] is not None and row["last_error"] is None

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 
 from vigil import __version__
-from vigil.api import admin, backup, cae, errors, health, hunt, policy, v1
+from vigil.api import admin, backup, cae, connectors, errors, health, hunt, policy, v1
 from vigil.api.auth import require_reader
 from vigil.api.gate import AuthGate
 from vigil.api.middleware import BodyLimit, SecurityHeaders
@@ -70,6 +70,7 @@ def create_api(settings: Settings, *, host: str | None = None) -> FastAPI:
     app.include_router(policy.router, prefix=API_PREFIX, tags=["policy"])
     app.include_router(cae.router, prefix=API_PREFIX, tags=["cae"])
     app.include_router(cae.wellknown_router, tags=["cae"])  # SSF discovery: its spec puts it at /.well-known/
+    app.include_router(connectors.router, prefix=API_PREFIX, tags=["read"])
     # The last added runs first: headers wrap everything (401, 413 and 500 answers included), then
     # the caller is authenticated before a byte of a body is read, then the body is size-limited.
     app.add_middleware(BodyLimit, max_bytes=cfg.max_body_bytes, max_upload_bytes=cfg.max_upload_bytes,

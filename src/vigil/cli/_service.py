@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.store import Store
 
@@ -185,6 +186,12 @@ class _ServiceStore(Store):
                 self._db.write_lock.release()
 
 
+class Forwarded(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    argv: list[str] = Field(min_length=1, max_length=500)
+    columns: int = Field(100, ge=20, le=1000)
+
+
 _forward_lock = threading.Lock()  # stdout is process-wide: one handed-over command at a time
 
 
@@ -214,7 +221,6 @@ def run_forwarded(db: Any, argv: list[str], columns: int = 100) -> dict[str, Any
 def install(app: Any, settings: Any, url: str) -> None:
     """Add the forwarding route, the connectors and the state file to the service ``app``."""
     from fastapi import APIRouter, Depends
-    from pydantic import BaseModel, ConfigDict, Field
 
     from vigil.api import tokens
     from vigil.api.auth import require_admin, service_state
@@ -223,11 +229,6 @@ def install(app: Any, settings: Any, url: str) -> None:
 
     state: ServiceState = app.state.vigil
     db = state.db
-
-    class Forwarded(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        argv: list[str] = Field(min_length=1, max_length=500)
-        columns: int = Field(100, ge=20, le=1000)
 
     router = APIRouter()
 
