@@ -156,7 +156,7 @@ def test_state_file_is_private_and_stale_after_a_crash(tmp_path: Path, service_f
     assert info is not None and info["pid"] == svc.proc.pid and info["url"].endswith(str(svc.port))
     # while it runs, the store is the service's: a direct open would fail, the CLI is handed over
     p = vigil("status", "--config", str(cfg), "--json", cwd=tmp_path)
-    assert orjson.loads(p.stdout)["tables"]["api_tokens"] == 2  # the initial admin and the local credential
+    assert orjson.loads(p.stdout)["tables"]["api_tokens"] == 1  # the local credential (no terminal: no initial admin)
     svc.stop(signal.SIGKILL)
     p = vigil("status", "--config", str(cfg), "--json", cwd=tmp_path)
     assert "stale" in p.stderr and not path.exists()
@@ -167,7 +167,7 @@ def test_state_file_is_private_and_stale_after_a_crash(tmp_path: Path, service_f
     assert not path.exists()
     rows = orjson.loads(vigil("query", "select name, revoked_at from api_tokens where name like 'local-cli-%'",
                               "--json", "--config", str(cfg), cwd=tmp_path).stdout)
-    assert len(rows) == 2 and all(r["revoked_at"] for r in rows[1:])
+    assert len(rows) == 2 and all(r["revoked_at"] for r in rows)
     assert token not in (tmp_path / "vigil.duckdb").read_bytes().decode("latin-1")
 
 

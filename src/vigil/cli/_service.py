@@ -267,6 +267,10 @@ def install(app: Any, settings: Any, url: str) -> None:
     async def lifespan(a: Any) -> AsyncIterator[None]:
         async with inner(a):
             with db.writer() as store:
+                # a service killed earlier left its credential valid: revoke it (its state file is stale)
+                for row in tokens.list_tokens(store.con):
+                    if row["name"].startswith("local-cli-") and row["revoked_at"] is None:
+                        tokens.revoke_token(store.con, row["token_id"])
                 info, token = tokens.create_token(store.con, f"local-cli-{os.getpid()}", "admin",
                                                   created_by="vigil serve (local CLI credential)")
             write_state(path, url, token, info["token_id"])
