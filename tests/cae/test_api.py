@@ -84,13 +84,16 @@ def test_stream_lifecycle_and_verification(api) -> None:  # type: ignore[no-unty
     assert client.delete("/api/v1/ssf/streams", params={"stream_id": sid}, headers=admin).status_code == 404
 
 
-def test_receive_needs_secevent_content_type(api) -> None:  # type: ignore[no-untyped-def]
-    client, *_ = api
-    r = client.post("/api/v1/ssf/receive/nobody", content=b"x.y.z", headers={"Content-Type": "application/json"})
+def test_receive_authenticates_first_then_needs_secevent_content_type(receiving) -> None:  # type: ignore[no-untyped-def]
+    client, _, reg = receiving
+    url = f"/api/v1/ssf/receive/{reg['transmitter_id']}"
+    for ctype in ("application/json", "application/secevent+jwt"):
+        r = client.post(url, content=b"x.y.z", headers={"Content-Type": ctype, "Authorization": "Bearer x"})
+        assert r.status_code == 401 and r.json()["err"] == "authentication_failed"
+        assert r.headers["www-authenticate"] == 'Bearer realm="ssf"'
+    r = client.post(url, content=b"x.y.z", headers={"Content-Type": "application/json",
+                                                     "Authorization": reg["authorization_header"]})
     assert r.status_code == 400 and r.json()["err"] == "invalid_request"
-    r = client.post("/api/v1/ssf/receive/nobody", content=b"x.y.z",
-                    headers={"Content-Type": "application/secevent+jwt", "Authorization": "Bearer x"})
-    assert r.status_code == 401 and r.json()["err"] == "authentication_failed"
 
 
 # -- hostile SET fields at the push endpoint: always an RFC 8935 answer, never a 500 ---------------

@@ -179,10 +179,10 @@ async def poll(stream_id: str, request: Request, svc: CaeService = Svc) -> JSONR
 async def receive(transmitter_id: str, request: Request, svc: CaeService = Svc) -> Response:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
+        # the transmitter's bearer token is checked first, before a byte of the body is read
+        tr = svc.receiver.authenticate(transmitter_id, request.headers.get("authorization"))
         if ctype != "application/secevent+jwt":
             raise SetInvalid("invalid_request", f"Content-Type must be application/secevent+jwt, not {ctype!r}")
-        # the transmitter's bearer token is checked before a byte of the body is read
-        tr = svc.receiver.authenticate(transmitter_id, request.headers.get("authorization"))
         got = svc.receiver.accept(tr, (await request.body()).decode("ascii", "replace"))
     except SetInvalid as exc:
         status = 401 if exc.err == "authentication_failed" else 403 if exc.err == "access_denied" else 400
