@@ -66,22 +66,26 @@ def _multipart(size: int, watcher: SpoolWatcher) -> Iterator[bytes]:
     yield f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
-def _upload(served: dict[str, Any], token: str | None, size: int) -> tuple[httpx.Response, set[str]]:
+def _upload(served: dict[str, Any], token: str | None, size: int, *, chunked: bool = False
+            ) -> tuple[httpx.Response, set[str]]:
     head = len(f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.json\"\r\n"
                f"Content-Type: application/json\r\n\r\n") + len(f"\r\n--{BOUNDARY}--\r\n")
     headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Content-Length": str(head + size)}
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    if chunked:  # no Content-Length: httpx streams it with Transfer-Encoding: chunked
+        del headers["Content-Length"]
     with SpoolWatcher(served["proc"].pid, served["spool"]) as watcher:
         r = httpx.post(f"{served['url']}/api/v1/ingest", content=_multipart(size, watcher), headers=headers,
                        timeout=120)
     return r, watcher.seen
 
 
-@pytest.mark.parametrize(("who", "status"), [(None, 401), ("reader", 403)])
+@pytest.mark.parametrize(("who", "status", "chunked"), [(None, 401, False), ("reader", 403, False),
+                                                       (None, 401, True), ("reader", 403, True)])
 def test_large_upload_is_refused_before_its_body_is_read(served: dict[str, Any], who: str | None,
-                                                         status: int) -> None:
-    r, seen = _upload(served, served[who] if who else None, 60 * MIB)
+                                                         status: int, chunked: bool) -> None:
+    r, seen = _upload(served, served[who] if who else None, 60 * MIB, chunked=chunked)
     assert r.status_code == status, r.text
     assert r.json()["detail"]
     if status == 401:
