@@ -260,6 +260,12 @@ class GraphConnectorSettings(EntraAppSettings):
         default_factory=lambda: ["interactiveUser", "nonInteractiveUser", "servicePrincipal", "managedIdentity"],
         description="signInEventTypes of auditLogs/signIns (beta) to pull")
     page_size: int = Field(1000, ge=1, le=1000, description="$top of each request")
+    overlap_minutes: float = Field(
+        15.0, ge=0, description="each poll re-reads this much before the newest record seen (late records)")
+    republished_minutes: float = Field(
+        120.0, ge=0, description="a periodic re-read goes this far back (MFA and risk details republished up to 2 h)")
+    republished_every_s: float = Field(
+        900.0, gt=0, description="how often the long re-read of republished records runs")
 
 
 class O365ConnectorSettings(EntraAppSettings):

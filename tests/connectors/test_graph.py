@@ -43,23 +43,32 @@ def test_every_stream_lands_in_the_canonical_tables(fake: FakeServer, csettings:
     assert 0 <= rows["signins"]["lag_s"] < 120
 
 
-def test_late_and_republished_records_are_kept_once_latest_version(fake: FakeServer, csettings: Settings,
-                                                                   writer: OneStore) -> None:
+def test_late_and_republished_records_are_kept_once_latest_version(fake: FakeServer, tmp_path: Path) -> None:
     seed(fake.tenant, 60)
-    graph = get("graph", csettings)
-    graph.poll(writer, only=["signins"])
-    now = dt.datetime.utcnow()
-    fake.tenant.signins.append(signin(1000, now - dt.timedelta(minutes=40)))  # arrived late, inside the overlap
-    old = fake.tenant.signins[10]
-    fake.tenant.signins[10] = {**old, "mfaDetail": {"authMethod": "Mobile app notification"},
-                               "authenticationRequirement": "multiFactorAuthentication"}  # republished
-    res = _by_stream(graph.poll(writer, only=["signins"]))["signins"]
-    st = writer.store
-    assert st.count("signins") == 61
-    assert res.received == 61 and res.stored == 2 and res.duplicate == 59  # the late one and the new version
-    eid = st.scalar("select event_id from signins where source_record_id = ?", [old["id"]])
-    assert orjson.loads(st.raw([eid])[eid])["authenticationRequirement"] == "multiFactorAuthentication"
-    assert st.scalar("select count(*) from raw_records where event_id = ?", [eid]) == 1
+    settings = fake_settings(fake, tmp_path, graph={"republished_every_s": 3600})
+    writer = OneStore(settings)
+    try:
+        graph = get("graph", settings)
+        graph.poll(writer, only=["signins"])
+        now = dt.datetime.utcnow()
+        fake.tenant.signins.append(signin(1000, now - dt.timedelta(minutes=10)))  # arrived late, inside the overlap
+        old = fake.tenant.signins[10]  # ~50 min old: outside the 15 min overlap, inside the 2 h republish window
+        fake.tenant.signins[10] = {**old, "mfaDetail": {"authMethod": "Mobile app notification"},
+                                   "authenticationRequirement": "multiFactorAuthentication"}  # republished
+        res = _by_stream(graph.poll(writer, only=["signins"]))["signins"]
+        st = writer.store
+        assert st.count("signins") == 61 and res.stored == 1 and res.received < 30  # only the short overlap
+        eid = st.scalar("select event_id from signins where source_record_id = ?", [old["id"]])
+        assert orjson.loads(st.raw([eid])[eid])["authenticationRequirement"] == "singleFactorAuthentication"
+        # the periodic long re-read picks the new version up and keeps it instead of the old one
+        rescan = fake_settings(fake, tmp_path, graph={"republished_every_s": 0.001})
+        res = _by_stream(get("graph", rescan).poll(writer, only=["signins"]))["signins"]
+        assert res.received == 61 and res.stored == 1 and res.duplicate == 60
+        assert st.count("signins") == 61
+        assert orjson.loads(st.raw([eid])[eid])["authenticationRequirement"] == "multiFactorAuthentication"
+        assert st.scalar("select count(*) from raw_records where event_id = ?", [eid]) == 1
+    finally:
+        writer.close()
 
 
 def test_throttling_5xx_and_timeouts_are_retried(fake: FakeServer, csettings: Settings, writer: OneStore) -> None:

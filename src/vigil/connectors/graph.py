@@ -2,9 +2,9 @@
 risk detections and risky users, and the tenant's conditional-access policies and named locations.
 
 Time-windowed streams ask for ``<time> ge <window start>`` and follow ``@odata.nextLink``. The
-window starts ``overlap_minutes`` before the newest record seen: sign-ins arrive minutes late
-and their MFA and risk details are republished for up to 2 h, so records are re-read and the
-latest version of each id kept. While paging, the next link is the checkpoint (committed with
+window starts ``overlap_minutes`` (15) before the newest record seen, as sign-ins arrive minutes
+late; their MFA and risk details are republished for up to 2 h, so every ``republished_every_s``
+a poll goes ``republished_minutes`` (120) back instead, and the latest version of each id is kept. While paging, the next link is the checkpoint (committed with
 each page's records): a crash resumes at the next page; an expired link restarts the window
 (what was stored already is de-duplicated).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from vigil.connectors.base import (
@@ -96,7 +96,12 @@ class GraphConnector(Connector):
         cp = ctx.checkpoint(stream) or {}
         poll_started = utcnow()
         resuming = bool(cp.get("next_link")) and ctx.since is None
-        start = (parse_time(cp.get("window_start")) if resuming else None) or ctx.window_start(cp, cfg)
+        rescanned = parse_time(cp.get("rescanned_at"))
+        rescan = rescanned is None or (poll_started - rescanned).total_seconds() >= cfg.republished_every_s
+        if rescan and ctx.since is None and not resuming and cp.get("high_water"):
+            start = (parse_time(cp["high_water"]) or poll_started) - timedelta(minutes=cfg.republished_minutes)
+        else:
+            start = (parse_time(cp.get("window_start")) if resuming else None) or ctx.window_start(cp, cfg)
         high = parse_time(cp.get("high_water"))
         url: str = cp["next_link"] if resuming else self.url(path)
         params: dict[str, Any] | None = None if resuming else {"$filter": self._filter(stream, start),
@@ -124,9 +129,10 @@ class GraphConnector(Connector):
                 high = newest
             next_link = doc.get("@odata.nextLink") if isinstance(doc, dict) else None
             checkpoint = {"window_start": iso(start), "next_link": next_link,
-                          "high_water": iso(high) if high else None}
+                          "high_water": iso(high) if high else None, "rescanned_at": cp.get("rescanned_at")}
             if not next_link:  # the window is complete: the next poll starts from the newest record seen
-                checkpoint = {"next_link": None, "high_water": iso(high or poll_started)}
+                checkpoint = {"next_link": None, "high_water": iso(high or poll_started),
+                              "rescanned_at": iso(poll_started) if rescan else cp.get("rescanned_at")}
             if fmt == "risk":
                 self._commit_risk(ctx, res, stream, url, records, checkpoint, newest)
             else:
