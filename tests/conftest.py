@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from vigil.settings import Settings, load_settings
 from vigil.store import Store, open_store
@@ -13,6 +14,10 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SAMPLES = SHARED / "samples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# Hypothesis' per-example deadline is a timed assertion: on a loaded 2-core machine it fails correct code.
+hypothesis_settings.register_profile("vigil", deadline=None)
+hypothesis_settings.load_profile("vigil")
 
 
 def sample(relative: str) -> Path:
