@@ -49,6 +49,9 @@ class IngestSettings(_Section):
     max_record_bytes: int = Field(
         16 * 1024 * 1024, description="records longer than this are quarantined, not parsed"
     )
+    max_record_depth: int = Field(
+        256, ge=1, le=1000, description="records nested deeper than this (objects / arrays) are quarantined"
+    )
     memory_limit: str = Field("1GB", description="DuckDB memory_limit while ingesting (keeps ingest RSS bounded)")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api.conftest import bearer
-from tests.conftest import sample
+from tests.conftest import FIXTURES, sample
 
 
 def test_incident_status_and_comment(service: dict[str, Any]) -> None:
@@ -49,3 +49,16 @@ def test_ingest_upload_stores_and_reports_per_file(service: dict[str, Any]) -> N
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["errors"] == 1 and body["files"][0]["path"] == path.name and body["files"][0]["stored"] > 0
+
+
+def test_ingest_upload_of_a_hostile_file_quarantines_it(service: dict[str, Any]) -> None:
+    client, admin = service["client"], bearer(service["admin"])
+    deep = b"[" * 100_000 + b"]" * 100_000 + b"\n"  # a record nested 10^5 levels deep: a 500 before
+    good = (FIXTURES / "sources" / "entra" / "SigninLogs.ndjson").read_bytes().splitlines()[0] + b"\n"
+    r = client.post("/api/v1/ingest", headers=admin, files=[("files", ("deep.json", deep, "application/json")),
+                                                             ("files", ("good.json", good, "application/json"))])
+    assert r.status_code == 200, r.text
+    deep_result, good_result = r.json()["files"]
+    assert (deep_result["read"], deep_result["quarantined"], deep_result["error"]) == (1, 1, None)
+    assert deep_result["reasons"] == {"nested deeper than the 256-level limit": 1}
+    assert good_result["read"] == good_result["stored"] + good_result["duplicate"] == 1

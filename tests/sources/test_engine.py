@@ -3,17 +3,21 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, REPO
 from tests.sources.vendor_support import ingest_one, quarantine_reasons
 from vigil.errors import UnknownFormatError
 from vigil.sources import ingest as engine
 from vigil.sources.ingest import ingest_paths
+from vigil.store import open_store
 
 LA = FIXTURES / "sources" / "entra" / "SigninLogs.ndjson"
 
@@ -152,3 +156,45 @@ def test_cli_errors_are_one_line_with_documented_exit_codes(tmp_path):
     # the bad lines are quarantined again on every read of the file: --strict reports them
     strict = _cli("ingest", str(LA), "--db", db, "--strict", "--json", cwd=tmp_path)
     assert strict.returncode == 9
+
+
+def test_a_run_killed_mid_file_is_failed_with_how_far_it_got_at_the_next_start(tmp_path):
+    first = json.loads(_good_lines()[0])
+    path = tmp_path / "big.json"
+    with open(path, "wb") as f:
+        for i in range(10_000):
+            f.write(json.dumps({**first, "Id": f"id-{i}"}).encode() + b"\n")
+    small = tmp_path / "small-batches.yaml"
+    small.write_text("ingest:\n  batch_bytes: 65536\n")  # many small commits, so there is a middle to kill in
+    db = tmp_path / "v.duckdb"
+    wal = tmp_path / "v.duckdb.wal"
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    child = subprocess.Popen([sys.executable, "-m", "vigil", "ingest", str(path), "--db", str(db), "--config",
+                              str(small), "--json"],
+                             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # DuckDB locks the store against other processes: watch its write-ahead log grow instead
+        deadline = time.monotonic() + 120
+        while child.poll() is None and time.monotonic() < deadline:
+            if wal.exists() and wal.stat().st_size > 512 * 1024:
+                break
+            time.sleep(0.02)
+        assert child.poll() is None, "the ingest finished before it could be killed"
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    store = open_store(db)  # the next start
+    try:
+        [run] = store.query("select * from ingest_runs").to_pylist()
+        assert run["status"] == "failed" and run["finished_at"] is None
+        stored = store.count("signins")
+        assert 0 < run["records_read"] < 10_000 and run["records_stored"] == stored > 0
+        assert run["error"] == (f"interrupted (the process was killed or crashed) after {run['records_read']} "
+                                f"records read: {stored} stored, 0 duplicate, 0 quarantined; re-run the file "
+                                "to complete it")
+    finally:
+        store.close()
+    again = _cli("ingest", str(path), "--db", str(db), "--json", cwd=tmp_path)
+    [res] = json.loads(again.stdout)
+    assert (res["stored"], res["duplicate"]) == (10_000 - stored, stored)

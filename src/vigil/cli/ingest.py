@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from vigil.cli._routes import Routed, route
@@ -133,13 +134,14 @@ def _report(results: list[IngestResult], routed: dict[str, Routed], as_json: boo
     t.add_row("[bold]total", "", "", *(f"{sum(row[k] for row in rows):,}"
                                        for k in ("read", "stored", "duplicate", "quarantined")), "")
     console.print(t)
-    for r, row in zip(results, rows, strict=True):
+    for r, row in zip(results, rows, strict=True):  # one line each (soft_wrap); names and reasons are not markup
         for reason, n in sorted(r.reasons.items(), key=lambda kv: -kv[1]):
-            console.print(f"[yellow]quarantined[/yellow] {n:,} from {r.path}: {reason}")
+            console.print(f"[yellow]quarantined[/yellow] {n:,} from {escape(r.path)}: {escape(reason)}",
+                          soft_wrap=True)
         if row["skipped"]:
-            console.print(f"[dim]skipped[/dim] {r.path}: {row['skipped']}")
+            console.print(f"[dim]skipped[/dim] {escape(r.path)}: {escape(row['skipped'])}", soft_wrap=True)
         if row["error"]:
-            err_console.print(f"[red]vigil: error:[/red] {r.error}")
+            err_console.print(f"[red]vigil: error:[/red] {escape(r.error or '')}", soft_wrap=True)
     if any(r.reasons for r in results):
         console.print("[dim]see them with `vigil quarantine`[/dim]")
 

@@ -4,8 +4,10 @@ A file is NDJSON, a JSON document (array, a ``value`` / ``records`` wrapper, one
 or concatenated objects), or CSV; any of them may be gzip-compressed and may start with
 a UTF-8 or UTF-16 byte-order mark. Readers never parse records: they only find record
 boundaries and hand the texts to DuckDB in Arrow batches. Problems found while splitting
-(invalid UTF-8, over-long records, malformed CSV rows) become :class:`Problem` entries
-that the engine quarantines; they never stop the file.
+(invalid UTF-8, over-long or over-deep records, malformed CSV rows) become :class:`Problem`
+entries that the engine quarantines; they never stop the file. A damaged gzip stream ends the
+file: the records before the damage are read, the one cut by it is a :class:`Problem`, and
+``_Source.damage`` is raised once the reader has handed everything over.
 """
 from __future__ import annotations
 
@@ -18,7 +20,6 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import orjson
@@ -30,6 +31,8 @@ RAW_KEEP = 64 * 1024  # raw text kept in quarantine rows
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+MAX_DEPTH = 256  # default nesting limit (ingest.max_record_depth); orjson itself stops at 1024
+CUT_REASON = "incomplete record: the gzip stream is damaged here"
 
 
 @dataclass
@@ -65,16 +68,25 @@ class _Source:
             raise InputError("is a directory (pass the files, or use `vigil ingest DIR` for a folder)",
                              path=str(path))
         self.path = path
-        self.raw: BinaryIO = open(path, "rb")
+        self.raw: io.BufferedReader = open(path, "rb")
         head = self.raw.read(2)
         self.raw.seek(0)
         self.compressed = head == GZIP_MAGIC
-        stream: BinaryIO | gzip.GzipFile = gzip.GzipFile(fileobj=self.raw, mode="rb") if self.compressed else self.raw
+        stream: io.BufferedReader | gzip.GzipFile = (
+            gzip.GzipFile(fileobj=self.raw, mode="rb") if self.compressed else self.raw)
         try:
-            start = stream.read(4)
-        except (OSError, EOFError, zlib.error) as exc:
+            start = stream.read(8)
+        except EOFError:
+            start = b""  # damaged within the first bytes: nothing is readable, chunks() reports it
+        except (OSError, zlib.error) as exc:
             raise InputError(f"cannot decompress ({exc})", path=str(path)) from None
-        self.utf16 = any(start.startswith(b) for b in UTF16_BOMS)
+        self.encoding = _utf16(start)
+        self.utf16 = self.encoding is not None
+        if self.encoding is None and b"\0" in start:
+            raise InputError("NUL bytes at the start: not UTF-8 text (UTF-16 or UTF-32 without a byte-order mark?); "
+                             "convert it to UTF-8", path=str(path))
+        self.damage: InputError | None = None  # set when the gzip stream turns out to be damaged
+        self.yielded = 0  # UTF-8 bytes handed out so far (the offset of the next chunk)
         if self.compressed:
             stream = gzip.GzipFile(fileobj=self.raw, mode="rb")
             self.raw.seek(0)
@@ -85,19 +97,35 @@ class _Source:
     def position(self) -> int:
         return self.raw.tell()
 
-    def chunks(self, size: int) -> Iterator[bytes]:
-        """UTF-8 bytes of the content, BOM removed."""
+    def chunks(self, size: int, whole_lines: bool = False) -> Iterator[bytes]:
+        """UTF-8 bytes of the content, BOM removed.
+
+        At gzip damage the bytes read so far are yielded, ``damage`` is set and the stream ends;
+        with ``whole_lines`` the unterminated last line is kept back as ``cut`` (offset, bytes).
+        """
+        for part in self._chunks(size):
+            if self.damage is not None and whole_lines:
+                nl = part.rfind(b"\n") + 1
+                self.cut = (self.yielded + nl, part[nl:])
+                part = part[:nl]
+            self.yielded += len(part)
+            if part:
+                yield part
+
+    def _chunks(self, size: int) -> Iterator[bytes]:
         first = True
-        if self.utf16:
-            text = io.TextIOWrapper(self.stream, encoding="utf-16", newline="")
+        if self.encoding is not None:
+            text = io.TextIOWrapper(self.stream, encoding=self.encoding, newline="")
             try:
                 while True:
                     try:
                         decoded = text.read(size // 2)
                     except (OSError, EOFError, zlib.error) as exc:
-                        raise _truncated(self.path, exc) from None
+                        self.damage = _truncated(self.path, exc, self.position())
+                        return
                     except UnicodeDecodeError as exc:
-                        raise InputError(f"invalid UTF-16 ({exc.reason})", path=str(self.path)) from None
+                        raise InputError(f"invalid {self.encoding.upper()} ({exc.reason})",
+                                         path=str(self.path)) from None
                     if not decoded:
                         return
                     yield decoded.encode("utf-8")
@@ -110,7 +138,8 @@ class _Source:
             damage: BaseException | None = None
             while len(buf) < size:
                 try:
-                    piece = self.stream.read(min(step, size - len(buf)))
+                    # read1: a failing read() of a gzip stream loses the bytes it had already decompressed
+                    piece = self.stream.read1(min(step, size - len(buf)))
                 except (OSError, EOFError, zlib.error) as exc:
                     damage = exc
                     break
@@ -119,11 +148,11 @@ class _Source:
                 buf += piece
             part = bytes(buf)
             if damage is not None:
-                if part:
-                    if first and part.startswith(UTF8_BOM):
-                        part = part[len(UTF8_BOM):]
-                    yield part
-                raise _truncated(self.path, damage)
+                self.damage = _truncated(self.path, damage, self.position())
+                if first and part.startswith(UTF8_BOM):
+                    part = part[len(UTF8_BOM):]
+                yield part
+                return
             if not part:
                 return
             if first and part.startswith(UTF8_BOM):
@@ -131,20 +160,43 @@ class _Source:
             first = False
             yield part
 
+    cut: tuple[int, bytes] | None = None
+
     def close(self) -> None:
         self.raw.close()
 
+    def raise_damage(self) -> None:
+        """Called by a reader once every batch before the damage has been handed over."""
+        if self.damage is not None:
+            raise self.damage
 
-def _truncated(path: Path, exc: BaseException) -> InputError:
-    what = "truncated gzip stream" if isinstance(exc, EOFError) else f"cannot decompress ({exc})"
-    return InputError(f"{what}; records before the damage were ingested", path=str(path))
+
+def _utf16(start: bytes) -> str | None:
+    """The UTF-16 codec of content starting with a BOM, or with ASCII text interleaved with NULs."""
+    if any(start.startswith(b) for b in UTF16_BOMS):
+        return "utf-16"
+    if len(start) < 4 or len(start) % 2:
+        return None
+    even, odd = start[0::2], start[1::2]
+    if not odd.strip(b"\0") and b"\0" not in even:
+        return "utf-16-le"
+    if not even.strip(b"\0") and b"\0" not in odd:
+        return "utf-16-be"
+    return None
+
+
+def _truncated(path: Path, exc: BaseException, at: int) -> InputError:
+    what = (f"truncated gzip stream (the file ends at byte {at:,})" if isinstance(exc, EOFError)
+            else f"damaged gzip stream near byte {at:,} ({exc})")
+    return InputError(f"{what}; the records before the damage were read, the rest of the file is lost",
+                      path=str(path))
 
 
 def sniff(path: Path, size: int = 65536) -> tuple[str, bytes]:
     """Return (container kind, first bytes) where kind is ndjson | json | csv | empty."""
     src = _Source(path)
     try:
-        head = b""
+        head = b""  # damage is not raised here: the reader keeps the records before it and reports it
         for chunk in src.chunks(size):
             head += chunk
             if len(head) >= size:
@@ -182,12 +234,72 @@ def _texts(parts: list[bytes]) -> pa.LargeStringArray:
     return pa.LargeStringArray.from_buffers(len(parts), pa.py_buffer(offsets), pa.py_buffer(data))
 
 
+def _whole_object(raw: bytes) -> bool:
+    """A last line that the damage happened to cut right after (it is then a complete record)."""
+    try:
+        return isinstance(orjson.loads(raw), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
 def _clip(raw: bytes) -> str:
     return raw[:RAW_KEEP].decode("utf-8", errors="replace")
 
 
-def _checked(texts: pa.LargeStringArray, lines: np.ndarray, offsets: np.ndarray,
-             problems: list[Problem]) -> tuple[pa.LargeStringArray, np.ndarray, np.ndarray]:
+def _checked(texts: pa.LargeStringArray, lines: np.ndarray, offsets: np.ndarray, problems: list[Problem],
+             max_depth: int = MAX_DEPTH) -> tuple[pa.LargeStringArray, np.ndarray, np.ndarray]:
+    """Valid UTF-8, nested no deeper than ``max_depth``; the others become problems."""
+    texts, lines, offsets = _valid_utf8(texts, lines, offsets, problems)
+    return _shallow(texts, lines, offsets, problems, max_depth)
+
+
+_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def _deeper_than(raw: bytes, limit: int) -> bool:
+    depth = 0
+    for m in _TOKENS.finditer(raw):  # strings are matched whole, so brackets inside them do not count
+        ch = raw[m.start()]
+        if ch in (123, 91):
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in (125, 93):
+            depth -= 1
+    return False
+
+
+def _shallow(texts: pa.LargeStringArray, lines: np.ndarray, offsets: np.ndarray, problems: list[Problem],
+             max_depth: int) -> tuple[pa.LargeStringArray, np.ndarray, np.ndarray]:
+    """Quarantine records nested deeper than ``max_depth`` (later stages parse them with orjson, which
+    stops at 1024 levels). Only a record with more opening brackets than the limit can be that deep:
+    those are counted for the whole batch with numpy, and only they are scanned exactly."""
+    if not len(texts):
+        return texts, lines, offsets
+    bounds = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
+    data = np.frombuffer(texts.buffers()[2] or b"", dtype=np.uint8)[bounds[0]:bounds[-1]]
+    if len(data) <= max_depth:
+        return texts, lines, offsets
+    opening = (data | 32) == 123  # '{' (0x7b) or '[' (0x5b), one comparison
+    counts = np.add.reduceat(opening, bounds[:-1] - bounds[0], dtype=np.int64)
+    counts[bounds[:-1] == bounds[1:]] = 0  # reduceat gives an empty segment the next element
+    suspects = np.flatnonzero(counts > max_depth)
+    if not len(suspects):
+        return texts, lines, offsets
+    keep = np.ones(len(texts), dtype=bool)
+    for i in suspects:
+        raw = texts[int(i)].as_py().encode()
+        if _deeper_than(raw, max_depth):
+            keep[i] = False
+            problems.append(Problem(int(lines[i]), int(offsets[i]),
+                                    f"nested deeper than the {max_depth}-level limit", _clip(raw)))
+    if keep.all():
+        return texts, lines, offsets
+    return texts.filter(pa.array(keep)), lines[keep], offsets[keep]
+
+
+def _valid_utf8(texts: pa.LargeStringArray, lines: np.ndarray, offsets: np.ndarray,
+                problems: list[Problem]) -> tuple[pa.LargeStringArray, np.ndarray, np.ndarray]:
     """Validate UTF-8 for the whole batch at C speed; only a failing batch is checked record by record."""
     try:
         texts.validate(full=True)
@@ -214,7 +326,7 @@ def _checked(texts: pa.LargeStringArray, lines: np.ndarray, offsets: np.ndarray,
     return _texts(kept), lines[idx], offsets[idx]
 
 
-def read_ndjson(path: Path, batch_bytes: int, max_record: int) -> Iterator[Batch]:
+def read_ndjson(path: Path, batch_bytes: int, max_record: int, max_depth: int = MAX_DEPTH) -> Iterator[Batch]:
     """Newline-delimited JSON, split with numpy on the raw bytes (zero-copy into Arrow)."""
     src = _Source(path)
     try:
@@ -286,22 +398,25 @@ def read_ndjson(path: Path, batch_bytes: int, max_record: int) -> Iterator[Batch
                 texts = _texts([data[int(a):int(b)] for a, b in zip(s_keep, e_keep, strict=True)])
             lines_kept = line_nos[keep]
             offs_kept = base_offset + s_keep
-            texts, lines_kept, offs_kept = _checked(texts, lines_kept, offs_kept, problems)
+            texts, lines_kept, offs_kept = _checked(texts, lines_kept, offs_kept, problems, max_depth)
             carry_line = int(carry_line + len(nls))
             carry_offset = base_offset + last + 1
             yield Batch(texts, lines_kept, offs_kept, problems, src.position())
         problems = []
         if skipping is not None:
             problems.append(skipping)
+        elif carry.strip() and src.damage is not None and not _whole_object(carry):
+            problems.append(Problem(carry_line, carry_offset, CUT_REASON, _clip(carry)))
         elif carry.strip():
             tail = carry.rstrip(b"\r")
             texts, lines_kept, offs_kept = _checked(_texts([tail]), np.array([carry_line]),
-                                                    np.array([carry_offset]), problems)
+                                                    np.array([carry_offset]), problems, max_depth)
             yield Batch(texts, lines_kept, offs_kept, problems, src.position())
-            return
+            problems = []
         if problems:
             yield Batch(_texts([]), np.array([], dtype=np.int64), np.array([], dtype=np.int64), problems,
                         src.position())
+        src.raise_damage()
     finally:
         src.close()
 
@@ -311,7 +426,8 @@ _SPECIAL = re.compile(rb'["{}\[\],]')
 _WRAPPER_KEYS = (b"value", b"records", b"Records", b"items")
 
 
-def read_json_doc(path: Path, batch_bytes: int, max_record: int, batch_records: int = 20000) -> Iterator[Batch]:
+def read_json_doc(path: Path, batch_bytes: int, max_record: int, batch_records: int = 20000,
+                  max_depth: int = MAX_DEPTH) -> Iterator[Batch]:
     """A JSON document: top-level array, wrapper object with a records array, or concatenated values.
 
     Records are the elements of a top-level array; the elements of the array under a wrapper
@@ -320,14 +436,16 @@ def read_json_doc(path: Path, batch_bytes: int, max_record: int, batch_records: 
     """
     src = _Source(path)
     try:
-        yield from _DocScanner(src, max_record, batch_records).run(batch_bytes)
+        yield from _DocScanner(src, max_record, batch_records, max_depth).run(batch_bytes)
+        src.raise_damage()
     finally:
         src.close()
 
 
 class _DocScanner:
-    def __init__(self, src: _Source, max_record: int, batch_records: int) -> None:
+    def __init__(self, src: _Source, max_record: int, batch_records: int, max_depth: int) -> None:
         self.src = src
+        self.max_depth = max_depth
         self.max_record = max_record
         self.batch_records = batch_records
         self.stack: list[int] = []
@@ -371,7 +489,7 @@ class _DocScanner:
 
     def flush(self) -> Batch:
         texts, lines, offs = _checked(_texts(self.pending), np.array(self.lines, dtype=np.int64),
-                                      np.array(self.offs, dtype=np.int64), self.problems)
+                                      np.array(self.offs, dtype=np.int64), self.problems, self.max_depth)
         batch = Batch(texts, lines, offs, self.problems, self.src.position())
         self.pending, self.lines, self.offs, self.problems = [], [], [], []
         return batch
@@ -388,7 +506,8 @@ class _DocScanner:
             start = self.rec_start if self.rec_start is not None else self.top_start
             at = start if start is not None else self.base
             self.problems.append(Problem(self.line_of(max(at, self.count_pos)), at,
-                                         "document ends inside a record (file truncated?)",
+                                         "document ends inside a record (file truncated?)"
+                                         if self.src.damage is None else CUT_REASON,
                                          _clip(self.buf[at - self.base:at - self.base + RAW_KEEP])))
         if self.pending or self.problems:
             yield self.flush()
@@ -490,8 +609,9 @@ def read_csv(path: Path, max_record: int, batch_records: int = 20000) -> Iterato
     src = _Source(path)
     try:
         csv.field_size_limit(max(max_record, 131072))
-        text = io.TextIOWrapper(io.BufferedReader(_ChunkReader(src.chunks(1 << 20))), encoding="utf-8",
-                                errors="strict", newline="")
+        # whole lines only: a row cut by gzip damage must not be read as a shorter row
+        chunks = _ChunkReader(src.chunks(1 << 20, whole_lines=True))
+        text = io.TextIOWrapper(io.BufferedReader(chunks), encoding="utf-8", errors="strict", newline="")
         try:
             first, skipped = _header_line(text)
         except UnicodeDecodeError as exc:
@@ -534,9 +654,12 @@ def read_csv(path: Path, max_record: int, batch_records: int = 20000) -> Iterato
                 yield Batch(_texts(pending), np.array(lines, dtype=np.int64),
                             np.full(len(lines), -1, dtype=np.int64), problems, src.position())
                 pending, lines, problems = [], [], []
+        if src.cut is not None and src.cut[1].strip():
+            problems.append(Problem(prev_line + 1, src.cut[0], CUT_REASON, _clip(src.cut[1])))
         if pending or problems:
             yield Batch(_texts(pending), np.array(lines, dtype=np.int64),
                         np.full(len(lines), -1, dtype=np.int64), problems, src.position())
+        src.raise_damage()
     finally:
         src.close()
 

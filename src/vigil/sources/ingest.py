@@ -22,7 +22,7 @@ import orjson
 import pyarrow as pa
 
 from vigil.errors import InputError, UnknownFormatError
-from vigil.settings import Settings
+from vigil.settings import IngestSettings, Settings
 from vigil.sources import registry
 from vigil.sources._base import CompiledSpec, SourceSpec, compile_spec
 from vigil.sources._reader import RAW_KEEP, Batch, Problem, read_csv, read_json_doc, read_ndjson, sniff
@@ -71,12 +71,21 @@ def expand_paths(paths: list[str | Path]) -> list[Path]:
     return out
 
 
-def detect_format(path: Path, kind: str, head: bytes, max_records: int = 20) -> SourceSpec:
-    """Pick the adapter that recognises most of the first records."""
+def detect_format(path: Path, kind: str, head: bytes, max_records: int = 20,
+                  settings: IngestSettings | None = None) -> SourceSpec | None:
+    """Pick the adapter that recognises most of the first records.
+
+    None when the file holds no readable record but some unreadable ones (over-long, over-deep,
+    not UTF-8): those are quarantined without a format rather than failing the file.
+    """
     samples: list[dict[str, Any]] = []
-    reader = _batches(path, kind, 16 * 1024 * 1024, 16 * 1024 * 1024)
+    ing = settings or IngestSettings()
+    reader = _batches(path, kind, 16 * 1024 * 1024, ing.max_record_bytes, ing.max_record_depth)
+    unreadable = texts = 0
     try:
         for batch in _until_damage(reader, samples):
+            unreadable += len(batch.problems)
+            texts += len(batch.texts)
             for text in batch.texts.to_pylist()[: max_records - len(samples)]:
                 try:
                     obj = orjson.loads(text)
@@ -90,6 +99,8 @@ def detect_format(path: Path, kind: str, head: bytes, max_records: int = 20) -> 
         close = getattr(reader, "close", None)
         if close:
             close()
+    if not samples and unreadable and not texts:
+        return None
     if not samples:
         raise UnknownFormatError("no JSON object or CSV row could be read to recognise the format", path=str(path))
     best: tuple[int, SourceSpec] | None = None
@@ -125,16 +136,16 @@ def _lenient_loads(text: str) -> Any:
 
     try:
         rows = duckdb.execute("SELECT json(?)", [text]).fetchall()
-    except duckdb.Error:
+        return orjson.loads(rows[0][0]) if rows and rows[0][0] else None
+    except (duckdb.Error, orjson.JSONDecodeError):  # not JSON, or nested beyond orjson's limit
         return None
-    return orjson.loads(rows[0][0]) if rows and rows[0][0] else None
 
 
-def _batches(path: Path, kind: str, batch_bytes: int, max_record: int) -> Iterator[Batch]:
+def _batches(path: Path, kind: str, batch_bytes: int, max_record: int, max_depth: int) -> Iterator[Batch]:
     if kind == "ndjson":
-        return read_ndjson(path, batch_bytes, max_record)
+        return read_ndjson(path, batch_bytes, max_record, max_depth)
     if kind == "json":
-        return read_json_doc(path, batch_bytes, max_record)
+        return read_json_doc(path, batch_bytes, max_record, max_depth=max_depth)
     if kind == "csv":
         return read_csv(path, max_record)
     raise InputError(f"cannot read container kind {kind!r}", path=str(path))
@@ -185,13 +196,6 @@ class Ingestor:
         install_macros(self.con)
         self._compiled: dict[str, CompiledSpec] = {}
         self._blocks = 0  # raw block groups written by this ingestor (block ids stay unique per run)
-        self._recover_interrupted()
-
-    def _recover_interrupted(self) -> None:
-        self.con.execute(
-            "UPDATE ingest_runs SET status = 'failed', error = 'interrupted; re-run the file to complete it' "
-            "WHERE status = 'running'"
-        )
 
     def compiled(self, spec: SourceSpec) -> CompiledSpec:
         if spec.name not in self._compiled:
@@ -206,15 +210,17 @@ class Ingestor:
         if kind == "empty":
             result.source_format = fmt
             return result
-        if spec is None:
-            spec = registry.get(fmt) if fmt else detect_format(path, kind, head)
-        result.source_format = spec.name
+        if spec is None and fmt:
+            spec = registry.get(fmt)
+        elif spec is None:
+            spec = detect_format(path, kind, head, settings=self.settings.ingest)
+        result.source_format = spec.name if spec else None
         ingest_id = uuid.uuid4().hex
         self.con.execute(
             "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, NULL, 0, 0, 0, 0, 'running', NULL)",
-            [ingest_id, str(path), spec.name, started],
+            [ingest_id, str(path), result.source_format, started],
         )
-        cs = self.compiled(spec)
+        cs = self.compiled(spec) if spec else None
         ing = self.settings.ingest
         t0 = datetime.now(timezone.utc)
         # Raw record text dominates what a checkpoint writes; zstd compresses it ~6x faster than the
@@ -224,7 +230,7 @@ class Ingestor:
         previous_limit = self.store.scalar("SELECT current_setting('memory_limit')")
         self.con.execute(f"SET memory_limit = '{ing.memory_limit}'")
         try:
-            for batch in _prefetch(_batches(path, kind, ing.batch_bytes, ing.max_record_bytes)):
+            for batch in _prefetch(_batches(path, kind, ing.batch_bytes, ing.max_record_bytes, ing.max_record_depth)):
                 self._ingest_batch(cs, path, ingest_id, batch, result)
                 if progress:
                     progress(batch.bytes_done)
@@ -280,18 +286,20 @@ class Ingestor:
         result.seconds = (datetime.now(timezone.utc) - t0).total_seconds()
         return result
 
-    def _ingest_batch(self, cs: CompiledSpec, path: Path, ingest_id: str, batch: Batch,
+    def _ingest_batch(self, cs: CompiledSpec | None, path: Path, ingest_id: str, batch: Batch,
                       result: IngestResult, *, replace: bool = False,
                       before_commit: Callable[[IngestResult], None] | None = None) -> None:
-        spec = cs.spec
+        """One transaction; ``cs`` is None for a file with no readable record (only quarantine rows)."""
         con = self.con
+        if cs is None and len(batch.texts):
+            raise InputError("records of an unrecognised format", path=str(path))
         counts = {"read": batch.count, "stored": 0, "dup": 0, "quar": len(batch.problems)}
         registered = False
         con.execute("BEGIN TRANSACTION")
         try:
             if batch.problems:
-                self._quarantine_problems(ingest_id, path, spec.name, batch.problems, result)
-            if len(batch.texts):
+                self._quarantine_problems(ingest_id, path, cs.spec.name if cs else None, batch.problems, result)
+            if cs is not None and len(batch.texts):
                 offsets = batch.offsets
                 arrow = pa.table({
                     "_i": pa.array(np.arange(len(batch.texts), dtype=np.int64)),
@@ -312,7 +320,8 @@ class Ingestor:
                 [counts["read"], counts["stored"], counts["dup"], counts["quar"], ingest_id],
             )
             if before_commit is not None:
-                before_commit(IngestResult(result.path, spec.name, read=counts["read"], stored=counts["stored"],
+                before_commit(IngestResult(result.path, cs.spec.name if cs else None, read=counts["read"],
+                                           stored=counts["stored"],
                                            duplicate=counts["dup"], quarantined=counts["quar"]))
             con.execute("COMMIT")
         except BaseException:
@@ -457,7 +466,7 @@ class Ingestor:
         con.execute(f'DELETE FROM "{target}" WHERE event_id IN (SELECT event_id FROM _vigil_changed)')
         con.execute("DELETE FROM raw_records WHERE event_id IN (SELECT event_id FROM _vigil_changed)")
 
-    def _quarantine_problems(self, ingest_id: str, path: Path, fmt: str, problems: list[Problem],
+    def _quarantine_problems(self, ingest_id: str, path: Path, fmt: str | None, problems: list[Problem],
                              result: IngestResult) -> None:
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         rows = [(ingest_id, str(path), fmt, p.line, p.offset if p.offset is None or p.offset >= 0 else None,

@@ -108,8 +108,20 @@ def open_store(path: str | Path, *, read_only: bool = False, threads: int = 0,
             check_readable(con, path, read_only=True)
         else:
             migrate(con, path)
+            _fail_interrupted_ingests(store)
     except StoreError:
         con.close()
         raise
     return store
+
+
+def _fail_interrupted_ingests(store: Store) -> None:
+    """A run still `running` when the store is opened for writing was killed (DuckDB lets one process
+    write a store, and a run that fails in-process marks itself): say so, and how far it got."""
+    store.con.execute(
+        "UPDATE ingest_runs SET status = 'failed', error = 'interrupted (the process was killed or crashed) after ' "
+        "|| records_read || ' records read: ' || records_stored || ' stored, ' || records_duplicate || "
+        "' duplicate, ' || records_quarantined || ' quarantined; re-run the file to complete it' "
+        "WHERE status = 'running'"
+    )
 
