@@ -196,5 +196,7 @@ def test_a_run_killed_mid_file_is_failed_with_how_far_it_got_at_the_next_start(t
     finally:
         store.close()
     again = _cli("ingest", str(path), "--db", str(db), "--json", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("["), again.stdout[:300]  # nothing else on stdout (DuckDB progress bars)
     [res] = json.loads(again.stdout)
     assert (res["stored"], res["duplicate"]) == (10_000 - stored, stored)
