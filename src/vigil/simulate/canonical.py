@@ -153,6 +153,7 @@ class _Writer:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.con = duckdb.connect()
+        self.con.execute("SET enable_progress_bar_print = false")  # never on stdout (see store/db.py)
         self.writers: dict[str, pq.ParquetWriter] = {}
         self.counts: dict[str, int] = {}
 

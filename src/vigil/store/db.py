@@ -99,7 +99,9 @@ def open_store(path: str | Path, *, read_only: bool = False, threads: int = 0,
         raise StoreError(f"cannot open DuckDB store ({str(exc).splitlines()[0]})", path=path) from None
     con.execute("SET TimeZone = 'UTC'")
     # DuckDB draws a progress bar on stdout for queries over 2 s: it would corrupt `--json` output
+    # (print off too: setting progress_bar_time would switch the bar itself back on)
     con.execute("SET enable_progress_bar = false")
+    con.execute("SET enable_progress_bar_print = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if memory_limit:
