@@ -12,6 +12,7 @@ from typing import Any
 import typer
 import typer.main
 
+from vigil.cli._common import Entry
 from vigil.errors import VigilError
 
 app = typer.Typer(
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
         if forwarded is not None:
             sys.exit(forwarded)
     try:
-        rc = command()(args=argv, standalone_mode=False, prog_name="vigil")
+        rc = command()(args=argv, standalone_mode=False, prog_name="vigil", obj=Entry(main))
         # with standalone_mode=False click returns the code of typer.Exit instead of exiting
         if isinstance(rc, int) and rc:
             sys.exit(rc)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
@@ -31,6 +32,22 @@ def settings_from(db: str | None, config: str | None) -> Settings:
 #: set while `vigil serve` runs a command handed over by a CLI (cli/_service.py): stores then come from
 #: the service's own database (read-only ones inside a transaction that is rolled back)
 SERVICE_STORES: ContextVar[Callable[[bool], Store] | None] = ContextVar("vigil_service_stores", default=None)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """``vigil.cli.main`` handed to every command as click's root context object, for a command that
+    runs other command lines in-process (``vigil serve`` runs those a CLI hands over to it); passed
+    down rather than imported, since ``vigil.cli`` imports every command module."""
+
+    main: Callable[[list[str] | None], None]
+
+
+def entry(ctx: typer.Context) -> Entry:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, Entry):
+        raise RuntimeError("this command runs through vigil.cli.main (the `vigil` command)")
+    return obj
 
 
 def store_from(settings: Settings, *, read_only: bool = False) -> Store:

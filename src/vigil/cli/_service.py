@@ -20,7 +20,7 @@ import re
 import shutil
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -195,9 +195,9 @@ class Forwarded(BaseModel):
 _forward_lock = threading.Lock()  # stdout is process-wide: one handed-over command at a time
 
 
-def run_forwarded(db: Any, argv: list[str], columns: int = 100) -> dict[str, Any]:
-    """Run a CLI command line in this process on ``db``; its output and exit code."""
-    from vigil.cli import main
+def run_forwarded(db: Any, argv: list[str], columns: int, main: Callable[[list[str] | None], None]) -> dict[str, Any]:
+    """Run a CLI command line in this process on ``db`` through ``main`` (``vigil.cli.main``); its
+    output and exit code."""
     from vigil.cli._common import SERVICE_STORES, console, err_console
 
     out, err = io.StringIO(), io.StringIO()
@@ -218,8 +218,9 @@ def run_forwarded(db: Any, argv: list[str], columns: int = 100) -> dict[str, Any
     return {"exit_code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
 
 
-def install(app: Any, settings: Any, url: str) -> None:
-    """Add the forwarding route, the connectors and the state file to the service ``app``."""
+def install(app: Any, settings: Any, url: str, main: Callable[[list[str] | None], None]) -> None:
+    """Add the forwarding route (running command lines through ``main``), the connectors and the
+    state file to the service ``app``."""
     from fastapi import APIRouter, Depends
 
     from vigil.api import tokens
@@ -236,7 +237,7 @@ def install(app: Any, settings: Any, url: str) -> None:
     def forwarded(body: Forwarded, st: ServiceState = Depends(service_state)) -> dict[str, Any]:
         if body.argv[0] in LOCAL_COMMANDS:
             raise InputError(f"`vigil {body.argv[0]}` runs on its own, not inside the service")
-        return run_forwarded(st.db, body.argv, body.columns)
+        return run_forwarded(st.db, body.argv, body.columns, main)
 
     app.include_router(router)
 
@@ -248,7 +249,7 @@ def install(app: Any, settings: Any, url: str) -> None:
         from vigil.api import operations
 
         with db.writer() as store:
-            operations.analyze(store, settings)
+            operations.analyze(store, settings, app.state.cae)
 
     analysis = Coalesced(analyze, "vigil-analysis")
     runner = Runner(connectors.enabled(settings), db.writer,

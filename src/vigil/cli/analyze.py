@@ -125,6 +125,7 @@ def print_summary(s: dict[str, Any]) -> None:
 
 
 def demo(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option(
         "--out", help="folder for the simulated tenant's logs and config")] = Path("demo"),
     users: Annotated[int, typer.Option(help="simulated users")] = 40,
@@ -187,7 +188,7 @@ def demo(
     if serve and not as_json:
         from vigil.cli.serve import serve as serve_cmd
 
-        serve_cmd(db=None, config=str(config_path), host="127.0.0.1", port=port)
+        serve_cmd(ctx, db=None, config=str(config_path), host="127.0.0.1", port=port)
 
 
 def _evaluate(store: Store, tenant: Path) -> str | None:

@@ -13,6 +13,7 @@ from vigil.cli._common import (
     DbOpt,
     JsonOpt,
     console,
+    entry,
     err_console,
     print_json,
     settings_from,
@@ -51,6 +52,7 @@ def register(app: typer.Typer) -> None:
 
 
 def serve(
+    ctx: typer.Context,
     db: DbOpt = None,
     config: ConfigOpt = None,
     host: Annotated[str | None, typer.Option("--host", help="address to bind (default 127.0.0.1)")] = None,
@@ -103,7 +105,7 @@ def serve(
 
     # connectors in the background, and the CLI's way in (commands beside the service are handed to it)
     local = "127.0.0.1" if bind in ("0.0.0.0", "localhost") else ("::1" if bind == "::" else bind)
-    install(app, settings, f"http://{f'[{local}]' if ':' in local else local}:{bind_port}")
+    install(app, settings, f"http://{f'[{local}]' if ':' in local else local}:{bind_port}", entry(ctx).main)
     _run(app, uvicorn.Config(app, host=bind, port=bind_port, log_level=log_level.lower(), log_config=logs,
                              proxy_headers=False, server_header=False, date_header=True))
 
