@@ -166,3 +166,18 @@ def test_serve_refuses_to_start_without_its_files(installed: dict[str, Any], ser
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "web UI files missing" in lines[0] and "countries-50m.json" in lines[0], done.stderr
     assert "build-web.sh" in lines[0]
+
+
+def test_the_browser_draws_the_wheels_world_map(served: dict[str, Any], tmp_path: Path) -> None:
+    from tests.web.conftest import CHROMIUM, _need_browser
+
+    _need_browser()
+    env = {**os.environ, "VIGIL_URL": served["url"], "VIGIL_TOKEN": served["token"], "VIGIL_CHROMIUM": str(CHROMIUM),
+           "VIGIL_PAGE": f"/incidents/{served['incident']}", "VIGIL_USER_DATA_DIR": str(tmp_path / "profile")}
+    done = subprocess.run(["node", str(REPO / "tests" / "web" / "map_countries.mjs")], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert "failure" not in report, report["failure"]
+    assert report["countries"] > 200 and report["failed"] == [] and report["external"] == []
+    assert report["pageErrors"] == []
