@@ -55,10 +55,10 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
     config.write_text(f"store:\n  path: {root / 'live' / 'vigil.duckdb'}\n"
                       f"service:\n  port: {port}\n  backup_dir: {root / 'backups'}\n", encoding="utf-8")
     (root / "live").mkdir()
+    (root / "backups").mkdir()
     made = subprocess.run([*VIGIL, "token", "create", "--name", "ops", "--role", "admin", "--json",
                            "--config", str(config)], capture_output=True, text=True, check=True)
     token = json.loads(made.stdout)["token"]
-    (root / "token").write_text(token)
     log = root / "serve.log"
     with log.open("w") as fh:
         proc = subprocess.Popen([*VIGIL, "serve", "--config", str(config)], stdout=fh,
@@ -114,8 +114,9 @@ def test_backup_under_load_restores_consistently(deployment: dict[str, Any]) -> 
             time.sleep(0.1)
         at_start = dict(progress)
         t0 = time.perf_counter()
-        done = subprocess.run([*VIGIL, "backup", "under-load", "--config", str(d["config"]), "--token-file",
-                               str(d["root"] / "token"), "--json"], capture_output=True, text=True, timeout=600)
+        # handed to the running service through its state file (cli/_service.py), which copies the store
+        done = subprocess.run([*VIGIL, "backup", "under-load", "--config", str(d["config"]), "--json"],
+                              capture_output=True, text=True, timeout=600, cwd=d["root"] / "backups")
         backup_s = time.perf_counter() - t0
         assert done.returncode == 0, done.stderr
         at_end = dict(progress)

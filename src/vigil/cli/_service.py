@@ -33,7 +33,9 @@ from vigil.store import Store
 log = logging.getLogger("vigil.service")
 
 #: commands that never touch the store, or that must run here (serve itself)
-LOCAL_COMMANDS = {"serve", "simulate", "formats", "--help", "-h", "--version"}
+LOCAL_COMMANDS = {"serve", "simulate", "formats", "restore", "--help", "-h", "--version"}
+#: commands whose first argument is a path that need not exist yet (made absolute before handing over)
+NEW_PATH_ARGUMENT = {"backup"}
 FORWARD_PATH = "/api/v1/cli"
 
 
@@ -111,6 +113,13 @@ def _absolute_paths(argv: list[str]) -> list[str]:
     return out
 
 
+def _new_path_absolute(argv: list[str]) -> list[str]:
+    """`vigil backup DEST`: DEST is relative to the caller's folder, not the service's."""
+    if argv[0] in NEW_PATH_ARGUMENT and len(argv) > 1 and not argv[1].startswith("-"):
+        return [argv[0], os.path.abspath(argv[1]), *argv[2:]]
+    return argv
+
+
 def forward_if_running(argv: list[str]) -> int | None:
     """Run ``argv`` in the running service of its store and return the exit code; None: run it here."""
     if not argv or argv[0] in LOCAL_COMMANDS or "--help" in argv:
@@ -132,7 +141,8 @@ def forward_if_running(argv: list[str]) -> int | None:
 
     try:
         resp = httpx.post(f"{info['url']}{FORWARD_PATH}", headers={"Authorization": f"Bearer {info['token']}"},
-                          json={"argv": _absolute_paths(argv), "columns": shutil.get_terminal_size().columns},
+                          json={"argv": _absolute_paths(_new_path_absolute(argv)),
+                                "columns": shutil.get_terminal_size().columns},
                           timeout=httpx.Timeout(10.0, read=None))
     except httpx.ConnectError:
         _remove_stale(path, f"nothing answers at {info['url']}")

@@ -1,70 +1,50 @@
 """``vigil backup DEST`` and ``vigil restore SRC --into DIR``."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, print_json, settings_from
-from vigil.errors import AuthError, ConfigError, InputError, VigilError
-from vigil.settings import Settings
-from vigil.store.snapshot import StoreBusy
+from vigil.cli._common import SERVICE_STORES, ConfigOpt, DbOpt, JsonOpt, console, print_json, settings_from
+from vigil.errors import InputError, StoreError
+from vigil.store import Store
+from vigil.store.snapshot import StoreBusy, snapshot_connection
 
 
-def _service_url(settings: Settings) -> str:
-    host = settings.service.host
-    host = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
-    return f"http://[{host}]:{settings.service.port}" if ":" in host else f"http://{host}:{settings.service.port}"
+def _service_snapshot(opener: Callable[[bool], Store]) -> Callable[[Path], None]:
+    def snapshot(target: Path) -> None:
+        # a writer store: the copy holds the service's write lock (its CHECKPOINTs need no other writer)
+        store = opener(False)
+        try:
+            snapshot_connection(store.con, target)
+        finally:
+            store.close()
 
-
-def _through_service(settings: Settings, dest: Path, url: str | None, token_file: Path | None) -> dict[str, Any]:
-    import httpx
-
-    from vigil.backup import backup_dir
-
-    folder = backup_dir(settings)
-    if dest.parent.resolve() != folder.resolve() and dest.parent != Path("."):
-        raise InputError(f"a running `vigil serve` holds the store, so it writes the backup, into service.backup_dir "
-                         f"({folder}): give a folder name, or a path inside it", path=str(dest))
-    if token_file is None:
-        raise ConfigError("a running `vigil serve` holds the store: pass --token-file with an admin API token so "
-                          "the backup goes through it")
-    try:
-        token = token_file.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the token ({exc.strerror})", path=str(token_file)) from None
-    base = url or _service_url(settings)
-    try:
-        resp = httpx.post(f"{base}/api/v1/backup", json={"name": dest.name},
-                          headers={"Authorization": f"Bearer {token}"}, timeout=3600)
-    except httpx.HTTPError as exc:
-        raise VigilError(f"{base}: cannot reach vigil serve ({exc})") from None
-    if resp.status_code in (401, 403):
-        raise AuthError(f"{base}: the service refused the token ({resp.status_code})")
-    if resp.status_code != 201:
-        raise VigilError(f"{base}/api/v1/backup answered {resp.status_code}: {resp.text[:300]}")
-    answer: dict[str, Any] = resp.json()
-    return answer
+    return snapshot
 
 
 def backup(
     dest: Annotated[Path, typer.Argument(help="new folder for the backup")],
-    db: DbOpt = None, config: ConfigOpt = None,
-    token_file: Annotated[Path | None, typer.Option(
-        "--token-file", help="file holding an admin API token: used when `vigil serve` holds the store")] = None,
-    url: Annotated[str | None, typer.Option("--url", help="the service's URL (default from service.host/port)")] = None,
-    as_json: JsonOpt = False,
+    db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Back up the store, the CAE journal, the signing keys and the settings (consistent while serving)."""
+    """Back up the store, the CAE journal, the signing keys and the settings (consistent while serving:
+    a running `vigil serve` of the store is handed the command and copies through its own database)."""
     from vigil.backup import write_backup
 
     settings = settings_from(db, config)
     answer: dict[str, Any]
+    in_service = SERVICE_STORES.get()
     try:
-        answer = {"path": str(dest), "manifest": write_backup(settings, dest)}
-    except StoreBusy:
-        answer = _through_service(settings, dest, url, token_file)
+        if in_service is not None:  # handed over to `vigil serve` (cli/_service.py): copy through its database
+            answer = {"path": str(dest), "manifest": write_backup(settings, dest,
+                                                                  snapshot_store=_service_snapshot(in_service))}
+        else:
+            answer = {"path": str(dest), "manifest": write_backup(settings, dest)}
+    except StoreBusy as exc:
+        raise StoreError(f"{exc}; if it is a `vigil serve` without its state file, back up through its API: "
+                         "POST /api/v1/backup (admin token) into service.backup_dir") from None
     if as_json:
         print_json(answer)
         return

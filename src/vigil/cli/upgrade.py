@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 import typer
 
-from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, print_json, settings_from, store_from
+from vigil.cli._common import SERVICE_STORES, ConfigOpt, DbOpt, JsonOpt, console, print_json, settings_from, store_from
 from vigil.errors import StoreError
 from vigil.store.migrate import stored_version
 from vigil.store.schema import SCHEMA_VERSION
@@ -17,6 +17,14 @@ def upgrade(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
     """Migrate the store forward to this vigil's schema (back it up first: `vigil backup DEST`)."""
     settings = settings_from(db, config)
     path = settings.store.path
+    if SERVICE_STORES.get() is not None:  # handed over to a running `vigil serve`: it migrated when it opened
+        with store_from(settings, read_only=True) as store:
+            current = int(store.scalar("select value from vigil_meta where key = 'schema_version'"))
+        if as_json:
+            print_json({"store": path, "from_schema": current, "to_schema": current, "vigil": version()})
+        else:
+            console.print(f"{path}: already at schema {current} (the running vigil serve migrated it on start)")
+        return
     if not Path(path).is_file():
         raise StoreError("store not found", path=path)
     try:
