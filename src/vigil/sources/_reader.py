@@ -138,8 +138,9 @@ class _Source:
             damage: BaseException | None = None
             while len(buf) < size:
                 try:
-                    # read1: a failing read() of a gzip stream loses the bytes it had already decompressed
-                    piece = self.stream.read1(min(step, size - len(buf)))
+                    # gzip: read1, as a failing read() loses the bytes it had already decompressed
+                    want = min(step, size - len(buf))
+                    piece = self.stream.read1(want) if self.compressed else self.stream.read(want)
                 except (OSError, EOFError, zlib.error) as exc:
                     damage = exc
                     break
@@ -280,9 +281,8 @@ def _shallow(texts: pa.LargeStringArray, lines: np.ndarray, offsets: np.ndarray,
     data = np.frombuffer(texts.buffers()[2] or b"", dtype=np.uint8)[bounds[0]:bounds[-1]]
     if len(data) <= max_depth:
         return texts, lines, offsets
-    opening = (data | 32) == 123  # '{' (0x7b) or '[' (0x5b), one comparison
-    counts = np.add.reduceat(opening, bounds[:-1] - bounds[0], dtype=np.int64)
-    counts[bounds[:-1] == bounds[1:]] = 0  # reduceat gives an empty segment the next element
+    opening = np.flatnonzero((data | 32) == 123)  # '{' (0x7b) or '[' (0x5b), one comparison
+    counts = np.diff(np.searchsorted(opening, bounds - bounds[0]))  # per record (reduceat is ~25x slower)
     suspects = np.flatnonzero(counts > max_depth)
     if not len(suspects):
         return texts, lines, offsets
