@@ -62,11 +62,11 @@ def raw(store: Store, event_ids: list[str] | str) -> dict[str, str]:
 
 def table(store: Store, name: str, limit: int | None = None) -> pa.Table:
     """A whole table (or its first ``limit`` rows)."""
-    if name not in store.tables():
+    if not store.exists(name):
         from vigil.errors import InputError
 
         raise InputError(f"no table named {name!r} (have: {', '.join(store.tables())})")
-    return store.query(f'select * from "{name}"' + (f" limit {int(limit)}" if limit else ""))
+    return store.query(f"select * from {store.ident(name)}" + (f" limit {int(limit)}" if limit else ""))
 
 
 def kql(store: Store, query: str) -> pa.Table:

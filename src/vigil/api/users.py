@@ -203,7 +203,8 @@ def risk(store: Store, user: dict[str, Any]) -> dict[str, Any]:
         cols = set(columns(store, "riskActions"))
         key = "userId" if "userId" in cols else ("user_id" if "user_id" in cols else None)
         if key:
-            actions = fetch(store, f'select * from "riskActions" where "{key}" = ?', [user["user_id"] or ""])
+            actions = fetch(store, f'select * from "riskActions" where {store.ident(key)} = ?',
+                            [user["user_id"] or ""])
     if not {"riskyUsers", "riskDetections"} & have:
         require(store, "riskyUsers", "riskDetections")
     return {"current": current, "detections": detections, "actions": actions}

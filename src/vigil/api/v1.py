@@ -45,13 +45,14 @@ def _page(store: Store, table: str, time_col: str, filters: dict[str, Any], star
             where.append("(user_id = ? or user_principal_name = lower(?))")
             params += [value, value]
         else:
-            where.append(f'"{col}" = ?')
+            where.append(f"{store.ident(col)} = ?")
             params.append(value)
-    latest = store.con.execute(f'select max("{time_col}") from "{table}"').fetchall()
-    s, e = window(start, end, latest[0][0], default_days=7)
-    where += [f'"{time_col}" >= ?', f'"{time_col}" <= ?']
+    tq, tcol = store.ident(table), store.ident(time_col)
+    latest = store.scalar(f"select max({tcol}) from {tq}")
+    s, e = window(start, end, latest, default_days=7)
+    where += [f"{tcol} >= ?", f"{tcol} <= ?"]
     params += [s, e]
-    items = fetch(store, f'select * from "{table}" where {" and ".join(where)} order by {order} '
+    items = fetch(store, f'select * from {tq} where {" and ".join(where)} order by {order} '
                          f"limit ? offset ?", [*params, limit, offset])
     return {"start": iso(s), "end": iso(e), "limit": limit, "offset": offset, "items": items}
 

@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import yaml
 
 from vigil.backup.manifest import FORMAT, JOURNAL, KEYS, SETTINGS, STORE, describe, write_manifest
 from vigil.cae.service import keys_path, state_path
 from vigil.errors import InputError, StoreError
 from vigil.settings import Settings
+from vigil.store import connect
 from vigil.store.snapshot import snapshot_file, table_counts
 from vigil.version import version
 
@@ -72,7 +72,7 @@ def write_backup(settings: Settings, dest: str | Path, *,
             snapshot_file(settings.store.path, dest / STORE)
         t_store = time.perf_counter() - t0
         tables = table_counts(dest / STORE)
-        with duckdb.connect(str(dest / STORE), read_only=True) as snap:
+        with connect(str(dest / STORE), read_only=True) as snap:
             rows = snap.execute("select value from vigil_meta where key = 'schema_version'").fetchall()
         cae: dict[str, int] | None = None
         journal, keys = Path(state_path(settings)), Path(keys_path(settings))

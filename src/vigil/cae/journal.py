@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from vigil.cae.events import CriticalEvent
+from vigil.store import transaction
 from vigil.errors import StoreError
 
 _DDL = (
@@ -130,13 +131,8 @@ class Journal:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` takes the write lock up front, so two processes never deadlock."""
-        self.con.execute("begin immediate")
-        try:
+        with transaction(self.con, "BEGIN IMMEDIATE"):
             yield self.con
-        except BaseException:
-            self.con.execute("rollback")
-            raise
-        self.con.execute("commit")
 
     def append(self, events: Sequence[CriticalEvent]) -> list[tuple[int, CriticalEvent]]:
         """Store events (one transaction); returns those that were new, with their ``seq``."""

@@ -138,7 +138,7 @@ def run(store: Store, settings: Settings, service: CaeService | None = None) -> 
 def _run(store: Store, settings: Settings, svc: CaeService) -> dict[str, Any]:
     now = time.time()
     audit = _audit_events(store)
-    has_risk = "riskyUsers" in store.tables()
+    has_risk = store.exists("riskyUsers")
     risk = _risk_events(store, now) if has_risk else []
     new = svc.state.record(audit + risk)
     recent = [ev for ev in new if ev.revoked_at >= now - settings.cae.stage_emit_window_s]

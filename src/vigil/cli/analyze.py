@@ -65,7 +65,7 @@ def _q(store: Store, sql: str) -> list[dict[str, Any]]:
 
 def summarize(store: Store) -> dict[str, Any]:
     """What a SOC analyst wants first: volumes, the travel picture, what fired, and the incidents."""
-    have = set(store.tables())
+    have = store.relations()
     out: dict[str, Any] = {
         "signins": store.count("signins"), "activities": store.count("activities"),
         "directory_events": store.count("directory_events"), "quarantined": store.count("quarantine"),

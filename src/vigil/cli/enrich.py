@@ -140,7 +140,7 @@ def egress_list(
     """Egress points with origin, status, distinct users and evidence."""
     settings = settings_from(db, config)
     with store_from(settings, read_only=True) as store:
-        if "egress_points" not in store.tables():
+        if not store.exists("egress_points"):
             raise InputError("no egress_points table yet; run `vigil analyze` (or `vigil enrich`) first")
         where, params = ("WHERE status = ?", [status]) if status else ("", None)
         table = store.query(f"SELECT kind, value, name, origin, status, distinct_users, evidence FROM egress_points "

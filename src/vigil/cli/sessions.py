@@ -27,7 +27,7 @@ VERDICTS = ("same_location", "egress_change", "plausible", "improbable", "imposs
 
 
 def _need(store: Store, table: str) -> None:
-    if table not in store.tables():
+    if not store.exists(table):
         raise InputError(f"no {table} table yet; run `vigil analyze` first")
 
 

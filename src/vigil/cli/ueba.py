@@ -29,7 +29,7 @@ def _read(db: str | None, config: str | None, table: str, missing: str, sql: str
     """Run ``sql`` on a read-only store, or fail with ``missing`` when ``table`` is not there yet."""
     settings = settings_from(db, config)
     with store_from(settings, read_only=True) as store:
-        if table not in store.tables():
+        if not store.exists(table):
             raise InputError(missing)
         return store.query(sql, params)
 
@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
         """IdentityInfo rows (one user, or everyone)."""
         settings = settings_from(db, config)
         with store_from(settings, read_only=True) as store:
-            if "IdentityInfo" not in store.tables():
+            if not store.exists("IdentityInfo"):
                 raise InputError("no directory ingested yet; run `vigil directory ingest PATH`")
             where, params = ("", None) if user is None else (
                 "WHERE AccountUPN = lower(?) OR AccountObjectId = ?", [user, user])

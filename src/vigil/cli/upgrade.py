@@ -8,6 +8,7 @@ import typer
 
 from vigil.cli._common import SERVICE_STORES, ConfigOpt, DbOpt, JsonOpt, console, print_json, settings_from, store_from
 from vigil.errors import StoreError
+from vigil.store import connect
 from vigil.store.migrate import stored_version
 from vigil.store.schema import SCHEMA_VERSION
 from vigil.version import version
@@ -28,7 +29,7 @@ def upgrade(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
     if not Path(path).is_file():
         raise StoreError("store not found", path=path)
     try:
-        with duckdb.connect(path, read_only=True) as con:
+        with connect(path, read_only=True) as con:
             before = stored_version(con)
     except duckdb.Error as exc:
         raise StoreError(f"cannot open DuckDB store ({str(exc).splitlines()[0]})", path=path) from None

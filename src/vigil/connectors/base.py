@@ -140,16 +140,10 @@ def commit_with(ctx: PollContext, res: StreamResult, stream: str, checkpoint: di
     """Run ``write(store)`` (returns received, stored, quarantined) and save ``checkpoint``, one transaction."""
     with ctx.writer() as store:
         state.ensure(store)
-        con = store.con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with store.transaction():
             received, stored, quarantined = write(store)
             state.save_checkpoint(store, ctx.connector, stream, checkpoint, received=received, stored=stored,
                                   newest=newest)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     res.pages += 1
     res.received += received
     res.stored += stored

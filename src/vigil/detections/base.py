@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from vigil.errors import ConfigError
+from vigil.store import in_list
 
 LEVELS = ("low", "medium", "high")
 Timing = Literal["realtime", "offline"]
@@ -60,7 +61,7 @@ class Params(Mapping[str, Any]):
             raise ConfigError(
                 f"detections.params.{self.detection_id}.{key} must be a non-empty list of strings, not {value!r}"
             )
-        return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in value) + ")"
+        return in_list(value)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self._values)

@@ -1,6 +1,7 @@
 """Run detections and write their findings as Graph-shaped ``riskDetections`` rows."""
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +13,7 @@ from vigil.detections.base import FINDING_COLUMNS, LEVELS, Detection
 from vigil.detections.tables import RISK_DETECTIONS
 from vigil.errors import ConfigError, StoreError
 from vigil.settings import Settings
-from vigil.store import Store
+from vigil.store import Store, in_list, literal
 
 
 @dataclass
@@ -27,22 +28,17 @@ class RunResult:
         return sum(self.counts.values())
 
 
-def relations(store: Store) -> set[str]:
-    """Tables and views visible to detections (temp tables included)."""
-    rows = store.con.execute("select table_name from information_schema.tables").fetchall()
-    return {r[0] for r in rows}
-
-
 FINDINGS = "_det_findings"
 
 
 def _collect_sql(det: Detection, query: str) -> str:
     """Step 1, per detection: its findings, de-duplicated, with its metadata, into the findings table."""
     cols = ", ".join(FINDING_COLUMNS)
-    mitre = "[" + ", ".join(f'"{m}"' for m in det.mitre) + "]"
+    meta = ", ".join(literal(v) for v in (det.id, det.risk_event_type, det.timing, det.activity,
+                                          json.dumps(list(det.mitre))))
     return f"""
     insert into {FINDINGS}
-    select '{det.id}', '{det.risk_event_type}', '{det.timing}', '{det.activity}', '{mitre}', {cols}
+    select {meta}, {cols}
     from (
       select {cols}, row_number() over (
         partition by event_id, user_principal_name, activity_time
@@ -106,11 +102,10 @@ def run(store: Store, settings: Settings, only: list[str] | None = None) -> RunR
         raise ConfigError(f"detections.params names unknown detection(s): {', '.join(sorted(unknown))}")
     result = RunResult()
     leaked_note = leaked.load_into(store, dset.leaked_credentials_path)
-    have = relations(store)
+    have = store.relations()
     if leaked_note is None and (note := leaked.match_note(store)):
         result.notes["leakedCredentials"] = note
-    store.con.execute("begin transaction")
-    try:
+    with store.transaction():
         store.con.execute(f"""create or replace temp table {FINDINGS} (detection VARCHAR, risk_event_type VARCHAR,
             timing VARCHAR, activity VARCHAR, mitre VARCHAR, event_id VARCHAR, user_id VARCHAR,
             user_principal_name VARCHAR, activity_time TIMESTAMP, risk_level VARCHAR, reason VARCHAR,
@@ -126,11 +121,11 @@ def run(store: Store, settings: Settings, only: list[str] | None = None) -> RunR
             sql = _collect_sql(det, det.sql(det.with_params(dset.params.get(det.id))))
             started = time.perf_counter()
             try:
-                before = count(store, FINDINGS)
+                before = store.count(FINDINGS)
                 store.con.execute(sql)
             except duckdb.Error as exc:
                 raise StoreError(f"detection {det.id} failed: {str(exc).splitlines()[0]}") from None
-            result.counts[det.id] = count(store, FINDINGS) - before
+            result.counts[det.id] = store.count(FINDINGS) - before
             result.seconds[det.id] = round(time.perf_counter() - started, 3)
         started = time.perf_counter()
         try:
@@ -138,16 +133,10 @@ def run(store: Store, settings: Settings, only: list[str] | None = None) -> RunR
         except duckdb.Error as exc:
             raise StoreError(f"writing riskDetections failed: {str(exc).splitlines()[0]}") from None
         result.seconds["(write riskDetections)"] = round(time.perf_counter() - started, 3)
-        bad = store.con.execute(
-            """select count(*) from "riskDetections" where source = 'vigil' and riskLevel not in """
-            + "(" + ", ".join(f"'{lv}'" for lv in LEVELS) + ")"
-        ).fetchall()
-        if bad and bad[0][0]:
-            raise StoreError(f"{bad[0][0]} detections carry a risk level outside {LEVELS}")
-        store.con.execute("commit")
-    except BaseException:
-        store.con.execute("rollback")
-        raise
+        bad = store.scalar("""select count(*) from "riskDetections" where source = 'vigil' and riskLevel not in """
+                           + in_list(LEVELS))
+        if bad:
+            raise StoreError(f"{bad} detections carry a risk level outside {LEVELS}")
     return result
 
 
@@ -158,8 +147,3 @@ def summary(result: RunResult) -> dict[str, Any]:
     out["seconds_by_detection"] = result.seconds
     return out
 
-
-def count(store: Store, table: str) -> int:
-    """Row count, fetched to the end (DuckDB 2 refuses new work while a result is half-read)."""
-    rows = store.con.execute(f'select count(*) from "{table}"').fetchall()
-    return int(rows[0][0]) if rows else 0

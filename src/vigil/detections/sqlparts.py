@@ -1,6 +1,8 @@
 """SQL fragments shared by detections (portable: plain SQL and window functions)."""
 from __future__ import annotations
 
+from vigil.store import DUCKDB, in_list
+
 #: Entra result codes raised *after* the password was accepted (the MFA step):
 #: 50074/50076/50079/50072 MFA required or registration, 500121 strong auth failed/denied, 50158 external challenge
 MFA_STAGE_CODES = ("50074", "50076", "50079", "50072", "500121", "50158")
@@ -10,19 +12,10 @@ MFA_DENIED_CODES = ("500121",)
 UNKNOWN_USER_CODES = ("50034", "E0000004_USER_NOT_FOUND", "USER_NOT_FOUND")
 
 
-def in_list(values: tuple[str, ...] | list[str]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
-
-
 #: the password was accepted: success, or stopped at the MFA step
 VALIDATED = f"(result = 'success' or coalesce(result_code, '') in {in_list(MFA_STAGE_CODES)})"
 #: a first-factor failure (wrong password, locked, unknown user) - not an MFA-stage failure
 PASSWORD_FAILURE = f"(result = 'failure' and coalesce(result_code, '') not in {in_list(MFA_STAGE_CODES)})"
-
-
-def epoch(col: str) -> str:
-    """Seconds since 1970 as a number (Spark: unix_timestamp)."""
-    return f"epoch({col})"
 
 
 def level_rank(col: str) -> str:
@@ -54,7 +47,7 @@ def attempts(where: str = "true", extra: str = "") -> str:
     """Sign-in attempts classified once: first-factor failure, success, password accepted (validated)."""
     return f"""
   select event_id, user_id, user_principal_name, event_time, ip, user_agent, result, result_code,
-    epoch(event_time) as ep,
+    {DUCKDB.epoch_seconds('event_time')} as ep,
     case when {PASSWORD_FAILURE} then 1 else 0 end as pw_fail,
     case when result = 'success' then 1 else 0 end as ok,
     case when {VALIDATED} then 1 else 0 end as validated,

@@ -32,6 +32,7 @@ from vigil.enrich.geoinstall import data_dir
 from vigil.enrich.ipnum import cidr_keys, ip_key, v4_key_sql
 from vigil.errors import InputError
 from vigil.settings import EnrichSettings
+from vigil.store import connect, literal
 
 CLASSES = {"vpn": "vpn", "hosting": "hosting", "mobile": "mobile", "isp": "residential"}
 ASN_RANGE_SCHEMA = pa.schema([("family", pa.int32()), ("start_key", pa.int64()), ("end_key", pa.int64()),
@@ -127,20 +128,20 @@ def parse_file(path: Path, feeds: Feeds) -> None:
             label = cells[1].strip() if len(cells) > 1 and cells[1].strip() else "threat intel"
             feeds.add_range(_keys(cells[0], path, n), "threat_intel", label, name)
     else:  # asn-ranges.csv: large (400k lines), read by DuckDB when loading
-        with duckdb.connect() as con:
+        with connect() as con:
             feeds.asn_ranges.append(load_asn_ranges(con, path))
 
 
 def asn_ranges_sql(path: Path) -> str:
     """SELECT of ``(line, family, start_key, end_key, asn, as_org)`` from an asn-ranges CSV (DuckDB reads it;
     IPv4 keys are computed in SQL, IPv6 rows by :func:`ipv6_keys` afterwards)."""
-    src = str(path).replace("'", "''")
+    src = literal(str(path))
     return f"""
 SELECT line, start_ip, end_ip, asn_text, as_org,
        {v4_key_sql('start_ip')} AS start_v4, {v4_key_sql('end_ip')} AS end_v4
 FROM (SELECT row_number() OVER () AS line, trim(column0) AS start_ip, trim(column1) AS end_ip,
              trim(column2) AS asn_text, nullif(trim(column3), '') AS as_org
-      FROM read_csv('{src}', header = false, all_varchar = true, auto_detect = false, quote = '"',
+      FROM read_csv({src}, header = false, all_varchar = true, auto_detect = false, quote = '"',
                     columns = {{'column0': 'VARCHAR', 'column1': 'VARCHAR', 'column2': 'VARCHAR',
                                'column3': 'VARCHAR'}}, null_padding = true))
 """

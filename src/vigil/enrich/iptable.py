@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from vigil.enrich._sql import count
 from vigil.enrich.geo import GEO_FIELDS
 from vigil.enrich.ipnum import ip_key, prefix_of, v4_key_sql
 from vigil.enrich.rangejoin import asof_sql
@@ -49,7 +48,7 @@ FROM (SELECT ip, {v4_key_sql('ip')} AS k FROM d)""")
                         "FROM _v6_keys v WHERE t.ip = v.ip")
         finally:
             con.unregister("_v6_keys")
-    return count(store, target)
+    return store.count(target)
 
 
 def ip_geo(store: Store, ips: str = "_ips", target: str = "_ipgeo") -> None:
@@ -91,7 +90,7 @@ SELECT g.*, e.egress_name FROM {source} g LEFT JOIN (
 
 def write_ip_enrichment(store: Store, source: str) -> int:
     """Replace ``ip_enrichment`` with ``source`` (a :func:`mark_egress` result)."""
-    cols = ", ".join(f'"{c}"' for c in IP_ENRICHMENT.column_names)
+    cols = ", ".join(store.ident(c) for c in IP_ENRICHMENT.column_names)
     store.con.execute("DELETE FROM ip_enrichment")
     store.con.execute(f"INSERT INTO ip_enrichment ({cols}) SELECT {cols} FROM {source}")
-    return count(store, "ip_enrichment")
+    return store.count("ip_enrichment")

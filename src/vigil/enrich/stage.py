@@ -12,7 +12,6 @@ from typing import Any
 import pyarrow as pa
 
 from vigil.enrich import egress, feeds, geo, geoinstall, iptable, ua
-from vigil.enrich._sql import count
 from vigil.enrich.tables import ENRICH_TABLES
 from vigil.enrich.views import create_views
 from vigil.settings import EnrichSettings, Settings
@@ -22,9 +21,9 @@ from vigil.store import Store
 def _replace(store: Store, table: str, data: pa.Table) -> None:
     store.con.register("_replacement", data)
     try:
-        store.con.execute(f'DELETE FROM "{table}"')
-        cols = ", ".join(f'"{c}"' for c in data.column_names)
-        store.con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _replacement')
+        store.execute(f"DELETE FROM {store.ident(table)}")
+        cols = ", ".join(store.ident(c) for c in data.column_names)
+        store.execute(f"INSERT INTO {store.ident(table)} ({cols}) SELECT {cols} FROM _replacement")
     finally:
         store.con.unregister("_replacement")
 
@@ -52,8 +51,8 @@ def refresh_geo_ranges(store: Store, settings: EnrichSettings) -> dict[str, Any]
                     store.con.execute("INSERT INTO geo_ranges SELECT * FROM _geo_batch")
                 finally:
                     store.con.unregister("_geo_batch")
-        _record_source(store, "geo_ranges", sig, count(store, "geo_ranges"))
-    return {"geo_databases": [str(f) for f in files], "geo_ranges": count(store, "geo_ranges")}
+        _record_source(store, "geo_ranges", sig, store.count("geo_ranges"))
+    return {"geo_databases": [str(f) for f in files], "geo_ranges": store.count("geo_ranges")}
 
 
 def load_feeds(store: Store, settings: EnrichSettings) -> dict[str, Any]:
@@ -67,9 +66,9 @@ def load_feeds(store: Store, settings: EnrichSettings) -> dict[str, Any]:
         _replace(store, "asn_ranges", loaded.asn_ranges_table())
         store.con.execute("DELETE FROM asn_names")
         store.con.execute("INSERT INTO asn_names SELECT asn, min(as_org) FROM asn_ranges GROUP BY asn")
-        _record_source(store, "asn_ranges", sig, count(store, "asn_ranges"))
-    return {"feed_files": sorted(loaded.files), "feed_ranges": count(store, "feed_ranges"),
-            "asn_classes": count(store, "asn_classes"), "asn_ranges": count(store, "asn_ranges")}
+        _record_source(store, "asn_ranges", sig, store.count("asn_ranges"))
+    return {"feed_files": sorted(loaded.files), "feed_ranges": store.count("feed_ranges"),
+            "asn_classes": store.count("asn_classes"), "asn_ranges": store.count("asn_ranges")}
 
 
 def enrich_user_agents(store: Store) -> int:

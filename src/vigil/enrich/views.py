@@ -10,11 +10,7 @@ from __future__ import annotations
 
 from vigil.enrich.ua import LEGACY_CLIENT_APPS
 from vigil.settings import EnrichSettings
-from vigil.store import Store
-
-
-def _q(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
+from vigil.store import Store, literal
 
 
 def _select(settings: EnrichSettings, statuses: tuple[str, ...], *, signins: bool) -> str:
@@ -24,12 +20,12 @@ def _select(settings: EnrichSettings, statuses: tuple[str, ...], *, signins: boo
     db_has = "(ie.geo_latitude IS NOT NULL OR ie.geo_country IS NOT NULL)"
     vendor_state = "s.state" if signins else "CAST(NULL AS VARCHAR)"
     vendor_asn = "s.asn" if signins else "CAST(NULL AS INTEGER)"
-    legacy = ", ".join(_q(a) for a in LEGACY_CLIENT_APPS)
+    legacy = ", ".join(literal(a) for a in LEGACY_CLIENT_APPS)
     client_app = (f"CASE WHEN s.client_app_type IN ({legacy}) THEN 'legacy_protocol' "
                   "ELSE coalesce(u.ua_class, 'unknown') END") if signins else "coalesce(u.ua_class, 'unknown')"
     stale = ("(coalesce(s.is_interactive, FALSE) = FALSE AND coalesce(s.client_credential_type, 'none') "
              "NOT IN ('none', ''))") if signins else "FALSE"
-    status_list = ", ".join(_q(x) for x in statuses)
+    status_list = ", ".join(literal(x) for x in statuses)
 
     def geo(vendor: str, db: str) -> str:
         return f"CASE WHEN {has_vendor_xy} THEN {vendor} WHEN {db_has} THEN {db} ELSE {vendor} END"

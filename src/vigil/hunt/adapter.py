@@ -22,7 +22,6 @@ from vigil.errors import QueryError
 from vigil.hunt.functions import with_prelude
 from vigil.hunt.serialize import continuation, rewrite_stage, split
 from vigil.store import Store
-from vigil.ueba.sql import has_relation
 from vigil.ueba.views import SENTINEL_VIEWS, create_views
 
 _serial = itertools.count()
@@ -30,13 +29,10 @@ MAX_SERIAL_STEPS = 16
 
 
 def _tables(store: Store) -> list[str]:
-    rows = store.con.sql(
-        "SELECT DISTINCT table_name FROM information_schema.tables WHERE NOT starts_with(table_name, '_') "
-        "ORDER BY 1").fetchall()
-    return [r[0] for r in rows]
+    return [t for t in store.tables() if not t.startswith("_")]
 
 
-def _translate_error(exc: Exception, store: Store) -> QueryError:
+def _translate_error(exc: Exception, store: Store | None) -> QueryError:
     if isinstance(exc, duckdb_kql.KqlUnsupportedError):
         return QueryError(f"{exc} -- not supported by vigil's KQL engine (duckdb-kql "
                           f"{duckdb_kql.__version__}); see docs/hunting.md for what is")
@@ -48,7 +44,7 @@ def _translate_error(exc: Exception, store: Store) -> QueryError:
         return QueryError(f"KQL error: {exc}")
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     m = re.search(r'Table with name "?(\w+)"? does not exist', str(exc))
-    if m:
+    if m and store is not None:
         hint = " (run `vigil analyze` to build the UEBA tables)" if m.group(1) in (
             "BehaviorAnalytics", "UserPeerAnalytics", "IdentityInfo") else ""
         return QueryError(f"unknown table {m.group(1)!r}{hint}; tables: {', '.join(_tables(store))}")
@@ -64,7 +60,7 @@ def _run(store: Store, kql: str, now: datetime | None) -> pa.Table:
 
 
 def ensure_views(store: Store) -> None:
-    if not all(has_relation(store, v) for v in SENTINEL_VIEWS):
+    if not all(store.exists(v) for v in SENTINEL_VIEWS):
         create_views(store, temp=True)
 
 
@@ -106,7 +102,7 @@ def translate(kql: str) -> str:
     try:
         return str(duckdb_kql.to_sql(with_prelude(kql)))
     except duckdb_kql.KqlError as exc:
-        raise _translate_error(exc, Store(duckdb.connect(), ":memory:")) from None
+        raise _translate_error(exc, None) from None
 
 
 def rows_as_dicts(table: pa.Table) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from vigil.errors import QueryError
 from vigil.hunt.text import find_calls, first_word, split_top
+from vigil.store import ident, literal
 
 ORDER_FUNCS = ("prev", "next", "row_number")
 SERIALIZING = ("order", "sort", "top", "serialize")
@@ -66,7 +67,7 @@ def _serialize_as_extend(stage: str) -> str:
 def _sql_literal(text: str) -> str:
     t = text.strip()
     if t[0] in "'\"":
-        return "'" + t[1:-1].replace("'", "''") + "'"
+        return literal(t[1:-1])
     return t.lower() if t.lower() in ("true", "false") else t
 
 
@@ -89,7 +90,7 @@ def rewrite_stage(stage: str) -> tuple[str, list[str]]:
                 if m is None:
                     raise QueryError(f"{func}() over an expression is not supported: extend a column first, "
                                      f"then call {func}(column)")
-                column = (m.group(1) or m.group(2)).replace('"', '""')
+                column = ident(m.group(1) or m.group(2))
                 offset = parts[1].strip() if len(parts) > 1 else "1"
                 if not offset.isdigit():
                     raise QueryError(f"{func}() offset must be an integer literal, not {offset!r}")
@@ -99,7 +100,7 @@ def rewrite_stage(stage: str) -> tuple[str, list[str]]:
                         raise QueryError(f"{func}() default must be a literal, not {parts[2].strip()!r}")
                     extra = ", " + _sql_literal(parts[2])
                 sql_func = "lag" if func == "prev" else "lead"
-                items.append(f'{sql_func}("{column}", {offset}{extra}) OVER (ORDER BY _vigil_rn) AS {col}')
+                items.append(f"{sql_func}({column}, {offset}{extra}) OVER (ORDER BY _vigil_rn) AS {col}")
             out = out[:start] + col + out[end:]
     return out, items
 

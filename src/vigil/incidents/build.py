@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from vigil.detections.engine import count, relations
 from vigil.incidents.tables import INCIDENTS, TABLES
 from vigil.settings import IncidentSettings
 from vigil.store import Store
@@ -94,6 +93,7 @@ def _signals(store: Store, s: IncidentSettings, have: set[str]) -> None:
 
 def _campaigns(store: Store, s: IncidentSettings) -> None:
     gap = float(s.merge_gap_hours) * 3600
+    elapsed = f"{store.dialect.epoch_seconds('t')} - {store.dialect.epoch_seconds('prev_t')}"
     w = WEIGHT.format("level")
     store.con.execute("drop table if exists temp._inc_campaigns")
     store.con.execute(f"""
@@ -106,7 +106,7 @@ def _campaigns(store: Store, s: IncidentSettings) -> None:
     ),
     numbered as (
       select lagged.*,
-        sum(case when prev_t is null or epoch(t) - epoch(prev_t) > {gap} then 1 else 0 end)
+        sum(case when prev_t is null or {elapsed} > {gap} then 1 else 0 end)
           over (partition by subject order by t, signal_id rows between unbounded preceding and current row) as n
       from lagged
     ),
@@ -242,21 +242,16 @@ def _write(store: Store) -> None:
 
 def build(store: Store, s: IncidentSettings) -> dict[str, Any]:
     store.ensure(TABLES)
-    have = relations(store)
+    have = store.relations()
     if "riskDetections" not in have:
         return {"incidents": 0, "skipped": "no riskDetections (run the detections stage first)"}
     con = store.con
-    con.execute("begin transaction")
-    try:
+    with store.transaction():
         _signals(store, s, have)
         _campaigns(store, s)
         _raise(store, s, have)
         _write(store)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    campaigns = count(store, "_inc_campaigns")
+    campaigns = store.count("_inc_campaigns")
     by_sev = dict(con.execute("select severity, count(*) from incidents group by 1").fetchall())
-    return {"incidents": count(store, INCIDENTS.name), "by_severity": by_sev, "campaigns_considered": campaigns,
-            "signals": count(store, "_inc_signals")}
+    return {"incidents": store.count(INCIDENTS.name), "by_severity": by_sev, "campaigns_considered": campaigns,
+            "signals": store.count("_inc_signals")}

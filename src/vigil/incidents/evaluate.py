@@ -20,7 +20,6 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from vigil.detections.engine import relations
 from vigil.errors import InputError
 from vigil.store import Store
 
@@ -101,7 +100,7 @@ def _resolve(store: Store) -> None:
 
 
 def _naive(store: Store) -> None:
-    have = relations(store)
+    have = store.relations()
     if "travel" not in have or "signins_enriched" not in have:
         raise InputError("the naive baseline needs `travel` and `signins_enriched`: run `vigil analyze` first")
     store.con.execute("drop table if exists temp._eval_naive")
@@ -124,7 +123,7 @@ def _naive(store: Store) -> None:
 
 
 def evaluate(store: Store, labels: Path, scenarios: Path | None = None) -> dict[str, Any]:
-    if "incidents" not in relations(store):
+    if "incidents" not in store.relations():
         raise InputError("no incidents table: run `vigil analyze` first")
     if scenarios is None:
         guess = labels.with_name("scenarios.jsonl")
@@ -136,7 +135,8 @@ def evaluate(store: Store, labels: Path, scenarios: Path | None = None) -> dict[
     con.execute("drop table if exists temp._eval_incident_events")
     con.execute("""create temp table _eval_incident_events as
                    select incident_id, unnest(from_json(event_ids, '["VARCHAR"]')) as event_id from incidents""")
-    per_campaign = store.query("""
+    ids = store.dialect.string_agg("incident_id", ", ", order_by="incident_id")
+    per_campaign = store.query(f"""
     with c as (
       select campaign_id, min(campaign_type) as campaign_type, min(technique) as technique,
         count(*) as labelled_events, count(event_id) as resolved_events, min(user) as user
@@ -147,7 +147,7 @@ def evaluate(store: Store, labels: Path, scenarios: Path | None = None) -> dict[
     n as (select distinct e.campaign_id from _eval_events e join _eval_naive a on a.event_id = e.event_id)
     select c.campaign_id, c.campaign_type, c.technique, c.user, c.labelled_events, c.resolved_events,
       (select count(*) from v where v.campaign_id = c.campaign_id) as vigil_incidents,
-      (select string_agg(incident_id, ', ' order by incident_id) from v where v.campaign_id = c.campaign_id)
+      (select {ids} from v where v.campaign_id = c.campaign_id)
         as incident_ids,
       exists (select 1 from n where n.campaign_id = c.campaign_id) as naive_covered
     from c order by c.campaign_type, c.campaign_id
@@ -183,7 +183,7 @@ def evaluate(store: Store, labels: Path, scenarios: Path | None = None) -> dict[
       count(*) filter (where d.event_id in (select event_id from _eval_events)) as on_malicious_events,
       count(distinct d.userPrincipalName) as users
     from "riskDetections" d where d.source = 'vigil' group by 1 order by 2 desc, 1
-    """).to_pylist() if "riskDetections" in relations(store) else []
+    """).to_pylist() if "riskDetections" in store.relations() else []
     by_type: dict[str, dict[str, Any]] = {}
     for c in per_campaign:
         t = by_type.setdefault(c["campaign_type"], {"campaign_type": c["campaign_type"], "campaigns": 0,

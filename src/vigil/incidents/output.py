@@ -25,7 +25,6 @@ from typing import IO, Any
 import httpx
 import orjson
 
-from vigil.detections.engine import relations
 from vigil.errors import ConfigError, InputError
 from vigil.incidents.tables import TABLES
 from vigil.settings import IncidentSettings
@@ -39,7 +38,7 @@ def _dumps(row: dict[str, Any]) -> bytes:
 
 
 def incident_rows(store: Store, where: str = "true", params: list[Any] | None = None) -> list[dict[str, Any]]:
-    if "incidents" not in relations(store):
+    if "incidents" not in store.relations():
         raise InputError("no incidents table: run `vigil analyze` first")
     rows = store.query(
         f"""select * exclude (content_hash) from incidents where {where}
@@ -52,7 +51,7 @@ def incident_rows(store: Store, where: str = "true", params: list[Any] | None = 
 
 
 def detection_rows(store: Store) -> Iterator[dict[str, Any]]:
-    if "riskDetections" not in relations(store):
+    if "riskDetections" not in store.relations():
         raise InputError("no riskDetections table: run `vigil analyze` first")
     table = store.query('select * from "riskDetections" order by activityDateTime, id')
     for batch in table.to_batches(max_chunksize=10_000):

@@ -5,7 +5,6 @@ from typing import Any
 
 import orjson
 
-from vigil.detections.engine import relations
 from vigil.errors import InputError
 from vigil.store import Store
 
@@ -17,7 +16,7 @@ def _json(value: Any) -> Any:
 
 
 def story(store: Store, incident_id: str) -> dict[str, Any]:
-    have = relations(store)
+    have = store.relations()
     if "incidents" not in have:
         raise InputError("no incidents table: run `vigil analyze` first")
     rows = store.query("select * from incidents where incident_id = ?", [incident_id]).to_pylist()

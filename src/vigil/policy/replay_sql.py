@@ -23,8 +23,7 @@ _RANK = "CASE lower(riskLevel) WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low
 
 
 def inputs_available(store: Store) -> dict[str, bool]:
-    names = {r[0] for r in store.con.execute(
-        "select table_name from information_schema.tables where table_schema = 'main'").fetchall()}
+    names = store.relations()
     out = {name: name in names for name in _OPTIONAL}
     out["signins"] = "signins" in names and store.count("signins") > 0
     return out

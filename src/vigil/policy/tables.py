@@ -5,6 +5,7 @@ through the same strict parser as a file; the other columns are for display and 
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from typing import Any
 
@@ -98,28 +99,21 @@ def save(store: Store, policies: PolicySet, *, transaction: bool = True) -> dict
                          ("document", pa.string()), ("loaded_at", pa.timestamp("us"))]))
     con = store.con
     store.ensure([CA_POLICIES, NAMED_LOCATIONS])
-    if transaction:
-        con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction() if transaction else nullcontext():
         for name, table, spec in (("ca_policies", pol, CA_POLICIES), ("named_locations", loc, NAMED_LOCATIONS)):
             con.register("_ca_save", table)
-            cols = ", ".join(f'"{c}"' for c in spec.column_names)
-            casts = ", ".join(f'CAST("{c.name}" AS {c.type.replace(" NOT NULL", "")})' for c in spec.columns)
-            con.execute(f'DELETE FROM "{name}"')
-            con.execute(f'INSERT INTO "{name}" ({cols}) SELECT {casts} FROM _ca_save')
+            cols = ", ".join(store.ident(c) for c in spec.column_names)
+            casts = ", ".join(f'CAST({store.ident(c.name)} AS {c.type.replace(" NOT NULL", "")})'
+                              for c in spec.columns)
+            store.execute(f"DELETE FROM {store.ident(name)}")
+            store.execute(f"INSERT INTO {store.ident(name)} ({cols}) SELECT {casts} FROM _ca_save")
             con.unregister("_ca_save")
-        if transaction:
-            con.execute("COMMIT")
-    except BaseException:
-        if transaction:
-            con.execute("ROLLBACK")
-        raise
     return {"policies": len(policies.policies), "named_locations": len(locs)}
 
 
 def load(store: Store, *, mfa_trusted_ips: list[str] | None = None, allow_unresolved: bool = False) -> PolicySet:
     """The policy set stored by :func:`save`, parsed again strictly."""
-    tables = store.tables()
+    tables = store.relations()
     if "ca_policies" not in tables or store.count("ca_policies") == 0:
         raise InputError("no conditional access policies in the store; run `vigil policy load --policies FILE` "
                          "or pass --policies", path=store.path)

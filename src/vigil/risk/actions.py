@@ -20,16 +20,16 @@ ACTIONS = {"confirmCompromised", "confirmSafe", "dismiss"}
 
 def resolve_user(store: Store, user: str) -> tuple[str | None, str]:
     """(user id, UPN) for a UPN or object id, from what the store has seen."""
-    have = {r[0] for r in store.con.execute("select table_name from information_schema.tables").fetchall()}
+    have = store.relations()
     key = user.strip()
     sources = [("signins", "user_id", "user_principal_name"), ("riskyUsers", "id", "userPrincipalName"),
                ("riskDetections", "userId", "userPrincipalName")]
     for table, id_col, upn_col in sources:
         if table not in have:
             continue
-        rows = store.con.execute(
-            f'select max("{id_col}"), max("{upn_col}") from "{table}" '
-            f'where lower("{upn_col}") = lower(?) or "{id_col}" = ?', [key, key]).fetchall()
+        id_q, upn_q = store.ident(id_col), store.ident(upn_col)
+        rows = store.rows(f"select max({id_q}), max({upn_q}) from {store.ident(table)} "
+                          f"where lower({upn_q}) = lower(?) or {id_q} = ?", [key, key])
         row = rows[0] if rows else None
         if row and row[1]:
             return row[0], str(row[1]).lower()
@@ -51,8 +51,8 @@ def record(store: Store, action: str, users: list[str], *, actor: str, reason: s
     for uid, upn in resolved:
         action_id = uuid.uuid4().hex[:16]
         ids.append(action_id)
-        store.con.execute(f'insert into "{RISK_ACTIONS.name}" values (?, ?, ?, ?, ?, ?, ?)',
-                          [action_id, action, uid, upn, actor.strip(), now, reason])
+        store.execute(f"insert into {store.ident(RISK_ACTIONS.name)} values (?, ?, ?, ?, ?, ?, ?)",
+                      [action_id, action, uid, upn, actor.strip(), now, reason])
     summary = lifecycle.apply(store, settings or RiskSettings.model_validate({}))
     users_now = store.query(
         'select id, userPrincipalName, riskLevel, riskState, riskDetail from "riskyUsers" '

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from vigil.detections.engine import count
 from vigil.detections.tables import RISK_DETECTIONS
 from vigil.risk.tables import TABLES
 from vigil.settings import RiskSettings
@@ -139,6 +138,7 @@ def _signin_risk(store: Store) -> None:
 
 def _risky_users(store: Store) -> None:
     rank = RANK.format("riskLevel")
+    what = "riskEventType || ' (' || riskLevel || ')'"
     store.con.execute("""delete from "riskyUsers" where source = 'vigil'""")
     store.con.execute(f"""
     insert into "riskyUsers"
@@ -157,8 +157,7 @@ def _risky_users(store: Store) -> None:
       select userPrincipalName as upn, count(*) as n, max({rank}) as top,
         count(distinct case when {rank} >= 2 then riskEventType end) as med_types,
         count(distinct riskEventType) as types, bool_or(riskState = 'confirmedCompromised') as compromised,
-        string_agg(distinct riskEventType || ' (' || riskLevel || ')', ', '
-                   order by riskEventType || ' (' || riskLevel || ')') as what
+        {store.dialect.string_agg(what, ', ', order_by=what, distinct=True)} as what
       from active group by userPrincipalName
     ),
     lc as (  -- when nothing is at risk: the latest closure (admin action, password change) or closed detection
@@ -190,20 +189,15 @@ def apply(store: Store, rs: RiskSettings) -> dict[str, Any]:
     """Recompute every vigil risk state; return counts for the stage summary."""
     store.ensure((RISK_DETECTIONS, *TABLES))
     con = store.con
-    con.execute("begin transaction")
-    try:
+    with store.transaction():
         _admin_detections(store)
         _closures(store)
         _close_detections(store, rs)
         _signin_risk(store)
         _risky_users(store)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     rows = con.execute("""select riskState, count(*) from "riskyUsers" where source = 'vigil' group by 1""").fetchall()
     states = {k: int(v) for k, v in rows}
     levels = dict(con.execute("""select riskLevel, count(*) from "riskyUsers" where source = 'vigil'
                                  and riskState in ('atRisk', 'confirmedCompromised') group by 1""").fetchall())
     return {"riskyUsers": sum(states.values()), "by_state": states, "at_risk_by_level": levels,
-            "signinRisk": count(store, "signinRisk")}
+            "signinRisk": store.count("signinRisk")}

@@ -278,7 +278,7 @@ def import_records(store: Store, records: list[tuple[int, str, Any]], origin: st
 def _upsert(store: Store, table: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    cols = ", ".join(f'"{c}"' for c in columns)
+    cols = ", ".join(store.ident(c) for c in columns)
     marks = ", ".join("?" for _ in columns)
-    store.con.executemany(f'insert or replace into "{table}" ({cols}) values ({marks})',
+    store.con.executemany(f"insert or replace into {store.ident(table)} ({cols}) values ({marks})",
                           [[r[c] for c in columns] for r in rows])

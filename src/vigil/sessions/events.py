@@ -5,7 +5,6 @@ both, so the UPN is the key both tables share.
 """
 from __future__ import annotations
 
-from vigil.enrich._sql import count
 from vigil.store import Store
 
 _COMMON = """
@@ -36,4 +35,4 @@ FROM activities_enriched"""
 
 def build_events(store: Store, target: str = "_ev") -> int:
     store.con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {EVENTS_SQL}")
-    return count(store, target)
+    return store.count(target)

@@ -23,7 +23,7 @@ Findings (one per session and kind, evidence in time order):
 from __future__ import annotations
 
 from vigil.settings import SessionSettings
-from vigil.store import Store
+from vigil.store import DUCKDB, Store
 
 _FLAGS = """
 CREATE OR REPLACE TEMP TABLE _flags AS
@@ -67,8 +67,8 @@ WHERE (f.replay OR f.scripted_evt OR f.aitm_evt)
 _ROOT = ("'Session ' || left(min(sid), 8) || '… (' || CASE WHEN bool_or(root_mfa) THEN 'MFA ' ELSE '' END "
          "|| 'sign-in from ' || coalesce(min(root_country), '?') || ' on ' "
          "|| coalesce('device ' || min(root_device_id), 'no registered device') || ' at ' "
-         "|| strftime(min(root_time), '%H:%M') || ')'")
-_FIRST = "list({col} ORDER BY event_time, event_id)[1]"
+         "|| " + DUCKDB.format_time("min(root_time)", "%H:%M") + " || ')'")
+_FIRST = DUCKDB.first_ordered("{col}", "event_time, event_id")
 _TIMES = "CASE WHEN count(DISTINCT event_id) = 1 THEN ' once' ELSE ' ' || count(DISTINCT event_id) || ' times' END"
 _WHERE_FROM = (f"' from ' || coalesce({_FIRST.format(col='ip_class')}, 'unknown') || ' AS' "
                f"|| coalesce(CAST({_FIRST.format(col='asn')} AS VARCHAR), '?') || ' ' "
@@ -76,7 +76,8 @@ _WHERE_FROM = (f"' from ' || coalesce({_FIRST.format(col='ip_class')}, 'unknown'
                f"|| coalesce({_FIRST.format(col='country')}, '?') || ' (' || {_FIRST.format(col='ip')} || ')'")
 _CLIENT = (f"' with ' || coalesce('device ' || {_FIRST.format(col='device_id')}, 'no device id') "
            f"|| ' and user agent ' || coalesce({_FIRST.format(col='user_agent')}, 'none')")
-_NEAREST = "list({col} ORDER BY abs(epoch(legit_time) - epoch(event_time)), legit_id)[1]"
+_APART = f"abs({DUCKDB.epoch_seconds('legit_time')} - {DUCKDB.epoch_seconds('event_time')})"
+_NEAREST = DUCKDB.first_ordered("{col}", f"{_APART}, legit_id")
 
 #: kind -> (source table, filter, severity SQL, reason SQL after the root phrase)
 _KINDS = {
@@ -94,7 +95,7 @@ _KINDS = {
     "concurrent_use": ("_concurrent", "TRUE", "'high'",
                        "' was used' || " + _WHERE_FROM + " || ' while the root device used it from ' || "
                        + _NEAREST.format(col="legit_ip") + " || ' ' || CAST(round(" + _NEAREST.format(
-                           col="abs(epoch(legit_time) - epoch(event_time))") + " / 60.0) AS BIGINT) || ' min apart'"),
+                           col=_APART) + " / 60.0) AS BIGINT) || ' min apart'"),
 }
 
 

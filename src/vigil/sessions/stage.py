@@ -14,8 +14,7 @@ from vigil.store import Store
 
 
 def run(store: Store, settings: Settings) -> dict[str, Any]:
-    missing = {"signins_enriched", "activities_enriched"} - set(
-        r[0] for r in store.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall())
+    missing = {"signins_enriched", "activities_enriched"} - store.relations()
     if missing:
         raise StoreError(f"views {', '.join(sorted(missing))} are missing; run `vigil analyze --only enrich` first",
                          path=store.path)

@@ -16,7 +16,6 @@ by ``(event_time, event_id)``.
 """
 from __future__ import annotations
 
-from vigil.enrich._sql import count
 from vigil.settings import SessionSettings
 from vigil.store import Store
 
@@ -92,9 +91,7 @@ _HOPS = """
 CREATE OR REPLACE TEMP TABLE _hopcand AS
 SELECT * FROM (
   SELECT session_key, event_id, event_time, ip, asn, country, device, user_agent,
-    last_value(ip IGNORE NULLS) OVER w AS p_ip, last_value(asn IGNORE NULLS) OVER w AS p_asn,
-    last_value(country IGNORE NULLS) OVER w AS p_country, last_value(device IGNORE NULLS) OVER w AS p_device,
-    last_value(user_agent IGNORE NULLS) OVER w AS p_user_agent
+    {previous}
   FROM (SELECT session_key, event_id, event_time, ip, CAST(asn AS VARCHAR) AS asn, country, user_agent,
                CASE WHEN event_table = 'signins' THEN coalesce(device_id, '(none)') ELSE device_id END AS device
         FROM {ev}) x
@@ -122,16 +119,18 @@ def link(store: Store, settings: SessionSettings, ev: str = "_ev") -> dict[str, 
 
 def hops(store: Store, ev: str = "_ev") -> int:
     con = store.con
-    con.execute(_HOPS.format(ev=ev))
+    previous = ", ".join(f"{store.dialect.last_non_null(c)} OVER w AS p_{c}"
+                         for c in ("ip", "asn", "country", "device", "user_agent"))
+    con.execute(_HOPS.format(ev=ev, previous=previous))
     con.execute("DELETE FROM session_hops")
     for kind in ("ip", "asn", "country", "device", "user_agent"):
         con.execute(f"INSERT INTO session_hops SELECT session_key, event_id, event_time, '{kind}', p_{kind}, {kind} "
                     f"FROM _hopcand WHERE {kind} <> p_{kind}")
     con.execute("DROP TABLE IF EXISTS _hopcand")
-    return count(store, "session_hops")
+    return store.count("session_hops")
 
 
 def sessions(store: Store, ev: str = "_ev") -> int:
     store.con.execute("DELETE FROM sessions")
     store.con.execute(_SESSIONS.format(ev=ev))
-    return count(store, "sessions")
+    return store.count("sessions")

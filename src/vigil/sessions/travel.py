@@ -20,8 +20,7 @@ Verdicts, first that applies:
 Window functions order by ``(event_time, event_id)``; the "previous success" is
 ``last_value(success_id IGNORE NULLS)`` over the preceding rows (Spark: ``last(x, true)``; an
 equivalent without IGNORE NULLS is a running max of ``row_number()``, measured 25% slower here).
-String formatting (``strftime``, ``printf``) is the only DuckDB-specific part; Spark has
-``date_format`` / ``format_string``.
+That and string formatting are the only DuckDB-specific parts; they come from ``store.dialect``.
 """
 from __future__ import annotations
 
@@ -39,7 +38,7 @@ WHERE lat IS NOT NULL AND lon IS NOT NULL AND NOT coalesce(stale, FALSE) AND uid
 
 CREATE OR REPLACE TEMP TABLE _pairs AS
 WITH seq AS (
-  SELECT event_id AS t_id, last_value(CASE WHEN ok THEN event_id END IGNORE NULLS) OVER (
+  SELECT event_id AS t_id, {prev_ok} OVER (
            PARTITION BY uid ORDER BY event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS f_id
   FROM _loc
 )
@@ -53,7 +52,7 @@ SELECT t.uid, coalesce(t.user_id, f.user_id) AS user_id, t.user_principal_name,
   f.session_key AS f_session, t.session_key AS t_session, t.failed AS t_failed,
   2 * 6371.0088 * asin(least(1.0, sqrt(power(sin(radians(t.lat - f.lat) / 2), 2)
       + cos(radians(f.lat)) * cos(radians(t.lat)) * power(sin(radians(t.lon - f.lon) / 2), 2)))) AS dist,
-  epoch(t.event_time) - epoch(f.event_time) AS elapsed
+  {elapsed} AS elapsed
 FROM seq JOIN _loc t ON t.event_id = seq.t_id JOIN _loc f ON f.event_id = seq.f_id
 WHERE f.ip IS DISTINCT FROM t.ip
 """
@@ -88,13 +87,13 @@ WITH m AS (
     CASE WHEN same_session AND root_time IS NOT NULL THEN
            same_words || left(sid, 8) || '…' || CASE WHEN same_device THEN ' and device' ELSE '' END
            || ' since the ' || CASE WHEN root_mfa THEN 'MFA ' ELSE '' END || 'sign-in in '
-           || coalesce(root_country, 'an unknown country') || ' at ' || strftime(root_time, '%H:%M')
+           || coalesce(root_country, 'an unknown country') || ' at ' || {root_hm}
          WHEN same_session THEN same_words || left(sid, 8) || '…'
          ELSE 'different sessions' END AS sess,
     coalesce(f_city || ', ', '') || coalesce(f_country, '?') AS f_place,
     coalesce(t_city || ', ', '') || coalesce(t_country, '?') AS t_place,
     CASE WHEN elapsed < 3600 THEN CAST(round(elapsed / 60.0) AS BIGINT) || ' min'
-         ELSE printf('%.1f', elapsed / 3600.0) || ' h' END AS took
+         ELSE {hours} || ' h' END AS took
   FROM m
 )
 SELECT user_id, user_principal_name, f_id, t_id, f_time, t_time, f_ip, t_ip, f_country, t_country, f_city, t_city,
@@ -131,9 +130,13 @@ FROM v
 
 def travel(store: Store, settings: TravelSettings, ev: str = "_ev") -> dict[str, int]:
     con = store.con
-    con.execute(_PAIRS.format(ev=ev))
+    d = store.dialect
+    con.execute(_PAIRS.format(ev=ev, prev_ok=d.last_non_null("CASE WHEN ok THEN event_id END"),
+                              elapsed=f"{d.epoch_seconds('t.event_time')} - {d.epoch_seconds('f.event_time')}"))
     con.execute("DELETE FROM travel")
-    con.execute(_VERDICT.format(min_elapsed=int(settings.min_elapsed_s), plausible=float(settings.plausible_kmh),
+    con.execute(_VERDICT.format(root_hm=d.format_time("root_time", "%H:%M"),
+                                hours=d.format_number("elapsed / 3600.0", 1),
+                                min_elapsed=int(settings.min_elapsed_s), plausible=float(settings.plausible_kmh),
                                 impossible=float(settings.impossible_kmh)))
     con.execute("DROP TABLE IF EXISTS _pairs")
     con.execute("DROP TABLE IF EXISTS _loc")

@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,6 +27,7 @@ from vigil.simulate import catalog as cat
 from vigil.simulate.engine import DEFAULT_RATES, DEFAULT_START
 from vigil.simulate.geography import load_geography
 from vigil.simulate.tenant import build_tenant
+from vigil.store import connect, ident
 from vigil.store.schema import ACTIVITIES, DIRECTORY_EVENTS, SIGNINS, Table
 
 DAY_US = 86_400_000_000
@@ -152,14 +152,13 @@ class _Writer:
 
     def __init__(self, out: Path) -> None:
         self.out = out
-        self.con = duckdb.connect()
-        self.con.execute("SET enable_progress_bar_print = false")  # never on stdout (see store/db.py)
+        self.con = connect()
         self.writers: dict[str, pq.ParquetWriter] = {}
         self.counts: dict[str, int] = {}
 
     def write(self, name: str, table: Table, batch: pa.Table) -> None:
         self.con.register("_batch", batch)
-        cols = ", ".join('"' + c + '"' for c in batch.column_names if c != "event_id")
+        cols = ", ".join(ident(c) for c in batch.column_names if c != "event_id")
         result = self.con.sql(
             "select substr(md5(source_format || '|' || source_record_id), 1, 16) as event_id, " + cols +
             " from _batch").to_arrow_table()

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from vigil.store import array
 from vigil.store.schema import EVENT_TABLES
 
 _PLACEHOLDER = re.compile(r"\{(\$[^{}]*)\}")
@@ -94,10 +95,6 @@ def as_json(expr: str) -> str:
     return f"vigil_json({expr})"
 
 
-def _path_list(paths: list[str]) -> str:
-    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
-
-
 @dataclass
 class CompiledSpec:
     spec: SourceSpec
@@ -109,7 +106,7 @@ class CompiledSpec:
         """SELECT items ``_object`` (the text is a JSON object) and the lists ``l`` (the record's fields; NULL
         when the text is not JSON) and ``o`` (the outer row's fields), over :meth:`source`: one parse of the text,
         one more for a record held in a field of it (``o[1]``)."""
-        paths = _path_list(self.paths)
+        paths = array(self.paths)
         items = [f"ltrim({raw})[1] = '{{' AS _object"]
         if self.spec.record is None:
             return ", ".join([*items, f"try(json_extract_string({raw}, {paths})) AS l", "NULL::VARCHAR[] AS o"])
@@ -125,7 +122,7 @@ class CompiledSpec:
         text first) are extracted once here."""
         if self.spec.record is None:
             return relation
-        return f"(SELECT *, try(json_extract_string(raw, {_path_list(self.outer_paths)})) AS _o FROM {relation})"
+        return f"(SELECT *, try(json_extract_string(raw, {array(self.outer_paths)})) AS _o FROM {relation})"
 
 
 def compile_spec(spec: SourceSpec) -> CompiledSpec:

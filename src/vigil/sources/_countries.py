@@ -6,6 +6,8 @@ is turned into one DuckDB MAP literal (macro ``vigil_country``), looked up per r
 """
 from __future__ import annotations
 
+from vigil.store import literal
+
 _TABLE = """
 AD Andorra|AE United Arab Emirates|AF Afghanistan|AG Antigua and Barbuda|AI Anguilla|AL Albania|AM Armenia
 AO Angola|AQ Antarctica|AR Argentina|AS American Samoa|AT Austria|AU Australia|AW Aruba|AX Aland Islands
@@ -77,13 +79,9 @@ def country_names() -> dict[str, str]:
     return out
 
 
-def _sql_str(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
 def country_macro() -> str:
     """``vigil_country(x)``: alpha-2 from a 2-letter code or an English country name, else NULL."""
-    pairs = ", ".join(f"{_sql_str(k)}: {_sql_str(v)}" for k, v in sorted(country_names().items()))
+    pairs = ", ".join(f"{literal(k)}: {literal(v)}" for k, v in sorted(country_names().items()))
     return (
         "CREATE OR REPLACE TEMP MACRO vigil_country(x) AS ("
         "CASE WHEN x IS NULL OR trim(x) = '' OR lower(trim(x)) IN ('null', 'unknown') THEN NULL "

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import duckdb
 
+from vigil.store import array
+
 # US-style and other non-ISO timestamps seen in real exports (portal CSVs, ADFS, diag records).
 US_FORMATS = [
     "%m/%d/%Y, %I:%M:%S.%g %p", "%m/%d/%Y, %I:%M:%S %p", "%m/%d/%Y %I:%M:%S.%g %p", "%m/%d/%Y %I:%M:%S %p",
@@ -15,7 +17,7 @@ MACROS = [
         CASE WHEN x IS NULL OR trim(x) = '' THEN NULL ELSE coalesce(
             timezone('UTC', try_cast(trim(x) AS TIMESTAMPTZ)),
             try_strptime(trim(x), {formats})
-        ) END)""".replace("{formats}", "[" + ", ".join(f"'{f}'" for f in US_FORMATS) + "]"),
+        ) END)""".replace("{formats}", array(US_FORMATS)),
     """CREATE OR REPLACE TEMP MACRO vigil_bool(x) AS (
         CASE lower(trim(CAST(x AS VARCHAR)))
             WHEN 'true' THEN TRUE WHEN '1' THEN TRUE WHEN 'yes' THEN TRUE

@@ -27,7 +27,7 @@ from vigil.sources import registry
 from vigil.sources._base import CompiledSpec, SourceSpec, compile_spec
 from vigil.sources._reader import RAW_KEEP, Batch, Problem, read_csv, read_json_doc, read_ndjson, sniff
 from vigil.sources._sql import install_macros
-from vigil.store import Store
+from vigil.store import Store, ident, literal
 from vigil.store.rawblocks import write_blocks
 from vigil.store.schema import EVENT_TABLES
 
@@ -228,7 +228,7 @@ class Ingestor:
         self.con.execute("SET force_compression = 'zstd'")
         # bounded memory whatever the file size: batches are streamed, DuckDB's buffer pool is capped
         previous_limit = self.store.scalar("SELECT current_setting('memory_limit')")
-        self.con.execute(f"SET memory_limit = '{ing.memory_limit}'")
+        self.con.execute(f"SET memory_limit = {literal(ing.memory_limit)}")
         try:
             for batch in _prefetch(_batches(path, kind, ing.batch_bytes, ing.max_record_bytes, ing.max_record_depth)):
                 self._ingest_batch(cs, path, ingest_id, batch, result)
@@ -254,7 +254,7 @@ class Ingestor:
                 self.con.execute("CHECKPOINT")
             finally:
                 self.con.execute("RESET force_compression")
-                self.con.execute(f"SET memory_limit = '{previous_limit}'")
+                self.con.execute(f"SET memory_limit = {literal(previous_limit)}")
             result.seconds = (datetime.now(timezone.utc) - t0).total_seconds()
         return result
 
@@ -295,38 +295,35 @@ class Ingestor:
             raise InputError("records of an unrecognised format", path=str(path))
         counts = {"read": batch.count, "stored": 0, "dup": 0, "quar": len(batch.problems)}
         registered = False
-        con.execute("BEGIN TRANSACTION")
         try:
-            if batch.problems:
-                self._quarantine_problems(ingest_id, path, cs.spec.name if cs else None, batch.problems, result)
-            if cs is not None and len(batch.texts):
-                offsets = batch.offsets
-                arrow = pa.table({
-                    "_i": pa.array(np.arange(len(batch.texts), dtype=np.int64)),
-                    "raw": batch.texts,
-                    "line": pa.array(batch.lines, type=pa.int64()),
-                    # CSV rows have no meaningful byte offset (-1): store NULL
-                    "byte_offset": pa.array(offsets, type=pa.int64(), mask=offsets < 0),
-                })
-                con.register("_vigil_batch", arrow)
-                registered = True
-                stored, dup, quar = self._map_batch(cs, path, ingest_id, result, "_vigil_batch", replace)
-                counts["stored"], counts["dup"] = stored, dup
-                counts["quar"] += quar
-            con.execute(
-                "UPDATE ingest_runs SET records_read = records_read + ?, records_stored = records_stored + ?, "
-                "records_duplicate = records_duplicate + ?, records_quarantined = records_quarantined + ? "
-                "WHERE ingest_id = ?",
-                [counts["read"], counts["stored"], counts["dup"], counts["quar"], ingest_id],
-            )
-            if before_commit is not None:
-                before_commit(IngestResult(result.path, cs.spec.name if cs else None, read=counts["read"],
-                                           stored=counts["stored"],
-                                           duplicate=counts["dup"], quarantined=counts["quar"]))
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            with self.store.transaction():
+                if batch.problems:
+                    self._quarantine_problems(ingest_id, path, cs.spec.name if cs else None, batch.problems,
+                                             result)
+                if cs is not None and len(batch.texts):
+                    offsets = batch.offsets
+                    arrow = pa.table({
+                        "_i": pa.array(np.arange(len(batch.texts), dtype=np.int64)),
+                        "raw": batch.texts,
+                        "line": pa.array(batch.lines, type=pa.int64()),
+                        # CSV rows have no meaningful byte offset (-1): store NULL
+                        "byte_offset": pa.array(offsets, type=pa.int64(), mask=offsets < 0),
+                    })
+                    con.register("_vigil_batch", arrow)
+                    registered = True
+                    stored, dup, quar = self._map_batch(cs, path, ingest_id, result, "_vigil_batch", replace)
+                    counts["stored"], counts["dup"] = stored, dup
+                    counts["quar"] += quar
+                con.execute(
+                    "UPDATE ingest_runs SET records_read = records_read + ?, records_stored = records_stored + ?, "
+                    "records_duplicate = records_duplicate + ?, records_quarantined = records_quarantined + ? "
+                    "WHERE ingest_id = ?",
+                    [counts["read"], counts["stored"], counts["dup"], counts["quar"], ingest_id],
+                )
+                if before_commit is not None:
+                    before_commit(IngestResult(result.path, cs.spec.name if cs else None, read=counts["read"],
+                                               stored=counts["stored"], duplicate=counts["dup"],
+                                               quarantined=counts["quar"]))
         finally:
             if registered:
                 con.unregister("_vigil_batch")
@@ -408,7 +405,7 @@ class Ingestor:
                 QUALIFY row_number() OVER (PARTITION BY _eid ORDER BY line {'DESC' if replace else ''},
                                            byte_offset, _i {'DESC' if replace else ''}) = 1
             ) r
-            WHERE NOT EXISTS (SELECT 1 FROM "{spec.target}" t WHERE t.event_id = r._eid)
+            WHERE NOT EXISTS (SELECT 1 FROM {ident(spec.target)} t WHERE t.event_id = r._eid)
         """)
         good = int(self.store.scalar("SELECT count(*) FROM _vigil_ready WHERE _reason IS NULL") or 0)
         new = int(self.store.scalar("SELECT count(*) FROM _vigil_new") or 0)
@@ -419,7 +416,7 @@ class Ingestor:
             elif c == "event_time":
                 select.append("_event_time")
             elif c == "source_format":
-                select.append(f"'{spec.name}'")
+                select.append(literal(spec.name))
             elif c == "source_table":
                 select.append("_source_table")
             elif c == "source_file":
@@ -427,8 +424,8 @@ class Ingestor:
             elif c == "source_record_id":
                 select.append("_rid")
             else:
-                select.append(f'"{c}"')
-        con.execute(f'INSERT INTO "{spec.target}" SELECT {", ".join(select)} FROM _vigil_new', [src_file])
+                select.append(ident(c))
+        con.execute(f'INSERT INTO {ident(spec.target)} SELECT {", ".join(select)} FROM _vigil_new', [src_file])
         if new:
             raw = con.sql(f"SELECT n._eid, b.raw FROM _vigil_new n JOIN {source} b USING (_i) "
                           "ORDER BY n._i").to_arrow_table()

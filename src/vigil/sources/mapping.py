@@ -42,7 +42,7 @@ from vigil.errors import ConfigError
 from vigil.settings import Settings
 from vigil.sources._base import SourceSpec, compile_spec, nz
 from vigil.sources._sql import install_macros
-from vigil.store import Store
+from vigil.store import Store, array, connect, literal
 from vigil.store.schema import EVENT_TABLES
 
 _KEYS = {"name", "title", "target", "source_table", "time", "record_id", "require", "columns", "notes"}
@@ -105,16 +105,6 @@ def _check_expr(path: Path, where: str, expr: str) -> str:
     return expr
 
 
-def _literal(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _clean(column: str, ctype: str, ref: str) -> str:
     """SQL cleaning a raw extracted value for a canonical column of type ``ctype``."""
     base = ctype.replace(" NOT NULL", "")
@@ -148,7 +138,7 @@ def _column(path: Path, target: str, column: str, spec: Any) -> str:
         if kind in ("path", "field"):
             return _clean(column, types[column], "{" + _json_path(path, f"{where}.{kind}", value) + "}")
         if kind == "value":
-            return _literal(value)
+            return literal(value)
         if kind == "expr":
             if not isinstance(value, str) or not value.strip():
                 raise _err(path, f"{where}.expr", "expected an SQL expression")
@@ -181,17 +171,17 @@ def _time(path: Path, spec: Any) -> str:
         formats = [formats]
     if not isinstance(formats, list) or not formats or not all(isinstance(f, str) and f for f in formats):
         raise _err(path, "time.formats", "expected a list of strptime formats, e.g. ['%d.%m.%Y %H:%M:%S']")
-    con = duckdb.connect()
+    con = connect()
     try:
         for i, fmt in enumerate(formats):
             try:
-                con.execute(f"SELECT try_strptime('2000-01-01', {_literal(fmt)})").fetchall()
+                con.execute(f"SELECT try_strptime('2000-01-01', {literal(fmt)})").fetchall()
             except duckdb.Error as exc:
                 raise _err(path, f"time.formats[{i}]", f"invalid strptime format {fmt!r}: "
                                                        f"{str(exc).splitlines()[0]}") from None
     finally:
         con.close()
-    lst = "[" + ", ".join(_literal(f) for f in formats) + "]"
+    lst = "[" + ", ".join(literal(f) for f in formats) + "]"
     # a parsed value is re-rendered as ISO text: the engine's parser then reads it as UTC
     return f"coalesce(strftime(try_strptime(trim({ref}), {lst}), '%Y-%m-%dT%H:%M:%S.%fZ'), {ref})"
 
@@ -261,7 +251,7 @@ def load_mapping(path: str | Path) -> SourceSpec:
         columns=mapped,
         record_id=_record_id(p, doc.get("record_id")),
         time=_time(p, doc["time"]),
-        source_table=_literal(str(table)) if table is not None else _literal(name),
+        source_table=literal(str(table)) if table is not None else literal(name),
         accept_when=" AND ".join(checks) if checks else None,
         accept_reason=f"missing a required field ({', '.join(map(str, require))}) of mapping {p.name}",
         notes=str(doc.get("notes") or ""),
@@ -272,7 +262,7 @@ def load_mapping(path: str | Path) -> SourceSpec:
 
 def _compile_check(path: Path, spec: SourceSpec) -> None:
     """Run the mapping once over an empty record, so SQL mistakes surface now with the column named."""
-    con = duckdb.connect()
+    con = connect()
     try:
         install_macros(con)
         for column, expr in spec.columns.items():
@@ -286,7 +276,7 @@ def _compile_check(path: Path, spec: SourceSpec) -> None:
 
 
 def _try(con: duckdb.DuckDBPyConnection, path: Path, where: str, paths: list[str], select: str) -> None:
-    lst = "[" + ", ".join("'" + x.replace("'", "''") + "'" for x in paths) + "]" if paths else "['$.x']"
+    lst = array(paths) if paths else "['$.x']"
     sql = (f"WITH ext AS (SELECT raw, json_extract_string(raw, {lst}) AS l FROM (SELECT '{{}}' AS raw)) "
            f"SELECT {select} FROM ext")
     try:

@@ -25,6 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from vigil.errors import StoreError
+from vigil.store.engine import transaction
 from vigil.store.rawblocks import write_blocks
 from vigil.store.schema import CORE_TABLES, RAW_BLOCKS, RAW_RECORDS, SCHEMA_VERSION
 from vigil.version import version
@@ -34,7 +35,7 @@ V1_BATCH_ROWS = 200_000
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = con.execute("select column_name from information_schema.columns where table_schema = 'main' "
+    rows = con.execute("select column_name from duckdb_columns() where schema_name = 'main' "
                        "and table_name = ?", [table]).fetchall()
     return {r[0] for r in rows}
 
@@ -104,24 +105,19 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str) -> list[int]:
     done: list[int] = []
     # a new store (version 0) is created at the current version below: no steps
     for target in range(current + 1, SCHEMA_VERSION + 1) if current else ():
-        con.execute("BEGIN TRANSACTION")
         try:
-            STEPS[target](con)
-            _set_meta(con, "schema_version", str(target))
-            _set_meta(con, "migrated_by", version())
-            con.execute("COMMIT")
-        except BaseException as exc:
-            con.execute("ROLLBACK")
-            if isinstance(exc, duckdb.Error):
-                raise StoreError(f"migration to schema {target} failed ({str(exc).splitlines()[0]}); "
-                                 f"the store is unchanged at schema {target - 1}", path=path) from None
-            raise
+            with transaction(con):
+                STEPS[target](con)
+                _set_meta(con, "schema_version", str(target))
+                _set_meta(con, "migrated_by", version())
+        except duckdb.Error as exc:
+            raise StoreError(f"migration to schema {target} failed ({str(exc).splitlines()[0]}); "
+                             f"the store is unchanged at schema {target - 1}", path=path) from None
         done.append(target)
     # stores migrated by the interim v2 code kept the v1 table beside the blocks
     if _columns(con, "raw_records_v1"):
-        con.execute("BEGIN TRANSACTION")
-        _v1_raw_to_blocks(con)
-        con.execute("COMMIT")
+        with transaction(con):
+            _v1_raw_to_blocks(con)
     for table in CORE_TABLES:
         con.execute(table.ddl())
     if current == 0:

@@ -15,14 +15,8 @@ from pathlib import Path
 import duckdb
 
 from vigil.errors import StoreError
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _s(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+from vigil.store.db import connect
+from vigil.store.dialect import ident, literal
 
 
 def copy_database(con: duckdb.DuckDBPyConnection, source: str, dest: Path) -> None:
@@ -30,9 +24,9 @@ def copy_database(con: duckdb.DuckDBPyConnection, source: str, dest: Path) -> No
     if dest.exists():
         raise StoreError("snapshot target exists", path=str(dest))
     alias = "vigil_snapshot_target"
-    con.execute(f"ATTACH {_s(str(dest))} AS {alias}")
+    con.execute(f"ATTACH {literal(str(dest))} AS {alias}")
     try:
-        con.execute(f"COPY FROM DATABASE {_q(source)} TO {alias}")
+        con.execute(f"COPY FROM DATABASE {ident(source)} TO {alias}")
     finally:
         con.execute(f"DETACH {alias}")
 
@@ -51,10 +45,10 @@ def snapshot_file(path: str | Path, dest: Path) -> None:
     """Snapshot the store file at ``path`` when no other process holds it."""
     if not Path(path).is_file():
         raise StoreError("store not found", path=str(path))
-    con = duckdb.connect(":memory:")
+    con = connect(":memory:")
     try:
         try:
-            con.execute(f"ATTACH {_s(str(path))} AS vigil_snapshot_source (READ_ONLY)")
+            con.execute(f"ATTACH {literal(str(path))} AS vigil_snapshot_source (READ_ONLY)")
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
             if "lock" in first.lower():
@@ -67,8 +61,7 @@ def snapshot_file(path: str | Path, dest: Path) -> None:
 
 def table_counts(path: Path) -> dict[str, int]:
     """Rows per base table of the store file at ``path`` (opened read-only)."""
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect(str(path), read_only=True) as con:
         tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'main' "
-            "and table_type = 'BASE TABLE' order by 1").fetchall()]
-        return {t: int(con.execute(f"select count(*) from {_q(t)}").fetchall()[0][0]) for t in tables}
+            "select table_name from duckdb_tables() where schema_name = 'main' order by 1").fetchall()]
+        return {t: int(con.execute(f"select count(*) from {ident(t)}").fetchall()[0][0]) for t in tables}

@@ -14,7 +14,6 @@ import hashlib
 from vigil.settings import UebaSettings
 from vigil.store import Store
 from vigil.ueba.events import DIMS
-from vigil.ueba.sql import scalar
 
 BASELINE_DIMS = DIMS + ("activity_type",)
 
@@ -24,7 +23,7 @@ def settings_fingerprint(settings: UebaSettings) -> str:
 
 
 def get_state(store: Store, key: str) -> str | None:
-    value = scalar(store, "SELECT value FROM ueba_state WHERE key = ?", [key])
+    value = store.scalar("SELECT value FROM ueba_state WHERE key = ?", [key])
     return None if value is None else str(value)
 
 

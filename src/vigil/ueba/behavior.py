@@ -22,7 +22,6 @@ from vigil.ueba import baseline
 from vigil.ueba.events import EventSources, keyed_events_sql
 from vigil.ueba.insights import DIMENSIONS, day_flags_sql, lookbacks
 from vigil.ueba.priority import reason_sql, score_sql
-from vigil.ueba.sql import scalar
 from vigil.ueba.tables import UEBA_TABLES
 
 _US_PER_DAY = 86_400_000_000
@@ -30,13 +29,14 @@ _US_PER_DAY = 86_400_000_000
 
 def _pending_from_day(store: Store) -> int | None:
     """Earliest day holding a sign-in or activity without a BehaviorAnalytics row."""
-    value = scalar(store, """
+    value = store.scalar("""
         SELECT min(event_time) FROM (
             SELECT event_id, event_time FROM signins UNION ALL SELECT event_id, event_time FROM activities) e
         WHERE NOT EXISTS (SELECT 1 FROM BehaviorAnalytics b WHERE b.SourceRecordId = e.event_id)""")
     if value is None:
         return None
-    return int(scalar(store, "SELECT CAST(floor(epoch(?::TIMESTAMP) / 86400) AS INTEGER)", [value]))
+    day = f"CAST(floor({store.dialect.epoch_seconds('CAST(? AS TIMESTAMP)')} / 86400) AS INTEGER)"
+    return int(store.scalar(f"SELECT {day}", [value]))
 
 
 def analyze(store: Store, settings: UebaSettings, src: EventSources, *, full: bool = False) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def analyze(store: Store, settings: UebaSettings, src: EventSources, *, full: bo
     from_day = _pending_from_day(store)
     if from_day is None:
         return dict(mode="up to date", rows_written=0, from_day=None,
-                    rows_total=scalar(store, "SELECT count(*) FROM BehaviorAnalytics"))
+                    rows_total=store.count("BehaviorAnalytics"))
     baseline.truncate_from(store, from_day)
     con = store.con
     con.execute("DROP TABLE IF EXISTS _ueba_ev")
@@ -65,13 +65,13 @@ def analyze(store: Store, settings: UebaSettings, src: EventSources, *, full: bo
     _timeseries(store, settings, from_day)
     _users(store, settings, from_day)
     con.execute(_insert_sql(settings, src))
-    written = scalar(store, "SELECT count(*) FROM _ueba_ev")
+    written = store.count("_ueba_ev")
     for t in ["_ueba_ev", "_ueba_first", "_ueba_ts", "_ueba_users"] + [f"_k_{d.name}" for d in DIMENSIONS]:
         con.execute(f"DROP TABLE IF EXISTS {t}")
     baseline.set_state(store, "settings", fingerprint)
     baseline.set_state(store, "inputs", str(src.enriched))
     return dict(mode="full" if full else "incremental", from_day=from_day, rows_written=written,
-                rows_total=scalar(store, "SELECT count(*) FROM BehaviorAnalytics"))
+                rows_total=store.count("BehaviorAnalytics"))
 
 
 def _firsts(store: Store) -> None:

@@ -19,7 +19,6 @@ import pyarrow as pa
 from vigil.errors import InputError, VigilError
 from vigil.store import Store
 from vigil.store.schema import QUARANTINE, Table
-from vigil.ueba.sql import scalar
 from vigil.ueba.directory_read import DirectoryBatch, read_directory_file, user_key
 from vigil.ueba.tables import DIRECTORY_GROUPS, DIRECTORY_MEMBERSHIPS, DIRECTORY_USERS, IDENTITY_INFO
 
@@ -77,8 +76,8 @@ def _insert(store: Store, table: Table, rows: list[dict[str, Any]]) -> None:
     arrow = _arrow(table, rows)
     store.con.register("_dir_rows", arrow)
     try:
-        select = ", ".join(f'"{c.name}"::{c.type.replace(" NOT NULL", "")}' for c in table.columns)
-        store.con.execute(f'INSERT INTO "{table.name}" SELECT {select} FROM _dir_rows')
+        select = ", ".join(f'{store.ident(c.name)}::{c.type.replace(" NOT NULL", "")}' for c in table.columns)
+        store.execute(f"INSERT INTO {store.ident(table.name)} SELECT {select} FROM _dir_rows")
     finally:
         store.con.unregister("_dir_rows")
 
@@ -86,7 +85,7 @@ def _insert(store: Store, table: Table, rows: list[dict[str, Any]]) -> None:
 def _write_batch(store: Store, batch: DirectoryBatch, now: datetime) -> None:
     con = store.con
     for t in (DIRECTORY_USERS, DIRECTORY_MEMBERSHIPS, DIRECTORY_GROUPS):
-        con.execute(f'DELETE FROM "{t.name}" WHERE source_file = ?', [batch.path])
+        con.execute(f"DELETE FROM {store.ident(t.name)} WHERE source_file = ?", [batch.path])
     users = []
     for u in batch.users:
         users.append(dict(u, user_key=user_key(u["object_id"], u["upn"]), source_file=batch.path,
@@ -117,9 +116,10 @@ def build_identity_info(store: Store, now: datetime | None = None) -> int:
     """Rebuild IdentityInfo from the directory_* tables; returns the number of identities."""
     store.ensure((DIRECTORY_USERS, DIRECTORY_MEMBERSHIPS, DIRECTORY_GROUPS, IDENTITY_INFO))
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    d = store.dialect
     latest = ",\n    ".join(
-        f"arg_max({f}, observed_at) FILTER (WHERE {f} IS NOT NULL) AS {f}" for f in _FIELDS)
-    roles = ", ".join("'" + r.lower() + "'" for r in PRIVILEGED_ROLES)
+        f"{d.arg_max(f, 'observed_at')} FILTER (WHERE {f} IS NOT NULL) AS {f}" for f in _FIELDS)
+    roles = ", ".join(d.literal(r.lower()) for r in PRIVILEGED_ROLES)
     con = store.con
     con.execute("DELETE FROM IdentityInfo")
     con.execute(f"""
@@ -134,7 +134,7 @@ def build_identity_info(store: Store, now: datetime | None = None) -> int:
     ),
     people AS (
         SELECT k AS user_key, min(object_id) AS object_id,
-               arg_max(upn, observed_at) FILTER (WHERE upn IS NOT NULL) AS upn,
+               {d.arg_max('upn', 'observed_at')} FILTER (WHERE upn IS NOT NULL) AS upn,
             {latest},
             max(observed_at) AS observed_at
         FROM u GROUP BY k
@@ -152,7 +152,7 @@ def build_identity_info(store: Store, now: datetime | None = None) -> int:
                to_json(list(name ORDER BY name) FILTER (WHERE kind = 'group')) AS groups,
                to_json(list(name ORDER BY name) FILTER (WHERE kind = 'role')) AS roles,
                count(*) FILTER (WHERE kind = 'role' AND lower(name) IN ({roles})) AS privileged,
-               string_agg(name, ', ' ORDER BY name) FILTER (WHERE kind = 'role' AND lower(name) IN ({roles}))
+               {d.string_agg('name', ', ', order_by='name')} FILTER (WHERE kind = 'role' AND lower(name) IN ({roles}))
                    AS privileged_names,
                count(*) FILTER (WHERE kind = 'role') AS role_count
         FROM edges GROUP BY user_key
@@ -206,13 +206,13 @@ def build_identity_info(store: Store, now: datetime | None = None) -> int:
     LEFT JOIN mgr m ON m.user_key = p.user_key
     LEFT JOIN people mp ON mp.user_key = m.manager_key
     """)
-    return scalar(store, "SELECT count(*) FROM IdentityInfo")
+    return store.count("IdentityInfo")
 
 
 def directory_summary(store: Store) -> dict[str, Any]:
-    if "IdentityInfo" not in store.tables():
+    if not store.exists("IdentityInfo"):
         raise InputError("no directory ingested yet; run `vigil directory ingest PATH`")
     rows = store.query(
         'SELECT BlastRadius, count(*) AS n FROM IdentityInfo GROUP BY 1 ORDER BY 1').to_pylist()
-    return dict(identities=scalar(store, "SELECT count(*) FROM IdentityInfo"),
+    return dict(identities=store.count("IdentityInfo"),
                 blast_radius={r["BlastRadius"]: r["n"] for r in rows})

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vigil.store import Store
-from vigil.ueba.sql import has_relation
+from vigil.store import DUCKDB, Store
 
 DIMS = ("action", "app", "resource", "browser", "device", "isp", "country")
 
@@ -40,7 +39,7 @@ class EventSources:
 
 
 def event_sources(store: Store) -> EventSources:
-    enriched = has_relation(store, "signins_enriched") and has_relation(store, "activities_enriched")
+    enriched = store.exists("signins_enriched") and store.exists("activities_enriched")
     if enriched:
         return EventSources("signins_enriched", "activities_enriched", True)
     return EventSources("signins", "activities", False)
@@ -108,7 +107,7 @@ def keyed_events_sql(src: EventSources, where: str = "TRUE") -> str:
     else the object id) and ``day`` (days since epoch)."""
     return f"""
     SELECT ev.*, coalesce(lower(ev.user_principal_name), ii.AccountUPN, ev.user_id) AS user_key,
-           CAST(floor(epoch(ev.event_time) / 86400) AS INTEGER) AS day
+           CAST(floor({DUCKDB.epoch_seconds('ev.event_time')} / 86400) AS INTEGER) AS day
     FROM ({events_sql(src, where)}) ev
     LEFT JOIN (SELECT AccountObjectId, min(AccountUPN) AS AccountUPN FROM IdentityInfo
                WHERE AccountObjectId IS NOT NULL GROUP BY 1) ii

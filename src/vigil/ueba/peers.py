@@ -15,7 +15,6 @@ from typing import Any
 from vigil.settings import UebaSettings
 from vigil.store import Store
 from vigil.ueba.events import EventSources, events_sql
-from vigil.ueba.sql import scalar
 from vigil.ueba.tables import IDENTITY_INFO, USER_PEER_ANALYTICS
 
 
@@ -70,5 +69,5 @@ def build_peers(store: Store, settings: UebaSettings, src: EventSources) -> dict
     WHERE rk <= {top}""")
     rows = store.query("SELECT PeerSource, count(DISTINCT user_key) AS users "
                        "FROM UserPeerAnalytics GROUP BY 1").to_pylist()
-    return dict(peer_rows=scalar(store, "SELECT count(*) FROM UserPeerAnalytics"),
+    return dict(peer_rows=store.count("UserPeerAnalytics"),
                 users_with_peers={r["PeerSource"]: r["users"] for r in rows})

@@ -13,6 +13,7 @@ Weights: country 4, device 2, ISP 2, app 1.5, action 1.5, browser 1, resource 1.
 """
 from __future__ import annotations
 
+from vigil.store import literal
 from vigil.ueba.insights import DIMENSIONS, Dim
 
 # how the reason names each dimension, e.g. "first time from country 'FR' for the user"
@@ -71,10 +72,10 @@ def reason_sql(inputs_note: str, score: str = "score") -> str:
         " || round(vol_avg, 1) || '/day over ' || vw || ' d' END",
         "CASE WHEN threat_intel IS NOT NULL THEN 'threat intel on source IP: ' || threat_intel END",
     ]
-    note = inputs_note.replace("'", "''")
+    note = literal(f"[{inputs_note}]")
     return f"""CASE WHEN in_learning THEN
         '0: user in learning period (first seen '
         || strftime(make_timestamp(first_day::BIGINT * 86400000000), '%Y-%m-%d')
-        || ', learning ' || learning || ' d) [{note}]'
+        || ', learning ' || learning || ' d) ' || {note}
     ELSE {score}::VARCHAR || ': ' || coalesce(nullif(concat_ws('; ', {', '.join(parts)}), ''),
-        'nothing unusual') || ' [{note}]' END"""
+        'nothing unusual') || ' ' || {note} END"""

@@ -9,7 +9,6 @@ from vigil.ueba.behavior import analyze
 from vigil.ueba.directory import build_identity_info
 from vigil.ueba.events import event_sources
 from vigil.ueba.peers import build_peers
-from vigil.ueba.sql import scalar
 from vigil.ueba.tables import UEBA_TABLES
 from vigil.ueba.views import create_views
 
@@ -30,6 +29,6 @@ def run(store: Store, settings: Settings, *, full: bool = False) -> dict[str, An
         behavior_mode=behavior["mode"],
         behavior_rows_written=behavior["rows_written"],
         behavior_rows=behavior["rows_total"],
-        high_priority_rows=scalar(store, "SELECT count(*) FROM BehaviorAnalytics WHERE InvestigationPriority >= 7"),
+        high_priority_rows=store.scalar("SELECT count(*) FROM BehaviorAnalytics WHERE InvestigationPriority >= 7"),
         views=views,
     )

@@ -13,7 +13,6 @@ the vendor columns. Every view keeps ``event_id`` so hunts can join back to vigi
 from __future__ import annotations
 
 from vigil.store import Store
-from vigil.ueba.sql import has_relation
 
 _SIGNIN_COLUMNS = """
     s.event_time AS TimeGenerated, s.tenant_id AS TenantId, s.tenant_id AS AADTenantId,
@@ -50,7 +49,7 @@ _SIGNIN_COLUMNS = """
 
 
 def _signins_sql(store: Store, interactive: bool) -> str:
-    if has_relation(store, "signins_enriched"):
+    if store.exists("signins_enriched"):
         src = "signins_enriched"
         geo = dict(country="coalesce(s.country, s.geo_country)", city="coalesce(s.city, s.geo_city)",
                    state="coalesce(s.state, s.geo_state)", lat="coalesce(s.latitude, s.geo_latitude)",

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from vigil.detections.base import Detection, Params
-from vigil.detections.sqlparts import MFA_DENIED_CODES, in_list, minutes
+from vigil.detections.sqlparts import MFA_DENIED_CODES, minutes
+from vigil.store import in_list
 
 
 def _sql(p: Params) -> str:
