@@ -105,6 +105,7 @@ ARGS: dict[tuple[str, ...], Prepare] = {
     ("cae", "record"): lambda w, run: [str(FIXTURES / "cae" / "events.json")],
     ("cae", "revoke"): lambda w, run: ["--user", "u-1", "--reason", "test"],
     ("cae", "token"): lambda w, run: ["--user", "u-1"],
+    ("connect",): lambda w, run: ["all", "status"],
     ("directory", "ingest"): lambda w, run: [str(w.sim / "users.json"), str(w.sim / "groups.json")],
     ("egress", "accept"): lambda w, run: ["cidr", "198.51.100.0/24"],
     ("egress", "reject"): lambda w, run: ["cidr", "198.51.100.0/24"],
