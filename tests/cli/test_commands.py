@@ -100,6 +100,7 @@ def _jwks(w: World, run: Callable[[list[str]], Any]) -> str:
 
 #: arguments for the commands that need some (``--json``, ``--db`` and ``--config`` are added)
 ARGS: dict[tuple[str, ...], Prepare] = {
+    ("backup",): lambda w, run: [str(w.root / "backup")],
     ("cae", "check"): lambda w, run: [run(_args(("cae", "token"), ["--user", "u-1", "--json"], w.db, w.config))
                                       ["access_token"]],
     ("cae", "record"): lambda w, run: [str(FIXTURES / "cae" / "events.json")],
@@ -125,6 +126,9 @@ ARGS: dict[tuple[str, ...], Prepare] = {
     ("policy", "whatif"): lambda w, run: ["--user", _upn(w), "--app", "00000003-0000-0000-c000-000000000000"],
     ("query",): lambda w, run: ["select 1 as one"],
     ("raw",): lambda w, run: [w.value("select min(event_id) from signins")],
+    ("restore",): lambda w, run: [
+        run(_args(("backup",), [str(w.root / "backup"), "--json"], w.db, w.config)) and str(w.root / "backup"),
+        "--into", str(w.root / "restored")],
     ("risk", "confirm-compromised"): lambda w, run: [_upn(w), "--by", "tester"],
     ("risk", "confirm-safe"): lambda w, run: [_upn(w), "--by", "tester"],
     ("risk", "dismiss"): lambda w, run: [_upn(w), "--by", "tester"],
