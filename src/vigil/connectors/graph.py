@@ -4,9 +4,9 @@ risk detections and risky users, and the tenant's conditional-access policies an
 Time-windowed streams ask for ``<time> ge <window start>`` and follow ``@odata.nextLink``. The
 window starts ``overlap_minutes`` (15) before the newest record seen, as sign-ins arrive minutes
 late; their MFA and risk details are republished for up to 2 h, so every ``republished_every_s``
-a poll goes ``republished_minutes`` (120) back instead, and the latest version of each id is kept. While paging, the next link is the checkpoint (committed with
-each page's records): a crash resumes at the next page; an expired link restarts the window
-(what was stored already is de-duplicated).
+a poll goes ``republished_minutes`` (120) back instead, and the latest version of each id is kept.
+While paging, the next link is the checkpoint (committed with each page's records): a crash resumes
+at the next page; an expired link restarts the window (what was stored already is de-duplicated).
 """
 from __future__ import annotations
 
