@@ -86,3 +86,13 @@ def test_admin_risk_action_from_the_user_page(ui: Any) -> None:
     r = ui.post("/users/u-alice/risk", data={"action": "dismiss", "reason": "travelling", "csrf_token": ui.csrf})
     assert r.status_code == 200 and "dismissed" in r.text
     assert ui.post("/users/u-alice/risk", data={"action": "forgive", "csrf_token": ui.csrf}).status_code == 422
+
+
+def test_connectors_page_lists_streams(ui: Any, service: dict[str, Any]) -> None:  # noqa: F811
+    from vigil.connectors import state
+
+    with service["client"].app.state.vigil.db.writer() as store:
+        state.ensure(store)
+        state.mark(store, "okta", "logs", error="okta: https://x/api/v1/logs HTTP 500: boom")
+    html = ui.get("/connectors").text
+    assert "okta" in html and "logs" in html and "HTTP 500: boom" in html

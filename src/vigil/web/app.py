@@ -6,7 +6,7 @@ from fastapi.staticfiles import StaticFiles
 
 from vigil.api.app import create_api
 from vigil.settings import Settings
-from vigil.web import STATIC_DIR, policy, routes
+from vigil.web import STATIC_DIR, connectors, policy, routes
 
 
 def create_app(settings: Settings, *, host: str | None = None) -> FastAPI:
@@ -14,5 +14,6 @@ def create_app(settings: Settings, *, host: str | None = None) -> FastAPI:
     app = create_api(settings, host=host)
     app.include_router(routes.router, include_in_schema=False)
     app.include_router(policy.router, include_in_schema=False)
+    app.include_router(connectors.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
