@@ -53,7 +53,7 @@ ADMIN_GETS = {
 NOT_IN_OPENAPI = {"/api/v1/openapi.json", "/healthz", "/readyz", "/static", "/signin", "/signout", "/",
                   "/incidents", "/incidents/{incident_id}", "/incidents/{incident_id}/status",
                   "/incidents/{incident_id}/comments", "/users/{user}", "/users/{user}/risk", "/hunt", "/hunt.csv",
-                  "/policy", "/policy/whatif", "/policy/replay"}
+                  "/policy", "/policy/whatif", "/policy/replay", "/connectors"}
 CALLERS = ("none", "malformed", "unknown", "revoked", "reader", "admin")
 
 
