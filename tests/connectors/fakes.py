@@ -169,6 +169,7 @@ class FakeTenant:
         self.token_requests = 0
         self.faults: list[Fault] = []
         self.requests: list[str] = []
+        self.times: list[float] = []  # when each request arrived (epoch), in the order of ``requests``
         self.lock = threading.Lock()
         self.hang_s = 3.0
         self.delay_s = 0.0  # every answer takes this long (a slow API: lets a test kill vigil mid-poll)
@@ -223,6 +224,7 @@ def build_app(t: FakeTenant) -> Starlette:
     async def guard(request: Request, bearer: bool = True) -> Response | None:
         path = request.url.path
         t.requests.append(f"{request.method} {path}?{request.url.query}")
+        t.times.append(time.time())
         if t.delay_s:
             await asyncio.sleep(t.delay_s)
         f = t._take_fault(path)
