@@ -6,6 +6,8 @@
   + ConfigError              -- settings, mapping or policy documents are invalid (exit 5)
   + StoreError               -- the DuckDB store cannot be opened or migrated (exit 6)
   + QueryError               -- a hunting query cannot be translated or run (exit 7)
+    - RefusedQuery           -- a hunt / read-only SQL that would write, attach, read files or change
+                                settings: refused before or while it runs (exit 2, HTTP 400)
   + AuthError                -- a token or credential was rejected (exit 8)
   + ConnectorError           -- a log API could not be read (exit 9)
 
@@ -41,6 +43,11 @@ class StoreError(VigilError):
 
 class QueryError(VigilError):
     exit_code = 7
+
+
+class RefusedQuery(QueryError):
+    # a usage error: the command is not one hunting allows (docs/hunting.md, "Hunting is read-only")
+    exit_code = 2
 
 
 class AuthError(VigilError):

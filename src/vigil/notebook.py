@@ -12,6 +12,8 @@ package, ``vigil.kql`` the function). Every query returns a ``pyarrow.Table``
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +52,13 @@ def analyze(store: Store, stages: list[str] | None = None, settings: Settings | 
     return run_stages(store, settings or settings_for(store), stages)
 
 
-def sql(store: Store, query: str, params: list[Any] | None = None) -> pa.Table:
-    """Run DuckDB SQL over the store."""
-    return store.query(query, params)
+def sql(store: Store, query: str, params: list[Any] | None = None, timeout_s: float | None = None) -> pa.Table:
+    """Run one read-only SELECT over the store (no writes, no file access; ``hunt.timeout_s`` unless
+    ``timeout_s`` is given). Write with the functions above, never through here."""
+    from vigil.hunt import run_sql
+
+    with _hunting(store) as cur:
+        return run_sql(cur, query, params, timeout_s=timeout_s or settings_for(store).hunt.timeout_s)
 
 
 def raw(store: Store, event_ids: list[str] | str) -> dict[str, str]:
@@ -69,11 +75,26 @@ def table(store: Store, name: str, limit: int | None = None) -> pa.Table:
     return store.query(f"select * from {store.ident(name)}" + (f" limit {int(limit)}" if limit else ""))
 
 
-def kql(store: Store, query: str) -> pa.Table:
-    """Run a KQL hunting query (Sentinel table and column names) over the store."""
+def kql(store: Store, query: str, timeout_s: float | None = None) -> pa.Table:
+    """Run a KQL hunting query (Sentinel table and column names) over the store; read-only like ``sql``."""
     from vigil.hunt import run_hunt
 
-    return run_hunt(store, query)
+    with _hunting(store) as cur:
+        return run_hunt(cur, query, timeout_s=timeout_s or settings_for(store).hunt.timeout_s)
+
+
+@contextmanager
+def _hunting(store: Store) -> Iterator[Store]:
+    """A cursor of its own (the caller's open transaction never mixes with the hunt's read-only one) on an
+    instance without file access (a no-op for stores vigil opened: they are hardened already)."""
+    from vigil.store.readonly import harden
+
+    cur = store.con.cursor()
+    try:
+        harden(cur)
+        yield Store(cur, store.path)
+    finally:
+        cur.close()
 
 
 def simulate_tenant(out_dir: str | Path, users: int = 40, days: int = 7, seed: int = 7, **kwargs: Any) -> Any:

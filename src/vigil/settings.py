@@ -180,6 +180,13 @@ class ServiceSettings(_Section):
         return f"http://{bind}:{port or self.port}"
 
 
+class HuntSettings(_Section):
+    timeout_s: float = Field(30.0, gt=0, description="longest a hunting query (KQL or read-only SQL) may run; "
+                                                      "it is interrupted past this")
+    max_concurrent_per_token: int = Field(
+        2, ge=1, description="hunts one API token may run at once in `vigil serve`; more get 429 + Retry-After")
+
+
 class DetectionSettings(_Section):
     disabled: list[str] = Field(
         default_factory=list, description="detection ids not to run (see `vigil detections list`)")
@@ -311,6 +318,7 @@ class Settings(BaseModel):
     ueba: UebaSettings = Field(default_factory=UebaSettings)
     cae: CaeSettings = Field(default_factory=CaeSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    hunt: HuntSettings = Field(default_factory=HuntSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     connectors: ConnectorSettings = Field(default_factory=ConnectorSettings)
 

@@ -1,23 +1,36 @@
 """POST /api/v1/hunt: KQL over the store, as JSON rows or a CSV download."""
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import logging
+import math
+import time
+from contextlib import ExitStack
 from datetime import datetime
 from typing import Any
 
+import anyio
+
 import orjson
 import pyarrow as pa
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api import operations as ops
 from vigil.api.auth import get_reader, require_reader, service_state
 from vigil.api.data import jsonable, existing, naive_utc
+from vigil.api.state import TooManyHunts
+from vigil.api.tokens import Principal
 from vigil.store import Store
+from vigil.store.readonly import HuntControl
 
+log = logging.getLogger("vigil.api")
 router = APIRouter(dependencies=[Depends(require_reader)])
+#: how often a running hunt checks whether its client is still there
+DISCONNECT_POLL_S = 0.25
 
 
 class HuntRequest(BaseModel):
@@ -38,10 +51,10 @@ def latest_event(store: Store) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
-def run(store: Store, query: str, limit: int, now: datetime | None = None
+def run(store: Store, query: str, limit: int, now: datetime | None = None, control: HuntControl | None = None
         ) -> tuple[list[str], list[list[Any]], bool]:
     """Columns, rows (JSON-ready) and whether the row limit cut the result."""
-    table: pa.Table = ops.hunt(store, query, naive_utc(now))
+    table: pa.Table = ops.hunt(store, query, naive_utc(now), control)
     truncated = table.num_rows > limit
     table = table.slice(0, limit)
     rows = [[jsonable(v, False) for v in r.values()] for r in table.to_pylist()]
@@ -63,11 +76,36 @@ def csv_response(columns: list[str], rows: list[list[Any]]) -> Response:
                     headers={"content-disposition": 'attachment; filename="hunt.csv"'})
 
 
+async def run_guarded(request: Request, who: Principal, store: Store, query: str, now: datetime | None
+                      ) -> tuple[list[str], list[list[Any]], bool]:
+    """:func:`run` in a worker thread, under the token's concurrency cap and the hunt time limit,
+    interrupted as soon as the client disconnects (the API and the UI's hunt form both run hunts here)."""
+    state = service_state(request)
+    cfg = state.settings.hunt
+    control = HuntControl(cfg.timeout_s)
+    started = time.monotonic()
+    with ExitStack() as held:
+        try:
+            held.enter_context(state.hunts.slot(who.token_id, cfg.max_concurrent_per_token))
+        except TooManyHunts as exc:
+            raise HTTPException(429, detail=str(exc),
+                                headers={"Retry-After": str(math.ceil(min(cfg.timeout_s, 5.0)))}) from None
+        work = asyncio.ensure_future(anyio.to_thread.run_sync(
+            run, store, query, state.settings.service.hunt_row_limit, now, control))
+        while not work.done():
+            await asyncio.wait({work}, timeout=DISCONNECT_POLL_S)
+            if not work.done() and not control.cancelled and await request.is_disconnected():
+                log.info("hunt by token %r cancelled after %.1f s: the client disconnected",
+                         who.name, time.monotonic() - started)
+                control.cancel()
+        return work.result()  # the worker owns the cursor until here, even when cancelled
+
+
 @router.post("/hunt", summary="Run a KQL hunting query", response_model=None)
-def hunt(request: Request, body: HuntRequest, store: Store = Depends(get_reader),
-         format: str = Query("json", pattern="^(json|csv)$")) -> dict[str, Any] | Response:
-    limit = service_state(request).settings.service.hunt_row_limit
-    columns, rows, truncated = run(store, body.query, limit, body.now)
+async def hunt(request: Request, body: HuntRequest, store: Store = Depends(get_reader),
+               who: Principal = Depends(require_reader),
+               format: str = Query("json", pattern="^(json|csv)$")) -> dict[str, Any] | Response:
+    columns, rows, truncated = await run_guarded(request, who, store, body.query, body.now)
     if format == "csv":
         return csv_response(columns, rows)
     return {"columns": columns, "rows": rows, "row_count": len(rows), "truncated": truncated}

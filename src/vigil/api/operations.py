@@ -18,6 +18,7 @@ from vigil.risk import actions as risk_actions
 from vigil.settings import RiskSettings, Settings
 from vigil.sources.ingest import ingest_paths
 from vigil.store import Store
+from vigil.store.readonly import HuntControl
 
 #: a user-risk admin action of vigil.risk.actions
 RiskAction = Callable[..., dict[str, Any]]
@@ -58,8 +59,9 @@ def analyze(store: Store, settings: Settings, cae: CaeService | None = None) -> 
     return run_stages(store, settings, replace=replace)
 
 
-def hunt(store: Store, query: str, now: datetime | None = None) -> pa.Table:
+def hunt(store: Store, query: str, now: datetime | None = None, control: HuntControl | None = None) -> pa.Table:
     """Run KQL through ``vigil.hunt.run_hunt``; returns an Arrow table.
 
-    ``now`` anchors ``now()`` / ``ago()`` (None: the wall clock)."""
-    return run_hunt(store, query, now=now)
+    ``now`` anchors ``now()`` / ``ago()`` (None: the wall clock); ``control`` is the hunt's time limit and
+    cancellation (:class:`vigil.store.readonly.HuntControl`)."""
+    return run_hunt(store, query, now=now, control=control)

@@ -140,6 +140,39 @@ class SessionStore:
             self._sessions.pop(self._key(sid), None)
 
 
+class TooManyHunts(Exception):
+    """A token already runs as many hunts as hunt.max_concurrent_per_token allows (HTTP 429)."""
+
+    def __init__(self, running: int, cap: int) -> None:
+        super().__init__(f"this token already runs {running} hunt(s), the most allowed at once "
+                         f"(hunt.max_concurrent_per_token = {cap}); retry when one finishes")
+
+
+@dataclass
+class HuntSlots:
+    """Hunts running now, per API token: one token cannot hold every DuckDB thread."""
+
+    _running: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextmanager
+    def slot(self, token_id: str, cap: int) -> Iterator[None]:
+        with self._lock:
+            running = self._running.get(token_id, 0)
+            if running >= cap:
+                raise TooManyHunts(running, cap)
+            self._running[token_id] = running + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                left = self._running[token_id] - 1
+                if left:
+                    self._running[token_id] = left
+                else:
+                    del self._running[token_id]
+
+
 @dataclass
 class ServiceState:
     settings: Settings
@@ -148,6 +181,7 @@ class ServiceState:
     secure_cookies: bool
     #: base URL of every URL the service hands out (settings, never request headers)
     public_url: str
+    hunts: HuntSlots = field(default_factory=HuntSlots)
 
     @property
     def api_url(self) -> str:

@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
         """Run KQL (BehaviorAnalytics, SigninLogs, AADNonInteractiveUserSignInLogs, AuditLogs, OfficeActivity,
         IdentityInfo, UserPeerAnalytics and vigil's own tables)."""
         from vigil.hunt import run_hunt, translate
+        from vigil.hunt.guard import check_kql
 
         if fmt not in FORMATS:
             raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
@@ -49,13 +50,14 @@ def register(app: typer.Typer) -> None:
         if explain:
             typer.echo(translate(kql))
             return
+        check_kql(kql)  # refused before the store is even opened
         try:
             when = datetime.fromisoformat(now.replace("Z", "+00:00")) if now else None
         except ValueError:
             raise QueryError(f"--now is not an ISO date/time: {now!r}") from None
         settings = settings_from(db, config)
         with store_from(settings, read_only=True) as store:
-            table = run_hunt(store, kql, now=when)
+            table = run_hunt(store, kql, now=when, timeout_s=settings.hunt.timeout_s)
         if json or fmt == "json":
             print_json(table.to_pylist())
         elif fmt == "csv":

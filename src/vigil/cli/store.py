@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, print_arrow, print_json, settings_from, store_from
-from vigil.errors import QueryError
 
 
 def status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
@@ -37,19 +36,18 @@ def status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False)
 
 
 def query(
-    sql: Annotated[str, typer.Argument(help="SQL over the store (DuckDB dialect); read-only")],
+    sql: Annotated[str, typer.Argument(help="one SELECT over the store (DuckDB dialect); read-only")],
     limit: Annotated[int, typer.Option(help="rows to print in table form")] = 50,
     db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Run read-only SQL against the store (use `vigil hunt` for KQL)."""
-    import duckdb
+    """Run read-only SQL against the store: one SELECT, no file access (use `vigil hunt` for KQL)."""
+    from vigil.hunt import run_sql
+    from vigil.hunt.guard import check_sql
 
+    check_sql(sql)  # refused before the store is even opened
     settings = settings_from(db, config)
     with store_from(settings, read_only=True) as store:
-        try:
-            table = store.query(sql)
-        except (duckdb.Error, ValueError) as exc:
-            raise QueryError(str(exc).splitlines()[0]) from None
+        table = run_sql(store, sql, timeout_s=settings.hunt.timeout_s)
     print_arrow(table, as_json=as_json, limit=None if as_json else limit)
 
 

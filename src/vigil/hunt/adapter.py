@@ -6,6 +6,11 @@
    (:mod:`vigil.hunt.functions`), and 3. evaluates ``prev()`` / ``next()`` / ``row_number()``
    over serialized rows (:mod:`vigil.hunt.serialize`). Every failure is a
    :class:`vigil.errors.QueryError` naming the construct, table or column at fault.
+
+Hunting is read-only in two layers (docs/hunting.md): :func:`vigil.hunt.guard.check_kql` and duckdb-kql's own
+write gate (``allow_write=False``) refuse management commands before translation; every statement then runs
+through :func:`vigil.store.readonly.run_select` (one SELECT, read-only transaction, no file access). Either
+layer alone stops the attacks in tests/hunt/test_readonly.py.
 """
 from __future__ import annotations
 
@@ -18,14 +23,20 @@ import duckdb
 import duckdb_kql
 import pyarrow as pa
 
-from vigil.errors import QueryError
+from duckdb_kql.engine import schema as kql_schema
+
+from vigil.errors import QueryError, RefusedQuery
 from vigil.hunt.functions import with_prelude
+from vigil.hunt.guard import check_kql, check_sql
 from vigil.hunt.serialize import continuation, rewrite_stage, split
 from vigil.store import Store
+from vigil.store.readonly import HuntControl, run_select
 from vigil.ueba.views import SENTINEL_VIEWS, create_views
 
 _serial = itertools.count()
 MAX_SERIAL_STEPS = 16
+#: duckdb-kql's write gate, part of the second layer (False: ingestion and database commands refused)
+KQL_ALLOW_WRITE = False
 
 
 def _tables(store: Store) -> list[str]:
@@ -33,6 +44,8 @@ def _tables(store: Store) -> list[str]:
 
 
 def _translate_error(exc: Exception, store: Store | None) -> QueryError:
+    if isinstance(exc, duckdb_kql.KqlUnsupportedError) and "writes are disabled" in str(exc):
+        return RefusedQuery(f"hunting is read-only: {str(exc).split(' (')[0]} is not allowed")
     if isinstance(exc, duckdb_kql.KqlUnsupportedError):
         return QueryError(f"{exc} -- not supported by vigil's KQL engine (duckdb-kql "
                           f"{duckdb_kql.__version__}); see docs/hunting.md for what is")
@@ -51,10 +64,12 @@ def _translate_error(exc: Exception, store: Store | None) -> QueryError:
     return QueryError(f"query failed in DuckDB: {first}")
 
 
-def _run(store: Store, kql: str, now: datetime | None) -> pa.Table:
+def _run(store: Store, kql: str, now: datetime | None, control: HuntControl) -> pa.Table:
     try:
-        rel = duckdb_kql.kql(store.con, kql, query_now=now)
-        return rel.to_arrow_table()
+        sql = duckdb_kql.to_sql(kql, schema=kql_schema(store.con), allow_write=KQL_ALLOW_WRITE, query_now=now)
+        if sql.unbound:
+            raise QueryError(f"declared query parameter with no value: {', '.join(sql.unbound)}")
+        return run_select(store.con, str(sql), sql.parameters, control)
     except (duckdb_kql.KqlError, duckdb.Error) as exc:
         raise _translate_error(exc, store) from None
 
@@ -64,10 +79,14 @@ def ensure_views(store: Store) -> None:
         create_views(store, temp=True)
 
 
-def run_hunt(store: Store, kql: str, *, now: datetime | None = None) -> pa.Table:
-    """Run a KQL query over the store and return its rows. ``now`` fixes ``now()`` / ``ago()``."""
+def run_hunt(store: Store, kql: str, *, now: datetime | None = None, timeout_s: float | None = None,
+             control: HuntControl | None = None) -> pa.Table:
+    """Run a KQL query over the store and return its rows. ``now`` fixes ``now()`` / ``ago()``; the hunt is
+    interrupted after ``timeout_s`` (or as ``control`` says: its time limit, a cancellation)."""
     if not kql or not kql.strip():
         raise QueryError("empty KQL query")
+    check_kql(kql)
+    control = control or HuntControl(timeout_s)
     ensure_views(store)
     text = with_prelude(kql)
     registered: list[str] = []
@@ -77,19 +96,23 @@ def run_hunt(store: Store, kql: str, *, now: datetime | None = None) -> pa.Table
             if cut is None:
                 break
             prefix = ";\n".join(cut.lets + ["|".join(cut.prefix)])
-            rows = _run(store, prefix, now)
+            rows = _run(store, prefix, now, control)
             rows = rows.append_column("_vigil_rn", pa.array(range(rows.num_rows), pa.int64()))
             stage, items = rewrite_stage(cut.stage)
             base = f"_vigil_serial_{next(_serial)}"
             store.con.register(base + "_in", rows)
             registered.append(base + "_in")
-            numbered = store.con.sql(f"SELECT *, {', '.join(items)} FROM {base}_in ORDER BY _vigil_rn")
-            store.con.register(base, numbered.to_arrow_table())
+            try:  # items hold the caller's expressions: the same read-only path as every statement
+                numbered = run_select(store.con, f"SELECT *, {', '.join(items)} FROM {base}_in ORDER BY _vigil_rn",
+                                      control=control)
+            except duckdb.Error as exc:
+                raise _translate_error(exc, store) from None
+            store.con.register(base, numbered)
             registered.append(base)
             text = ";\n".join(cut.lets + ["|".join([base] + continuation(stage) + cut.rest)])
         else:
             raise QueryError(f"more than {MAX_SERIAL_STEPS} prev()/next() stages")
-        result = _run(store, text, now)
+        result = _run(store, text, now, control)
     finally:
         for name in registered:
             store.con.unregister(name)
@@ -99,11 +122,22 @@ def run_hunt(store: Store, kql: str, *, now: datetime | None = None) -> pa.Table
 
 def translate(kql: str) -> str:
     """The DuckDB SQL duckdb-kql produces for ``kql`` (after vigil's prelude), for `--explain`."""
+    check_kql(kql)
     try:
-        return str(duckdb_kql.to_sql(with_prelude(kql)))
+        return str(duckdb_kql.to_sql(with_prelude(kql), allow_write=KQL_ALLOW_WRITE))
     except duckdb_kql.KqlError as exc:
         raise _translate_error(exc, None) from None
 
 
 def rows_as_dicts(table: pa.Table) -> list[dict[str, Any]]:
     return table.to_pylist()
+
+
+def run_sql(store: Store, sql: str, params: list[Any] | None = None, *, timeout_s: float | None = None,
+            control: HuntControl | None = None) -> pa.Table:
+    """Read-only SQL over the store (``vigil query``, ``vigil.sql``): both layers, as for KQL."""
+    check_sql(sql)
+    try:
+        return run_select(store.con, sql, params, control or HuntControl(timeout_s))
+    except duckdb.Error as exc:
+        raise QueryError(f"query failed in DuckDB: {str(exc).splitlines()[0]}") from None

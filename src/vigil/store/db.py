@@ -13,6 +13,7 @@ from vigil.errors import InputError, StoreError
 from vigil.store.dialect import DUCKDB, Dialect
 from vigil.store.engine import Database, transaction
 from vigil.store.migrate import check_readable, migrate
+from vigil.store.readonly import harden, lock
 from vigil.store.schema import Table
 
 EXPORT_FORMATS = ("parquet", "csv")
@@ -99,7 +100,12 @@ class Store:
         if out.is_dir():
             out = out / f"{table}.{fmt}"
         opts = "(FORMAT parquet, COMPRESSION zstd)" if fmt == "parquet" else "(FORMAT csv, HEADER true)"
-        self.execute(f"COPY {self.ident(table)} TO {self.literal(str(out))} {opts}")
+        # The store's instance has no file access (see readonly.harden): its rows stream as Arrow into a
+        # private in-memory instance, whose COPY writes the file.
+        rows = self.con.sql(f"select * from {self.ident(table)}").to_arrow_reader()
+        with connect() as out_con:
+            out_con.register("export_rows", rows)
+            out_con.execute(f"COPY export_rows TO {self.literal(str(out))} {opts}")
         return out
 
     def raw(self, event_ids: list[str]) -> dict[str, str]:
@@ -144,14 +150,18 @@ def open_store(path: str | Path, *, read_only: bool = False, threads: int = 0,
         con = connect(path, read_only=read_only)
     except duckdb.Error as exc:
         raise StoreError(f"cannot open DuckDB store ({str(exc).splitlines()[0]})", path=path) from None
+    con.execute("SET GLOBAL TimeZone = 'UTC'")  # cursors start from the global value (KQL datetimes are UTC)
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if memory_limit:
         con.execute(f"SET memory_limit = {DUCKDB.literal(memory_limit)}")
+    # A store never reaches the file system through DuckDB: vigil hands it Arrow, and hunting relies on it.
+    harden(con)
     store = Store(con, path)
     try:  # refuse a newer store (and, read-only, an older one); migrate an older one forward
         if read_only:
             check_readable(con, path, read_only=True)
+            lock(con)
         else:
             migrate(con, path)
             _fail_interrupted_ingests(store)

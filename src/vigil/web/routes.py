@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from vigil.api import incidents as inc
@@ -16,8 +16,7 @@ from vigil.api import operations as ops
 from vigil.api import users
 from vigil.api.auth import SESSION_COOKIE, get_reader, require_admin, require_reader, service_state
 from vigil.api.data import NotAnalyzed, parse_time
-from vigil.api.hunt import csv_response, latest_event
-from vigil.api.hunt import run as run_hunt
+from vigil.api.hunt import csv_response, latest_event, run_guarded
 from vigil.api.tokens import Principal, verify_token
 from vigil.errors import AuthError, InputError, VigilError
 from vigil.store import Store
@@ -225,22 +224,25 @@ def hunt_page(request: Request, who: Principal = Depends(require_reader),
 
 
 @router.post("/hunt")
-def hunt_run(request: Request, query: str = Form(..., min_length=1, max_length=100_000),
-             now: str = Form("", max_length=40), who: Principal = Depends(require_reader),
-             store: Store = Depends(get_reader)) -> Response:
-    limit = service_state(request).settings.service.hunt_row_limit
+async def hunt_run(request: Request, query: str = Form(..., min_length=1, max_length=100_000),
+                   now: str = Form("", max_length=40), who: Principal = Depends(require_reader),
+                   store: Store = Depends(get_reader)) -> Response:
     try:
-        columns, rows, truncated = run_hunt(store, query, limit, _hunt_now(now))
+        columns, rows, truncated = await run_guarded(request, who, store, query, _hunt_now(now))
     except VigilError as exc:
         return page(request, "hunt.html", status_code=400, query=query, now=now, result=None, error=str(exc))
+    except HTTPException as exc:  # too many hunts at once: the form stays, with the reason
+        response = page(request, "hunt.html", status_code=exc.status_code, query=query, now=now, result=None,
+                        error=str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
     return page(request, "hunt.html", query=query, now=now, error=None,
                 result={"columns": columns, "rows": rows, "truncated": truncated})
 
 
 @router.post("/hunt.csv")
-def hunt_csv(request: Request, query: str = Form(..., min_length=1, max_length=100_000),
-             now: str = Form("", max_length=40), who: Principal = Depends(require_reader),
-             store: Store = Depends(get_reader)) -> Response:
-    limit = service_state(request).settings.service.hunt_row_limit
-    columns, rows, _ = run_hunt(store, query, limit, _hunt_now(now))
+async def hunt_csv(request: Request, query: str = Form(..., min_length=1, max_length=100_000),
+                   now: str = Form("", max_length=40), who: Principal = Depends(require_reader),
+                   store: Store = Depends(get_reader)) -> Response:
+    columns, rows, _ = await run_guarded(request, who, store, query, _hunt_now(now))
     return csv_response(columns, rows)
