@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
-from vigil.api.launch import free_port, wait_until_serving
+from vigil.api.launch import free_port, stop, wait_until_serving
 from vigil.web import STATIC_DIR
 
 CHROMIUM = Path(os.environ.get("VIGIL_CHROMIUM", "/usr/bin/chromium"))
@@ -123,8 +123,4 @@ def server(tenant: dict[str, Any]) -> Iterator[dict[str, Any]]:
         wait_until_serving(url, proc, log_path.read_text)
         yield {"url": url, "token": token, "log": log_path, "proc": proc}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)

@@ -30,3 +30,13 @@ def wait_until_serving(url: str, proc: subprocess.Popen[bytes], describe: Callab
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"vigil serve did not start:\n{describe()}")
         time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen[bytes], timeout_s: float = 10.0) -> None:
+    """Terminate the server and wait for it (killed if it has not exited within ``timeout_s``)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -97,11 +97,11 @@ def check_sql(sql: str) -> None:
     if tokens[0].text not in SQL_STARTS:
         raise RefusedQuery(f"{tokens[0].text.upper()} is not allowed: hunting is read-only; a query starts with "
                            "SELECT, WITH, FROM, VALUES, DESCRIBE or SUMMARIZE")
+    _check_calls(tokens, "SQL")
     for t in tokens:
         if t.kind == "word" and t.text in SQL_COMMANDS:
             raise RefusedQuery(f"{t.text.upper()} is not allowed: hunting is read-only "
                                f"(a column named {t.text!r} is written \"{t.text}\")")
-    _check_calls(tokens, "SQL")
 
 
 def check_kql(kql: str) -> None:
