@@ -118,3 +118,17 @@ def test_cancel_interrupts_from_another_thread(hardened: Store) -> None:
         run_select(hardened.con.cursor(), "SELECT count(*) FROM range(10000000000000)", control=control)
     with pytest.raises(QueryError, match="cancelled"):  # a cancelled hunt runs no further statement
         run_select(hardened.con.cursor(), "SELECT 1", control=control)
+
+
+def test_the_snapshot_folder_is_the_only_one_the_instance_opens_files_in(tmp_path: Path) -> None:
+    """`vigil serve` writes a backup's store copy in one staging folder; nothing beside or above it opens."""
+    staging = tmp_path / "backups" / ".snapshot"
+    staging.mkdir(parents=True)
+    with open_store(tmp_path / "vigil.duckdb", snapshot_dir=staging) as store:
+        store.con.execute(f"ATTACH '{staging / 'copy.duckdb'}' AS copy")
+        store.con.execute("DETACH copy")
+        for outside in (tmp_path / "backups" / ".snapshot-other.duckdb", tmp_path / "backups" / "k.duckdb",
+                        staging / ".." / "up.duckdb"):
+            with pytest.raises(duckdb.PermissionException):
+                store.con.execute(f"ATTACH '{outside}' AS o")
+            assert not outside.exists()

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from vigil.api.tokens import Principal, TokenRow, ensure_table, load_rows
+from vigil.backup import snapshot_staging
 from vigil.settings import Settings
 from vigil.store import Store, open_store
 
@@ -30,7 +31,9 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         s = settings.store
         self.path = s.path
-        self._store = open_store(s.path, threads=s.threads, memory_limit=s.memory_limit)
+        # no file access but the backup snapshots' folder (docs/hunting.md, "Hunting is read-only")
+        self._store = open_store(s.path, threads=s.threads, memory_limit=s.memory_limit,
+                                 snapshot_dir=snapshot_staging(settings))
         ensure_table(self._store.con)
         self.write_lock = threading.Lock()
         # Bumped after every write: caches of store rows (the token table) reload when it moves.

@@ -26,6 +26,12 @@ def backup_dir(settings: Settings) -> Path:
     return Path(settings.service.backup_dir or Path(settings.store.path).resolve().parent / "backups")
 
 
+def snapshot_staging(settings: Settings) -> Path:
+    """The one folder `vigil serve`'s DuckDB instance may write files in: a backup's store copy is written
+    here, then moved into the backup folder (hunting relies on the instance reaching no other file)."""
+    return (backup_dir(settings) / ".snapshot").resolve()
+
+
 def _new_folder(dest: Path) -> None:
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise InputError("backup target exists and is not an empty folder", path=str(dest))

@@ -137,8 +137,11 @@ def connect(path: str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDB
 
 
 def open_store(path: str | Path, *, read_only: bool = False, threads: int = 0,
-               memory_limit: str | None = None) -> Store:
-    """Open (creating and migrating when needed) the store at ``path``."""
+               memory_limit: str | None = None, snapshot_dir: str | Path | None = None) -> Store:
+    """Open (creating and migrating when needed) the store at ``path``.
+
+    The instance cannot open files (see :mod:`vigil.store.readonly`) except in ``snapshot_dir``, where the
+    service writes the store copy of a backup."""
     path = str(path)
     if path != ":memory:" and not read_only:
         parent = Path(path).parent
@@ -156,7 +159,7 @@ def open_store(path: str | Path, *, read_only: bool = False, threads: int = 0,
     if memory_limit:
         con.execute(f"SET memory_limit = {DUCKDB.literal(memory_limit)}")
     # A store never reaches the file system through DuckDB: vigil hands it Arrow, and hunting relies on it.
-    harden(con)
+    harden(con, snapshot_dir)
     store = Store(con, path)
     try:  # refuse a newer store (and, read-only, an older one); migrate an older one forward
         if read_only:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -43,12 +44,17 @@ HARDENING = (
 )
 
 
-def harden(con: duckdb.DuckDBPyConnection) -> None:
+def harden(con: duckdb.DuckDBPyConnection, allowed_directory: str | Path | None = None) -> None:
     """Cut the instance off the file system and extensions (global; cannot be undone while it runs).
 
+    ``allowed_directory``: the one folder the instance may still open files in (the service writes its
+    backup snapshots there, with ATTACH); DuckDB accepts it only before external access is turned off.
     Idempotent, and a no-op on an instance already hardened and locked."""
     current = dict(con.execute("SELECT name, lower(value) FROM duckdb_settings() WHERE name IN "
                                f"({', '.join(repr(n) for n, _ in HARDENING)})").fetchall())
+    if allowed_directory is not None and current.get("enable_external_access") != "false":
+        folder = str(Path(allowed_directory).resolve()).rstrip("/") + "/"  # the folder, not a name prefix
+        con.execute("SET allowed_directories = ['" + folder.replace("'", "''") + "']")
     for name, value in HARDENING:
         if current.get(name) != value:
             con.execute(f"SET {name} = {value}")
