@@ -36,7 +36,8 @@ ATTACKS = [("kql", a.name) for a in kql_attacks(Path("/t"), Path("/o"))] + [
     ("sql", a.name) for a in sql_attacks(Path("/t"), Path("/o"))]
 
 
-def _unguarded(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None, control: Any = None) -> pa.Table:
+def _unguarded(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None, control: Any = None,
+               in_read_only_transaction: bool = False) -> pa.Table:
     """How hunts ran before issue 12: the text straight on the connection, whatever it holds."""
     rel = con.sql(sql, params=params or None)
     return rel.to_arrow_table() if rel is not None else pa.table({"done": [True]})

@@ -7,9 +7,7 @@ inside ``service.backup_dir``, never a path: an API token cannot make the servic
 """
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vigil.api.auth import require_admin, service_state
 from vigil.api.state import ServiceState
 from vigil.api.tokens import Principal
-from vigil.backup import backup_dir, snapshot_staging, write_backup
+from vigil.backup import backup_dir, staged, write_backup
 from vigil.store.snapshot import snapshot_connection
 
 router = APIRouter()
@@ -40,24 +38,15 @@ def backup(body: BackupRequest, who: Principal = Depends(require_admin),
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not _running.acquire(blocking=False):
         raise HTTPException(409, detail="a backup is already running")
-    def snapshot(target: Path) -> None:
-        # The service's DuckDB instance writes files only in the staging folder (hunting relies on it):
-        # the copy is made there, then moved into the backup (same file system: an atomic rename).
-        staging = snapshot_staging(state.settings)
-        staging.mkdir(mode=0o700, parents=True, exist_ok=True)
-        copy = staging / f"{uuid.uuid4().hex}.duckdb"
-        try:
-            # Writers pause for the copy (reads go on): the copy attaches and writes its target file,
-            # a write transaction, which would make an ingest's CHECKPOINT fail if one ran beside it.
-            with state.db.writer() as store:
-                snapshot_connection(store.con, copy)
-            os.replace(copy, target)
-        finally:
-            copy.unlink(missing_ok=True)
-            copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
+    def copy(target: Path) -> None:
+        # Writers pause for the copy (reads go on): the copy attaches and writes its target file,
+        # a write transaction, which would make an ingest's CHECKPOINT fail if one ran beside it.
+        with state.db.writer() as store:
+            snapshot_connection(store.con, target)
 
     try:
-        manifest = write_backup(state.settings, folder / body.name, snapshot_store=snapshot)
+        manifest = write_backup(state.settings, folder / body.name,
+                                snapshot_store=staged(state.settings.store.path, copy))
     finally:
         _running.release()
     return {"path": str(folder / body.name), "manifest": manifest, "by": who.name}

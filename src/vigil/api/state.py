@@ -33,7 +33,7 @@ class Database:
         self.path = s.path
         # no file access but the backup snapshots' folder (docs/hunting.md, "Hunting is read-only")
         self._store = open_store(s.path, threads=s.threads, memory_limit=s.memory_limit,
-                                 snapshot_dir=snapshot_staging(settings))
+                                 snapshot_dir=snapshot_staging(s.path))
         ensure_table(self._store.con)
         self.write_lock = threading.Lock()
         # Bumped after every write: caches of store rows (the token table) reload when it moves.

@@ -7,6 +7,6 @@ corrupt or partial one (the manifest is written last, and names every file with 
 """
 from vigil.backup.manifest import verify_backup
 from vigil.backup.restore import restore_backup
-from vigil.backup.write import backup_dir, snapshot_staging, write_backup
+from vigil.backup.write import backup_dir, snapshot_staging, staged, write_backup
 
-__all__ = ["backup_dir", "restore_backup", "snapshot_staging", "verify_backup", "write_backup"]
+__all__ = ["backup_dir", "restore_backup", "snapshot_staging", "staged", "verify_backup", "write_backup"]

@@ -5,6 +5,7 @@ import os
 import shutil
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,10 +27,27 @@ def backup_dir(settings: Settings) -> Path:
     return Path(settings.service.backup_dir or Path(settings.store.path).resolve().parent / "backups")
 
 
-def snapshot_staging(settings: Settings) -> Path:
-    """The one folder `vigil serve`'s DuckDB instance may write files in: a backup's store copy is written
-    here, then moved into the backup folder (hunting relies on the instance reaching no other file)."""
-    return (backup_dir(settings) / ".snapshot").resolve()
+def snapshot_staging(store_path: str | Path) -> Path:
+    """The one folder `vigil serve`'s DuckDB instance may write files in (hunting relies on it reaching no
+    other, docs/hunting.md): a backup's store copy is made there, then moved into the backup folder."""
+    return Path(f"{Path(store_path).resolve()}.snapshot")
+
+
+def staged(store_path: str | Path, copy: Callable[[Path], None]) -> Callable[[Path], None]:
+    """A ``snapshot_store`` for :func:`write_backup` that runs ``copy(file)`` in the staging folder of the
+    service holding ``store_path``, then moves the file to the backup's target."""
+    def snapshot(target: Path) -> None:
+        staging = snapshot_staging(store_path)
+        staging.mkdir(mode=0o700, parents=True, exist_ok=True)
+        made = staging / f"{uuid.uuid4().hex}.duckdb"
+        try:
+            copy(made)
+            shutil.move(made, target)
+        finally:
+            made.unlink(missing_ok=True)
+            made.with_name(made.name + ".wal").unlink(missing_ok=True)
+
+    return snapshot
 
 
 def _new_folder(dest: Path) -> None:

@@ -174,13 +174,14 @@ class _ServiceStore(Store):
         try:
             cur = db.cursor()
             cur.execute("SET TimeZone = 'UTC'")
-            if read_only:
-                cur.execute("BEGIN TRANSACTION")
+            if read_only:  # READ ONLY: DuckDB refuses a write, and hunts run inside it (store/readonly.py)
+                cur.execute("BEGIN TRANSACTION READ ONLY")
         except BaseException:
             if not read_only:
                 db.write_lock.release()
             raise
         super().__init__(cur, db.path)
+        self.read_only_transaction = read_only
 
     def close(self) -> None:
         try:

@@ -31,15 +31,15 @@ def backup(
 ) -> None:
     """Back up the store, the CAE journal, the signing keys and the settings (consistent while serving:
     a running `vigil serve` of the store is handed the command and copies through its own database)."""
-    from vigil.backup import write_backup
+    from vigil.backup import staged, write_backup
 
     settings = settings_from(db, config)
     answer: dict[str, Any]
     in_service = SERVICE_STORES.get()
     try:
         if in_service is not None:  # handed over to `vigil serve` (cli/_service.py): copy through its database
-            answer = {"path": str(dest), "manifest": write_backup(settings, dest,
-                                                                  snapshot_store=_service_snapshot(in_service))}
+            snapshot = staged(settings.store.path, _service_snapshot(in_service))  # its one writable folder
+            answer = {"path": str(dest), "manifest": write_backup(settings, dest, snapshot_store=snapshot)}
         else:
             answer = {"path": str(dest), "manifest": write_backup(settings, dest)}
     except StoreBusy as exc:

@@ -69,7 +69,7 @@ def _run(store: Store, kql: str, now: datetime | None, control: HuntControl) -> 
         sql = duckdb_kql.to_sql(kql, schema=kql_schema(store.con), allow_write=KQL_ALLOW_WRITE, query_now=now)
         if sql.unbound:
             raise QueryError(f"declared query parameter with no value: {', '.join(sql.unbound)}")
-        return run_select(store.con, str(sql), sql.parameters, control)
+        return run_select(store.con, str(sql), sql.parameters, control, store.read_only_transaction)
     except (duckdb_kql.KqlError, duckdb.Error) as exc:
         raise _translate_error(exc, store) from None
 
@@ -104,7 +104,7 @@ def run_hunt(store: Store, kql: str, *, now: datetime | None = None, timeout_s: 
             registered.append(base + "_in")
             try:  # items hold the caller's expressions: the same read-only path as every statement
                 numbered = run_select(store.con, f"SELECT *, {', '.join(items)} FROM {base}_in ORDER BY _vigil_rn",
-                                      control=control)
+                                      control=control, in_read_only_transaction=store.read_only_transaction)
             except duckdb.Error as exc:
                 raise _translate_error(exc, store) from None
             store.con.register(base, numbered)
@@ -138,6 +138,6 @@ def run_sql(store: Store, sql: str, params: list[Any] | None = None, *, timeout_
     """Read-only SQL over the store (``vigil query``, ``vigil.sql``): both layers, as for KQL."""
     check_sql(sql)
     try:
-        return run_select(store.con, sql, params, control or HuntControl(timeout_s))
+        return run_select(store.con, sql, params, control or HuntControl(timeout_s), store.read_only_transaction)
     except duckdb.Error as exc:
         raise QueryError(f"query failed in DuckDB: {str(exc).splitlines()[0]}") from None

@@ -26,6 +26,9 @@ class Store:
     tables, ``executemany``); stages go through the methods below for everything else.
     """
 
+    #: ``con`` runs inside a READ ONLY transaction its owner opened (hunts then run in it, not in their own)
+    read_only_transaction = False
+
     def __init__(self, con: duckdb.DuckDBPyConnection, path: str) -> None:
         self.con = con
         self.path = path

@@ -145,11 +145,13 @@ def refusal(exc: duckdb.Error) -> RefusedQuery | None:
 
 
 def run_select(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None,
-               control: HuntControl | None = None) -> pa.Table:
-    """Rows of one SELECT, run in a read-only transaction (the caller's transaction must be closed)."""
+               control: HuntControl | None = None, in_read_only_transaction: bool = False) -> pa.Table:
+    """Rows of one SELECT, run in a read-only transaction: its own, or the caller's READ ONLY one when
+    ``in_read_only_transaction`` (a command handed to `vigil serve`, cli/_service.py); DuckDB cannot nest."""
     check_select(con, sql)
     ctl = control or HuntControl(None)
-    con.execute("BEGIN TRANSACTION READ ONLY")
+    if not in_read_only_transaction:
+        con.execute("BEGIN TRANSACTION READ ONLY")
     try:
         def fetch() -> pa.Table:
             rel = con.sql(sql, params=params) if params else con.sql(sql)
@@ -166,4 +168,5 @@ def run_select(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None,
             raise
         return table
     finally:
-        con.execute("ROLLBACK")
+        if not in_read_only_transaction:
+            con.execute("ROLLBACK")
