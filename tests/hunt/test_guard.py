@@ -113,3 +113,19 @@ def test_read_only_sql_passes(sql: str) -> None:
 def test_a_column_named_like_a_command_is_written_quoted() -> None:
     with pytest.raises(RefusedQuery, match='written "set"'):
         check_sql("SELECT set FROM t")
+
+
+@pytest.mark.parametrize(("check", "text"), [
+    (check_kql, "api_tokens | project token_hash"),
+    (check_kql, "union incidents, ['api_tokens']"),
+    (check_sql, "SELECT * FROM api_tokens"),
+    (check_sql, 'SELECT token_hash FROM main."API_TOKENS"'),
+])
+def test_credential_tables_are_not_hunted(check, text: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RefusedQuery, match="api_tokens: it holds credentials"):
+        check(text)
+
+
+def test_the_word_only_in_a_string_passes() -> None:
+    check_sql("SELECT 'api_tokens' AS s")
+    check_kql('print s = "api_tokens"')

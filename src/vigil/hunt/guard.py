@@ -29,6 +29,8 @@ FUNCTIONS = re.compile(
     r"|checkpoint|force_checkpoint|duckdb_secrets|which_secret|load_aws_credentials|json_execute_serialized_sql"
     r"|http_\w+|write_\w+|externaldata|external_table|\w+_extensions?|cluster|database",
     re.IGNORECASE)
+#: tables that hold credentials (API token hashes): no hunt reads them, whichever layer it goes through
+SECRET_TABLES = frozenset({"api_tokens"})
 
 # One alternation per token kind, tried in order: comments, string literals, identifiers, symbols.
 _SQL_TOKENS = re.compile(r"""
@@ -86,6 +88,12 @@ def _check_calls(tokens: list[Token], what: str) -> None:
                                "or other databases")
 
 
+def _check_secrets(tokens: list[Token], what: str) -> None:
+    for t in tokens:
+        if t.kind != "symbol" and t.text in SECRET_TABLES:
+            raise RefusedQuery(f"{what} may not read {t.text}: it holds credentials (see `vigil token list`)")
+
+
 def check_sql(sql: str) -> None:
     """Refuse SQL that is not one read-only query (vigil query, vigil.sql)."""
     statements = _statements(_tokens(_SQL_TOKENS, sql))
@@ -98,6 +106,7 @@ def check_sql(sql: str) -> None:
         raise RefusedQuery(f"{tokens[0].text.upper()} is not allowed: hunting is read-only; a query starts with "
                            "SELECT, WITH, FROM, VALUES, DESCRIBE or SUMMARIZE")
     _check_calls(tokens, "SQL")
+    _check_secrets(tokens, "SQL")
     for t in tokens:
         if t.kind == "word" and t.text in SQL_COMMANDS:
             raise RefusedQuery(f"{t.text.upper()} is not allowed: hunting is read-only "
@@ -115,3 +124,4 @@ def check_kql(kql: str) -> None:
             raise RefusedQuery(f"management command .{name} is not allowed: hunting is read-only "
                                "(no .set, .append, .create, .drop, .alter, .attach, .detach, .ingest or .show)")
     _check_calls(_tokens(_KQL_TOKENS, kql), "KQL")
+    _check_secrets(_tokens(_KQL_TOKENS, kql), "KQL")
