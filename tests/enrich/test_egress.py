@@ -111,3 +111,28 @@ def test_mfa_earlier_on_the_same_device_counts(tmp_path: Path) -> None:
     learned = [k for k, v in _points(store).items() if v["origin"] == "learned"]
     assert learned == [("cidr", "212.39.70.0/24")]
     store.close()
+
+
+def test_named_locations_kept_in_the_store_feed_egress_without_a_setting(tmp_path: Path) -> None:
+    """`vigil policy load` and the Graph connector keep the tenant's named locations in the store:
+    they are corporate egress with no `enrich.named_locations` file."""
+    from vigil.locations.named import load_named_locations
+    from vigil.policy.evaluate import PolicySet
+    from vigil.policy.tables import save
+
+    s = geo_settings(tmp_path)
+    store = open_store(s.store.path)
+    assert egress.stored_named_locations(store) is None
+    assert not [p for p in egress.declared(s.enrich, None) if p["origin"] == "named_location"]
+    save(store, PolicySet([], load_named_locations(NAMED)))
+    stored = egress.stored_named_locations(store)
+    points = {p["value"]: p for p in egress.declared(s.enrich, stored) if p["origin"] == "named_location"}
+    assert "212.39.70.64/27" in points and points["212.39.70.64/27"]["evidence"]["from"] == "store: named_locations"
+    # the same file in the settings too: each range once
+    both = geo_settings(tmp_path / "b", named_locations=NAMED)
+    values = [p["value"] for p in egress.declared(both.enrich, stored) if p["origin"] == "named_location"]
+    assert len(values) == len(set(values)) == len(points)
+    insert(store, "signins", [row("signins", event_time=T, user_principal_name="u@x.com", ip="212.39.70.70",
+                                  result="success")])
+    enrich_stage.run(store, s)
+    assert _class(store, "212.39.70.70") == "corporate_egress"

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from vigil.enrich.ipnum import cidr_keys
 from vigil.errors import ConfigError, InputError
-from vigil.locations.named import load_named_locations
+from vigil.locations.named import NamedLocations, load_named_locations, parse_named_locations
 from vigil.settings import EnrichSettings
 from vigil.store import Store
 
@@ -46,19 +46,37 @@ def normalise(kind: str, value: str) -> str:
     raise InputError(f"egress kind must be cidr or asn, not {kind!r}")
 
 
-def declared(settings: EnrichSettings) -> list[dict[str, Any]]:
-    """Egress points from the named-locations file and the configured CIDRs / ASNs (status accepted)."""
+def stored_named_locations(store: Store) -> NamedLocations | None:
+    """The tenant's named locations kept in the store (``vigil policy load``, the Graph connector), if any."""
+    if not store.exists("named_locations") or store.count("named_locations") == 0:
+        return None
+    rows = store.con.execute("select document from named_locations order by id").fetchall()
+    docs = [orjson.loads(r[0]) for r in rows]
+    return parse_named_locations(docs, "named_locations")
+
+
+def declared(settings: EnrichSettings, stored: NamedLocations | None = None) -> list[dict[str, Any]]:
+    """Egress points from the named locations (the settings' file and those kept in the store) and the
+    configured CIDRs / ASNs (status accepted)."""
     points: list[dict[str, Any]] = []
+    sources: list[tuple[NamedLocations, str]] = []
     if settings.named_locations:
-        locations = load_named_locations(settings.named_locations)
+        sources.append((load_named_locations(settings.named_locations), settings.named_locations))
+    if stored is not None:
+        sources.append((stored, "store: named_locations"))
+    seen: set[str] = set()
+    for locations, where in sources:
         for loc in locations.ip_locations():
             if settings.named_locations_trusted_only and not loc.is_trusted:
                 continue
             for r in loc.ip_ranges:
+                if r.normalized in seen:  # the same range from the file and the store: one point
+                    continue
+                seen.add(r.normalized)
                 points.append(dict(kind="cidr", value=r.normalized, name=loc.display_name, origin="named_location",
                                    status="accepted", distinct_users=None,
                                    evidence={"named_location_id": loc.id, "isTrusted": loc.is_trusted,
-                                             "cidrAddress": r.cidr_address}))
+                                             "cidrAddress": r.cidr_address, "from": where}))
     for i, cidr in enumerate(settings.corporate_cidrs):
         try:
             value = normalise("cidr", cidr)

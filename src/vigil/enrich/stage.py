@@ -89,7 +89,7 @@ def egress_step(store: Store, es: EnrichSettings) -> dict[str, int]:
     """Declared + learned egress points, decisions applied; writes ``egress_points`` and ``ip_enrichment``
     from ``_ipgeo`` and (re)creates the enriched views."""
     statuses = egress.effective_statuses(es)
-    points = egress.declared(es)
+    points = egress.declared(es, egress.stored_named_locations(store))
     iptable.mark_egress(store, egress.cidr_ranges(points, ("accepted",)), "_ipgeo", "_ipgeo_declared")
     if es.learn_egress:
         points += egress.learn(store, es, "_ipgeo_declared")
