@@ -25,7 +25,8 @@ from vigil.errors import InputError, UnknownFormatError
 from vigil.settings import IngestSettings, Settings
 from vigil.sources import registry
 from vigil.sources._base import CompiledSpec, SourceSpec, compile_spec
-from vigil.sources._reader import RAW_KEEP, Batch, Problem, read_csv, read_json_doc, read_ndjson, sniff
+from vigil.sources._csv import read_csv
+from vigil.sources._reader import RAW_KEEP, Batch, Problem, read_json_doc, read_ndjson, sniff
 from vigil.sources._sql import install_macros
 from vigil.store import Store, ident, literal
 from vigil.store.rawblocks import write_blocks
