@@ -122,3 +122,26 @@ def test_route_roles_come_from_the_routes_dependencies(service: dict[str, Any]) 
     assert roles[("POST", "/incidents/{incident_id}/status")] == ADMIN
     assert roles[("POST", "/signin")] == PUBLIC
     assert roles[("POST", "/api/v1/ssf/receive/{transmitter_id}")] == PUBLIC
+
+
+def test_a_bearer_caller_is_identified_once_per_request(service: dict[str, Any],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gate's identification is the one the route's dependency uses (no second token check)."""
+    from vigil.api import auth
+
+    calls: list[str] = []
+    real = auth.check
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append("check")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(auth, "check", counting)
+    r = service["client"].post("/api/v1/hunt", json={"query": "SigninLogs | take 1"},
+                               headers={"Authorization": f"Bearer {service['reader']}"})
+    assert r.status_code == 200, r.text
+    assert calls == ["check"]
+    calls.clear()  # a GET carries no body: the gate stays out and the dependency checks once
+    assert service["client"].get("/api/v1/incidents",
+                                 headers={"Authorization": f"Bearer {service['reader']}"}).status_code == 200
+    assert calls == ["check"]

@@ -91,7 +91,12 @@ class AuthGate:
         role = self.role(scope)
         if role != PUBLIC:
             try:
-                principal, _ = identify(Request(scope))  # headers and cookies only: no receive
+                request = Request(scope)
+                principal, sess = identify(request)  # headers and cookies only: no receive
+                if sess is None:
+                    # a bearer caller is not identified twice: current_principal reads it from the
+                    # request's state (scope["state"]); a cookie session still gets its CSRF check there
+                    request.state.principal = principal
                 if role == ADMIN:
                     forbidden_unless_admin(principal)
             except HTTPException as exc:
