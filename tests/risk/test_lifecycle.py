@@ -144,3 +144,29 @@ def test_accounts_merely_tried_by_a_spray_get_no_user_risk(store: Store) -> None
     lifecycle.apply(store, RS)
     rows = store.query("""select userPrincipalName, riskLevel from "riskyUsers" """).to_pylist()
     assert rows == [{"userPrincipalName": "hit@contoso.com", "riskLevel": "medium"}]
+
+
+def test_a_renamed_user_is_one_risky_user_under_the_latest_name(store: Store) -> None:
+    # issue 21: same object id, UPN changed between two sign-ins with detections -> duplicate key crash
+    insert_canonical(store, "signins", [
+        _signin("old", T0, user_principal_name="jane.doe@contoso.com", user_id="jane-oid"),
+        _signin("new", T0 + timedelta(days=40), user_principal_name="jane.smith@contoso.com", user_id="jane-oid"),
+    ])
+    add_detections(store, [
+        detection(event_id="old", userId="jane-oid", userPrincipalName="jane.doe@contoso.com",
+                  userDisplayName="Jane Doe", riskEventType="legacyAuthentication"),
+        detection(event_id="new", userId="jane-oid", userPrincipalName="jane.smith@contoso.com",
+                  userDisplayName="Jane Smith", riskEventType="newCountry", activityDateTime=T0 + timedelta(days=40)),
+    ])
+    lifecycle.apply(store, RS)
+    u = _user(store)
+    assert (u["id"], u["userPrincipalName"], u["userDisplayName"]) == ("jane-oid", "jane.smith@contoso.com",
+                                                                       "Jane Smith")
+    assert (u["riskLevel"], u["activeDetections"]) == ("high", 2)  # both names' detections count
+    # a reset naming only the *old* UPN still closes the user's risk from before it
+    insert_canonical(store, "directory_events", [row(
+        "directory_events", event_id="pw", event_time=T0 + timedelta(days=41), event_type="password_reset",
+        result="success", target_upn="jane.doe@contoso.com", actor_upn="jane.doe@contoso.com")])
+    lifecycle.apply(store, RS)
+    u = _user(store)
+    assert (u["riskState"], u["riskDetail"]) == ("remediated", "userPerformedSecuredPasswordReset")

@@ -45,25 +45,45 @@ def _admin_detections(store: Store) -> None:
     """)
 
 
+#: a user's key in riskDetections: the object id, else the UPN (a rename keeps the id, so one user)
+USER_KEY = "coalesce(userId, userPrincipalName)"
+
+
 def _closures(store: Store) -> None:
+    """Events that end earlier risk, each with the user key of the detections it closes.
+
+    A closure names the user by object id when the event carries one, else by UPN; a UPN is turned
+    into the key of the user whose detections last carried it (so a reset after a rename still closes)."""
     store.con.execute("drop table if exists temp._risk_closures")
-    store.con.execute("""
+    store.con.execute(f"""
     create temp table _risk_closures as
-    select lower(coalesce(target_upn, actor_upn)) as upn, event_time as t, 'remediated' as state,
-      case when actor_upn is not null and target_upn is not null and lower(actor_upn) <> lower(target_upn)
-           then 'adminGeneratedTemporaryPassword'
-           when event_type = 'password_reset' then 'userPerformedSecuredPasswordReset'
-           else 'userPerformedSecuredPasswordChange' end as detail,
-      event_id as cause
-    from directory_events
-    where event_type in ('password_changed', 'password_reset') and coalesce(result, 'success') = 'success'
-      and coalesce(target_upn, actor_upn) is not null
-    union all
-    select lower(userPrincipalName), created_at,
-      case action when 'dismiss' then 'dismissed' else 'confirmedSafe' end,
-      case action when 'dismiss' then 'adminDismissedAllRiskForUser' else 'adminConfirmedAccountSafe' end,
-      action_id
-    from "riskActions" where action in ('dismiss', 'confirmSafe') and userPrincipalName is not null
+    with c as (
+      select case when target_user_id is not null or target_upn is not null then target_user_id
+                  else actor_id end as uid,
+        lower(coalesce(target_upn, actor_upn)) as upn, event_time as t, 'remediated' as state,
+        case when actor_upn is not null and target_upn is not null and lower(actor_upn) <> lower(target_upn)
+             then 'adminGeneratedTemporaryPassword'
+             when event_type = 'password_reset' then 'userPerformedSecuredPasswordReset'
+             else 'userPerformedSecuredPasswordChange' end as detail,
+        event_id as cause
+      from directory_events
+      where event_type in ('password_changed', 'password_reset') and coalesce(result, 'success') = 'success'
+        and coalesce(target_upn, actor_upn) is not null
+      union all
+      select userId, lower(userPrincipalName), created_at,
+        case action when 'dismiss' then 'dismissed' else 'confirmedSafe' end,
+        case action when 'dismiss' then 'adminDismissedAllRiskForUser' else 'adminConfirmedAccountSafe' end,
+        action_id
+      from "riskActions" where action in ('dismiss', 'confirmSafe') and userPrincipalName is not null
+    ),
+    ids as (select distinct userId from "riskDetections" where userId is not null),
+    names as (
+      select userPrincipalName as upn, {store.dialect.arg_max(USER_KEY, 'activityDateTime')} as k
+      from "riskDetections" where userPrincipalName is not null group by userPrincipalName
+    )
+    select case when ids.userId is not null then c.uid else coalesce(names.k, c.uid, c.upn) end as k,
+      c.upn, c.t, c.state, c.detail, c.cause
+    from c left join ids on ids.userId = c.uid left join names on names.upn = c.upn
     """)
 
 
@@ -77,7 +97,7 @@ def _close_detections(store: Store, rs: RiskSettings) -> None:
       select d.id, c.state, c.detail,
         row_number() over (partition by d.id order by c.t, c.cause) as rn
       from "riskDetections" d join _risk_closures c
-        on c.upn = d.userPrincipalName and c.t >= d.activityDateTime
+        on c.k = coalesce(d.userId, d.userPrincipalName) and c.t >= d.activityDateTime
       where d.source = 'vigil'
     ) c
     where c.rn = 1 and d.id = c.id and d.source = 'vigil'
@@ -148,29 +168,31 @@ def _risky_users(store: Store) -> None:
         and not (riskLevel = 'low' and json_extract_string(additionalInfo, '$.evidence.campaign_key') is not null)
     ),
     active as (select * from contrib where riskState in ('atRisk', 'confirmedCompromised')),
-    u as (
-      select userPrincipalName as upn, max(userId) as uid, max(userDisplayName) as disp,
+    u as (  -- one row per user: a renamed user keeps its object id and is shown by its latest name
+      select {USER_KEY} as k,
+        {store.dialect.first_ordered('userPrincipalName', 'activityDateTime desc, id desc')} as upn,
+        {store.dialect.first_ordered('userDisplayName', 'activityDateTime desc, id desc')} as disp,
         max(activityDateTime) as last_det
-      from contrib group by userPrincipalName
+      from contrib group by {USER_KEY}
     ),
     a as (
-      select userPrincipalName as upn, count(*) as n, max({rank}) as top,
+      select {USER_KEY} as k, count(*) as n, max({rank}) as top,
         count(distinct case when {rank} >= 2 then riskEventType end) as med_types,
         count(distinct riskEventType) as types, bool_or(riskState = 'confirmedCompromised') as compromised,
         {store.dialect.string_agg(what, ', ', order_by=what, distinct=True)} as what
-      from active group by userPrincipalName
+      from active group by {USER_KEY}
     ),
     lc as (  -- when nothing is at risk: the latest closure (admin action, password change) or closed detection
-      select upn, state, detail, t,
-        row_number() over (partition by upn order by t desc, pri, cause) as rn
+      select k, state, detail, t,
+        row_number() over (partition by k order by t desc, pri, cause) as rn
       from (
-        select upn, state, detail, t, 0 as pri, cause from _risk_closures
+        select k, state, detail, t, 0 as pri, cause from _risk_closures
         union all
-        select userPrincipalName, riskState, riskDetail, activityDateTime, 1, id from contrib
+        select {USER_KEY}, riskState, riskDetail, activityDateTime, 1, id from contrib
         where riskState not in ('atRisk', 'confirmedCompromised')
       ) x
     )
-    select coalesce(u.uid, u.upn), u.upn, u.disp,
+    select u.k, u.upn, u.disp,
       case when a.compromised then 'high' when a.n is null then 'none'
            when a.top = 3 or a.med_types >= 2 then 'high'
            when a.top = 2 or a.types >= 3 then 'medium' else 'low' end,
@@ -181,7 +203,7 @@ def _risky_users(store: Store) -> None:
       greatest(u.last_det, coalesce(lc.t, u.last_det)), 'vigil', false, false, coalesce(a.n, 0),
       case when a.n is null then 'no detection still at risk'
            else a.n || ' detection(s) at risk: ' || a.what end
-    from u left join a on a.upn = u.upn left join lc on lc.upn = u.upn and lc.rn = 1
+    from u left join a on a.k = u.k left join lc on lc.k = u.k and lc.rn = 1
     """)
 
 
