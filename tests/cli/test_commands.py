@@ -112,6 +112,8 @@ ARGS: dict[tuple[str, ...], Prepare] = {
     ("egress", "reject"): lambda w, run: ["cidr", "198.51.100.0/24"],
     ("evaluate",): lambda w, run: ["--labels", str(w.sim / "labels.jsonl")],
     ("export",): lambda w, run: ["signins", str(w.root / "signins.parquet")],
+    ("load",): lambda w, run: run(_args(("export",), ["--lake", str(w.root / "lake"), "--json"], w.db, w.config))
+    and ["--lake", str(w.root / "lake"), "signins"],
     ("geo", "lookup"): lambda w, run: [
         run(_args(("geo", "use"), [str(write_geo_mmdb(w.root / "geo.mmdb")), "--json"], w.db, w.config)) and
         w.value("select min(ip) from signins where ip is not null")],

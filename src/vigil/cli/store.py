@@ -1,4 +1,4 @@
-"""Store commands: status, query (SQL), export, quarantine."""
+"""Store commands: status, query (SQL), export (a table, or the lake), load (from the lake), quarantine."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, print_arrow, print_json, settings_from, store_from
+from vigil.errors import InputError
 
 
 def status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
@@ -52,13 +53,32 @@ def query(
 
 
 def export(
-    table: Annotated[str, typer.Argument(help="table to export (see `vigil status`)")],
-    out: Annotated[Path, typer.Argument(help="output file or folder")],
+    table: Annotated[str | None, typer.Argument(help="table to export (see `vigil status`)")] = None,
+    out: Annotated[Path | None, typer.Argument(help="output file or folder")] = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
+    lake: Annotated[Path | None, typer.Option(
+        "--lake", help="write the store's tables (or TABLE) to this lake folder: Parquet partitioned by "
+                       "tenant and date, with a manifest (docs/scale.md)")] = None,
+    archive: Annotated[bool, typer.Option(help="with --lake: also the raw text blocks")] = False,
     db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Export a table to Parquet or CSV."""
+    """Export a table to Parquet or CSV, or the whole store to a lake (--lake DIR)."""
     settings = settings_from(db, config)
+    if lake is not None:
+        if out is not None:
+            raise InputError("--lake writes to its folder; give no output path")
+        from vigil.store.lake import export_lake
+
+        with store_from(settings, read_only=True) as store:
+            manifest = export_lake(store, lake, [table] if table else None, archive=archive)
+        written = {n: t.rows for n, t in manifest.tables.items() if table in (None, n)}
+        if as_json:
+            print_json({"lake": str(lake), "tables": written})
+        else:
+            console.print(f"wrote {len(written)} tables ({sum(written.values()):,} rows) to the lake {lake}")
+        return
+    if table is None or out is None:
+        raise InputError("give TABLE and OUT, or --lake DIR")
     with store_from(settings, read_only=True) as store:
         path = store.export(table, out, fmt)
         n = store.count(table)
@@ -66,6 +86,24 @@ def export(
         print_json({"table": table, "rows": n, "path": str(path)})
     else:
         console.print(f"exported {n:,} rows of {table} to {path}")
+
+
+def load(
+    lake: Annotated[Path, typer.Option("--lake", help="lake folder written by `vigil export --lake` or "
+                                                     "`vigil analyze --engine spark`")],
+    tables: Annotated[list[str] | None, typer.Argument(help="tables to load (default: every table)")] = None,
+    db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Load a lake's tables into the store (replacing the store's copies), for the web UI, API and hunting."""
+    from vigil.store.lake import load_lake
+
+    settings = settings_from(db, config)
+    with store_from(settings) as store:
+        loaded = load_lake(store, lake, tables)
+    if as_json:
+        print_json({"lake": str(lake), "tables": loaded})
+    else:
+        console.print(f"loaded {len(loaded)} tables ({sum(loaded.values()):,} rows) from {lake}")
 
 
 def quarantine(
@@ -101,8 +139,6 @@ def raw(
                 console.print(f"[bold]{e}[/bold]")
                 console.print(found[e], markup=False, highlight=False, soft_wrap=True)
     if missing:
-        from vigil.errors import InputError
-
         raise InputError(f"no stored record with event id {', '.join(missing)}")
 
 
@@ -111,4 +147,5 @@ def register(app: typer.Typer) -> None:
     app.command("status")(status)
     app.command("query")(query)
     app.command("export")(export)
+    app.command("load")(load)
     app.command("quarantine")(quarantine)
