@@ -76,3 +76,20 @@ def test_without_geo_database_vendor_fields_still_work(tmp_path: Path) -> None:
     assert summary["geo_databases"] == [] and summary["geo_ranges"] == 0
     assert _enriched(store)["86.128.0.10"]["geo_source"] == "vendor"
     store.close()
+
+
+def test_identity_provider_network_verdicts_set_the_class(tmp_path: Path) -> None:
+    # Okta's securityContext.isProxy / isTor arrive as anonymizedIPAddress / torExitNode: an anonymising proxy
+    # on a residential ISP is a vpn, a Tor flag is tor, whatever the feeds call the range
+    s = geo_settings(tmp_path)
+    store = open_store(s.store.path)
+    insert(store, "signins", [
+        row("signins", ip="86.128.0.10", risk_event_types=["anonymizedIPAddress"]),
+        row("signins", ip="86.128.0.11", risk_event_types=["anonymizedIPAddress", "torExitNode"]),
+        row("signins", ip="86.128.0.12", risk_event_types=["New Device"]),
+    ])
+    enrich_stage.run(store, s)
+    e = _enriched(store)
+    assert [e[ip]["ip_class"] for ip in ("86.128.0.10", "86.128.0.11", "86.128.0.12")] == [
+        "vpn", "tor", "residential"]
+    store.close()

@@ -132,6 +132,18 @@ def test_vendor_signin_risk_is_shown_beside(store: Store) -> None:
         [("IdentityProtection", "medium", "high")]
 
 
+def test_okta_risk_is_okta_s_and_low_is_not_at_risk(store: Store) -> None:
+    # Okta's debugContext risk {level=LOW} / logOnlySecurityData: Okta's verdict, not Entra ID Protection's,
+    # and a level without a state: LOW is not "at risk", HIGH is
+    insert_canonical(store, "signins", [
+        _signin("o1", T0, risk_level_during_signin="low", token_issuer_type="Okta"),
+        _signin("o2", T0 + timedelta(minutes=5), risk_level_during_signin="high", token_issuer_type="Okta")])
+    lifecycle.apply(store, RS)
+    rows = store.query('select event_id, source, "riskState" from "signinRisk" order by event_id').to_pylist()
+    assert [(r["event_id"], r["source"], r["riskState"]) for r in rows] == [
+        ("o1", "Okta", "none"), ("o2", "Okta", "atRisk")]
+
+
 def test_accounts_merely_tried_by_a_spray_get_no_user_risk(store: Store) -> None:
     insert_canonical(store, "signins", [_signin("s1", T0)])
     tried = {"reason": "spray", "evidence": {"campaign_key": "spray:ip:203.0.113.5"}}

@@ -4,7 +4,9 @@ Vendor fields win: when the identity provider wrote coordinates they are the loc
 (``geo_source = 'vendor'``); otherwise the geolocation database's record is (``'mmdb'``); a
 vendor country with no coordinates and no database record is kept as ``'vendor'``. The ASN is
 the vendor's ``AutonomousSystemNumber`` when given, else the range table's. ``ip_class`` is, in
-order: Tor exit, corporate egress, feed range class, ASN class from the feeds, else unknown.
+order: Tor exit (feed, or the identity provider's verdict), corporate egress, an anonymising proxy by the
+identity provider's verdict (``vpn``: Okta's isProxy, Entra's anonymizedIPAddress), feed range class, ASN
+class from the feeds, else unknown.
 """
 from __future__ import annotations
 
@@ -27,6 +29,14 @@ def _select(settings: EnrichSettings, statuses: tuple[str, ...], *, signins: boo
              "NOT IN ('none', ''))") if signins else "FALSE"
     status_list = ", ".join(literal(x) for x in statuses)
 
+    def vendor_flag(name: str) -> str:
+        """The identity provider judged the network itself (Okta securityContext.isProxy / isTor, Entra's
+        anonymizedIPAddress on the sign-in): its verdict beats a feed that calls the range residential."""
+        if not signins:
+            return "FALSE"
+        pattern = literal('%"' + name + '"%')
+        return f"coalesce(CAST(s.risk_event_types AS VARCHAR) LIKE {pattern}, FALSE)"
+
     def geo(vendor: str, db: str) -> str:
         return f"CASE WHEN {has_vendor_xy} THEN {vendor} WHEN {db_has} THEN {db} ELSE {vendor} END"
 
@@ -43,8 +53,9 @@ SELECT s.*,
        WHEN s.country IS NOT NULL THEN 'vendor' ELSE 'none' END AS geo_source,
   coalesce({vendor_asn}, ie.asn_number) AS asn_number,
   CASE WHEN {vendor_asn} IS NULL OR {vendor_asn} = ie.asn_number THEN ie.as_org ELSE an.as_org END AS as_org,
-  CASE WHEN ie.range_class = 'tor' THEN 'tor'
+  CASE WHEN ie.range_class = 'tor' OR {vendor_flag('torExitNode')} THEN 'tor'
        WHEN ie.egress_name IS NOT NULL OR ea.egress_name IS NOT NULL THEN 'corporate_egress'
+       WHEN {vendor_flag('anonymizedIPAddress')} THEN 'vpn'
        WHEN ie.range_class IS NOT NULL THEN ie.range_class
        WHEN ac.ip_class IS NOT NULL THEN ac.ip_class ELSE 'unknown' END AS ip_class,
   (coalesce(ie.range_class, '') <> 'tor' AND (ie.egress_name IS NOT NULL OR ea.egress_name IS NOT NULL))

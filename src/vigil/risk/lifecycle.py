@@ -23,10 +23,12 @@ from typing import Any
 from vigil.detections.tables import RISK_DETECTIONS
 from vigil.risk.tables import TABLES
 from vigil.settings import RiskSettings
-from vigil.store import Store
+from vigil.store import Store, in_list
 
 ADMIN_CONFIRMED = "adminConfirmedUserCompromised"
 RANK = "(case {0} when 'high' then 3 when 'medium' then 2 when 'low' then 1 else 0 end)"
+#: who wrote a sign-in's own risk fields: Entra ID Protection, Okta, Google (signinRisk.source)
+VENDOR_SOURCES = ("IdentityProtection", "Okta", "Google")
 UNRANK = "(case {0} when 3 then 'high' when 2 then 'medium' when 1 then 'low' else 'none' end)"
 
 
@@ -143,13 +145,19 @@ def _signin_risk(store: Store) -> None:
     where d.source = 'vigil'
     group by d.event_id
     """)
-    # Entra's own verdict on the sign-in, shown beside vigil's.
-    store.con.execute("""delete from "signinRisk" where source = 'IdentityProtection'""")
+    # The identity provider's own verdict on the sign-in, shown beside vigil's, under its own name: Entra ID
+    # Protection writes a state; Okta's risk (debugContext risk {level=...}, logOnlySecurityData) is a level
+    # only, so it is at risk only when Okta rated it medium or high (a LOW rating is Okta saying "fine").
+    store.con.execute(f"""delete from "signinRisk" where source in {in_list(VENDOR_SOURCES)}""")
     store.con.execute("""
     insert into "signinRisk"
     select event_id, coalesce(risk_level_during_signin, 'none'), coalesce(risk_level_aggregated, 'none'),
-      coalesce(risk_state, 'atRisk'), coalesce(risk_detail, 'none'), 'IdentityProtection', user_id,
-      user_principal_name, event_time, risk_event_types, null
+      coalesce(risk_state, case when token_issuer_type = 'Okta'
+                                 and coalesce(risk_level_during_signin, 'none') not in ('medium', 'high')
+                                then 'none' else 'atRisk' end),
+      coalesce(risk_detail, 'none'),
+      case token_issuer_type when 'Okta' then 'Okta' when 'Google' then 'Google' else 'IdentityProtection' end,
+      user_id, user_principal_name, event_time, risk_event_types, null
     from signins
     where coalesce(risk_level_aggregated, 'none') not in ('none', 'hidden', '')
        or coalesce(risk_level_during_signin, 'none') not in ('none', 'hidden', '')

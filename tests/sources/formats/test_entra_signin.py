@@ -119,3 +119,25 @@ def test_graph_pages_including_invalid_trailing_comma(store, settings):
     b = store.query("select * from signins where unique_token_id is not null").to_pylist()[0]
     assert b["source_format"] == "entra_signin_graph" and b["asn"] == 3598
     assert b["incoming_token_type"] == "Primary Refresh Token"
+
+
+def test_diagnostic_record_without_status_takes_the_envelope_result(store, settings, tmp_path):
+    # an exported SignInLogs record with no properties.status: the envelope's resultType is the result,
+    # so a successful ROPC sign-in without MFA is a success (legacy-auth / leaked-credential detections see it)
+    base = {"time": "2026-03-02T09:00:00Z", "category": "SignInLogs", "operationName": "Sign-in activity",
+            "callerIpAddress": "203.0.113.7", "tenantId": "t1"}
+    props = {"createdDateTime": "2026-03-02T09:00:00Z", "userPrincipalName": "svc@contoso.com", "userId": "u1",
+             "appDisplayName": "Azure Active Directory PowerShell", "clientAppUsed": "Other clients",
+             "userAgent": "BAV2ROPC", "authenticationRequirement": "singleFactorAuthentication",
+             "authenticationProtocol": "ropc", "ipAddress": "203.0.113.7", "isInteractive": True}
+    path = tmp_path / "diag.json"
+    lines = [dict(base, resultType="0", properties=dict(props, id="ok-1")),
+             dict(base, resultType="50126", properties=dict(props, id="bad-1")),
+             dict(base, resultType="0", properties=dict(props, id="own-1", status={"errorCode": 50053}))]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    ingest_one(store, settings, path)
+    got = rows(store, "signins", "entra_signin_diag")
+    assert (got["ok-1"]["result"], got["ok-1"]["result_code"], got["ok-1"]["mfa_satisfied"]) == ("success", "0", False)
+    assert (got["bad-1"]["result"], got["bad-1"]["result_code"]) == ("failure", "50126")
+    # the record's own status wins over the envelope
+    assert got["own-1"]["result_code"] == "50053"

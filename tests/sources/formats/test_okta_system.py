@@ -47,7 +47,7 @@ def test_api_page_maps_sign_ins_and_steps(store, settings):
     assert failed["result_reason"] == "User login to Okta: FAILURE (INVALID_CREDENTIALS)"
     assert failed["session_id"] is None  # externalSessionId "unknown" is not a session
     assert failed["risk_level_during_signin"] == "high"
-    assert json.loads(failed["risk_event_types"]) == ["threatSuspected"]
+    assert json.loads(failed["risk_event_types"]) == ["threatSuspected", "anonymizedIPAddress"]  # isProxy: true
     assert (failed["country"], failed["asn"]) == ("NL", 60781)
 
     deny = got["c2405f61-1b2a-11ef-9a3b-0b5c1d2e3f43"]
@@ -124,3 +124,26 @@ def test_activity_twin_keeps_every_event(store, settings):
     assert (pw["operation"], pw["workload"], pw["result_status"]) == (
         "user.account.update_password", "Okta", "SUCCESS")
     assert pw["session_id"] == "idxAbCdEfGhIjKlMnOpQr"
+
+
+def test_network_verdicts_and_threat_insight_are_kept(store, settings, tmp_path):
+    # securityContext.isProxy / isTor and ThreatInsight's threatSuspected were dropped: an anonymising proxy
+    # looked residential; they are now risk event types (enrichment classes the IP from them)
+    base = json.loads(PAGE.read_text())[0]
+    events = []
+    for uid, ctx, threat in (("p1", {"isProxy": True}, "false"), ("t1", {"isProxy": False, "isTor": True}, "false"),
+                             ("n1", {"isProxy": False}, "false"), ("x1", {"isProxy": False}, "true")):
+        e = json.loads(json.dumps(base))
+        e["uuid"] = uid
+        e["securityContext"] = {**e.get("securityContext", {}), **ctx}
+        e.setdefault("debugContext", {}).setdefault("debugData", {})["threatSuspected"] = threat
+        e["debugContext"]["debugData"].pop("behaviors", None)
+        events.append(e)
+    path = tmp_path / "okta.json"
+    path.write_text(json.dumps(events))
+    ingest_one(store, settings, path, fmt="okta_system")
+    got = rows(store, "signins", "okta_system")
+    assert json.loads(got["p1"]["risk_event_types"]) == ["anonymizedIPAddress"]
+    assert json.loads(got["t1"]["risk_event_types"]) == ["anonymizedIPAddress", "torExitNode"]
+    assert json.loads(got["n1"]["risk_event_types"]) == []
+    assert json.loads(got["x1"]["risk_event_types"]) == ["threatSuspected"]

@@ -63,8 +63,11 @@ NAMES = {
 }
 
 
-def entra_columns(style: str, prefix: str) -> dict[str, str]:
-    """Column map for ``style`` 'la' (PascalCase) or 'camel', fields under ``prefix`` ('$.' or '$.properties.')."""
+def entra_columns(style: str, prefix: str, envelope_code: str | None = None) -> dict[str, str]:
+    """Column map for ``style`` 'la' (PascalCase) or 'camel', fields under ``prefix`` ('$.' or '$.properties.').
+
+    ``envelope_code``: where the record's wrapper carries the result when the record itself has no status
+    (diagnostic records write ``resultType`` beside ``properties``; some exports omit ``properties.status``)."""
     idx = 0 if style == "la" else 1
 
     def f(key: str) -> str:
@@ -81,6 +84,8 @@ def entra_columns(style: str, prefix: str) -> dict[str, str]:
         reason = first(f("description"), nested("status", "$.failureReason"))
     else:
         code = f"CAST({nested('status', '$.errorCode')} AS VARCHAR)"
+        if envelope_code:
+            code = f"coalesce({nz(code)}, {nz(envelope_code)})"
         reason = first(nested("status", "$.failureReason"), nested("status", "$.additionalDetails"))
     # distinct methods in the order they were used (list_distinct does not keep order)
     steps = (f"list_filter(json_extract_string(vigil_jtext({f('auth_details')}), '$[*].authenticationMethod'), "

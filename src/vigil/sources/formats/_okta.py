@@ -70,6 +70,7 @@ def okta_signin_columns(f: Field) -> dict[str, str]:
     risk = f("debugContext.debugData.risk")
     behaviors = f("debugContext.debugData.behaviors")
     threat = f("debugContext.debugData.threatSuspected")
+    proxy, tor = f("securityContext.isProxy"), f("securityContext.isTor")
     lat, lon = f("client.geographicalContext.geolocation.lat"), f("client.geographicalContext.geolocation.lon")
     reason = nz(f("outcome.reason"))
     cols = okta_common(f)
@@ -109,13 +110,17 @@ def okta_signin_columns(f: Field) -> dict[str, str]:
             f"{nz(sub_json(f('debugContext.debugData.logOnlySecurityData'), '$.risk.level'))}))"),
         "risk_detail": nz(risk),
         # behaviors Okta rated POSITIVE (New Device, New Geo-Location, ...) plus its threatSuspected flag
-        # behaviors Okta rated POSITIVE (New Device, New Geo-Location, ...) plus its threatSuspected flag;
+        # (ThreatInsight) and its network verdicts: securityContext.isProxy / isTor are Entra's
+        # anonymizedIPAddress (enrichment classes the IP vpn / tor from them, see enrich/views.py);
         # [] when Okta evaluated them and none fired (as Entra writes an empty RiskEventTypes_V2)
         "risk_event_types": (
-            f"CASE WHEN {behaviors} IS NOT NULL OR {threat} IS NOT NULL THEN to_json(list_concat("
+            f"CASE WHEN {behaviors} IS NOT NULL OR {threat} IS NOT NULL OR {proxy} IS NOT NULL OR {tor} IS NOT NULL "
+            f"THEN to_json(list_concat("
             f"list_transform(list_filter(string_split(trim(coalesce({behaviors}, ''), '{{}}'), ', '), "
             f"lambda b: b LIKE '%=POSITIVE'), lambda b: split_part(b, '=', 1)), "
-            f"CASE WHEN lower({threat}) = 'true' THEN ['threatSuspected'] ELSE [] END)) END"),
+            f"CASE WHEN lower({threat}) = 'true' THEN ['threatSuspected'] ELSE [] END, "
+            f"CASE WHEN vigil_bool({proxy}) OR vigil_bool({tor}) THEN ['anonymizedIPAddress'] ELSE [] END, "
+            f"CASE WHEN vigil_bool({tor}) THEN ['torExitNode'] ELSE [] END)) END"),
     })
     return cols
 

@@ -26,7 +26,8 @@ def detect(r: Mapping[str, Any]) -> bool:
 
 
 _cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in CATEGORY_TABLE.items())
-_columns = entra_columns("camel", "$.properties.")
+# no `properties.status` (seen in exported SignInLogs): the envelope's resultType is the result
+_columns = entra_columns("camel", "$.properties.", envelope_code="{$.resultType}")
 _columns["tenant_id"] = "coalesce(nullif({$.tenantId}, ''), nullif({$.properties.homeTenantId}, ''))"
 _columns["country"] = "upper(coalesce(nullif(json_extract_string({$.properties.location}, '$.countryOrRegion'), ''), " \
                       "nullif({$.location}, '')))"
