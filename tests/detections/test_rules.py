@@ -33,3 +33,14 @@ def test_case(det: Any, spec: dict[str, Any], case: dict[str, Any], store: Store
         assert f["reason"], f
         info = orjson.loads(f["additionalInfo"])
         assert info["detection"] == det.id and info["evidence"], info
+    # an expected finding may pin evidence values and words of its reason
+    by_event = {f["event_id"]: f for f in found}
+    for e in case["expect"]:
+        f = by_event.get(e.get("event_id"))
+        if f is None:
+            continue
+        evidence = orjson.loads(f["additionalInfo"])["evidence"]
+        for key, value in (e.get("evidence") or {}).items():
+            assert evidence.get(key) == value, (key, evidence)
+        for word in e.get("reason_has") or []:
+            assert word in f["reason"], (word, f["reason"])

@@ -200,3 +200,33 @@ def test_a_run_killed_mid_file_is_failed_with_how_far_it_got_at_the_next_start(t
     assert again.stdout.startswith("["), again.stdout[:300]  # nothing else on stdout (DuckDB progress bars)
     [res] = json.loads(again.stdout)
     assert (res["stored"], res["duplicate"]) == (10_000 - stored, stored)
+
+
+def test_the_most_complete_copy_of_a_record_exported_twice_is_kept(store, settings, tmp_path):
+    # the same sign-in (same Id and time) exported twice, only the second copy carrying AuthenticationRequirement:
+    # keep that one, whether both copies are in one file or the fuller one arrives later
+    full = json.loads(_good_lines()[0])
+    full["AuthenticationRequirement"] = "multiFactorAuthentication"
+    thin = {k: v for k, v in full.items() if k != "AuthenticationRequirement"}
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(thin) + "\n" + json.dumps(full) + "\n")
+    r = ingest_one(store, settings, one)
+    assert (r.stored, r.duplicate) == (1, 1)
+    req = "SELECT auth_requirement FROM signins"
+    assert store.rows(req) == [("multiFactorAuthentication",)]
+
+    store.execute("DELETE FROM signins")
+    store.execute("DELETE FROM raw_records")
+    first, later = tmp_path / "first.json", tmp_path / "later.json"
+    first.write_text(json.dumps(thin) + "\n")
+    later.write_text(json.dumps(full) + "\n")
+    assert ingest_one(store, settings, first).stored == 1
+    again = ingest_one(store, settings, later)
+    assert (again.stored, again.duplicate) == (1, 0)  # the fuller copy replaced the stored one
+    assert store.count("signins") == 1
+    assert store.rows(req) == [("multiFactorAuthentication",)]
+    eid = store.scalar("SELECT event_id FROM signins")
+    assert json.loads(store.raw([eid])[eid])["AuthenticationRequirement"] == "multiFactorAuthentication"
+    # and the thinner copy read again changes nothing
+    assert ingest_one(store, settings, first).duplicate == 1
+    assert store.rows(req) == [("multiFactorAuthentication",)]

@@ -32,6 +32,9 @@ from vigil.store import Store, ident, literal
 from vigil.store.rawblocks import write_blocks
 from vigil.store.schema import EVENT_TABLES
 
+#: columns the engine fills itself (not the record's content): not counted when judging which copy is complete
+_PROVENANCE = ("event_id", "event_time", "source_format", "source_file", "source_record_id", "source_table")
+
 INGESTIBLE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", ".csv", ".gz", ".txt", "")
 
 
@@ -395,21 +398,31 @@ class Ingestor:
         if fallback is not None:
             con.execute(f"CREATE OR REPLACE TEMP TABLE _vigil_rest AS SELECT b.* FROM {source} b "
                         "WHERE _i IN (SELECT _i FROM _vigil_ready WHERE _valid AND _object AND NOT _accepted)")
-        # 3. de-duplicate within the batch and against the store, then insert
+        # 3. de-duplicate within the batch and against the store, then insert. A record exported twice (same
+        # id and time) is one record: keep its most complete copy (an export may carry AuthenticationRequirement
+        # in one copy only); a republished one (`replace`) keeps the last read instead.
         if replace:
             self._replace_changed(spec.target, source)
+        filled = " + ".join(f"(CASE WHEN {ident(c)} IS NOT NULL THEN 1 ELSE 0 END)" for c in columns
+                            if c not in _PROVENANCE)
+        order = "line DESC, byte_offset, _i DESC" if replace else "_filled DESC, line, byte_offset, _i"
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _vigil_new AS
-            SELECT r.* FROM (
-                SELECT * FROM _vigil_ready WHERE _reason IS NULL
-                -- a republished record repeated in one batch: the last one read is the latest
-                QUALIFY row_number() OVER (PARTITION BY _eid ORDER BY line {'DESC' if replace else ''},
-                                           byte_offset, _i {'DESC' if replace else ''}) = 1
+            SELECT r.*, s.event_id IS NOT NULL AS _upgrade FROM (
+                SELECT *, {filled} AS _filled FROM _vigil_ready WHERE _reason IS NULL
+                QUALIFY row_number() OVER (PARTITION BY _eid ORDER BY {order}) = 1
             ) r
-            WHERE NOT EXISTS (SELECT 1 FROM {ident(spec.target)} t WHERE t.event_id = r._eid)
+            LEFT JOIN (SELECT event_id, {filled} AS _filled FROM {ident(spec.target)}
+                       WHERE event_id IN (SELECT _eid FROM _vigil_ready)) s ON s.event_id = r._eid
+            WHERE s.event_id IS NULL OR (NOT {'TRUE' if replace else 'FALSE'} AND r._filled > s._filled)
         """)
         good = int(self.store.scalar("SELECT count(*) FROM _vigil_ready WHERE _reason IS NULL") or 0)
         new = int(self.store.scalar("SELECT count(*) FROM _vigil_new") or 0)
+        # a more complete copy of a stored record replaces it (counted stored: the row is now this file's)
+        upgraded = int(self.store.scalar("SELECT count(*) FROM _vigil_new WHERE _upgrade") or 0)
+        if upgraded:
+            for table in (spec.target, "raw_records"):
+                con.execute(f"DELETE FROM {ident(table)} WHERE event_id IN (SELECT _eid FROM _vigil_new WHERE _upgrade)")
         select = []
         for c in columns:
             if c == "event_id":

@@ -147,7 +147,7 @@ DIRECTORY_EVENTS = Table(
     doc="Identity changes that matter to access (Entra AuditLogs, Graph directoryAudit).",
     columns=_PROVENANCE + (
         C("event_type", "VARCHAR", "password_changed | password_reset | user_disabled | user_enabled | user_deleted"
-          " | sessions_revoked | mfa_registered | mfa_removed | role_assigned | other"),
+          " | sessions_revoked | mfa_registered | mfa_removed | role_requested | role_assigned | other"),
         C("operation", "VARCHAR", "vendor activity name (activityDisplayName / OperationName)"),
         C("category", "VARCHAR", "vendor category"),
         C("result", "VARCHAR", "success | failure"),

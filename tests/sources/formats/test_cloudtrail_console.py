@@ -138,3 +138,28 @@ def test_elastic_raw_sample(store, settings):
     got = rows(store, "signins", "cloudtrail_console")
     assert got["3fcfb182-98f8-4744-bd45-10aEXAMPLE"]["result"] == "success"
     assert got["11ea990b-4678-4bcd-8fbe-625EXAMPLE"]["result_reason"] == "Failed authentication"
+
+
+def test_session_mfa_counts_when_mfaused_says_no(store, settings, tmp_path):
+    # a federated console sign-in: MFA happened at the IdP (sessionContext.attributes.mfaAuthenticated=true)
+    # and CloudTrail writes MFAUsed=No for the console step; that is MFA, not its absence
+    with gzip.open(DELIVERY, "rt") as fh:
+        records = json.load(fh)["Records"]
+    fed = next(r for r in records if r["eventID"] == "2a0b5e74-8c3f-4d9a-9b4c-3e5f7a9b1c23")
+    out = []
+    for eid, session_mfa, used in (("m1", "true", "No"), ("m2", "false", "No"), ("m3", None, "Yes")):
+        r = json.loads(json.dumps(fed))
+        r["eventID"] = eid
+        r["additionalEventData"]["MFAUsed"] = used
+        attrs = r["userIdentity"].setdefault("sessionContext", {}).setdefault("attributes", {})
+        if session_mfa is None:
+            attrs.pop("mfaAuthenticated", None)
+        else:
+            attrs["mfaAuthenticated"] = session_mfa
+        out.append(r)
+    path = tmp_path / "ct.json"
+    path.write_text(json.dumps({"Records": out}))
+    ingest_one(store, settings, path)
+    got = rows(store, "signins", "cloudtrail_console")
+    assert [(got[k]["mfa_satisfied"], got[k]["auth_requirement"]) for k in ("m1", "m2", "m3")] == [
+        (True, "multiFactorAuthentication"), (False, "singleFactorAuthentication"), (True, "multiFactorAuthentication")]

@@ -62,3 +62,15 @@ def test_hunting_csv_without_time_is_quarantined_with_reason(store, settings):
     r = ingest_one(store, settings, path)
     assert (r.stored, r.quarantined) == (0, 5)
     assert all("projected the time away" in x for x in quarantine_reasons(store, path))
+
+
+def test_pim_requests_are_not_role_assignments():
+    from vigil.sources.formats._audit import event_type_sql
+    from vigil.store import connect, literal
+
+    names = ["Add member to role in PIM requested (timebound)", "Add eligible member to role in PIM requested (permanent)",
+             "Add member to role in PIM completed (permanent)", "Add member to role outside of PIM (permanent)",
+             "Add member to role"]
+    con = connect()
+    got = [con.execute(f"SELECT {event_type_sql(literal(n))}").fetchone()[0] for n in names]
+    assert got == ["role_requested", "role_requested", "role_assigned", "role_assigned", "role_assigned"]

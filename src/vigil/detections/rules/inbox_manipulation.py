@@ -8,7 +8,7 @@ from vigil.detections.sqlparts import param
 def _sql(p: Params) -> str:
     folders = p.strs("hiding_folders")
     words = " or ".join(
-        f"lower(coalesce(subject_words, '') || ' ' || coalesce(body_words, '')) like '%{w.lower()}%'"
+        f"lower(words) like '%{w.lower()}%'"
         for w in p["keywords"] if w.isalnum())
     return f"""
 with r as (
@@ -16,9 +16,10 @@ with r as (
     lower(coalesce({param('parameters', 'DeleteMessage')}, '')) in ('true', '1') as deletes,
     lower(coalesce({param('parameters', 'MarkAsRead')}, '')) in ('true', '1') as marks_read,
     {param('parameters', 'MoveToFolder')} as move_to,
-    coalesce({param('parameters', 'SubjectContainsWords')}, '') || ' '
-      || coalesce({param('parameters', 'SubjectOrBodyContainsWords')}, '') as subject_words,
-    {param('parameters', 'BodyContainsWords')} as body_words
+    -- every word list the rule matches on (subject, body, either): the evidence shows what it matched
+    trim(concat_ws(';', nullif({param('parameters', 'SubjectContainsWords')}, ''),
+                   nullif({param('parameters', 'BodyContainsWords')}, ''),
+                   nullif({param('parameters', 'SubjectOrBodyContainsWords')}, ''))) as words
   from activities_enriched
   where operation in {p.strs('operations')}
 ),
@@ -32,10 +33,10 @@ select event_id, user_id, user_principal_name, event_time as activity_time,
   case when keyword or ip_class in ('tor', 'vpn', 'hosting') then 'medium' else 'low' end as risk_level,
   operation || ' creates a rule that '
     || case when deletes then 'deletes' when move_to is not null then 'moves to ' || move_to else 'marks as read' end
-    || ' incoming mail' || case when keyword then ' matching security/finance words (' || trim(subject_words) || ')'
+    || ' incoming mail' || case when keyword then ' matching security/finance words (' || words || ')'
                                 else '' end as reason,
   json_object('operation', operation, 'delete', deletes, 'mark_as_read', marks_read, 'move_to', move_to,
-              'words', trim(subject_words), 'ip', ip, 'ip_class', ip_class, 'parameters', parameters) as evidence
+              'words', words, 'ip', ip, 'ip_class', ip_class, 'parameters', parameters) as evidence
 from j where hides
 """
 

@@ -20,6 +20,9 @@ EVENT_TYPES: tuple[tuple[str, str], ...] = (
                        r"add(ed)? (authentication|strong authentication) method"),
     ("mfa_removed", r"deleted security info|delete(d)? (authentication|strong authentication) method|"
                     r"reset (strong authentication|mfa)"),
+    # PIM writes a request ("Add member to role in PIM requested (timebound)") before, and apart from, the
+    # assignment ("... completed", "Add member to role outside of PIM"): a request grants nothing
+    ("role_requested", r"member to role.*\brequested\b"),
     ("role_assigned", r"add (eligible |scoped )?member to role"),
 )
 

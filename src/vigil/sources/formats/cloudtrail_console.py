@@ -96,7 +96,12 @@ def signin_columns(f: Callable[[str], str]) -> dict[str, str]:
     result = (f"CASE WHEN {failed} THEN 'failure' WHEN {name} = 'CheckMfa' OR {name} = 'CredentialChallenge' "
               f"THEN 'interrupted' WHEN lower({outcome}) = 'success' OR {outcome} IS NULL THEN 'success' "
               f"ELSE 'failure' END")
-    mfa_used = f"vigil_bool({_j(f('additional'), '$.MFAUsed')})"
+    # MFAUsed is about this console password step; a federated or role session that authenticated with MFA
+    # (at the IdP, or before assuming the role) says so in sessionContext.attributes.mfaAuthenticated and writes
+    # MFAUsed=No: either one true is MFA
+    flag, session_flag = f"vigil_bool({_j(f('additional'), '$.MFAUsed')})", f"vigil_bool({f('session_mfa')})"
+    mfa_used = (f"CASE WHEN {flag} OR {session_flag} THEN TRUE "
+                f"WHEN {flag} IS NULL AND {session_flag} IS NULL THEN NULL ELSE FALSE END")
     password = f"{f('type')} IN ('IAMUser', 'Root')"
     return {
         **_user_columns(f),
@@ -115,7 +120,7 @@ def signin_columns(f: Callable[[str], str]) -> dict[str, str]:
         "auth_requirement": (f"CASE WHEN {mfa_used} THEN 'multiFactorAuthentication' "
                              f"WHEN {mfa_used} = FALSE THEN 'singleFactorAuthentication' END"),
         "mfa_satisfied": (f"CASE WHEN ({result}) = 'failure' THEN FALSE WHEN ({result}) = 'success' THEN "
-                          f"coalesce({mfa_used}, vigil_bool({f('session_mfa')})) END"),
+                          f"{mfa_used} END"),
         "token_issuer_type": "'AWS'",
         "request_id": first(f("request_id"), f("id")),
     }
