@@ -422,7 +422,8 @@ class Ingestor:
         upgraded = int(self.store.scalar("SELECT count(*) FROM _vigil_new WHERE _upgrade") or 0)
         if upgraded:
             for table in (spec.target, "raw_records"):
-                con.execute(f"DELETE FROM {ident(table)} WHERE event_id IN (SELECT _eid FROM _vigil_new WHERE _upgrade)")
+                con.execute(f"DELETE FROM {ident(table)} "
+                            "WHERE event_id IN (SELECT _eid FROM _vigil_new WHERE _upgrade)")
         select = []
         for c in columns:
             if c == "event_id":

@@ -17,7 +17,8 @@ from vigil.sources.formats._okta import is_signin_sql, okta_activity_columns, ok
 
 # LogEvent path -> Log Analytics type suffix (strings: "_s", also read without a suffix)
 _TYPED = {
-    "published": "_t", "uuid": "_g", "securityContext.asNumber": "_d", "securityContext.isProxy": "_b", "securityContext.isTor": "_b",
+    "published": "_t", "uuid": "_g", "securityContext.asNumber": "_d", "securityContext.isProxy": "_b",
+    "securityContext.isTor": "_b",
     "client.geographicalContext.geolocation.lat": "_d", "client.geographicalContext.geolocation.lon": "_d",
     "authenticationContext.authenticationStep": "_d", "debugContext.debugData.deviceFingerprint": "_g",
     "debugContext.debugData.transactionId": "_g",
