@@ -31,6 +31,7 @@ LAYERS: tuple[str, ...] = (
     "locations",
     "store",
     "sources", "simulate",
+    "identity",
     "enrich",
     "sessions",
     "ueba", "hunt",

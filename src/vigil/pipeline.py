@@ -13,6 +13,7 @@ from typing import Any
 from vigil.cae import stage as cae
 from vigil.detections import stage as detections
 from vigil.enrich import stage as enrich
+from vigil.identity import stage as identity
 from vigil.incidents import stage as incidents
 from vigil.risk import stage as risk
 from vigil.sessions import stage as sessions
@@ -24,6 +25,7 @@ from vigil.ueba import stage as ueba
 Stage = Callable[[Store, Settings], Mapping[str, Any]]
 
 STAGES: tuple[tuple[str, Stage], ...] = (
+    ("identity", identity.run),
     ("enrich", enrich.run),
     ("sessions", sessions.run),
     ("ueba", ueba.run),

@@ -23,11 +23,14 @@ _GEO = [
     ("ua_family", "VARCHAR"), ("ua_major", "VARCHAR"), ("ua_os_family", "VARCHAR"),
     ("ua_device_family", "VARCHAR"), ("ua_class", "VARCHAR"),
 ]
+# the identity stage's keys (docs/identity.md); rows that give none get the views' own fallback
+_IDENTITY = [("identity_id", "VARCHAR"), ("person_id", "VARCHAR")]
 
 UPSTREAM: dict[str, list[tuple[str, str]]] = {
     "signins_enriched": [(c.name, c.type.replace(" NOT NULL", "")) for c in SIGNINS.columns]
-    + _GEO + [("location_is_stale", "BOOLEAN")],
-    "activities_enriched": [(c.name, c.type.replace(" NOT NULL", "")) for c in ACTIVITIES.columns] + _GEO,
+    + _GEO + [("location_is_stale", "BOOLEAN")] + _IDENTITY,
+    "activities_enriched": [(c.name, c.type.replace(" NOT NULL", "")) for c in ACTIVITIES.columns] + _GEO
+    + _IDENTITY,
     "egress_points": [("kind", "VARCHAR"), ("value", "VARCHAR"), ("name", "VARCHAR"), ("origin", "VARCHAR"),
                       ("status", "VARCHAR"), ("distinct_users", "BIGINT"), ("evidence", "JSON")],
     "sessions": [(n, t) for n, t in (
@@ -103,6 +106,9 @@ def insert(store: Store, table: str, rows: list[dict[str, Any]]) -> None:
     prepared = []
     for r in rows:
         p: dict[str, Any] = {}
+        if table.endswith("_enriched"):  # as the enriched views do before the identity stage has run
+            own = r.get("user_principal_name") or r.get("user_id")
+            r = {"identity_id": own, "person_id": own, **r}
         for c, t in cols:
             v = r.get(c)
             if t == "JSON" and v is not None and not isinstance(v, str):

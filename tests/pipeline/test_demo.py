@@ -25,7 +25,7 @@ def test_demo_runs_the_whole_pipeline(demo_run: tuple[Path, dict]) -> None:
     assert (cwd / "vigil.duckdb").exists() and (cwd / "demo" / "vigil.yaml").exists()
     for r in out["ingest"]:
         assert r["error"] is None and r["quarantined"] == 0 and r["read"] == r["stored"] + r["duplicate"]
-    assert list(out["stages"]) == ["enrich", "sessions", "ueba", "detections", "risk", "incidents", "cae"]
+    assert list(out["stages"]) == ["identity", "enrich", "sessions", "ueba", "detections", "risk", "incidents", "cae"]
     s = out["summary"]
     assert s["signins"] > 1000 and s["activities"] > 1000 and s["sessions"] > 0
     # the seed case: corporate VPN failover is an egress change, and no incident is raised for it

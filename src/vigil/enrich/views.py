@@ -7,10 +7,14 @@ the vendor's ``AutonomousSystemNumber`` when given, else the range table's. ``ip
 order: Tor exit (feed, or the identity provider's verdict), corporate egress, an anonymising proxy by the
 identity provider's verdict (``vpn``: Okta's isProxy, Entra's anonymizedIPAddress), feed range class, ASN
 class from the feeds, else unknown.
+``identity_id`` / ``person_id`` come from the identity stage (``event_identities``): the account across
+its renames, and the person across identity providers (docs/identity.md); before that stage has run
+they are the record's own UPN, else its user id.
 """
 from __future__ import annotations
 
 from vigil.enrich.ua import LEGACY_CLIENT_APPS
+from vigil.identity.tables import EVENT_IDENTITIES
 from vigil.settings import EnrichSettings
 from vigil.store import Store, literal
 
@@ -28,6 +32,7 @@ def _select(settings: EnrichSettings, statuses: tuple[str, ...], *, signins: boo
     stale = ("(coalesce(s.is_interactive, FALSE) = FALSE AND coalesce(s.client_credential_type, 'none') "
              "NOT IN ('none', ''))") if signins else "FALSE"
     status_list = ", ".join(literal(x) for x in statuses)
+    table = "signins" if signins else "activities"
 
     def vendor_flag(name: str) -> str:
         """The identity provider judged the network itself (Okta securityContext.isProxy / isTor, Entra's
@@ -64,8 +69,11 @@ SELECT s.*,
   ie.threat_intel,
   u.ua_family, u.ua_major, u.ua_os_family, u.ua_device_family,
   {client_app} AS ua_class,
-  {stale} AS location_is_stale
+  {stale} AS location_is_stale,
+  coalesce(ei.identity_id, s.user_principal_name, s.user_id) AS identity_id,
+  coalesce(ei.person_id, s.user_principal_name, s.user_id) AS person_id
 FROM {'signins' if signins else 'activities'} s
+LEFT JOIN event_identities ei ON ei.event_id = s.event_id AND ei.event_table = {literal(table)}
 LEFT JOIN ip_enrichment ie ON ie.ip = s.ip
 LEFT JOIN ua_enrichment u ON u.user_agent = s.user_agent
 LEFT JOIN asn_classes ac ON ac.asn = coalesce({vendor_asn}, ie.asn_number)
@@ -76,6 +84,7 @@ LEFT JOIN (SELECT CAST(value AS INTEGER) AS asn, min(name) AS egress_name FROM e
 
 
 def create_views(store: Store, settings: EnrichSettings, statuses: tuple[str, ...]) -> None:
+    store.ensure((EVENT_IDENTITIES,))  # empty until the identity stage runs: every event is then its own name
     store.con.execute("CREATE OR REPLACE VIEW signins_enriched AS " + _select(settings, statuses, signins=True))
     store.con.execute("CREATE OR REPLACE VIEW activities_enriched AS "
                       + _select(settings, statuses, signins=False))

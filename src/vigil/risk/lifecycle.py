@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from vigil.detections.tables import RISK_DETECTIONS
+from vigil.identity.tables import TABLES as IDENTITY_TABLES
 from vigil.risk.tables import TABLES
 from vigil.settings import RiskSettings
 from vigil.store import Store, in_list
@@ -47,15 +48,32 @@ def _admin_detections(store: Store) -> None:
     """)
 
 
-#: a user's key in riskDetections: the object id, else the UPN (a rename keeps the id, so one user)
-USER_KEY = "coalesce(userId, userPrincipalName)"
+def _keys(store: Store) -> None:
+    """``_risk_keys``: each vigil detection's user key, the person (docs/identity.md).
+
+    The person of the detection's event when the identity stage resolved it, else the person of the
+    account it names, else of the identity currently named so, else the object id, else the UPN: a
+    rename keeps one key, and one person's Okta and Entra findings add up to one user risk."""
+    store.con.execute("""
+    create or replace temp table _risk_keys as
+    select d.id, coalesce(ev.person_id, acct.person_id, nm.person_id, d.userId, d.userPrincipalName) as k
+    from "riskDetections" d
+    left join (select event_id, min(person_id) as person_id from event_identities group by event_id) ev
+      on ev.event_id = d.event_id
+    left join (select lower(account_id) as account_id, min(person_id) as person_id from identities
+               where account_id is not null group by 1) acct on acct.account_id = lower(d.userId)
+    left join (select name, min(person_id) as person_id from identities where name is not null group by 1) nm
+      on nm.name = d.userPrincipalName
+    where d.source = 'vigil'
+    """)
 
 
 def _closures(store: Store) -> None:
     """Events that end earlier risk, each with the user key of the detections it closes.
 
-    A closure names the user by object id when the event carries one, else by UPN; a UPN is turned
-    into the key of the user whose detections last carried it (so a reset after a rename still closes)."""
+    A closure names the user by object id when the event carries one, else by UPN; the id is turned into
+    the key of the detections that carry it (or of the account's person), a UPN into the key of the
+    user whose detections last carried it (so a reset after a rename still closes)."""
     store.con.execute("drop table if exists temp._risk_closures")
     store.con.execute(f"""
     create temp table _risk_closures as
@@ -78,14 +96,17 @@ def _closures(store: Store) -> None:
         action_id
       from "riskActions" where action in ('dismiss', 'confirmSafe') and userPrincipalName is not null
     ),
-    ids as (select distinct userId from "riskDetections" where userId is not null),
+    d as (select r.*, k.k from "riskDetections" r join _risk_keys k on k.id = r.id),
+    ids as (select userId, min(k) as k from d where userId is not null group by userId),
+    acct as (select lower(account_id) as account_id, min(person_id) as k from identities
+             where account_id is not null group by 1),
     names as (
-      select userPrincipalName as upn, {store.dialect.arg_max(USER_KEY, 'activityDateTime')} as k
-      from "riskDetections" where userPrincipalName is not null group by userPrincipalName
+      select userPrincipalName as upn, {store.dialect.first_ordered('k', 'activityDateTime desc, id desc')} as k
+      from d where userPrincipalName is not null group by userPrincipalName
     )
-    select case when ids.userId is not null then c.uid else coalesce(names.k, c.uid, c.upn) end as k,
-      c.upn, c.t, c.state, c.detail, c.cause
-    from c left join ids on ids.userId = c.uid left join names on names.upn = c.upn
+    select coalesce(ids.k, acct.k, names.k, c.uid, c.upn) as k, c.upn, c.t, c.state, c.detail, c.cause
+    from c left join ids on ids.userId = c.uid left join acct on acct.account_id = lower(c.uid)
+    left join names on names.upn = c.upn
     """)
 
 
@@ -98,8 +119,8 @@ def _close_detections(store: Store, rs: RiskSettings) -> None:
     from (
       select d.id, c.state, c.detail,
         row_number() over (partition by d.id order by c.t, c.cause) as rn
-      from "riskDetections" d join _risk_closures c
-        on c.k = coalesce(d.userId, d.userPrincipalName) and c.t >= d.activityDateTime
+      from "riskDetections" d join _risk_keys k on k.id = d.id
+      join _risk_closures c on c.k = k.k and c.t >= d.activityDateTime
       where d.source = 'vigil'
     ) c
     where c.rn = 1 and d.id = c.id and d.source = 'vigil'
@@ -171,24 +192,24 @@ def _risky_users(store: Store) -> None:
     store.con.execute(f"""
     insert into "riskyUsers"
     with contrib as (  -- an account merely *tried* by a spray / stuffing / brute force is not at risk
-      select * from "riskDetections"
+      select r.*, k.k from "riskDetections" r join _risk_keys k on k.id = r.id
       where source = 'vigil' and userPrincipalName is not null
         and not (riskLevel = 'low' and json_extract_string(additionalInfo, '$.evidence.campaign_key') is not null)
     ),
     active as (select * from contrib where riskState in ('atRisk', 'confirmedCompromised')),
     u as (  -- one row per user: a renamed user keeps its object id and is shown by its latest name
-      select {USER_KEY} as k,
+      select k as k,
         {store.dialect.first_ordered('userPrincipalName', 'activityDateTime desc, id desc')} as upn,
         {store.dialect.first_ordered('userDisplayName', 'activityDateTime desc, id desc')} as disp,
         max(activityDateTime) as last_det
-      from contrib group by {USER_KEY}
+      from contrib group by k
     ),
     a as (
-      select {USER_KEY} as k, count(*) as n, max({rank}) as top,
+      select k as k, count(*) as n, max({rank}) as top,
         count(distinct case when {rank} >= 2 then riskEventType end) as med_types,
         count(distinct riskEventType) as types, bool_or(riskState = 'confirmedCompromised') as compromised,
         {store.dialect.string_agg(what, ', ', order_by=what, distinct=True)} as what
-      from active group by {USER_KEY}
+      from active group by k
     ),
     lc as (  -- when nothing is at risk: the latest closure (admin action, password change) or closed detection
       select k, state, detail, t,
@@ -196,11 +217,11 @@ def _risky_users(store: Store) -> None:
       from (
         select k, state, detail, t, 0 as pri, cause from _risk_closures
         union all
-        select {USER_KEY}, riskState, riskDetail, activityDateTime, 1, id from contrib
+        select k, riskState, riskDetail, activityDateTime, 1, id from contrib
         where riskState not in ('atRisk', 'confirmedCompromised')
       ) x
     )
-    select u.k, u.upn, u.disp,
+    select u.k, coalesce(i.name, u.upn), coalesce(i.display_name, u.disp),
       case when a.compromised then 'high' when a.n is null then 'none'
            when a.top = 3 or a.med_types >= 2 then 'high'
            when a.top = 2 or a.types >= 3 then 'medium' else 'low' end,
@@ -212,15 +233,17 @@ def _risky_users(store: Store) -> None:
       case when a.n is null then 'no detection still at risk'
            else a.n || ' detection(s) at risk: ' || a.what end
     from u left join a on a.k = u.k left join lc on lc.k = u.k and lc.rn = 1
+    left join identities i on i.identity_id = u.k  -- the person's current name
     """)
 
 
 def apply(store: Store, rs: RiskSettings) -> dict[str, Any]:
     """Recompute every vigil risk state; return counts for the stage summary."""
-    store.ensure((RISK_DETECTIONS, *TABLES))
+    store.ensure((RISK_DETECTIONS, *TABLES, *IDENTITY_TABLES))
     con = store.con
     with store.transaction():
         _admin_detections(store)
+        _keys(store)
         _closures(store)
         _close_detections(store, rs)
         _signin_risk(store)

@@ -1,14 +1,15 @@
 """One event stream for stitching and travel: enriched sign-ins and activities side by side.
 
-``uid`` is the per-user key (UPN, else object id): Office 365 audit records carry the UPN, sign-ins
-both, so the UPN is the key both tables share.
+``uid`` is the account (the identity stage's ``identity_id``: one key across renames, and an Office 365
+record carrying only a UPN takes the account that held it then); ``pid`` the person across identity
+providers (``person_id``), the key of travel: one itinerary per person.
 """
 from __future__ import annotations
 
 from vigil.store import Store
 
 _COMMON = """
-  event_id, event_time, coalesce(user_principal_name, user_id) AS uid, user_id, user_principal_name,
+  event_id, event_time, identity_id AS uid, person_id AS pid, user_id, user_principal_name,
   session_id, unique_token_id, correlation_id, ip, asn_number AS asn, as_org, geo_country AS country,
   geo_city AS city, geo_latitude AS lat, geo_longitude AS lon, coalesce(geo_accuracy_km, 0) AS acc,
   ip_class, coalesce(is_corporate_egress, FALSE) AS corp, egress_name, device_id, user_agent, ua_family,

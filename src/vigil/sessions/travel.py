@@ -1,4 +1,5 @@
-"""Travel verdicts between a user's consecutive located events.
+"""Travel verdicts between a person's consecutive located events (``pid``: one itinerary across renames
+and identity providers, docs/identity.md; each row names the later event's account).
 
 For every located event (successful or failed, interactive or not, any session) the *from* side is
 the user's previous **successful** located event, so one failed attempt from far away yields one
@@ -31,15 +32,15 @@ from vigil.store import Store
 # success id: Spark spells it last(x, true)); both sides are then joined back by event_id.
 _PAIRS = """
 CREATE OR REPLACE TEMP TABLE _loc AS
-SELECT uid, user_id, user_principal_name, event_id, event_table, event_time, ip, country, city, lat, lon, acc,
+SELECT uid, pid, user_id, user_principal_name, event_id, event_table, event_time, ip, country, city, lat, lon, acc,
        ip_class, corp, egress_name, device_id, session_key, ok, failed
 FROM {ev}
-WHERE lat IS NOT NULL AND lon IS NOT NULL AND NOT coalesce(stale, FALSE) AND uid IS NOT NULL AND (ok OR failed);
+WHERE lat IS NOT NULL AND lon IS NOT NULL AND NOT coalesce(stale, FALSE) AND pid IS NOT NULL AND (ok OR failed);
 
 CREATE OR REPLACE TEMP TABLE _pairs AS
 WITH seq AS (
   SELECT event_id AS t_id, {prev_ok} OVER (
-           PARTITION BY uid ORDER BY event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS f_id
+           PARTITION BY pid ORDER BY event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS f_id
   FROM _loc
 )
 SELECT t.uid, coalesce(t.user_id, f.user_id) AS user_id, t.user_principal_name,

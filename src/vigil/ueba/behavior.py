@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vigil.identity.tables import TABLES as IDENTITY_TABLES
 from vigil.settings import UebaSettings
 from vigil.store import Store
 from vigil.ueba import baseline
@@ -39,12 +40,24 @@ def _pending_from_day(store: Store) -> int | None:
     return int(store.scalar(f"SELECT {day}", [value]))
 
 
+def _renamed_fingerprint(store: Store) -> str:
+    """The current names of renamed accounts: when one changes, baselines keyed by the old name are rebuilt
+    (a rename keeps one history under the latest name, never "first time" insights for a new UPN)."""
+    agg = store.dialect.string_agg("identity_id || '=' || coalesce(name, '')", ",", order_by="identity_id")
+    value = store.scalar(f"""SELECT md5(coalesce({agg}, '')) FROM identities WHERE identity_id IN (
+        SELECT identity_id FROM identity_aliases WHERE kind IN ('upn', 'login', 'email')
+        GROUP BY identity_id HAVING count(DISTINCT alias) > 1)""")
+    return str(value or "")
+
+
 def analyze(store: Store, settings: UebaSettings, src: EventSources, *, full: bool = False) -> dict[str, Any]:
     """Bring BehaviorAnalytics and the baselines up to date. Returns a summary."""
-    store.ensure(UEBA_TABLES)
+    store.ensure((*UEBA_TABLES, *IDENTITY_TABLES))
     fingerprint = baseline.settings_fingerprint(settings)
+    names = _renamed_fingerprint(store)
     if full or baseline.get_state(store, "settings") != fingerprint \
-            or baseline.get_state(store, "inputs") != str(src.enriched):
+            or baseline.get_state(store, "inputs") != str(src.enriched) \
+            or baseline.get_state(store, "renamed") != names:
         for table in ("ueba_user_daily", "ueba_tenant_daily", "ueba_active_daily", "BehaviorAnalytics"):
             store.con.execute(f"DELETE FROM {table}")
         full = True
@@ -70,6 +83,7 @@ def analyze(store: Store, settings: UebaSettings, src: EventSources, *, full: bo
         con.execute(f"DROP TABLE IF EXISTS {t}")
     baseline.set_state(store, "settings", fingerprint)
     baseline.set_state(store, "inputs", str(src.enriched))
+    baseline.set_state(store, "renamed", names)
     return dict(mode="full" if full else "incremental", from_day=from_day, rows_written=written,
                 rows_total=store.count("BehaviorAnalytics"))
 

@@ -103,12 +103,16 @@ def events_sql(src: EventSources, where: str = "TRUE") -> str:
 
 
 def keyed_events_sql(src: EventSources, where: str = "TRUE") -> str:
-    """events_sql plus ``user_key`` (lower-cased UPN, else the UPN IdentityInfo gives the object id,
-    else the object id) and ``day`` (days since epoch)."""
+    """events_sql plus ``user_key`` and ``day`` (days since epoch). The user key is the current name of the
+    event's account (identity stage, docs/identity.md: a renamed user keeps one baseline under its latest
+    UPN, the name IdentityInfo carries), else the lower-cased UPN, else the UPN IdentityInfo gives the
+    object id, else the object id."""
     return f"""
-    SELECT ev.*, coalesce(lower(ev.user_principal_name), ii.AccountUPN, ev.user_id) AS user_key,
+    SELECT ev.*, coalesce(idn.name, lower(ev.user_principal_name), ii.AccountUPN, ev.user_id) AS user_key,
            CAST(floor({DUCKDB.epoch_seconds('ev.event_time')} / 86400) AS INTEGER) AS day
     FROM ({events_sql(src, where)}) ev
+    LEFT JOIN event_identities ei ON ei.event_id = ev.event_id AND ei.event_table = ev.event_table
+    LEFT JOIN identities idn ON idn.identity_id = ei.identity_id
     LEFT JOIN (SELECT AccountObjectId, min(AccountUPN) AS AccountUPN FROM IdentityInfo
                WHERE AccountObjectId IS NOT NULL GROUP BY 1) ii
            ON ev.user_principal_name IS NULL AND ii.AccountObjectId = ev.user_id

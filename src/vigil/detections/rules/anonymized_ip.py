@@ -8,8 +8,8 @@ def _sql(p: Params) -> str:
     results = "('success')" if not p["include_failures"] else "('success', 'failure', 'interrupted')"
     return f"""
 with s as (
-  select event_id, user_id, user_principal_name, event_time, ip, ip_class, asn_number, as_org, result,
-    lag(event_time) over (partition by user_principal_name, asn_number order by event_time, event_id) as prev_asn
+  select event_id, user_id, user_principal_name, person_id, event_time, ip, ip_class, asn_number, as_org, result,
+    lag(event_time) over (partition by person_id, asn_number order by event_time, event_id) as prev_asn
   from signins_enriched
   where result in {results}
 )

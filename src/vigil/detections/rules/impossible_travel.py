@@ -11,11 +11,17 @@ select t.to_event_id as event_id, t.user_id, t.user_principal_name, t.to_time as
        else 'medium' end as risk_level,
   'successful interactive sign-ins from ' || t.from_country || ' then ' || t.to_country || ', '
     || cast(round(t.distance_km) as bigint) || ' km apart in ' || cast(round(t.elapsed_s / 60) as bigint)
-    || ' min: faster than ' || {p.num('max_speed_kmh')} || ' km/h' as reason,
+    || ' min: faster than ' || {p.num('max_speed_kmh')} || ' km/h'
+    || case when fs.identity_id <> ts.identity_id  -- one person, two accounts (docs/identity.md)
+            then ' (first as ' || coalesce(fs.user_principal_name, fs.user_id) || ' at ' || fs.source_format
+                 || ', then as ' || coalesce(ts.user_principal_name, ts.user_id) || ' at ' || ts.source_format || ')'
+            else '' end as reason,
   json_object('from_event_id', t.from_event_id, 'to_event_id', t.to_event_id, 'from_ip', t.from_ip,
     'to_ip', t.to_ip, 'from_country', t.from_country, 'to_country', t.to_country,
     'distance_km', t.distance_km, 'adjusted_distance_km', t.adjusted_distance_km, 'elapsed_s', t.elapsed_s,
-    'speed_kmh', t.speed_kmh, 'same_session', t.same_session, 'to_ip_class', t.to_ip_class) as evidence
+    'speed_kmh', t.speed_kmh, 'same_session', t.same_session, 'to_ip_class', t.to_ip_class,
+    'from_account', coalesce(fs.user_principal_name, fs.user_id), 'from_source', fs.source_format,
+    'to_account', coalesce(ts.user_principal_name, ts.user_id), 'to_source', ts.source_format) as evidence
 from travel t
 join signins_enriched ts on ts.event_id = t.to_event_id
 join signins_enriched fs on fs.event_id = t.from_event_id

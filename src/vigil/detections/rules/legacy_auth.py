@@ -8,7 +8,7 @@ from vigil.detections.sqlparts import days
 def _sql(p: Params) -> str:
     return f"""
 with s as (
-  select event_id, user_id, user_principal_name, event_time, ip, ip_class, client_app_type, auth_protocol,
+  select event_id, user_id, user_principal_name, person_id, event_time, ip, ip_class, client_app_type, auth_protocol,
     ua_class, mfa_satisfied, result,
     (client_app_type in {p.strs('legacy_client_app_types')} or lower(coalesce(auth_protocol, '')) = 'ropc'
      or ua_class = 'legacy_protocol') as legacy
@@ -16,7 +16,7 @@ with s as (
 ),
 l as (
   select s.*,
-    lag(event_time) over (partition by user_principal_name order by event_time, event_id) as prev_legacy
+    lag(event_time) over (partition by person_id order by event_time, event_id) as prev_legacy
   from s where legacy
 )
 select event_id, user_id, user_principal_name, event_time as activity_time,

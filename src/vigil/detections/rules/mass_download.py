@@ -7,17 +7,17 @@ from vigil.detections.base import Detection, Params
 def _sql(p: Params) -> str:
     return f"""
 with d as (
-  select event_id, user_id, user_principal_name, event_time, ip, object_id,
+  select event_id, user_id, user_principal_name, person_id, event_time, ip, object_id,
     date_trunc('hour', event_time) as h
   from activities_enriched where operation in {p.strs('operations')}
 ),
 hourly as (
-  select user_principal_name, h, count(*) as files, count(distinct ip) as ips, min(event_time) as first_t
-  from d group by user_principal_name, h
+  select person_id, h, count(*) as files, count(distinct ip) as ips, min(event_time) as first_t
+  from d group by person_id, h
 ),
 base as (  -- the user's busiest earlier hour (hours are unique per user, so no tie-breaker is needed)
   select hourly.*,
-    coalesce(max(files) over (partition by user_principal_name order by h
+    coalesce(max(files) over (partition by person_id order by h
                               rows between unbounded preceding and 1 preceding), 0) as previous_max
   from hourly
 ),
@@ -27,8 +27,8 @@ burst as (
 ),
 first_event as (
   select d.*, b.files, b.ips, b.previous_max,
-    row_number() over (partition by d.user_principal_name, d.h order by d.event_time, d.event_id) as rn
-  from d join burst b on b.user_principal_name = d.user_principal_name and b.h = d.h
+    row_number() over (partition by d.person_id, d.h order by d.event_time, d.event_id) as rn
+  from d join burst b on b.person_id = d.person_id and b.h = d.h
 )
 select event_id, user_id, user_principal_name, event_time as activity_time,
   case when files >= {p.num('high_files')} then 'high' else 'medium' end as risk_level,

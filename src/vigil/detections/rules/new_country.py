@@ -8,18 +8,18 @@ from vigil.detections.sqlparts import days
 def _sql(p: Params) -> str:
     return f"""
 with ok as (
-  select event_id, user_id, user_principal_name, event_time, geo_country, ip, ip_class,
+  select event_id, user_id, user_principal_name, person_id, event_time, geo_country, ip, ip_class,
          is_interactive, is_corporate_egress
   from signins_enriched
   where result = 'success' and geo_country is not null and not coalesce(location_is_stale, false)
 ),
 w as (
   select ok.*,
-    lag(event_time) over (partition by user_principal_name, geo_country order by event_time, event_id) as prev_user,
+    lag(event_time) over (partition by person_id, geo_country order by event_time, event_id) as prev_user,
     lag(event_time) over (partition by geo_country order by event_time, event_id) as prev_tenant
   from ok
 ),
-first_seen as (select user_principal_name, min(event_time) as user_first from ok group by user_principal_name)
+first_seen as (select person_id, min(event_time) as user_first from ok group by person_id)
 select w.event_id, w.user_id, w.user_principal_name, w.event_time as activity_time,
   case when w.prev_tenant is null or w.prev_tenant < w.event_time - {days(p.num('lookback_days'))}
        then 'medium' else 'low' end as risk_level,
@@ -30,7 +30,7 @@ select w.event_id, w.user_id, w.user_principal_name, w.event_time as activity_ti
   json_object('country', w.geo_country, 'ip', w.ip, 'ip_class', w.ip_class,
               'previous_from_country', w.prev_user, 'tenant_previous_from_country', w.prev_tenant,
               'user_first_seen', f.user_first, 'lookback_days', {p.num('lookback_days')}) as evidence
-from w join first_seen f on f.user_principal_name = w.user_principal_name
+from w join first_seen f on f.person_id = w.person_id
 where coalesce(w.is_interactive, false)
   and not coalesce(w.is_corporate_egress, false)
   and (w.prev_user is null or w.prev_user < w.event_time - {days(p.num('lookback_days'))})

@@ -21,7 +21,7 @@ def _sql(p: Params) -> str:
     look = days(p.num("lookback_days"))
     feats = ",\n    ".join(f"{expr} as f_{name}" for name, expr in FEATURES.items())
     lags = ",\n    ".join(
-        f"lag(event_time) over (partition by user_principal_name, f_{n} order by event_time, event_id) as p_{n}"
+        f"lag(event_time) over (partition by person_id, f_{n} order by event_time, event_id) as p_{n}"
         for n in FEATURES)
     # A registered device (Entra device id, bound to the device's keys) is the directory's, not a stranger's:
     # its first use is not an unfamiliar device.
@@ -31,7 +31,7 @@ def _sql(p: Params) -> str:
     listed = " || ".join(f"case when n_{n} then '{n}, ' else '' end" for n in FEATURES)
     return f"""
 with ok as (
-  select event_id, user_id, user_principal_name, event_time, is_corporate_egress, ip, ip_class,
+  select event_id, user_id, user_principal_name, person_id, event_time, is_corporate_egress, ip, ip_class,
     coalesce(device_id, '') <> '' as registered,
     {feats}
   from signins_enriched
@@ -40,8 +40,8 @@ with ok as (
 w as (
   select ok.*,
     {lags},
-    row_number() over (partition by user_principal_name order by event_time, event_id) - 1 as prior_signins,
-    min(event_time) over (partition by user_principal_name) as user_first
+    row_number() over (partition by person_id order by event_time, event_id) - 1 as prior_signins,
+    min(event_time) over (partition by person_id) as user_first
   from ok
 ),
 n as (

@@ -8,22 +8,22 @@ from vigil.detections.sqlparts import days
 def _sql(p: Params) -> str:
     return f"""
 with s as (
-  select event_id, user_principal_name, device_id, is_corporate_egress, ip_class, event_time
+  select event_id, person_id, device_id, is_corporate_egress, ip_class, event_time
   from signins_enriched
 ),
 learning as (  -- Entra: learning ends at the earliest of 14 days or 10 interactive sign-ins
-  select user_principal_name, min(event_time) as first_seen,
+  select person_id, min(event_time) as first_seen,
     min(case when k = {p.num('learning_signins')} then event_time end) as tenth
-  from (select user_principal_name, event_time,
-          row_number() over (partition by user_principal_name order by event_time, event_id) as k
+  from (select person_id, event_time,
+          row_number() over (partition by person_id order by event_time, event_id) as k
         from signins_enriched where result = 'success' and coalesce(is_interactive, false)) x
-  group by user_principal_name
+  group by person_id
 ),
 known_devices as (  -- devices the user already signed in from successfully: familiar, not travel
-  select user_principal_name, device_id, min(event_time) as first_seen
+  select person_id, device_id, min(event_time) as first_seen
   from signins_enriched
   where result = 'success' and coalesce(device_id, '') <> ''
-  group by user_principal_name, device_id
+  group by person_id, device_id
 )
 select t.to_event_id as event_id, t.user_id, t.user_principal_name, t.to_time as activity_time,
   case when t.verdict = 'impossible' and (t.to_ip_class in ('tor', 'hosting', 'vpn')) then 'high'
@@ -39,9 +39,9 @@ select t.to_event_id as event_id, t.user_id, t.user_principal_name, t.to_time as
 from travel t
 join s ts on ts.event_id = t.to_event_id
 left join s fs on fs.event_id = t.from_event_id
-join learning lp on lp.user_principal_name = ts.user_principal_name
+join learning lp on lp.person_id = ts.person_id
 left join known_devices kd
-  on kd.user_principal_name = ts.user_principal_name and kd.device_id = ts.device_id
+  on kd.person_id = ts.person_id and kd.device_id = ts.device_id
  and kd.first_seen < t.from_time - {days(p.num('familiar_device_days'))}
 where t.verdict in ('improbable', 'impossible')
   and not coalesce(t.to_failed, false)
