@@ -11,10 +11,24 @@ The Python API (every query returns a ``pyarrow.Table``)::
 """
 from __future__ import annotations
 
-from vigil.notebook import analyze, ingest, kql, open_store, raw, settings_for, simulate_tenant, sql, table
-from vigil.version import version as _version
+from typing import TYPE_CHECKING, Any
 
-__version__ = _version()
+if TYPE_CHECKING:
+    from vigil.notebook import analyze, ingest, kql, open_store, raw, settings_for, simulate_tenant, sql, table
 
 __all__ = ["__version__", "analyze", "ingest", "kql", "open_store", "raw", "settings_for", "simulate_tenant", "sql",
            "table"]
+
+
+def __getattr__(name: str) -> Any:
+    # resolved on first use: importing any ``vigil.*`` module imports this package first, and the notebook API
+    # pulls in DuckDB, Arrow and every stage (~0.7 s), which `vigil --help` and light commands never need
+    if name == "__version__":
+        from vigil.version import version
+
+        return version()
+    if name in __all__:
+        from vigil import notebook
+
+        return getattr(notebook, name)
+    raise AttributeError(f"module 'vigil' has no attribute {name!r}")

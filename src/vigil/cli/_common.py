@@ -4,16 +4,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
-import pyarrow as pa
 import typer
 from rich.console import Console
-from rich.table import Table as RichTable
 
-from vigil.settings import Settings, load_settings
-from vigil.store import Store, open_store
+if TYPE_CHECKING:
+    # DuckDB, Arrow and the settings' pydantic models load where a command uses them, not for `vigil --help`
+    # (tests/cli/test_startup.py)
+    import pyarrow as pa
+
+    from vigil.settings import Settings
+    from vigil.store import Store
 
 console = Console()
 err_console = Console(stderr=True)
@@ -26,6 +29,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print machine-readable JS
 
 
 def settings_from(db: str | None, config: str | None) -> Settings:
+    from vigil.settings import load_settings
+
     return load_settings(config, overrides={"store.path": db})
 
 
@@ -54,6 +59,8 @@ def store_from(settings: Settings, *, read_only: bool = False) -> Store:
     opener = SERVICE_STORES.get()
     if opener is not None:
         return opener(read_only)
+    from vigil.store import open_store
+
     s = settings.store
     return open_store(s.path, read_only=read_only, threads=s.threads, memory_limit=s.memory_limit)
 
@@ -70,6 +77,8 @@ def print_arrow(table: pa.Table, *, as_json: bool, title: str | None = None, lim
     if as_json:
         print_json(arrow_rows(table))
         return
+    from rich.table import Table as RichTable
+
     rt = RichTable(title=title, show_lines=False, header_style="bold")
     for name in table.column_names:
         rt.add_column(name, overflow="fold")

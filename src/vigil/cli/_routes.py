@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from vigil.errors import VigilError
-from vigil.store import Store
+
+if TYPE_CHECKING:
+    from vigil.store import Store
 
 # other readers load a whole file: larger unrecognised files are not probed
 PROBE_LIMIT = 64 * 1024 * 1024

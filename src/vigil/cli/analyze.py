@@ -4,28 +4,34 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.panel import Panel
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, err_console, print_json, settings_from, store_from
 from vigil.errors import InputError
-from vigil.pipeline import run_stages, stage_names
-from vigil.settings import Settings, load_settings
-from vigil.store import Store
+
+if TYPE_CHECKING:
+    from vigil.settings import Settings
+    from vigil.store import Store
+
+#: vigil.pipeline's stage names, for the help text without importing every stage (tests/cli/test_startup.py
+#: checks they match)
+STAGE_NAMES = ("enrich", "sessions", "ueba", "detections", "risk", "incidents", "cae")
 
 
 def analyze(
     only: Annotated[list[str] | None, typer.Option(
-        "--stage", help=f"run only these stages ({', '.join(stage_names())})")] = None,
+        "--stage", help=f"run only these stages ({', '.join(STAGE_NAMES)})")] = None,
     db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Enrich, stitch sessions, judge travel, build UEBA, run detections, score risk, raise incidents,
     derive CAE state."""
+    from vigil.pipeline import stage_names
+
     settings = settings_from(db, config)
     unknown = set(only or []) - set(stage_names())
     if unknown:
@@ -43,6 +49,8 @@ def analyze(
 def _run_with_progress(store: Store, settings: Settings, only: list[str] | None, quiet: bool) -> dict[str, Any]:
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
                   console=err_console, transient=True, disable=quiet) as progress:
+        from vigil.pipeline import run_stages
+
         task = progress.add_task("analyze", total=None)
         return run_stages(store, settings, only, on_stage=lambda name: progress.update(task, description=name))
 
@@ -136,6 +144,10 @@ def demo(
     db: DbOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Simulate a small tenant, ingest and analyse it into ./vigil.duckdb, print the summary, serve the UI."""
+    import yaml
+
+    from vigil.pipeline import run_stages
+    from vigil.settings import load_settings
     from vigil.simulate import simulate_tenant
     from vigil.sources.ingest import ingest_paths
     from vigil.ueba.directory import ingest_directory

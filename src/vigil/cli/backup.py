@@ -3,17 +3,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from vigil.cli._common import SERVICE_STORES, ConfigOpt, DbOpt, JsonOpt, console, print_json, settings_from
 from vigil.errors import InputError, StoreError
-from vigil.store import Store
-from vigil.store.snapshot import StoreBusy, snapshot_connection
+
+if TYPE_CHECKING:
+    from vigil.store import Store
 
 
 def _service_snapshot(opener: Callable[[bool], Store]) -> Callable[[Path], None]:
+    from vigil.store.snapshot import snapshot_connection
+
     def snapshot(target: Path) -> None:
         # a writer store: the copy holds the service's write lock (its CHECKPOINTs need no other writer)
         store = opener(False)
@@ -32,6 +35,7 @@ def backup(
     """Back up the store, the CAE journal, the signing keys and the settings (consistent while serving:
     a running `vigil serve` of the store is handed the command and copies through its own database)."""
     from vigil.backup import staged, write_backup
+    from vigil.store.snapshot import StoreBusy
 
     settings = settings_from(db, config)
     answer: dict[str, Any]

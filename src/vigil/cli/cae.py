@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -15,7 +15,9 @@ from rich.table import Table as RichTable
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, err_console, print_json, settings_from
 from vigil.errors import InputError
-from vigil.settings import Settings
+
+if TYPE_CHECKING:
+    from vigil.settings import Settings
 
 cae_app = typer.Typer(help="Continuous access evaluation: revoke, inspect, issue demo tokens.", no_args_is_help=True)
 ssf_app = typer.Typer(help="Shared Signals (SSF / CAEP): streams to receivers, transmitters we listen to.",

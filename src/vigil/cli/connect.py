@@ -5,13 +5,15 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, settings_from, store_from
 from vigil.errors import ConnectorError, InputError
-from vigil.store import Store
+
+if TYPE_CHECKING:
+    from vigil.store import Store
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([mhd])$")
 

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 import typer
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, settings_from, store_from
-from vigil.detections import engine, registry
 
 
 def register(app: typer.Typer) -> None:
@@ -20,6 +19,8 @@ def register(app: typer.Typer) -> None:
         config: ConfigOpt = None,
     ) -> None:
         """Every detection with its Entra name, MITRE technique, levels, timing and parameters."""
+        from vigil.detections import registry
+
         settings = settings_from(None, config)
         disabled = set(settings.detections.disabled)
         rows = []
@@ -51,6 +52,8 @@ def register(app: typer.Typer) -> None:
         json: JsonOpt = False,
     ) -> None:
         """Run detections now (replacing vigil's riskDetections); `vigil analyze` runs them too."""
+        from vigil.detections import engine, registry
+
         settings = settings_from(db, config)
         for name in only or []:
             registry.get(name)

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, settings_from, store_from
-from vigil.incidents import actions, evaluate, output, story
 
 ByOpt = Annotated[str, typer.Option("--by", help="who (recorded with the change)")]
 
@@ -104,6 +103,8 @@ def register(app: typer.Typer) -> None:
         """List incidents, most urgent first."""
         if ctx.invoked_subcommand is not None:
             return
+        from vigil.incidents import output
+
         settings = settings_from(db, config)
         with store_from(settings, read_only=True) as store:
             rows = output.incident_rows(store, "status = any(?)", [status]) if status else \
@@ -116,6 +117,8 @@ def register(app: typer.Typer) -> None:
                out: Annotated[Path | None, typer.Option("--out", help="file (default stdout)")] = None,
                db: DbOpt = None, config: ConfigOpt = None) -> None:
         """Incidents (or riskDetections) as JSON lines, for a SIEM."""
+        from vigil.incidents import output
+
         settings = settings_from(db, config)
         with store_from(settings, read_only=True) as store:
             rows = list(output.detection_rows(store)) if detections else output.incident_rows(store)
@@ -133,6 +136,8 @@ def register(app: typer.Typer) -> None:
                     "--secret", help="HMAC key (default incidents.webhook_secret)")] = None,
                 db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
         """POST new or updated incidents to a webhook, signed (HMAC-SHA256), with retries."""
+        from vigil.incidents import output
+
         settings = settings_from(db, config)
         with store_from(settings) as store, console.status("delivering incidents"):
             result = output.send(store, settings.incidents, url=url, secret=secret)
@@ -152,6 +157,8 @@ def register(app: typer.Typer) -> None:
     @one.command("show")
     def show(incident_id: str, db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
         """The story: root authentication, hops on a time line, each detection's evidence, why raised."""
+        from vigil.incidents import story
+
         settings = settings_from(db, config)
         with store_from(settings, read_only=True) as store:
             data = story.story(store, incident_id)
@@ -164,6 +171,8 @@ def register(app: typer.Typer) -> None:
                    ] = None,
                    by: ByOpt = "cli", db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
         """Set an incident's status (kept across re-analysis)."""
+        from vigil.incidents import actions
+
         settings = settings_from(db, config)
         with store_from(settings) as store:
             out = actions.set_status(store, incident_id, status=status, classification=classification, actor=by)
@@ -173,6 +182,8 @@ def register(app: typer.Typer) -> None:
     def comment(incident_id: str, text: str, by: ByOpt = "cli", db: DbOpt = None, config: ConfigOpt = None,
                 json: JsonOpt = False) -> None:
         """Add a comment to an incident."""
+        from vigil.incidents import actions
+
         settings = settings_from(db, config)
         with store_from(settings) as store:
             out = actions.add_comment(store, incident_id, text=text, author=by)
@@ -184,6 +195,8 @@ def register(app: typer.Typer) -> None:
                       "--scenarios", help="scenarios.jsonl (default: beside the labels)")] = None,
                   db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
         """Noise figure: vigil's incidents vs naive rules, recall per labelled campaign type."""
+        from vigil.incidents import evaluate
+
         settings = settings_from(db, config)
         with store_from(settings) as store:
             result = evaluate.evaluate(store, labels, scenarios)

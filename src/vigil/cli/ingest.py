@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
@@ -13,8 +13,10 @@ from vigil.cli._routes import Routed, route
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, err_console, print_json, settings_from, store_from
 from vigil.errors import InputError, VigilError
 from vigil.sources import registry
-from vigil.sources.ingest import IngestResult, expand_paths, ingest_paths
-from vigil.store import Store
+
+if TYPE_CHECKING:
+    from vigil.sources.ingest import IngestResult
+    from vigil.store import Store
 
 EXIT_QUARANTINED = 9
 
@@ -34,6 +36,8 @@ def ingest(
     Exit codes: 0 done; 3 a file could not be read (others are still ingested); 4 format not recognised;
     6 store error; 9 (with --strict) some records were quarantined.
     """
+    from vigil.sources.ingest import IngestResult, expand_paths, ingest_paths
+
     settings = settings_from(db, config)
     files = expand_paths(list(paths))
     if not files:

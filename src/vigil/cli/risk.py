@@ -7,7 +7,6 @@ from typing import Annotated, Any
 import typer
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, print_arrow, settings_from, store_from
-from vigil.risk import actions, vendor
 
 UserArg = Annotated[list[str], typer.Argument(help="UPN(s) or object id(s)")]
 ByOpt = Annotated[str, typer.Option("--by", help="who is taking the action (recorded)")]
@@ -67,6 +66,8 @@ def register(app: typer.Typer) -> None:
         """Import Entra ID Protection riskDetections and riskyUsers (source IdentityProtection)."""
         settings = settings_from(db, config)
         with store_from(settings) as store:
+            from vigil.risk import vendor
+
             results = [vendor.import_file(store, p) for p in paths]
         data = [r.__dict__ for r in results]
 
@@ -79,13 +80,15 @@ def register(app: typer.Typer) -> None:
 
         emit(data, as_json=json, render=render)
 
-    def _action(name: str, fn: Any, help_: str) -> None:
+    def _action(name: str, action: str, help_: str) -> None:
         @group.command(name, help=help_)
         def cmd(users: UserArg, by: ByOpt, reason: ReasonOpt = None, db: DbOpt = None,
                 config: ConfigOpt = None, json: JsonOpt = False) -> None:
+            from vigil.risk import actions
+
             settings = settings_from(db, config)
             with store_from(settings) as store:
-                out = fn(store, users, actor=by, reason=reason, settings=settings.risk)
+                out = getattr(actions, action)(store, users, actor=by, reason=reason, settings=settings.risk)
 
             def render(o: dict[str, Any]) -> None:
                 for u in o["users"]:
@@ -94,9 +97,9 @@ def register(app: typer.Typer) -> None:
 
             emit(out, as_json=json, render=render)
 
-    _action("confirm-compromised", actions.confirm_compromised,
+    _action("confirm-compromised", "confirm_compromised",
             "Confirm users compromised: user risk high, confirmedCompromised (recorded with --by).")
-    _action("confirm-safe", actions.confirm_safe,
+    _action("confirm-safe", "confirm_safe",
             "Confirm users safe: all their past risk closed as confirmedSafe (recorded with --by).")
-    _action("dismiss", actions.dismiss,
+    _action("dismiss", "dismiss",
             "Dismiss users' risk: all past risk closed as dismissed (recorded with --by).")

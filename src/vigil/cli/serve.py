@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 import logging.config
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,7 +20,9 @@ from vigil.cli._common import (
     store_from,
 )
 from vigil.errors import ConfigError, StoreError
-from vigil.store import Store
+
+if TYPE_CHECKING:
+    from vigil.store import Store
 
 
 def _token_store(db: str | None, config: str | None) -> Store:
@@ -101,7 +103,7 @@ def serve(
             err_console.print(f"[yellow]service.public_url is not set: the URLs the service hands out (SSF "
                               f"discovery, poll and push endpoints) start with {public}; set it to the URL "
                               f"clients reach the service at[/yellow]")
-    from vigil.cli._service import install
+    from vigil.cli._serving import install
 
     # connectors in the background, and the CLI's way in (commands beside the service are handed to it)
     local = "127.0.0.1" if bind in ("0.0.0.0", "localhost") else ("::1" if bind == "::" else bind)

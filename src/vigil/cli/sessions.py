@@ -1,7 +1,7 @@
 """Session commands: `vigil sessions`, `vigil session show KEY`, `vigil travel`, `vigil hijacks`."""
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,7 +16,9 @@ from vigil.cli._common import (
     store_from,
 )
 from vigil.errors import InputError
-from vigil.store import Store
+
+if TYPE_CHECKING:
+    from vigil.store import Store
 
 session_app = typer.Typer(help="One session: root authentication, events, hops, travel, hijack findings.",
                           no_args_is_help=True)

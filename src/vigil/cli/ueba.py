@@ -1,13 +1,15 @@
 """``vigil directory`` (users and groups -> IdentityInfo) and ``vigil ueba`` (peers, BehaviorAnalytics)."""
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow as pa
 import typer
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, print_arrow, settings_from, store_from
 from vigil.errors import InputError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def _render_ingest(summary: dict[str, Any]) -> None:

@@ -3,19 +3,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import typer
 
 from vigil.cli._common import SERVICE_STORES, ConfigOpt, DbOpt, JsonOpt, console, print_json, settings_from, store_from
 from vigil.errors import StoreError
-from vigil.store import connect
-from vigil.store.migrate import stored_version
-from vigil.store.schema import SCHEMA_VERSION
 from vigil.version import version
 
 
 def upgrade(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Migrate the store forward to this vigil's schema (back it up first: `vigil backup DEST`)."""
+    import duckdb
+
+    from vigil.store import connect
+    from vigil.store.migrate import stored_version
+    from vigil.store.schema import SCHEMA_VERSION
+
     settings = settings_from(db, config)
     path = settings.store.path
     if SERVICE_STORES.get() is not None:  # handed over to a running `vigil serve`: it migrated when it opened
