@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import logging.config
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -78,7 +77,9 @@ def serve(
     check_web_assets()
     bind, bind_port = settings.service.host, settings.service.port
     logs = log_config(settings.service.log_format, log_level)
-    logging.config.dictConfig(logs)
+    from logging.config import dictConfig  # here: it loads socketserver & co, which --help never needs
+
+    dictConfig(logs)
     app = create_app(settings, host=bind)
     # First start: no admin token yet, so nobody could sign in. Create one and show it once, on a
     # terminal only: under a supervisor stdout is a log, and a token must never land in a log.
