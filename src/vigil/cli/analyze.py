@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 #: vigil.pipeline's stage names, for the help text without importing every stage (tests/cli/test_startup.py
 #: checks they match)
-STAGE_NAMES = ("enrich", "sessions", "ueba", "detections", "risk", "incidents", "cae")
+STAGE_NAMES = ("identity", "enrich", "sessions", "ueba", "detections", "risk", "incidents", "cae")
 
 
 def analyze(
