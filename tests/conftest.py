@@ -28,6 +28,14 @@ def sample(relative: str) -> Path:
     return path
 
 
+def sigma_rules() -> Path:
+    """The SigmaHQ identity rules under ../shared/sigma/rules, or skip the test when absent."""
+    path = SHARED / "sigma" / "rules"
+    if not path.is_dir():
+        pytest.skip("../shared/sigma/rules not present (shared Sigma rules are absent on a fresh clone)")
+    return path
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings(overrides={"store.path": str(tmp_path / "vigil.duckdb")}, environ={})

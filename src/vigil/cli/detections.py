@@ -1,6 +1,7 @@
 """``vigil detections``: the detection catalogue, and running detections alone."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -69,3 +70,36 @@ def register(app: typer.Typer) -> None:
             console.print(f"[bold]{result.total} riskDetections[/bold]")
 
         emit(summary, as_json=json, render=render)
+
+    @group.command("import-sigma")
+    def import_sigma(
+        folder: Annotated[Path, typer.Argument(help="folder of Sigma rules (*.yml, searched recursively)")],
+        db: DbOpt = None,
+        config: ConfigOpt = None,
+        json: JsonOpt = False,
+    ) -> None:
+        """Load Sigma rules (pySigma) as detections: each is translated onto vigil's tables, run once to check
+        it, and stored so `vigil analyze` runs it with its level and ATT&CK tags; every rule left out says why.
+        Importing again replaces the previously imported Sigma rules."""
+        from vigil.detections import imported
+        from vigil.detections.sigma.load import check_runs, import_dir
+
+        settings = settings_from(db, config)
+        with store_from(settings) as store, console.status("translating Sigma rules"):
+            result = import_dir(folder)
+            matches = check_runs(store, result)
+            imported.replace(store, "sigma", result.rules)
+        out = {"rules": len(result.outcomes), "loaded": result.loaded, "ran": len(matches),
+               "matched_now": {k: v for k, v in matches.items() if v},
+               "outcomes": [o.__dict__ for o in result.outcomes]}
+
+        def render(o: dict[str, Any]) -> None:
+            for x in result.outcomes:
+                if not x.loaded:
+                    console.print(f"[yellow]not loaded[/yellow] {x.path}: {x.reason}")
+                elif x.reason:
+                    console.print(f"loaded {x.path}: {x.reason}")
+            console.print(f"[bold]{o['loaded']} of {o['rules']} Sigma rules loaded[/bold], {o['ran']} ran over the "
+                          f"store ({len(o['matched_now'])} of them match events now); `vigil analyze` runs them")
+
+        emit(out, as_json=json, render=render)

@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from vigil.detections import leaked, registry
+from vigil.detections import imported, leaked, registry
 from vigil.detections.base import FINDING_COLUMNS, LEVELS, Detection
 from vigil.detections.tables import RISK_DETECTIONS
 from vigil.errors import ConfigError, StoreError
@@ -97,6 +97,8 @@ def run(store: Store, settings: Settings, only: list[str] | None = None) -> RunR
     dset = settings.detections
     store.ensure([RISK_DETECTIONS])
     dets = [d for d in registry.enabled(dset.disabled) if only is None or d.id in only]
+    # rules imported from other formats (`vigil detections import-sigma`) run beside the catalogue
+    dets += [r.detection() for r in imported.load(store) if only is None or r.id in only]
     unknown = set(dset.params) - {d.id for d in registry.all_detections()}
     if unknown:
         raise ConfigError(f"detections.params names unknown detection(s): {', '.join(sorted(unknown))}")

@@ -1,0 +1,1 @@
+"""Sigma rules (pySigma 2.x) run as vigil detections: ``vigil detections import-sigma DIR``."""
