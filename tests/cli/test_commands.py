@@ -107,6 +107,7 @@ ARGS: dict[tuple[str, ...], Prepare] = {
     ("cae", "revoke"): lambda w, run: ["--user", "u-1", "--reason", "test"],
     ("cae", "token"): lambda w, run: ["--user", "u-1"],
     ("connect",): lambda w, run: ["all", "status"],
+    ("detections", "import-sigma"): lambda w, run: [str(FIXTURES / "sigma")],
     ("directory", "ingest"): lambda w, run: [str(w.sim / "users.json"), str(w.sim / "groups.json")],
     ("egress", "accept"): lambda w, run: ["cidr", "198.51.100.0/24"],
     ("egress", "reject"): lambda w, run: ["cidr", "198.51.100.0/24"],
