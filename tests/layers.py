@@ -42,6 +42,7 @@ LAYERS: tuple[str, ...] = (
     "cae",
     "connectors",
     "pipeline", "notebook",
+    "stream",
     "backup",
     "vigil",
     "api",

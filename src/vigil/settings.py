@@ -31,6 +31,7 @@ ENV = {
     "VIGIL_GRAPH_CLIENT_SECRET": "connectors.graph.client_secret",
     "VIGIL_O365_CLIENT_SECRET": "connectors.o365.client_secret",
     "VIGIL_OKTA_TOKEN": "connectors.okta.token",
+    "VIGIL_KAFKA_PASSWORD": "stream.sasl_password",
 }
 
 
@@ -295,6 +296,37 @@ class OktaConnectorSettings(ConnectorCommonSettings):
     limit: int = Field(1000, ge=1, le=1000, description="records per page")
 
 
+class StreamSettings(_Section):
+    """The Kafka consumer of ``vigil serve`` (Azure Event Hubs' Kafka endpoint or a Kafka cluster); docs/stream.md."""
+
+    enabled: bool = Field(False, description="`vigil serve` consumes the topics below")
+    brokers: str = Field("127.0.0.1:9092", description="bootstrap servers, host:port[,host:port]; Event Hubs: "
+                         "<namespace>.servicebus.windows.net:9093")
+    topics: list[str] = Field(default_factory=list, description="topics to consume (any format `vigil formats` lists)")
+    group_id: str = Field("vigil", min_length=1, description="consumer group (offsets are kept per group)")
+    security_protocol: str = Field("PLAINTEXT", pattern="^(PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL)$",
+                                   description="PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL (Event Hubs: SASL_SSL)")
+    sasl_mechanism: str = Field("PLAIN", pattern="^(PLAIN|SCRAM-SHA-256|SCRAM-SHA-512)$",
+                                description="SASL mechanism (Event Hubs: PLAIN)")
+    sasl_username: str | None = Field(None, description="SASL user (Event Hubs: the literal $ConnectionString)")
+    sasl_password: SecretStr | None = Field(
+        None, description="SASL password (Event Hubs: the connection string); set it through $VIGIL_KAFKA_PASSWORD")
+    sasl_password_file: str | None = Field(None, description="file holding the SASL password")
+    ssl_ca_location: str | None = Field(None, description="PEM CA bundle verifying the brokers (default: system's)")
+    auto_offset_reset: str = Field("earliest", pattern="^(earliest|latest)$",
+                                   description="where a group with no committed offset starts")
+    session_timeout_ms: int = Field(30_000, ge=1000, description="consumer group session timeout")
+    batch_interval_s: float = Field(1.0, gt=0, le=60, description="a micro-batch closes after this long ...")
+    batch_max_events: int = Field(5000, ge=1, description="... or after this many messages, whichever is first")
+    max_message_bytes: int = Field(16 * 1024 * 1024, ge=1024,
+                                   description="messages longer than this are quarantined, not parsed")
+    analyze: bool = Field(True, description="analyse each micro-batch that stored records (incrementally)")
+    output_topic: str | None = Field(
+        None, description="topic receiving new or updated incidents and user-risk changes as JSON")
+    options: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="further librdkafka settings passed as they are (e.g. fetch.min.bytes)")
+
+
 class ConnectorSettings(_Section):
     graph: GraphConnectorSettings = Field(default_factory=GraphConnectorSettings)
     o365: O365ConnectorSettings = Field(default_factory=O365ConnectorSettings)
@@ -321,6 +353,7 @@ class Settings(BaseModel):
     hunt: HuntSettings = Field(default_factory=HuntSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     connectors: ConnectorSettings = Field(default_factory=ConnectorSettings)
+    stream: StreamSettings = Field(default_factory=StreamSettings)
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:

@@ -125,6 +125,13 @@ def install(app: Any, settings: Any, url: str, main: Callable[[list[str] | None]
     runner = Runner(connectors.enabled(settings), db.writer,
                     on_stored=analysis.kick if settings.connectors.analyze_after_batch else None)
     app.state.connector_runner = runner
+    stream = None
+    if settings.stream.enabled:
+        from vigil.stream.runner import StreamRunner
+
+        # listeners (app.state.stream_runner.add_listener) are called after each applied micro-batch
+        stream = StreamRunner(settings, db.writer, cae=app.state.cae)
+    app.state.stream_runner = stream
 
     def connectors_ready() -> None:
         with db.reader() as store:
@@ -147,9 +154,13 @@ def install(app: Any, settings: Any, url: str, main: Callable[[list[str] | None]
             write_state(path, url, token, info["token_id"])
             analysis.start()
             runner.start()
+            if stream is not None:
+                stream.start()
             try:
                 yield
             finally:
+                if stream is not None:
+                    stream.stop()
                 runner.stop()
                 analysis.stop()
                 try:

@@ -22,9 +22,12 @@ def status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False)
         from vigil.connectors import status as connector_status
 
         conns = connector_status(store)
+        from vigil.stream.tables import status_rows as stream_status
+
+        kafka = stream_status(store)
     if as_json:
         print_json({"store": settings.store.path, "tables": counts, "recent_ingests": runs.to_pylist(),
-                    "connectors": conns})
+                    "connectors": conns, "stream": kafka})
         return
     console.print(f"[bold]{settings.store.path}[/bold]")
     for t, n in counts.items():
@@ -34,6 +37,18 @@ def status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False)
         from vigil.cli.connect import render_status
 
         render_status(conns)
+    if kafka["partitions"]:
+        from rich.table import Table as RichTable
+
+        grid = RichTable(title=f"kafka stream ({kafka['pending_batches']} micro-batches awaiting analysis)")
+        for col in ("group", "topic", "partition", "committed", "high watermark", "lag", "messages", "quarantined",
+                    "assigned"):
+            grid.add_column(col)
+        for p in kafka["partitions"]:
+            grid.add_row(p["group_id"], p["topic"], str(p["partition"]), str(p["committed_offset"]),
+                      str(p["high_watermark"]), str(p["lag"]), str(p["messages"]), str(p["quarantined"]),
+                      "yes" if p["assigned"] else "no")
+        console.print(grid)
 
 
 def query(

@@ -16,7 +16,10 @@ router = APIRouter()
 def connectors_page(request: Request, who: Principal = Depends(require_reader),
                     store: Store = Depends(get_reader)) -> Response:
     from vigil import connectors
+    from vigil.stream.tables import status_rows
 
     settings = service_state(request).settings
+    runner = getattr(request.app.state, "stream_runner", None)
     return page(request, "connectors.html", streams=connectors.status(store),
-                enabled=[c.name for c in connectors.enabled(settings)])
+                enabled=[c.name for c in connectors.enabled(settings)], kafka=status_rows(store),
+                kafka_cfg=settings.stream, kafka_consumer=runner.status() if runner is not None else None)
