@@ -48,6 +48,8 @@ def kafka_config(s: StreamSettings) -> dict[str, Any]:
         "enable.auto.offset.store": False,
         "auto.offset.reset": s.auto_offset_reset,
         "session.timeout.ms": s.session_timeout_ms,
+        # librdkafka's 3 s default heartbeat would let a shorter session time out between heartbeats
+        "heartbeat.interval.ms": min(3000, max(100, s.session_timeout_ms // 3)),
         "security.protocol": s.security_protocol,
         "client.id": "vigil",
     }
@@ -73,7 +75,7 @@ def kafka_config(s: StreamSettings) -> dict[str, Any]:
 def producer_config(s: StreamSettings) -> dict[str, Any]:
     conf = kafka_config(s)
     for key in ("group.id", "enable.auto.commit", "enable.auto.offset.store", "auto.offset.reset",
-                "session.timeout.ms"):
+                "session.timeout.ms", "heartbeat.interval.ms"):
         conf.pop(key, None)
     conf["enable.idempotence"] = True
     return conf
