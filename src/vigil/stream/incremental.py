@@ -26,10 +26,25 @@ from vigil.pipeline import STAGES, Stage
 from vigil.settings import Settings
 from vigil.store import Store
 
-SCOPE = "_stream_scope"  # affected users: UPNs and object ids in one column
+SCOPE = "_stream_scope"  # affected users: every key naming them (UPNs, object ids, identity and person ids)
 SCOPE_EVENTS = "_stream_scope_events"  # every event of those users
-_IN_SCOPE = f"(user_principal_name IN (SELECT k FROM {SCOPE}) OR user_id IN (SELECT k FROM {SCOPE}))"
+#: the columns that name a user, whichever a relation has (the enriched views add the identity stage's keys)
+USER_KEYS = ("user_principal_name", "user_id", "identity_id", "person_id")
+IN_SCOPE = "{users}"  # placeholder: the user predicate over the relation's own key columns
 _EVENT_IN_SCOPE = "{col} IN (SELECT event_id FROM " + SCOPE_EVENTS + ")"
+
+
+def _keys(store: Store, relation: str) -> list[str]:
+    cols = set(store.query(f"SELECT * FROM {_main(store, relation)} LIMIT 0").column_names)
+    return [k for k in USER_KEYS if k in cols]
+
+
+def in_scope(store: Store, relation: str) -> str:
+    """SQL: a row of ``relation`` names an affected user."""
+    keys = _keys(store, relation)
+    if not keys:
+        raise ValueError(f"{relation} has none of the user columns {USER_KEYS}")
+    return "(" + " OR ".join(f"{k} IN (SELECT k FROM {SCOPE})" for k in keys) + ")"
 
 
 @dataclass(frozen=True)
@@ -47,13 +62,14 @@ SCOPED: dict[str, Scoped] = {
         outputs={
             "event_sessions": _EVENT_IN_SCOPE.format(col="event_id"),
             "session_hops": _EVENT_IN_SCOPE.format(col="event_id"),
-            "sessions": _IN_SCOPE,
+            "sessions": IN_SCOPE,
             "travel": _EVENT_IN_SCOPE.format(col="to_event_id"),
-            "session_hijacks": _IN_SCOPE,
+            "session_hijacks": IN_SCOPE,
         }),
 }
 
 _EVENT_TABLES = ("signins", "activities")
+_EVENT_VIEWS = ("signins_enriched", "activities_enriched")
 
 
 def _main(store: Store, name: str) -> str:
@@ -76,9 +92,17 @@ def build_scope(store: Store, origins: list[str]) -> int:
     return close_scope(store)
 
 
+def _event_relations(store: Store) -> list[str]:
+    """The enriched views once the enrich stage made them (they carry the identity keys), else the tables."""
+    have = store.relations()
+    views = [v for v in _EVENT_VIEWS if v in have]
+    return views or [t for t in _EVENT_TABLES if t in have]
+
+
 def close_scope(store: Store) -> int:
-    """Grow the scope to whole users: every UPN and object id that appears beside one already in it."""
+    """Grow the scope to whole users: every key that appears beside one already in it."""
     con = store.con
+    rels = [(r, _keys(store, r)) for r in _event_relations(store)]
     size = -1
     while True:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {SCOPE} AS SELECT DISTINCT k FROM {SCOPE}")
@@ -86,13 +110,12 @@ def close_scope(store: Store) -> int:
         if n == size:
             break
         size = n
-        for t in _EVENT_TABLES:
-            if store.exists(t):
-                con.execute(f"""INSERT INTO {SCOPE} SELECT k FROM (
-                    SELECT user_principal_name AS k FROM {_main(store, t)} WHERE {_IN_SCOPE} UNION
-                    SELECT user_id FROM {_main(store, t)} WHERE {_IN_SCOPE}) u
-                    WHERE k IS NOT NULL AND k NOT IN (SELECT k FROM {SCOPE})""")
-    parts = [f"SELECT event_id FROM {_main(store, t)} WHERE {_IN_SCOPE}" for t in _EVENT_TABLES if store.exists(t)]
+        for rel, keys in rels:
+            pred = in_scope(store, rel)
+            union = " UNION ".join(f"SELECT {k} AS k FROM {_main(store, rel)} WHERE {pred}" for k in keys)
+            con.execute(f"INSERT INTO {SCOPE} SELECT k FROM ({union}) u "
+                        f"WHERE k IS NOT NULL AND k NOT IN (SELECT k FROM {SCOPE})")
+    parts = [f"SELECT event_id FROM {_main(store, rel)} WHERE {in_scope(store, rel)}" for rel, _ in rels]
     con.execute(f"CREATE OR REPLACE TEMP TABLE {SCOPE_EVENTS} AS " + (" UNION ALL ".join(parts) or
                                                                    "SELECT CAST(NULL AS VARCHAR) AS event_id LIMIT 0"))
     return size
@@ -132,7 +155,7 @@ def run_scoped(store: Store, settings: Settings, name: str, run: Stage, scoped: 
         for rel in scoped.inputs:
             if rel in have:
                 con.execute(f"CREATE TEMP VIEW {store.ident(rel)} AS SELECT * FROM {_main(store, rel)} "
-                            f"WHERE {_IN_SCOPE}")
+                            f"WHERE {in_scope(store, rel)}")
                 created.append(("VIEW", rel))
         for table in scoped.outputs:
             if table in have:
@@ -141,6 +164,8 @@ def run_scoped(store: Store, settings: Settings, name: str, run: Stage, scoped: 
         summary = dict(run(store, settings))
         with store.transaction():
             for table, predicate in scoped.outputs.items():
+                if predicate == IN_SCOPE:
+                    predicate = in_scope(store, table)
                 con.execute(f"DELETE FROM {_main(store, table)} WHERE {predicate}")
                 con.execute(f"INSERT INTO {_main(store, table)} SELECT * FROM temp.main.{store.ident(table)}")
     finally:
