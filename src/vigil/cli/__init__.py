@@ -6,6 +6,7 @@ checks every ``register`` and the layer test sees what the command depends on).
 """
 from __future__ import annotations
 
+import copy
 import sys
 from typing import Any
 
@@ -102,8 +103,28 @@ def command() -> Any:
     while todo:
         cmd = todo.pop()
         cmd.no_args_is_help = False
+        _add_wide(cmd)
         todo.extend(getattr(cmd, "commands", {}).values())
     return root
+
+
+def _set_wide(ctx: Any, param: Any, value: bool) -> None:
+    from vigil.cli._table import WIDE
+
+    if value:
+        WIDE.set(True)
+
+
+def _add_wide(cmd: Any) -> None:
+    """``--wide`` beside every ``--json``: tables with every column at full width (cli/_table.py)."""
+    json_opt = next((p for p in cmd.params if "--json" in getattr(p, "opts", ())), None)
+    if json_opt is None or any("--wide" in getattr(p, "opts", ()) for p in cmd.params):
+        return
+    wide = copy.copy(json_opt)  # the same kind of flag, so help and parsing treat it alike
+    wide.name, wide.opts, wide.secondary_opts = "wide", ["--wide"], []
+    wide.expose_value, wide.callback = False, _set_wide
+    wide.help = "tables with every column at full width, nothing cut (wider than the terminal)"
+    cmd.params.insert(cmd.params.index(json_opt), wide)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,7 +1,7 @@
 """Shared CLI plumbing: options, settings, output in table or JSON form."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     # (tests/cli/test_startup.py)
     import pyarrow as pa
 
+    from vigil.cli._table import Col
     from vigil.settings import Settings
     from vigil.store import Store
 
@@ -73,21 +74,17 @@ def arrow_rows(table: pa.Table) -> list[dict[str, Any]]:
     return table.to_pylist()
 
 
-def print_arrow(table: pa.Table, *, as_json: bool, title: str | None = None, limit: int | None = None) -> None:
+def print_arrow(table: pa.Table, *, as_json: bool, title: str | None = None, limit: int | None = None,
+                cols: Sequence[Col | str] | None = None, empty: str | None = None, ranked: bool = True) -> None:
+    """Rows as JSON, or as a table that fits the terminal (cli/_table.py). ``cols`` ranks the columns;
+    without them they rank in the query's order, or (``ranked=False``: a hunt, a query) not at all."""
     if as_json:
         print_json(arrow_rows(table))
         return
-    from rich.table import Table as RichTable
+    from vigil.cli._table import show
 
-    rt = RichTable(title=title, show_lines=False, header_style="bold")
-    for name in table.column_names:
-        rt.add_column(name, overflow="fold")
-    rows = table.to_pylist()
-    for row in rows[: limit or len(rows)]:
-        rt.add_row(*["" if v is None else str(v) for v in row.values()])
-    console.print(rt)
-    if limit and len(rows) > limit:
-        console.print(f"[dim]… {len(rows) - limit} more rows (use --json or export for all)[/dim]")
+    show(table.to_pylist(), cols if cols is not None or not ranked else table.column_names, title=title,
+         limit=limit, empty=empty)
 
 
 def emit(data: Any, *, as_json: bool, render: Callable[[Any], None]) -> None:

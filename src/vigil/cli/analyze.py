@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.panel import Panel
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table as RichTable
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, err_console, print_json, settings_from, store_from
+from vigil.cli._table import Col, show
 from vigil.errors import InputError
 
 if TYPE_CHECKING:
@@ -56,15 +56,11 @@ def _run_with_progress(store: Store, settings: Settings, only: list[str] | None,
 
 
 def _print_stages(results: dict[str, Any]) -> None:
-    t = RichTable(title="stages", header_style="bold")
-    t.add_column("stage")
-    t.add_column("seconds", justify="right")
-    t.add_column("what it did")
-    for name, res in results.items():
-        facts = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
-                          for k, v in res.items() if k != "seconds" and not isinstance(v, (dict, list)))
-        t.add_row(name, f"{res.get('seconds', 0):.2f}", facts[:160])
-    console.print(t)
+    rows = [{"stage": name, "seconds": round(res.get("seconds", 0), 2),
+             "what it did": ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
+                                      for k, v in res.items() if k != "seconds" and not isinstance(v, (dict, list)))}
+            for name, res in results.items()]
+    show(rows, [Col("stage"), Col("seconds"), Col("what it did")], title="stages")
 
 
 def _q(store: Store, sql: str) -> list[dict[str, Any]]:
@@ -120,13 +116,10 @@ def print_summary(s: dict[str, Any]) -> None:
         lines.append("users at risk: " + ", ".join(f"{v} {k}" for k, v in s["risky_users"].items()))
     console.print(Panel("\n".join(lines), title="vigil summary", expand=False))
     if s.get("incidents"):
-        t = RichTable(title=f"top incidents ({s['incident_count']} in all; `vigil incident show ID` for the story)",
-                      header_style="bold")
-        for c in ("id", "severity", "user", "title"):
-            t.add_column(c, overflow="fold")
-        for i in s["incidents"]:
-            t.add_row(str(i["incident_id"]), i["severity"], i["user_principal_name"] or "(many accounts)", i["title"])
-        console.print(t)
+        show([{**i, "who": i["user_principal_name"] or "(many accounts)"} for i in s["incidents"]],
+             [Col("incident_id", "id", 0), Col("severity", "severity", 2), Col("who", "who", 3, ident=True),
+              Col("title", "what happened", 1)],
+             title=f"top incidents ({s['incident_count']} in all; `vigil incident show ID` for the story)")
         top = s["incidents"][0]
         if top.get("recommended_action"):
             console.print(f"[bold]top incident {top['incident_id']}[/bold]: {top['recommended_action']}")

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
-from rich.table import Table as RichTable
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, err_console, print_json, settings_from
+from vigil.cli._table import show
 from vigil.errors import InputError
 
 if TYPE_CHECKING:
@@ -44,13 +44,8 @@ def _ts(v: float | None) -> str:
 
 
 def _rows(rows: list[dict[str, Any]], cols: list[str], title: str) -> None:
-    t = RichTable(title=title, header_style="bold")
-    for c in cols:
-        t.add_column(c, overflow="fold")
-    for r in rows:
-        t.add_row(*[_ts(r[c]) if c.endswith("_at") and isinstance(r[c], float) else
-                    "" if r.get(c) is None else str(r[c]) for c in cols])
-    console.print(t)
+    show([{c: _ts(r[c]) if c.endswith("_at") and isinstance(r.get(c), float) else r.get(c) for c in cols}
+          for r in rows], cols, title=title)
 
 
 # -- vigil cae -----------------------------------------------------------------------------------

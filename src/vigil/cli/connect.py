@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, settings_from, store_from
+from vigil.cli._table import Col, show
 from vigil.errors import ConnectorError, InputError
 
 if TYPE_CHECKING:
@@ -33,20 +34,15 @@ def parse_since(text: str) -> datetime:
 
 
 def render_status(rows: list[dict[str, Any]]) -> None:
-    from rich.table import Table
-
     if not rows:
         console.print("no connector has polled yet (`vigil connect NAME run`, or enable one for `vigil serve`)")
         return
-    t = Table(title="connectors", header_style="bold")
-    for col in ("connector", "stream", "records", "stored", "last poll", "lag", "last error"):
-        t.add_column(col, overflow="fold")
-    for r in rows:
-        lag = r.get("lag_s")
-        t.add_row(r["connector"], r["stream"], f"{r['records'] or 0:,}", f"{r['stored'] or 0:,}",
-                  str(r["last_poll_at"] or "never")[:19],
-                  "" if lag is None else f"{lag / 60:.1f} min", (r.get("last_error") or "")[:160])
-    console.print(t)
+    show([{**r, "records": r["records"] or 0, "stored": r["stored"] or 0,
+           "last_poll_at": r["last_poll_at"] or "never",
+           "lag": None if r.get("lag_s") is None else f"{r['lag_s'] / 60:.1f} min"} for r in rows],
+         [Col("connector", priority=0), Col("stream", priority=1), Col("records", priority=4),
+          Col("stored", priority=3), Col("last_poll_at", "last poll", 2), Col("lag", priority=5),
+          Col("last_error", "last error", 6)], title="connectors")
 
 
 def register(app: typer.Typer) -> None:

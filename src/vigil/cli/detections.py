@@ -32,16 +32,14 @@ def register(app: typer.Typer) -> None:
             rows.append(row)
 
         def render(rows: list[dict[str, Any]]) -> None:
-            from rich.table import Table
+            from vigil.cli._table import Col, plural, show
 
-            t = Table(title=f"{len(rows)} detections", header_style="bold")
-            for col in ("id", "riskEventType", "MITRE", "levels", "timing", "on", "parameters"):
-                t.add_column(col, overflow="fold", no_wrap=col == "id")
-            for r in rows:
-                params = ", ".join(f"{k}={v}" for k, v in r["params"].items() if not isinstance(v, list))
-                t.add_row(r["id"], r["riskEventType"], ", ".join(r["mitre"]), "/".join(r["levels"]), r["timing"],
-                          "yes" if r["enabled"] else "no", params)
-            console.print(t)
+            show([{**r, "levels": "/".join(r["levels"]),
+                   "params": ", ".join(f"{k}={v}" for k, v in r["params"].items() if not isinstance(v, list))}
+                  for r in rows],
+                 [Col("id", priority=0), Col("riskEventType", priority=1), Col("mitre", "MITRE", 3),
+                  Col("levels", priority=4), Col("timing", priority=5), Col("enabled", "on", 2),
+                  Col("params", "parameters", 6)], title=plural(len(rows), "detection"))
 
         emit(rows, as_json=json, render=render)
 

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, print_arrow, print_json, settings_from, store_from
+from vigil.cli._table import plural
 from vigil.errors import InputError, QueryError
 
 FORMATS = ("table", "csv", "json")
@@ -68,4 +69,4 @@ def register(app: typer.Typer) -> None:
                 writer.writerow(["" if v is None else v for v in row.values()])
             typer.echo(out.getvalue(), nl=False)
         else:
-            print_arrow(table, as_json=False, title=f"{table.num_rows} rows", limit=limit)
+            print_arrow(table, as_json=False, title=plural(table.num_rows, "row"), limit=limit, ranked=False)

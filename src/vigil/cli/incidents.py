@@ -6,23 +6,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, settings_from, store_from
+from vigil.cli._table import Col, cell_text, plural, show
 
 ByOpt = Annotated[str, typer.Option("--by", help="who (recorded with the change)")]
 
 
-def _queue(rows: list[dict[str, Any]]) -> None:
-    from rich.table import Table
+QUEUE_COLS = [Col("incident_id", "id", 0), Col("severity", "sev", 3), Col("priority", "prio", 5),
+              Col("status", "status", 4), Col("who", "who", 2, ident=True),
+              Col("title", "what happened", 1, min_width=24), Col("last_activity", "last activity", 6)]
 
-    t = Table(title=f"{len(rows)} incidents, ranked", header_style="bold")
-    for col in ("id", "sev", "prio", "status", "who", "what", "last activity"):
-        t.add_column(col, overflow="fold")
-    for r in rows:
-        who = r["user_principal_name"] or f"{len(r['accounts'])} accounts"
-        t.add_row(r["incident_id"], r["severity"], f"{r['priority']:g}", r["status"], who,
-                  ", ".join(r["risk_event_types"]), str(r["last_activity"])[:19])
-    console.print(t)
+
+def _queue(rows: list[dict[str, Any]]) -> None:
+    show([{**r, "who": r["user_principal_name"] or plural(len(r["accounts"]), "account")} for r in rows],
+         QUEUE_COLS, title=f"{plural(len(rows), 'incident')}, most urgent first", empty="no incidents")
 
 
 def _story(s: dict[str, Any]) -> None:
@@ -53,7 +52,7 @@ def _story(s: dict[str, Any]) -> None:
         console.print(f"  [red]{d['riskEventType']}[/red] {d['riskLevel']} ({d['riskState']}) "
                       f"{str(d['activityDateTime'])[:19]} {d['ipAddress'] or ''} {d['country'] or ''}")
         console.print(f"    {d['reason']}")
-        console.print(f"    [dim]evidence: {d['evidence']}[/dim]")
+        console.print(Text(f"    evidence: {cell_text(d['evidence'])}", style="dim"))
     for c in s["comments"]:
         console.print(f"\n  [cyan]{str(c['created_at'])[:19]} {c['author']}[/cyan]: {c['text']}")
 

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.markup import escape
-from rich.table import Table as RichTable
 
 from vigil.cli._routes import Routed, route
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, err_console, print_json, settings_from, store_from
+from vigil.cli._table import Col, show
 from vigil.errors import InputError, VigilError
 from vigil.sources import registry
 
@@ -126,18 +126,15 @@ def _report(results: list[IngestResult], routed: dict[str, Routed], as_json: boo
     if as_json:
         print_json(rows)
         return
-    t = RichTable(title="ingest", header_style="bold")
-    for col in ("file", "taken as", "table", "read", "stored", "duplicate", "quarantined", "MB/s"):
-        t.add_column(col, justify="left" if col in ("file", "taken as", "table") else "right")
-    for r, row in zip(results, rows, strict=True):
-        rate = f"{r.bytes / 1e6 / r.seconds:.1f}" if r.seconds > 0 else ""
-        taken = row["taken_as"] or ("[dim]skipped[/dim]" if row["skipped"] else "?")
-        t.add_row(Path(r.path).name, taken, row["table"] or "", f"{row['read']:,}", f"{row['stored']:,}",
-                  f"{row['duplicate']:,}",
-                  f"[yellow]{row['quarantined']:,}[/yellow]" if row["quarantined"] else "0", rate)
-    t.add_row("[bold]total", "", "", *(f"{sum(row[k] for row in rows):,}"
-                                       for k in ("read", "stored", "duplicate", "quarantined")), "")
-    console.print(t)
+    lines = [{**row, "name": Path(r.path).name,
+              "taken": row["taken_as"] or ("skipped" if row["skipped"] else "?"),
+              "rate": round(r.bytes / 1e6 / r.seconds, 1) if r.seconds > 0 else None}
+             for r, row in zip(results, rows, strict=True)]
+    lines.append({"name": "total", **{k: sum(row[k] for row in rows)
+                                      for k in ("read", "stored", "duplicate", "quarantined")}})
+    show(lines, [Col("name", "file", 0), Col("taken", "taken as", 1), Col("table", "table", 3),
+                 Col("read", "read", 4), Col("stored", "stored", 2), Col("duplicate", "duplicate", 6),
+                 Col("quarantined", "quarantined", 5), Col("rate", "MB/s", 7)], title="ingest")
     for r, row in zip(results, rows, strict=True):  # one line each (soft_wrap); names and reasons are not markup
         for reason, n in sorted(r.reasons.items(), key=lambda kv: -kv[1]):
             console.print(f"[yellow]quarantined[/yellow] {n:,} from {escape(r.path)}: {escape(reason)}",
@@ -158,12 +155,7 @@ def formats(as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(rows)
         return
-    t = RichTable(header_style="bold")
-    for c in ("name", "table", "title"):
-        t.add_column(c)
-    for r in rows:
-        t.add_row(r["name"], r["table"], r["title"])
-    console.print(t)
+    show(rows, ["name", "table", "title"])
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, settings_from, store_from
+from vigil.cli._table import Col, plural, show
 from vigil.errors import InputError
 
 PoliciesOpt = Annotated[list[str], typer.Option(
@@ -36,14 +37,10 @@ def _policy_set(settings: Any, policies: list[str], locations: str | None, lenie
 
 
 def _render_check(rows: list[dict[str, Any]]) -> None:
-    from rich.table import Table
-
-    t = Table(title=f"{len(rows)} conditional access policies", header_style="bold")
-    for col in ("policy", "state", "conditions", "grant", "session"):
-        t.add_column(col, overflow="fold")
-    for r in rows:
-        t.add_row(r["displayName"], r["state"], "; ".join(r["conditions"]), r["grant"], ", ".join(r["session"]))
-    console.print(t)
+    show([{**r, "conditions": "; ".join(r["conditions"])} for r in rows],
+         [Col("displayName", "policy", 0), Col("state", "state", 1), Col("conditions", "conditions", 4),
+          Col("grant", "grant", 2), Col("session", "session", 3)],
+         title=plural(len(rows), "conditional access policy", "conditional access policies"))
 
 
 def _summary(p: Any) -> dict[str, Any]:
@@ -77,8 +74,6 @@ def _summary(p: Any) -> dict[str, Any]:
 
 
 def _render_whatif(result: dict[str, Any]) -> None:
-    from rich.table import Table
-
     d = result["decision"]
     color = {"allow": "green", "challenge": "yellow", "block": "red"}[d["decision"]]
     console.print(f"[bold {color}]{d['decision'].upper()}[/] ({d['conditionalAccessStatus']}): {d['reason']}")
@@ -86,13 +81,9 @@ def _render_whatif(result: dict[str, Any]) -> None:
         console.print("required controls: " + ", ".join(d["requiredControls"]))
     if d["sessionControls"]:
         console.print(f"session controls: {d['sessionControls']}")
-    t = Table(header_style="bold")
-    for col in ("policy", "state", "applies", "analysisReasons", "result", "reason"):
-        t.add_column(col, overflow="fold")
-    for v in result["value"]:
-        t.add_row(v["displayName"], v["state"], "yes" if v["policyApplies"] else "no", v["analysisReasons"],
-                  v["result"], v["reason"])
-    console.print(t)
+    show(result["value"], [Col("displayName", "policy", 0), Col("state", "state", 3),
+                           Col("policyApplies", "applies", 1), Col("analysisReasons", "analysisReasons", 5),
+                           Col("result", "result", 2), Col("reason", "reason", 4)])
 
 
 def _pair(d: dict[str, Any], key: str) -> str:
@@ -100,33 +91,32 @@ def _pair(d: dict[str, Any], key: str) -> str:
 
 
 def _render_replay(report: dict[str, Any]) -> None:
-    from rich.table import Table
-
     labels = report.get("labels") is not None
-    t = Table(title=f"What-if over {report['signins']} sign-ins of {report['users']} users "
-              f"({report['combinations']} distinct combinations, {report['seconds']} s)", header_style="bold")
-    cols = ["policy", "state", "applies", "MFA", "password", "remediate", "blocked"]
-    if labels:
-        cols.append("attacks stopped")
-    for col in cols:
-        t.add_column(col, overflow="fold", justify="left" if col in ("policy", "state") else "right",
-                     min_width=18 if col == "policy" else None)
     states = {"enabled": "on", "disabled": "off", "enabledForReportingButNotEnforced": "report-only"}
+    keys = ("applies", "mfa", "password_change", "risk_remediation", "blocked")
+    rows = []
     for p in report["policies"]:
-        row = [p["displayName"], states[p["state"]], _pair(p, "applies"), _pair(p, "mfa"), _pair(p, "password_change"),
-               _pair(p, "risk_remediation"), _pair(p, "blocked")]
+        row = {"policy": p["displayName"], "state": states[p["state"]], **{k: _pair(p, k) for k in keys}}
         if labels:
             stopped = sum(p.get(f"{k}_attack_events", 0) for k in ("mfa", "password_change", "risk_remediation",
                                                                     "blocked"))
-            row.append(f"{stopped} / {p.get('attack_events', 0)}")
-        t.add_row(*row)
+            row["attacks"] = f"{stopped} / {p.get('attack_events', 0)}"
+        rows.append(row)
     tot = report["total"]
-    row = ["[bold]all policies together[/]", "", f"{tot['signins']} / {tot['users']}", _pair(tot, "mfa"),
-           _pair(tot, "password_change"), _pair(tot, "risk_remediation"), _pair(tot, "blocked")]
+    row = {"policy": "all policies together", "state": "", "applies": f"{tot['signins']} / {tot['users']}",
+           **{k: _pair(tot, k) for k in keys[1:]}}
     if labels:
-        row.append(f"{tot.get('attack_events_stopped', 0)} / {tot.get('attack_events', 0)}")
-    t.add_row(*row, end_section=True)
-    console.print(t)
+        row["attacks"] = f"{tot.get('attack_events_stopped', 0)} / {tot.get('attack_events', 0)}"
+    rows.append(row)
+    cols = [Col("policy", "policy", 0), Col("state", "state", 6), Col("applies", "applies", 3),
+            Col("mfa", "MFA", 2), Col("password_change", "password", 5), Col("risk_remediation", "remediate", 7),
+            Col("blocked", "blocked", 1, justify="right")]
+    if labels:
+        cols.append(Col("attacks", "attacks stopped", 4, justify="right"))
+    show(rows, [c if c.key in ("policy", "state") else Col(c.key, c.header, c.priority, justify="right", ident=True)
+                for c in cols],
+         title=f"What-if over {report['signins']} sign-ins of {report['users']} users "
+               f"({report['combinations']} distinct combinations, {report['seconds']} s)")
     console.print("[dim]cells are sign-ins / users (attacks: labelled attack sign-ins stopped / the policy applied "
                   "to); MFA counts prompts, not sign-ins already carrying an MFA claim; password = secure password "
                   "change; remediate = risk remediation; report-only policies are enforced in a replay[/dim]")
@@ -161,17 +151,11 @@ def comparison(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _render_compare(data: dict[str, Any]) -> None:
-    from rich.table import Table
-
     _render_replay(data["a"])
     _render_replay(data["b"])
     console.print(f"A = {data['a_name']}\nB = {data['b_name']}")
-    t = Table(title="Side by side", header_style="bold")
-    for col in ("metric", "A", "B", "B - A"):
-        t.add_column(col, justify="left" if col == "metric" else "right", overflow="fold")
-    for r in data["comparison"]:
-        t.add_row(r["metric"], str(r["a"]), str(r["b"]), f"{r['delta']:+d}")
-    console.print(t)
+    show([{**r, "delta": f"{r['delta']:+d}"} for r in data["comparison"]],
+         [Col("metric"), Col("a", "A"), Col("b", "B"), Col("delta", "B - A", justify="right")], title="Side by side")
 
 
 def _device(device_id: str | None, compliant: bool | None, managed: bool | None, trust: str | None,

@@ -9,12 +9,12 @@ from vigil.cli._common import (
     ConfigOpt,
     DbOpt,
     JsonOpt,
-    console,
     print_arrow,
     print_json,
     settings_from,
     store_from,
 )
+from vigil.cli._table import Col, plural, show_record
 from vigil.errors import InputError
 
 if TYPE_CHECKING:
@@ -25,6 +25,30 @@ session_app = typer.Typer(help="One session: root authentication, events, hops, 
 
 UserOpt = Annotated[str | None, typer.Option("--user", help="user principal name or object id")]
 LimitOpt = Annotated[int, typer.Option("--limit", help="rows to print")]
+# columns in the order they print, ranked (lower first) for a narrow terminal
+SESSION_COLS = [Col("session_key", "session", 0), Col("user_principal_name", "user", 1),
+                Col("first_time", "first", 2), Col("last_time", "last", 6), Col("root_time", "root auth", 9),
+                Col("root_country", "country", 3), Col("root_ip", "root ip", 5), Col("root_device_id", "device", 12),
+                Col("root_mfa", "mfa", 7), Col("root_ip_class", "ip class", 8), Col("event_count", "events", 4),
+                Col("hop_count", "hops", 10), Col("countries", "countries", 11), Col("stitch_method", "stitched", 13)]
+TRAVEL_COLS = [Col("user_principal_name", "user", 0), Col("from_time", "from", 5), Col("to_time", "to", 1),
+               Col("from_country", "from", 2), Col("to_country", "to", 3), Col("km", "km", 6),
+               Col("kmh", "km/h", 7), Col("to_failed", "failed", 8), Col("verdict", "verdict", 4),
+               Col("reason", "reason", 9)]
+HIJACK_COLS = [Col("finding_id", "finding", 7), Col("user_principal_name", "user", 0),
+               Col("detected_time", "detected", 1), Col("kind", "kind", 2), Col("severity", "severity", 3),
+               Col("session_key", "session", 6), Col("ip", "ip", 4), Col("country", "country", 5),
+               Col("reason", "reason", 8), Col("evidence_event_ids", "evidence events", 9)]
+EVENT_COLS = [Col("event_time", "time", 0), Col("event_table", "table", 6), Col("link_method", "linked by", 7),
+              Col("event_id", "event", 5), Col("ip", "ip", 1), Col("country", "country", 2), Col("app", "app", 3),
+              Col("device_id", "device", 8), Col("user_agent", "user agent", 4)]
+
+
+def HOP_COLS(names: list[str]) -> list[Col]:  # noqa: N802 -- a column list, like the others
+    first = ("hop_time", "hop_kind", "from_value", "to_value", "reason")
+    return [Col(n, priority=first.index(n) if n in first else len(first) + i) for i, n in enumerate(names)]
+
+
 VERDICTS = ("same_location", "egress_change", "plausible", "improbable", "impossible")
 
 
@@ -54,7 +78,7 @@ def sessions(user: UserOpt = None, inferred: Annotated[bool | None, typer.Option
             "root_device_id, root_mfa, root_ip_class, event_count, hop_count, countries, stitch_method FROM sessions "
             + (("WHERE " + " AND ".join(conds)) if conds else "")
             + f" ORDER BY first_time DESC, session_key LIMIT {int(limit)}", params or None)
-    print_arrow(table, as_json=as_json, title="sessions")
+    print_arrow(table, as_json=as_json, title=plural(table.num_rows, "session"), cols=SESSION_COLS)
 
 
 @session_app.command("show")
@@ -86,12 +110,11 @@ WHERE es.session_key = ? ORDER BY e.event_time, e.event_id""", [sk])
         print_json({"session": found[0], "events": events.to_pylist(), "hops": hops.to_pylist(),
                     "travel": travel.to_pylist(), "hijacks": hijacks.to_pylist()})
         return
-    for k, v in found[0].items():
-        console.print(f"[bold]{k}[/bold]: {v}")
-    print_arrow(events, as_json=False, title="events", limit=200)
-    print_arrow(hops, as_json=False, title="hops", limit=200)
-    print_arrow(travel, as_json=False, title="travel")
-    print_arrow(hijacks, as_json=False, title="hijack findings")
+    show_record(found[0], title=f"session {sk}")
+    print_arrow(events, as_json=False, title=plural(events.num_rows, "event"), limit=200, cols=EVENT_COLS)
+    print_arrow(hops, as_json=False, title=plural(hops.num_rows, "hop"), limit=200, cols=HOP_COLS(hops.column_names))
+    print_arrow(travel, as_json=False, title="travel", cols=TRAVEL_COLS)
+    print_arrow(hijacks, as_json=False, title="hijack findings", cols=HIJACK_COLS)
 
 
 def travel(user: UserOpt = None,
@@ -112,7 +135,7 @@ def travel(user: UserOpt = None,
             "round(adjusted_distance_km) AS km, round(speed_kmh) AS kmh, to_failed, verdict, reason FROM travel "
             + (("WHERE " + " AND ".join(conds)) if conds else "")
             + f" ORDER BY to_time DESC, to_event_id LIMIT {int(limit)}", params or None)
-    print_arrow(table, as_json=as_json, title="travel")
+    print_arrow(table, as_json=as_json, title=f"travel: {plural(table.num_rows, 'move')}", cols=TRAVEL_COLS)
 
 
 def hijacks(user: UserOpt = None, limit: LimitOpt = 100, db: DbOpt = None, config: ConfigOpt = None,
@@ -126,7 +149,7 @@ def hijacks(user: UserOpt = None, limit: LimitOpt = 100, db: DbOpt = None, confi
             "SELECT finding_id, user_principal_name, detected_time, kind, severity, session_key, ip, country, reason, "
             "evidence_event_ids FROM session_hijacks " + (f"WHERE {where}" if where else "")
             + f" ORDER BY detected_time DESC, finding_id LIMIT {int(limit)}", params or None)
-    print_arrow(table, as_json=as_json, title="session hijack findings")
+    print_arrow(table, as_json=as_json, title=plural(table.num_rows, "session hijack finding"), cols=HIJACK_COLS)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, print_arrow, print_json, settings_from, store_from
+from vigil.cli._table import Col, plural
 from vigil.errors import InputError
 
 
@@ -32,7 +33,11 @@ def status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False)
     console.print(f"[bold]{settings.store.path}[/bold]")
     for t, n in counts.items():
         console.print(f"  {t:<34} {n:>12,}")
-    print_arrow(runs, as_json=False, title="recent ingests")
+    print_arrow(runs, as_json=False, title="recent ingests", cols=[
+        Col("source_file", "file", 0, fmt=lambda v: Path(v).name if v else ""), Col("source_format", "format", 2),
+        Col("status", "status", 1), Col("records_read", "read", 4), Col("records_stored", "stored", 3),
+        Col("records_duplicate", "duplicate", 6), Col("records_quarantined", "quarantined", 5),
+        Col("finished_at", "finished", 7)])
     if conns:
         from vigil.cli.connect import render_status
 
@@ -64,7 +69,8 @@ def query(
     settings = settings_from(db, config)
     with store_from(settings, read_only=True) as store:
         table = run_sql(store, sql, timeout_s=settings.hunt.timeout_s)
-    print_arrow(table, as_json=as_json, limit=None if as_json else limit)
+    print_arrow(table, as_json=as_json, limit=None if as_json else limit, title=plural(table.num_rows, "row"),
+                ranked=False)
 
 
 def export(

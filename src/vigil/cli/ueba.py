@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, print_arrow, settings_from, store_from
+from vigil.cli._table import Col, plural, show
 from vigil.errors import InputError
 
 if TYPE_CHECKING:
@@ -13,15 +14,10 @@ if TYPE_CHECKING:
 
 
 def _render_ingest(summary: dict[str, Any]) -> None:
-    from rich.table import Table
-
-    t = Table(title=f"{summary['identities']} identities in IdentityInfo", header_style="bold")
-    for col in ("file", "format", "users", "groups", "memberships", "quarantined"):
-        t.add_column(col, overflow="fold")
-    for f in summary["files"]:
-        t.add_row(f["file"], f["format"] or f"[red]{f.get('error')}[/red]", str(f["users"]), str(f["groups"]),
-                  str(f["memberships"]), str(f["quarantined"]))
-    console.print(t)
+    show([{**f, "format": f["format"] or f"error: {f.get('error')}"} for f in summary["files"]],
+         [Col("file", priority=0), Col("format", priority=1), Col("users", priority=2), Col("groups", priority=3),
+          Col("memberships", priority=5), Col("quarantined", priority=4)],
+         title=f"{plural(summary['identities'], 'identity', 'identities')} in IdentityInfo")
     if summary["quarantined"]:
         console.print(f"[yellow]{summary['quarantined']} record(s) quarantined; see the quarantine table[/yellow]")
 
