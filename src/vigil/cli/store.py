@@ -43,17 +43,14 @@ def status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False)
 
         render_status(conns)
     if kafka["partitions"]:
-        from rich.table import Table as RichTable
+        from vigil.cli._table import show
 
-        grid = RichTable(title=f"kafka stream ({kafka['pending_batches']} micro-batches awaiting analysis)")
-        for col in ("group", "topic", "partition", "committed", "high watermark", "lag", "messages", "quarantined",
-                    "assigned"):
-            grid.add_column(col)
-        for p in kafka["partitions"]:
-            grid.add_row(p["group_id"], p["topic"], str(p["partition"]), str(p["committed_offset"]),
-                      str(p["high_watermark"]), str(p["lag"]), str(p["messages"]), str(p["quarantined"]),
-                      "yes" if p["assigned"] else "no")
-        console.print(grid)
+        show(kafka["partitions"], [
+            Col("group_id", "group", 0), Col("topic", "topic", 1), Col("partition", "partition", 2),
+            Col("committed_offset", "committed", 4), Col("high_watermark", "high watermark", 5),
+            Col("lag", "lag", 3), Col("messages", "messages", 6), Col("quarantined", "quarantined", 7),
+            Col("assigned", "assigned", 8)],
+            title=f"kafka stream ({kafka['pending_batches']} micro-batches awaiting analysis)")
 
 
 def query(
