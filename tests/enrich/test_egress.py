@@ -136,3 +136,19 @@ def test_named_locations_kept_in_the_store_feed_egress_without_a_setting(tmp_pat
                                   result="success")])
     enrich_stage.run(store, s)
     assert _class(store, "212.39.70.70") == "corporate_egress"
+
+
+def test_consumer_isp_asns_are_never_learned(tmp_path: Path) -> None:
+    # managed employees with MFA at home all sign in through one consumer ISP, each from their own prefix: the
+    # ASN looks "used by the organisation" but is not its network; an AS whose users come from a few gateway
+    # prefixes is learned
+    s = geo_settings(tmp_path, learn_min_users_prefix=50, learn_min_users_asn=3)
+    store = open_store(s.store.path)
+    homes = [{**_managed(i, f"198.18.{i}.5"), "asn": 64512} for i in range(8)]
+    offices = [{**_managed(20 + i, f"198.19.{i % 2}.{10 + i}"), "asn": 64513} for i in range(6)]
+    insert(store, "signins", homes + offices)
+    enrich_stage.run(store, s)
+    learned = [k for k, v in _points(store).items() if v["origin"] == "learned"]
+    assert learned == [("asn", "64513")]
+    assert _class(store, "198.18.3.5") != "corporate_egress"
+    store.close()

@@ -4,8 +4,10 @@ Learning looks at successful sign-ins over the lookback that were made from a ma
 device *and* with MFA satisfied, by the sign-in itself or earlier on that device by that user
 (conditional access rarely asks for MFA on the corporate network): an IP prefix (/24 IPv4, /48 IPv6)
 used that way by at least ``learn_min_users_prefix`` distinct users, or an ASN (in none of the ISP /
-mobile / hosting / VPN feeds) used by at least ``learn_min_users_asn``, is proposed with its evidence. Mobile-carrier
-prefixes are never learned (carrier-grade NAT puts many strangers behind one /24).
+mobile / hosting / VPN feeds) used by at least ``learn_min_users_asn`` from at most ``ASN_MAX_PREFIXES`` prefixes,
+is proposed with its evidence. Mobile-carrier prefixes are never learned (carrier-grade NAT puts many strangers
+behind one /24), and neither are consumer-ISP ASNs: many managed employees sign in from them at home, so they
+look used by the organisation, but the organisation does not control them.
 
 An analyst's decision (``vigil egress accept|reject``) lives in ``egress_decisions`` and wins over
 every origin on the next analyze; ``enrich.trust_proposed_egress`` says whether proposals already
@@ -130,8 +132,12 @@ SELECT {key} AS value, count(DISTINCT uid) AS distinct_users, count(*) AS signin
        list(DISTINCT country ORDER BY country) FILTER (WHERE country IS NOT NULL) AS countries,
        min(event_time) AS first_seen, max(event_time) AS last_seen,
        list(DISTINCT ip ORDER BY ip)[1:5] AS sample_ips
-FROM base WHERE {where} GROUP BY {key} HAVING count(DISTINCT uid) >= {min_users} ORDER BY value
+FROM base WHERE {where} GROUP BY {key} HAVING count(DISTINCT uid) >= {min_users} {having} ORDER BY value
 """
+#: an organisation's own AS carries its users from a few gateway prefixes; a consumer ISP carries employees
+#: working from home, each from their own prefix. More prefixes than this and the ASN is not learned (an
+#: employee's home network labelled corporate would hide a session replayed through a proxy on that ISP).
+ASN_MAX_PREFIXES = 4
 
 
 def learn(store: Store, settings: EnrichSettings, ipgeo: str) -> list[dict[str, Any]]:
@@ -142,11 +148,15 @@ def learn(store: Store, settings: EnrichSettings, ipgeo: str) -> list[dict[str, 
     points = []
     specs = (
         ("cidr", "prefix", "prefix IS NOT NULL AND egress_name IS NULL AND coalesce(range_class, asn_class, '') "
-                           "NOT IN ('mobile', 'tor')", settings.learn_min_users_prefix),
-        ("asn", "asn", "asn IS NOT NULL AND asn_class IS NULL", settings.learn_min_users_asn),
+                           "NOT IN ('mobile', 'tor')", settings.learn_min_users_prefix, ""),
+        # an ASN: in none of the feeds, no sign-in from a range a feed calls residential or mobile, and its users
+        # concentrated on a few prefixes (see ASN_MAX_PREFIXES)
+        ("asn", "asn", "asn IS NOT NULL AND asn_class IS NULL", settings.learn_min_users_asn,
+         f"AND count(DISTINCT prefix) <= {ASN_MAX_PREFIXES} "
+         "AND count(*) FILTER (WHERE range_class IN ('residential', 'mobile')) = 0"),
     )
-    for kind, key, where, min_users in specs:
-        rows = con.sql(_LEARN_GROUP.format(key=key, where=where, min_users=int(min_users))).fetchall()
+    for kind, key, where, min_users, having in specs:
+        rows = con.sql(_LEARN_GROUP.format(key=key, where=where, min_users=int(min_users), having=having)).fetchall()
         for value, users, signins, countries, first, last, sample in rows:
             label = f"AS{value}" if kind == "asn" else str(value)
             points.append(dict(
