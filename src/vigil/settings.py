@@ -86,6 +86,8 @@ class SessionSettings(_Section):
     concurrency_minutes: int = Field(
         15, ge=1, description="a novel device/network within this many minutes of the root device is concurrent")
     max_evidence_events: int = Field(50, ge=1, description="evidence event ids kept per hijack finding")
+    owner_active_minutes: int = Field(
+        60, ge=1, description="a replay while the owner used the root device within this many minutes is high")
 
 
 class TravelSettings(_Section):

@@ -55,3 +55,36 @@ def test_aitm_root_on_hosting_then_replayed(tmp_path: Path) -> None:
         assert found["aitm"]["reason"].startswith("Session SX… (MFA sign-in from DE on no registered device at 09:00) "
                                                   "began on hosting AS14061 (46.101.5.5), the adversary-in-the-middle")
         assert found["aitm"]["country"] == "BG"
+
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
+def test_cookie_replayed_through_a_residential_proxy_labelled_corporate(tmp_path: Path) -> None:
+    # the victim signs in at home (BT) on D1; the cookie is replayed through a residential proxy in the same
+    # country on another ISP, which egress learning wrongly labelled corporate, with another browser and no
+    # device id, while the victim keeps working on D1: high, whatever the egress label says
+    signins = [_s(0, "86.128.0.10", is_interactive=True, mfa_satisfied=True),
+               _s(90, "82.2.0.30", is_interactive=False, device_id=None, user_agent=FIREFOX),
+               _s(100, "86.128.0.10", is_interactive=False, session_id="SY")]
+    with analyze(tmp_path, signins, corporate_cidrs=["82.2.0.0/24"]) as store:
+        assert rows(store, "SELECT ip_class FROM signins_enriched WHERE ip = '82.2.0.30'")[0]["ip_class"] == \
+            "corporate_egress"
+        f = _findings(store)["token_replay"]
+        assert f["severity"] == "high"
+        assert "while its owner kept working from the root device" in f["reason"]
+
+
+def test_the_same_replay_without_the_owner_nearby_is_medium(tmp_path: Path) -> None:
+    signins = [_s(0, "86.128.0.10", is_interactive=True, mfa_satisfied=True),
+               _s(300, "82.2.0.30", is_interactive=False, device_id=None, user_agent=FIREFOX)]
+    with analyze(tmp_path, signins, corporate_cidrs=["82.2.0.0/24"]) as store:
+        f = _findings(store)["token_replay"]
+        assert f["severity"] == "medium" and "owner" not in f["reason"]
+
+
+def test_vpn_failover_on_the_same_device_is_not_a_replay(tmp_path: Path) -> None:
+    signins = [_s(0, "82.2.0.10", is_interactive=True, mfa_satisfied=True),
+               _s(30, "87.126.0.9", is_interactive=False)]  # same device and browser, another corporate gateway
+    with analyze(tmp_path, signins, corporate_cidrs=["82.2.0.0/24", "87.126.0.0/24"]) as store:
+        assert _findings(store) == {}

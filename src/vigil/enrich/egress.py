@@ -4,7 +4,7 @@ Learning looks at successful sign-ins over the lookback that were made from a ma
 device *and* with MFA satisfied, by the sign-in itself or earlier on that device by that user
 (conditional access rarely asks for MFA on the corporate network): an IP prefix (/24 IPv4, /48 IPv6)
 used that way by at least ``learn_min_users_prefix`` distinct users, or an ASN (in none of the ISP /
-mobile / hosting / VPN feeds) used by at least ``learn_min_users_asn`` from at most ``ASN_MAX_PREFIXES`` prefixes,
+mobile / hosting / VPN feeds) used by at least ``learn_min_users_asn``, most of them through prefixes they share,
 is proposed with its evidence. Mobile-carrier prefixes are never learned (carrier-grade NAT puts many strangers
 behind one /24), and neither are consumer-ISP ASNs: many managed employees sign in from them at home, so they
 look used by the organisation, but the organisation does not control them.
@@ -134,25 +134,31 @@ SELECT {key} AS value, count(DISTINCT uid) AS distinct_users, count(*) AS signin
        list(DISTINCT ip ORDER BY ip)[1:5] AS sample_ips
 FROM base WHERE {where} GROUP BY {key} HAVING count(DISTINCT uid) >= {min_users} {having} ORDER BY value
 """
-#: an organisation's own AS carries its users from a few gateway prefixes; a consumer ISP carries employees
-#: working from home, each from their own prefix. More prefixes than this and the ASN is not learned (an
-#: employee's home network labelled corporate would hide a session replayed through a proxy on that ISP).
-ASN_MAX_PREFIXES = 4
+#: an organisation's own AS carries its users through shared gateway prefixes (offices, VPN concentrators); a
+#: consumer ISP carries employees working from home, each from their own prefix. An ASN is learned only when at
+#: least this share of its users signed in from a prefix shared with another user (an employee's home ISP
+#: labelled corporate would hide a session replayed through a residential proxy on that ISP).
+ASN_MIN_SHARED_USERS = 0.8
 
 
 def learn(store: Store, settings: EnrichSettings, ipgeo: str) -> list[dict[str, Any]]:
     """Proposed egress points from managed-device MFA sign-ins (see module doc)."""
     con = store.con
-    con.execute("CREATE OR REPLACE TEMP TABLE base AS "
+    con.execute("CREATE OR REPLACE TEMP TABLE base0 AS "
                 + _LEARN_BASE.format(ipgeo=ipgeo, days=int(settings.learn_lookback_days)))
+    con.execute("""CREATE OR REPLACE TEMP TABLE base AS
+                   SELECT b.*, coalesce(p.users, 0) >= 2 AS shared_prefix FROM base0 b
+                   LEFT JOIN (SELECT prefix, count(DISTINCT uid) AS users FROM base0 GROUP BY prefix) p
+                     ON p.prefix = b.prefix""")
+    con.execute("DROP TABLE base0")
     points = []
     specs = (
         ("cidr", "prefix", "prefix IS NOT NULL AND egress_name IS NULL AND coalesce(range_class, asn_class, '') "
                            "NOT IN ('mobile', 'tor')", settings.learn_min_users_prefix, ""),
         # an ASN: in none of the feeds, no sign-in from a range a feed calls residential or mobile, and its users
-        # concentrated on a few prefixes (see ASN_MAX_PREFIXES)
+        # on shared gateway prefixes, not each on their own (see ASN_MIN_SHARED_USERS)
         ("asn", "asn", "asn IS NOT NULL AND asn_class IS NULL", settings.learn_min_users_asn,
-         f"AND count(DISTINCT prefix) <= {ASN_MAX_PREFIXES} "
+         f"AND count(DISTINCT uid) FILTER (WHERE shared_prefix) >= {ASN_MIN_SHARED_USERS} * count(DISTINCT uid) "
          "AND count(*) FILTER (WHERE range_class IN ('residential', 'mobile')) = 0"),
     )
     for kind, key, where, min_users, having in specs:

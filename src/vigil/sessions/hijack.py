@@ -5,15 +5,16 @@ judged. For each later event of the session (stale confidential-client locations
 
 * *device novel*: a sign-in without the root's device id (or with another), an activity with
   another device id, or another OS family than the root's user agent;
-* *network novel*: not corporate egress, another IP than the root's, and either a hosting / VPN /
+* *network novel*: another IP than the root's, and either a hosting / VPN /
   Tor class the root did not have or another country on another ASN;
 * *client novel*: another user-agent family than the root's;
 * *scripted*: a scripted or headless client where the root was neither.
 
 Findings (one per session and kind, evidence in time order):
 
-* ``token_replay`` — device novel and network novel (high), or device and client novel off the
-  corporate network (medium);
+* ``token_replay`` — device novel and network novel (high), or device and client novel (medium; high on a
+  new ASN while the owner is active from the root device within ``sessions.owner_active_minutes``). A
+  corporate-egress label never clears a network here: a session hijack is judged on the session's own root;
 * ``scripted_client`` — scripted use (high with a novel device or network, else medium);
 * ``aitm`` — the root sign-in came from a hosting ASN (an adversary-in-the-middle proxy) and the
   session was then used from another ASN (high);
@@ -28,21 +29,24 @@ from vigil.store import DUCKDB, Store
 _FLAGS = """
 CREATE OR REPLACE TEMP TABLE _flags AS
 SELECT x.*,
-  (dev_novel AND net_novel) OR (dev_novel AND ua_novel AND NOT corp) AS replay,
+  (dev_novel AND net_novel) OR (dev_novel AND ua_novel) AS replay,
   scripted_evt, aitm_evt
 FROM (
   SELECT e.session_key, e.event_id, e.event_table, e.event_time, e.ip, e.country, e.asn, e.as_org, e.ip_class,
-    e.user_agent, e.device_id, e.corp, s.user_id, s.user_principal_name, s.root_event_id, s.root_time, s.root_ip,
+    e.user_agent, e.device_id, e.corp, e.uid, s.user_id, s.user_principal_name, s.root_event_id, s.root_time, s.root_ip,
     s.root_country, s.root_asn, s.root_ip_class, s.root_device_id, s.root_mfa,
     coalesce(s.session_id, substr(s.session_key, 3)) AS sid,
     (s.root_device_id IS NOT NULL AND ((e.event_table = 'signins' AND coalesce(e.device_id, '') <> s.root_device_id)
         OR (e.device_id IS NOT NULL AND e.device_id <> s.root_device_id)))
       OR (e.ua_os_family IS NOT NULL AND s.root_ua_os_family IS NOT NULL AND e.ua_os_family <> s.root_ua_os_family)
       AS dev_novel,
-    (NOT e.corp AND e.ip IS NOT NULL AND e.ip <> coalesce(s.root_ip, '')
+    -- a corporate-egress label never clears a network: a learned or declared range can be wrong (an ISP that
+    -- employees use from home), and the device and client still have to be novel for a finding
+    (e.ip IS NOT NULL AND e.ip <> coalesce(s.root_ip, '')
       AND ((e.ip_class IN ('hosting', 'vpn', 'tor') AND e.ip_class <> coalesce(s.root_ip_class, ''))
            OR (e.country IS NOT NULL AND s.root_country IS NOT NULL AND e.country <> s.root_country
                AND coalesce(e.asn, -1) <> coalesce(s.root_asn, -1)))) AS net_novel,
+    (e.asn IS NOT NULL AND s.root_asn IS NOT NULL AND e.asn <> s.root_asn) AS asn_novel,
     (e.ua_family IS NOT NULL AND s.root_ua_family IS NOT NULL AND e.ua_family <> s.root_ua_family) AS ua_novel,
     (e.ua_class IN ('scripted', 'headless') AND coalesce(s.root_ua_class, '') NOT IN ('scripted', 'headless'))
       AS scripted_evt,
@@ -53,6 +57,18 @@ FROM (
   WHERE NOT s.inferred AND s.root_interactive AND e.event_id <> s.root_event_id AND e.event_time >= s.root_time
     AND NOT coalesce(e.stale, FALSE)
 ) x
+"""
+
+# the account's owner still working from the root device (any of its sessions) around a replayed event
+_OWNER = """
+CREATE OR REPLACE TEMP TABLE _flags AS
+SELECT f.*, coalesce(o.owner_active, FALSE) AS owner_active
+FROM _flags f LEFT JOIN (
+  SELECT DISTINCT f.event_id, TRUE AS owner_active
+  FROM _flags f JOIN {ev} l ON l.uid = f.uid AND l.device_id = f.root_device_id AND l.event_id <> f.event_id
+   AND l.event_time BETWEEN f.event_time - INTERVAL {minutes} MINUTE AND f.event_time + INTERVAL {minutes} MINUTE
+  WHERE f.replay AND f.root_device_id IS NOT NULL AND coalesce(l.ip, '') <> coalesce(f.ip, '')
+) o ON o.event_id = f.event_id
 """
 
 _CONCURRENT = """
@@ -81,10 +97,18 @@ _NEAREST = DUCKDB.first_ordered("{col}", f"{_APART}, legit_id")
 
 #: kind -> (source table, filter, severity SQL, reason SQL after the root phrase)
 _KINDS = {
+    # high: a novel device on a novel network; or, off any known network change, a new ASN with another client
+    # and no device of the root's while the owner keeps working from that device (a cookie replayed through a
+    # residential proxy in the victim's own country looks exactly so)
     "token_replay": ("_flags", "replay",
-                     "CASE WHEN bool_or(dev_novel AND net_novel) THEN 'high' ELSE 'medium' END",
+                     "CASE WHEN bool_or(dev_novel AND net_novel) OR bool_or(dev_novel AND ua_novel AND asn_novel "
+                     "AND owner_active) THEN 'high' ELSE 'medium' END",
                      "' was used' || " + _TIMES + " || " + _WHERE_FROM + " || " + _CLIENT
-                     + " || ', a device and network its root authentication never used'"),
+                     + " || CASE WHEN bool_or(dev_novel AND net_novel) "
+                       "THEN ', a device and network its root authentication never used' "
+                       "ELSE ', a device and client its root authentication never used' END"
+                     + " || CASE WHEN bool_or(owner_active) THEN ', while its owner kept working from the root "
+                       "device on another network' ELSE '' END"),
     "scripted_client": ("_flags", "scripted_evt",
                         "CASE WHEN bool_or(dev_novel OR net_novel) THEN 'high' ELSE 'medium' END",
                         "' was used' || " + _TIMES + " || ' by a scripted client (' "
@@ -103,6 +127,7 @@ def hijacks(store: Store, settings: SessionSettings, ev: str = "_ev") -> dict[st
     con = store.con
     minutes = int(settings.concurrency_minutes)
     con.execute(_FLAGS.format(ev=ev))
+    con.execute(_OWNER.format(ev=ev, minutes=int(settings.owner_active_minutes)))
     con.execute(_CONCURRENT.format(ev=ev, minutes=minutes))
     con.execute("DELETE FROM session_hijacks")
     cap = int(settings.max_evidence_events)
