@@ -56,7 +56,8 @@ def test_a_collector_folder_in_one_command(tmp_path: Path) -> None:
         "directory.csv": ("directory (directory_csv)", "IdentityInfo"),
     }
     assert rows["Logfile.txt"]["skipped"] == "no JSON object or CSV row could be read to recognise the format"
-    assert "vigil policy load --policies" in rows["ConditionalAccessPolicies.json"]["skipped"]
+    # its policies name locations the folder does not hold: not loaded, and the note says how to take them anyway
+    assert "allow-unresolved" in rows["ConditionalAccessPolicies.json"]["skipped"]
     # counts add up per file, and the overlapping UAL record is one duplicate
     for r in rows.values():
         assert r["read"] == r["stored"] + r["duplicate"] + r["quarantined"], r
@@ -70,6 +71,7 @@ def test_the_human_account_names_every_file(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "Logfile.txt: no JSON object or CSV row could be read" in text and "vigil policy load" in text
+    assert result.output.count("skipped") == 2 * 2  # one row and one note for each of the two files
 
 
 def test_a_folder_with_nothing_recognised_fails(tmp_path: Path) -> None:
@@ -101,3 +103,54 @@ def test_an_untitled_goose_tool_folder(tmp_path: Path) -> None:
         "rt_signin_log_2021-06-30.json": ("entra_signin_graph", len(signins["value"])),
         "entraidauditlog_2021-06-30.json": ("entra_audit_graph", len(audits["value"])),
     }
+
+
+def test_the_simulators_own_folder_is_taken_whole(tmp_path: Path) -> None:
+    """Logs, the directory, the policy set with its named locations; the simulator's other files skipped with
+    one note each; exit 0 since nothing failed."""
+    sim, db = tmp_path / "sim", str(tmp_path / "v.duckdb")
+    runner = CliRunner()
+    done = runner.invoke(app, ["simulate", "--out", str(sim), "--preset", "small", "--users", "5", "--days", "1"])
+    assert done.exit_code == 0, done.output
+    result = runner.invoke(app, ["ingest", str(sim), "--db", db, "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {Path(r["path"]).name: r for r in json.loads(result.output)}
+    assert rows["conditionalAccessPolicies.json"]["table"] == "ca_policies"
+    assert rows["namedLocations.json"]["table"] == "named_locations"
+    assert {rows[n]["table"] for n in ("users.json", "groups.json")} == {"IdentityInfo"}
+    assert "vigil evaluate --labels" in rows["labels.jsonl"]["skipped"]
+    assert "scenario" in rows["scenarios.jsonl"]["skipped"]
+    assert "leaked_credentials_path" in rows["leaked_credentials.txt"]["skipped"]
+    assert not [n for n, r in rows.items() if r["error"]]
+    policies = runner.invoke(app, ["policy", "check", "--db", db, "--json"])
+    assert policies.exit_code == 0 and len(json.loads(policies.output)) == rows["conditionalAccessPolicies.json"][
+        "stored"], policies.output
+
+
+def test_named_locations_load_on_their_own(tmp_path: Path) -> None:
+    sim, db = tmp_path / "sim", str(tmp_path / "v.duckdb")
+    runner = CliRunner()
+    assert runner.invoke(app, ["simulate", "--out", str(sim), "--preset", "small", "--users", "5",
+                               "--days", "1"]).exit_code == 0
+    result = runner.invoke(app, ["policy", "load", "--locations", str(sim / "namedLocations.json"), "--db", db,
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"policies": 0, "named_locations": 3}
+    # policies loaded later resolve against them; locations loaded again keep the policies
+    assert runner.invoke(app, ["policy", "load", "--policies", str(sim / "conditionalAccessPolicies.json"),
+                               "--locations", str(sim / "namedLocations.json"), "--db", db]).exit_code == 0
+    again = runner.invoke(app, ["policy", "load", "--locations", str(sim / "namedLocations.json"), "--db", db,
+                                "--json"])
+    assert again.exit_code == 0 and json.loads(again.output)["policies"] > 0, again.output
+
+
+def test_export_makes_the_folder_it_is_given(tmp_path: Path) -> None:
+    db = str(tmp_path / "v.duckdb")
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(API), "--db", db]).exit_code == 0
+    for target, expected in ((f"{tmp_path}/out/", tmp_path / "out" / "activities.parquet"),
+                             (str(tmp_path / "deeper" / "folder"), tmp_path / "deeper" / "folder" / "activities.parquet"),
+                             (str(tmp_path / "named.parquet"), tmp_path / "named.parquet")):
+        result = runner.invoke(app, ["export", "activities", target, "--db", db, "--json"])
+        assert result.exit_code == 0, result.output
+        assert Path(json.loads(result.output)["path"]) == expected and expected.is_file()

@@ -170,6 +170,12 @@ def demo(
             ingested = ingest_paths(store, logs, settings)
             progress.update(task, description="reading the directory")
             ingest_directory(store, [tenant / "users.json", tenant / "groups.json"])
+            # the tenant's policy set in the store too: `vigil policy whatif` and replay work without --config
+            from vigil.policy import tables as policy_tables
+            from vigil.policy.decision import load_policy_set
+
+            policy_tables.save(store, load_policy_set(tenant / "conditionalAccessPolicies.json",
+                                                      tenant / "namedLocations.json"))
             results = run_stages(store, settings, None,
                                  on_stage=lambda name: progress.update(task, description=f"analyze: {name}"))
             summary = summarize(store)

@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.markup import escape
 
-from vigil.cli._routes import Routed, route
+from vigil.cli._routes import Routed, route_all
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, err_console, print_json, settings_from, store_from
 from vigil.cli._table import Col, show
 from vigil.errors import InputError, VigilError
@@ -79,7 +79,7 @@ def ingest(
                 done += f.stat().st_size if f.is_file() else 0
                 progress.update(task, completed=done)
         named = {p.resolve() for p in paths if p.is_file()}
-        routed = _route_unknown(store, results, named) if spec is None else {}
+        routed = _route_unknown(store, settings, results, named) if spec is None else {}
     _report(results, routed, as_json)
     errors = [r for r in results if r.error and r.path not in routed]
     if errors:
@@ -95,16 +95,14 @@ def _unknown(r: IngestResult) -> bool:
     return "no adapter recognises" in (r.error or "") or "could be read to recognise" in (r.error or "")
 
 
-def _route_unknown(store: Store, results: list[IngestResult], named: set[Path]) -> dict[str, Routed]:
-    """Files no log format took: other readers (directory, risk) take theirs; the rest found in a folder are
-    skipped with the reason, while a file named on the command line that nothing reads stays an error."""
-    out: dict[str, Routed] = {}
-    for r in results:
-        if r.error and _unknown(r):
-            routed = route(store, Path(r.path), r.error.split(": ", 1)[-1])
-            if routed.taken_as or Path(r.path).resolve() not in named:
-                out[r.path] = routed
-    return out
+def _route_unknown(store: Store, settings: Any, results: list[IngestResult], named: set[Path]) -> dict[str, Routed]:
+    """Files no log format took: other readers (directory, risk, policies, named locations) take theirs; the rest
+    found in a folder are skipped with a note, while a file named on the command line that nothing reads stays
+    an error."""
+    unknown = [r for r in results if r.error and _unknown(r)]
+    routed = route_all(store, settings, [(Path(r.path), (r.error or "").split(": ", 1)[-1]) for r in unknown])
+    return {r.path: routed[Path(r.path)] for r in unknown
+            if routed[Path(r.path)].taken_as or Path(r.path).resolve() not in named}
 
 
 def _account(r: IngestResult, routed: Routed | None) -> dict[str, Any]:

@@ -108,7 +108,7 @@ def _render_replay(report: dict[str, Any]) -> None:
     if labels:
         row["attacks"] = f"{tot.get('attack_events_stopped', 0)} / {tot.get('attack_events', 0)}"
     rows.append(row)
-    cols = [Col("policy", "policy", 0), Col("state", "state", 6), Col("applies", "applies", 3),
+    cols = [Col("policy", "policy", 0, min_width=22), Col("state", "state", 6), Col("applies", "applies", 3),
             Col("mfa", "MFA", 2), Col("password_change", "password", 5), Col("risk_remediation", "remediate", 7),
             Col("blocked", "blocked", 1, justify="right")]
     if labels:
@@ -206,12 +206,28 @@ def register(app: typer.Typer) -> None:
                  allow_unresolved: LenientOpt = False,
                  db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
         """Validate policies and named locations and store them (ca_policies, named_locations), replacing
-        what was stored before."""
+        what was stored before. --locations alone replaces the named locations and keeps the stored policies
+        (corporate egress takes trusted IP locations from the store: no setting needed)."""
         from vigil.policy import tables
 
-        if not policies:
-            raise InputError("pass --policies FILE (Graph conditionalAccessPolicy JSON)")
+        if not policies and not locations:
+            raise InputError("pass --policies FILE (Graph conditionalAccessPolicy JSON), --locations FILE "
+                             "(Graph namedLocation JSON), or both")
         settings = settings_from(db, config)
+        if not policies:
+            from vigil.locations.named import load_named_locations
+            from vigil.policy.evaluate import PolicySet
+
+            locs = load_named_locations(locations or "")
+            lenient = allow_unresolved or settings.policy.allow_unresolved_locations
+            with store_from(settings) as store:
+                ps = PolicySet(tables.stored_policies(store), locs, mfa_trusted_ips=settings.policy.mfa_trusted_ips,
+                               allow_unresolved=lenient)  # the stored policies still resolve their locations
+                counts = tables.save(store, ps, locations_only=True)
+            emit(counts, as_json=json, render=lambda c: console.print(
+                f"stored {c['named_locations']} named locations"
+                + (f"; the {c['policies']} stored policies kept" if c["policies"] else "")))
+            return
         ps = _policy_set(settings, policies, locations, allow_unresolved)
         with store_from(settings) as store:
             counts = tables.save(store, ps)

@@ -14,7 +14,8 @@ import pyarrow as pa
 
 from vigil.errors import InputError
 from vigil.policy.evaluate import PolicySet
-from vigil.locations.named import CountryNamedLocation, NamedLocation, parse_named_locations
+from vigil.locations.named import CountryNamedLocation, NamedLocation, NamedLocations, parse_named_locations
+from vigil.policy.model import Policy
 from vigil.policy.parse import parse_policies
 from vigil.store import Store
 from vigil.store.schema import C, Table
@@ -68,9 +69,11 @@ def location_document(loc: NamedLocation) -> dict[str, Any]:
     return {"@odata.type": "#microsoft.graph.ipNamedLocation", **base, "isTrusted": loc.is_trusted, "ipRanges": ranges}
 
 
-def save(store: Store, policies: PolicySet, *, transaction: bool = True) -> dict[str, int]:
+def save(store: Store, policies: PolicySet, *, transaction: bool = True,
+         locations_only: bool = False) -> dict[str, int]:
     """Replace ``ca_policies`` and ``named_locations`` with ``policies`` (one transaction; with
-    ``transaction=False`` inside the caller's, as a connector does with its checkpoint)."""
+    ``transaction=False`` inside the caller's, as a connector does with its checkpoint). With
+    ``locations_only`` the stored policies stay (named locations loaded on their own)."""
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     pol = pa.table({
         "id": [p.id for p in policies.policies], "displayName": [p.display_name for p in policies.policies],
@@ -101,6 +104,8 @@ def save(store: Store, policies: PolicySet, *, transaction: bool = True) -> dict
     store.ensure([CA_POLICIES, NAMED_LOCATIONS])
     with store.transaction() if transaction else nullcontext():
         for name, table, spec in (("ca_policies", pol, CA_POLICIES), ("named_locations", loc, NAMED_LOCATIONS)):
+            if locations_only and name == "ca_policies":
+                continue
             con.register("_ca_save", table)
             cols = ", ".join(store.ident(c) for c in spec.column_names)
             casts = ", ".join(f'CAST({store.ident(c.name)} AS {c.type.replace(" NOT NULL", "")})'
@@ -111,15 +116,28 @@ def save(store: Store, policies: PolicySet, *, transaction: bool = True) -> dict
     return {"policies": len(policies.policies), "named_locations": len(locs)}
 
 
-def load(store: Store, *, mfa_trusted_ips: list[str] | None = None, allow_unresolved: bool = False) -> PolicySet:
-    """The policy set stored by :func:`save`, parsed again strictly."""
-    tables = store.relations()
-    if "ca_policies" not in tables or store.count("ca_policies") == 0:
-        raise InputError("no conditional access policies in the store; run `vigil policy load --policies FILE` "
-                         "or pass --policies", path=store.path)
+def load_locations(store: Store) -> NamedLocations:
+    """The named locations stored by :func:`save` (none when there are none)."""
+    if "named_locations" not in store.relations():
+        return NamedLocations()
+    docs = [orjson.loads(r[0]) for r in store.con.execute(
+        "select document from named_locations order by id").fetchall()]
+    return parse_named_locations(docs, "named_locations")
+
+
+def stored_policies(store: Store) -> list[Policy]:
+    if "ca_policies" not in store.relations():
+        return []
     docs = [orjson.loads(r[0]) for r in store.con.execute(
         "select document from ca_policies order by source, id").fetchall()]
-    loc_docs = [orjson.loads(r[0]) for r in store.con.execute(
-        "select document from named_locations order by id").fetchall()] if "named_locations" in tables else []
-    return PolicySet(parse_policies(docs, "ca_policies"), parse_named_locations(loc_docs, "named_locations"),
+    return parse_policies(docs, "ca_policies")
+
+
+def load(store: Store, *, mfa_trusted_ips: list[str] | None = None, allow_unresolved: bool = False) -> PolicySet:
+    """The policy set stored by :func:`save`, parsed again strictly."""
+    policies = stored_policies(store)
+    if not policies:
+        raise InputError("no conditional access policies in the store; run `vigil policy load --policies FILE` "
+                         "or pass --policies", path=store.path)
+    return PolicySet(policies, load_locations(store),
                      mfa_trusted_ips=mfa_trusted_ips or (), allow_unresolved=allow_unresolved)

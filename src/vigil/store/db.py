@@ -1,6 +1,8 @@
 """Opening, migrating and exporting the DuckDB store."""
 from __future__ import annotations
 
+import os
+
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -99,9 +101,10 @@ class Store:
             raise InputError(f"no table named {table!r} (have: {', '.join(self.tables())})")
         if fmt not in EXPORT_FORMATS:
             raise InputError(f"export format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
-        out = Path(out)
-        if out.is_dir():
-            out = out / f"{table}.{fmt}"
+        # a folder (existing, written with a trailing slash, or a name without an extension) gets <table>.<fmt>
+        folder = str(out).endswith(("/", os.sep)) or Path(out).is_dir() or not Path(out).suffix
+        out = Path(out) / f"{table}.{fmt}" if folder else Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
         opts = "(FORMAT parquet, COMPRESSION zstd)" if fmt == "parquet" else "(FORMAT csv, HEADER true)"
         # The store's instance has no file access (see readonly.harden): its rows stream as Arrow into a
         # private in-memory instance, whose COPY writes the file.
