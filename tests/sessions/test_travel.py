@@ -93,17 +93,28 @@ def test_ties_are_broken_by_event_id(order: list[int]) -> None:
 
 def test_mobile_carrier_ips_are_country_level(tmp_path: Path) -> None:
     signins = [
+        _s(-3 * 24 * 60, "46.10.0.8", session_id="H", device_id="phone"),  # at home in Bulgaria days before
         _s(0, "86.128.0.10", session_id="A", device_id="laptop"),  # BT London
         _s(3, "31.94.128.20", session_id="B", device_id="phone"),  # EE mobile, geolocated to Manchester
         _s(6, "46.10.0.9", session_id="B", device_id="phone"),  # A1 Bulgaria mobile: roaming home carrier
         _s(9, "86.128.0.11", session_id="A", device_id="laptop"),
     ]
     with analyze(tmp_path, signins) as store:
-        got = _verdicts(store)
+        got = _verdicts(store)[1:]
         assert got[0] == ("same_location", "London, GB and Manchester, GB are in one country and the later IP is a "
                                            "mobile carrier's, which geolocates only to the country (carrier gateway)")
         assert got[1][0] == "impossible"  # same session (the phone): GB mobile -> BG mobile in 3 minutes
         assert got[2][0] == "improbable" and got[2][1].endswith("may be roaming through its home network")
+
+
+def test_a_carrier_in_a_country_never_visited_is_presence_not_roaming(tmp_path: Path) -> None:
+    # home-routed roaming shows the home carrier's country; a Bulgarian carrier IP for a user never in Bulgaria
+    # is a phone (or an attacker) in Bulgaria
+    signins = [_s(0, "86.128.0.10", session_id="A", device_id="laptop"),
+               _s(6, "46.10.0.9", session_id="B", device_id=None)]
+    with analyze(tmp_path, signins) as store:
+        ((verdict, reason),) = _verdicts(store)
+        assert verdict == "impossible" and reason.endswith("presence there, not roaming")
 
 
 def test_split_tunnel_activity_without_device_is_egress_change(tmp_path: Path) -> None:

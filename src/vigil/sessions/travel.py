@@ -15,8 +15,9 @@ Verdicts, first that applies:
   session that kept the root's device (VPN failover, split tunnel; an activity without a device
   id does not break it, a sign-in without the root's device id does);
 * ``plausible`` / ``improbable`` / ``impossible`` by implied speed (``travel.*_kmh``); a pair of
-  different sessions with a mobile-carrier IP on one side is at most ``improbable`` (roaming phones
-  egress through their home carrier).
+  different sessions with a mobile-carrier IP on one side is at most ``improbable`` when that IP's
+  country is one the person had been in before (roaming phones egress through their home carrier, so
+  they show the home country); a carrier IP in a country they were never in is presence there.
 
 Window functions order by ``(event_time, event_id)``; the "previous success" is
 ``last_value(success_id IGNORE NULLS)`` over the preceding rows (Spark: ``last(x, true)``; an
@@ -43,7 +44,7 @@ WITH seq AS (
            PARTITION BY pid ORDER BY event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS f_id
   FROM _loc
 )
-SELECT t.uid, coalesce(t.user_id, f.user_id) AS user_id, t.user_principal_name,
+SELECT t.uid, t.pid, coalesce(t.user_id, f.user_id) AS user_id, t.user_principal_name,
   f.event_id AS f_id, t.event_id AS t_id, f.event_table AS f_table, t.event_table AS t_table,
   f.event_time AS f_time, t.event_time AS t_time, f.ip AS f_ip, t.ip AS t_ip,
   f.country AS f_country, t.country AS t_country, f.city AS f_city, t.city AS t_city,
@@ -73,8 +74,13 @@ WITH m AS (
               ELSE p.f_device IS NULL OR p.f_device = s.root_device_id END) AS root_device_kept,
     s.root_device_id, s.root_time, s.root_mfa, s.root_country,
     CASE WHEN s.inferred THEN 'same inferred session ' ELSE 'same session ' END AS same_words,
-    coalesce(s.session_id, substr(p.t_session, 3)) AS sid
+    coalesce(s.session_id, substr(p.t_session, 3)) AS sid,
+    -- the mobile side's country was one this person had been in before: its home carrier (roaming phones
+    -- egress through their home network, so they show the home country wherever they are)
+    coalesce(fc.first_t < CASE WHEN p.t_class = 'mobile' THEN p.t_time ELSE p.f_time END, FALSE) AS mobile_known
   FROM _pairs p LEFT JOIN sessions s ON s.session_key = p.t_session
+  LEFT JOIN (SELECT pid, country, min(event_time) AS first_t FROM _loc WHERE ok GROUP BY pid, country) fc
+    ON fc.pid = p.pid AND fc.country = CASE WHEN p.t_class = 'mobile' THEN p.t_country ELSE p.f_country END
 ), v AS (
   SELECT m.*,
     CASE WHEN adj = 0 OR (f_country = t_country AND f_city = t_city) THEN 'same_location'
@@ -82,8 +88,10 @@ WITH m AS (
          WHEN (f_corp AND t_corp) OR ((f_corp OR t_corp) AND coalesce(root_device_kept, FALSE)) THEN 'egress_change'
          WHEN speed <= {plausible} THEN 'plausible'
          WHEN speed <= {impossible} THEN 'improbable'
-         -- roaming phones egress through their home carrier: never "impossible" on a mobile IP alone
-         WHEN (f_class = 'mobile' OR t_class = 'mobile') AND NOT coalesce(same_session, FALSE) THEN 'improbable'
+         -- roaming phones egress through their home carrier: not "impossible" on a mobile IP of a country the
+         -- person had been in; a carrier IP in a country they were never in is presence there
+         WHEN (f_class = 'mobile' OR t_class = 'mobile') AND NOT coalesce(same_session, FALSE) AND mobile_known
+           THEN 'improbable'
          ELSE 'impossible' END AS verdict,
     CASE WHEN same_session AND root_time IS NOT NULL THEN
            same_words || left(sid, 8) || '…' || CASE WHEN same_device THEN ' and device' ELSE '' END
@@ -122,6 +130,8 @@ SELECT user_id, user_principal_name, f_id, t_id, f_time, t_time, f_ip, t_ip, f_c
          || '; ' || sess || CASE WHEN t_failed THEN '; the later attempt failed' ELSE '' END
          || CASE WHEN verdict = 'improbable' AND speed > {impossible}
                  THEN '; improbable, not impossible: a mobile-carrier IP may be roaming through its home network'
+                 WHEN verdict = 'impossible' AND (f_class = 'mobile' OR t_class = 'mobile')
+                 THEN '; the mobile carrier is in a country this user was never in: presence there, not roaming'
                  ELSE '' END
   END,
   f_acc, t_acc, f_table, t_table

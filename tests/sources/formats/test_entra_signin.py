@@ -141,3 +141,19 @@ def test_diagnostic_record_without_status_takes_the_envelope_result(store, setti
     assert (got["bad-1"]["result"], got["bad-1"]["result_code"]) == ("failure", "50126")
     # the record's own status wins over the envelope
     assert got["own-1"]["result_code"] == "50053"
+
+
+def test_device_code_refreshes_keep_their_flow(store, settings, tmp_path):
+    # a token refreshed from a device-code sign-in says protocol "none", OriginalTransferMethod deviceCodeFlow
+    base = {"time": "2026-03-02T09:00:00Z", "category": "NonInteractiveUserSignInLogs", "resultType": "0"}
+    props = {"createdDateTime": "2026-03-02T09:00:00Z", "userPrincipalName": "ada@contoso.com", "userId": "u1",
+             "ipAddress": "203.0.113.7", "isInteractive": False, "status": {"errorCode": 0}}
+    path = tmp_path / "dc.json"
+    lines = [dict(base, properties=dict(props, id="r1", authenticationProtocol="none",
+                                        originalTransferMethod="deviceCodeFlow")),
+             dict(base, properties=dict(props, id="d1", authenticationProtocol="deviceCode")),
+             dict(base, properties=dict(props, id="n1", authenticationProtocol="none", originalTransferMethod="none"))]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    ingest_one(store, settings, path)
+    got = rows(store, "signins", "entra_signin_diag")
+    assert [got[k]["auth_protocol"] for k in ("r1", "d1", "n1")] == ["deviceCode", "deviceCode", "none"]

@@ -7,6 +7,7 @@ from vigil.detections.sqlparts import attempts, hours
 
 def _sql(p: Params) -> str:
     w = f"({p.num('window_minutes')} * 60)"
+    sw = f"({p.num('slow_window_hours')} * 3600)"
     return f"""
 with att as (
   select x.*, coalesce(sum(ok) over (partition by user_principal_name, ip order by event_time, event_id
@@ -41,7 +42,44 @@ cand as (
    and a.event_time >= pd.first_t and a.event_time <= pd.last_t + {hours(p.num('followup_hours'))}
    and (a.pw_fail = 1 or (a.validated = 1 and a.event_time >= pd.first_t
         and a.ip in (select ip from burst_att x where x.user_principal_name = pd.user_principal_name and x.d = pd.d)))
+),
+slow_att as (  -- the same attempts keyed by network (ASN, else IP), with earlier successes from that network
+  select x.*, coalesce(cast(asn_number as varchar), ip) as net,
+    coalesce(sum(ok) over (partition by user_principal_name, coalesce(cast(asn_number as varchar), ip)
+                           order by event_time, event_id
+                           rows between unbounded preceding and 1 preceding), 0) as net_prior_ok
+  from ({attempts(extra=", asn_number")}) x
+),
+slow as (  -- low and slow: dozens of failures from one network spread over hours (legacy protocols do this)
+  select user_principal_name, net, floor(ep / ({sw})) as b, count(*) as failures, min(event_time) as first_t,
+    max(event_time) as last_t, count(distinct ip) as ips, max(net_prior_ok) as familiar
+  from slow_att where pw_fail = 1
+  group by user_principal_name, net, floor(ep / ({sw}))
+  having count(*) >= {p.num('slow_min_failures')}
+),
+slow_pick as (
+  select sl.*, a.event_id, a.user_id, a.event_time, a.ok, a.validated, a.ip, a.result_code,
+    row_number() over (partition by sl.user_principal_name, sl.net, sl.b
+                       order by a.ok desc, a.validated desc, a.event_time desc, a.event_id) as pick
+  from slow sl join slow_att a on a.user_principal_name = sl.user_principal_name and a.net = sl.net
+   and a.event_time >= sl.first_t and a.event_time <= sl.last_t + {hours(p.num('followup_hours'))}
+   and (a.pw_fail = 1 or a.validated = 1)
 )
+select event_id, user_id, user_principal_name, event_time as activity_time,
+  -- a network the account never succeeded from before; a phone with a stale password fails from home
+  case when ok = 1 and familiar = 0 then 'high' when validated = 1 then 'medium' else 'low' end as risk_level,
+  failures || ' password failures against this account over ' || {p.num('slow_window_hours')}
+    || ' hours from one network (' || net || ', ' || ips || ' IP(s))'
+    || case when ok = 1 and familiar = 0 then ', then a successful sign-in from it, a network this account '
+                                              || 'never signed in from before'
+            when ok = 1 then ', then a successful sign-in from it'
+            when validated = 1 then ', then the password was accepted (stopped at MFA)' else '' end as reason,
+  json_object('failures', failures, 'network', net, 'ips', ips, 'first_failure', first_t, 'last_failure', last_t,
+              'ip', ip, 'result_code', result_code, 'window_hours', {p.num('slow_window_hours')},
+              'low_and_slow', true, 'network_familiar', familiar > 0,
+              'campaign_key', case when ok = 0 and familiar = 0 then 'brute:' || user_principal_name end) as evidence
+from slow_pick where pick = 1
+union all
 select event_id, user_id, user_principal_name, event_time as activity_time,
   case when ok = 1 then 'high' when validated = 1 then 'medium' else 'low' end as risk_level,
   failures || ' password failures against this account within ' || {p.num('window_minutes')} || ' minutes from '
@@ -66,15 +104,20 @@ DETECTION = Detection(
         "5 minutes). One finding per account and day; raised to high when a sign-in from one of the failing "
         "IPs then succeeds. When every failing IP is one the account never signed in from, the finding carries a "
         "campaign key so incidents raise it even without a success (a phone with a stale password fails from "
-        "familiar places and does not). Entra has no riskEventType for it (smart lockout handles it silently)."
+        "familiar places and does not). Low and slow: at least 20 failures against one account from one network "
+        "(ASN, else IP) within a 12-hour window, as password guessing over IMAP, POP, SMTP AUTH or EWS paces "
+        "itself; high when a success follows from that network and the account never signed in from it before. "
+        "Entra has no riskEventType for it (smart lockout handles it silently)."
     ),
     entra_risk_event_type=None,
     mitre=("T1110.001",),
     levels=("low", "medium", "high"),
-    level_rules="failures only -> low; then password accepted at the MFA step -> medium; then success -> high",
+    level_rules=("failures only -> low; then password accepted at the MFA step -> medium; then success -> high "
+                 "(low and slow: success from a network the account never used -> high)"),
     timing="offline",
     activity="signin",
     requires=("signins_enriched",),
-    params={"window_minutes": 10, "min_failures": 10, "followup_hours": 2},
+    params={"window_minutes": 10, "min_failures": 10, "followup_hours": 2, "slow_window_hours": 12,
+            "slow_min_failures": 20},
     sql=_sql,
 )

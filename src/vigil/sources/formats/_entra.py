@@ -35,6 +35,7 @@ NAMES = {
     "methods_used": ("AuthenticationMethodsUsed", "authenticationMethodsUsed"),
     "mfa_detail": ("MfaDetail", "mfaDetail"),
     "protocol": ("AuthenticationProtocol", "authenticationProtocol"),
+    "transfer": ("OriginalTransferMethod", "originalTransferMethod"),
     "incoming": ("IncomingTokenType", "incomingTokenType"),
     "issuer_type": ("TokenIssuerType", "tokenIssuerType"),
     "cred_type": ("ClientCredentialType", "clientCredentialType"),
@@ -118,7 +119,11 @@ def entra_columns(style: str, prefix: str, envelope_code: str | None = None) -> 
         "auth_methods": methods,
         "mfa_satisfied": (f"({result}) = 'success' AND (coalesce({nz(f('requirement'))}, '') = "
                           f"'multiFactorAuthentication' OR {nz(nested('mfa_detail', '$.authMethod'))} IS NOT NULL)"),
-        "auth_protocol": nz(f("protocol")),
+        # tokens refreshed from a device-code sign-in carry protocol "none" and OriginalTransferMethod
+        # deviceCodeFlow: they are the device-code flow's too
+        "auth_protocol": (f"CASE WHEN lower(coalesce({nz(f('protocol'))}, 'none')) = 'none' "
+                          f"AND lower({nz(f('transfer'))}) = 'devicecodeflow' THEN 'deviceCode' "
+                          f"ELSE {nz(f('protocol'))} END"),
         "incoming_token_type": nz(f("incoming")),
         "token_issuer_type": nz(f("issuer_type")),
         "client_credential_type": f"nullif({nz(f('cred_type'))}, 'none')",
