@@ -168,9 +168,11 @@ def start_server(folder: Path, policies: list[str], locations: str) -> tuple[sub
     cfg = folder / "vigil.yaml"
     cfg.write_text(json.dumps({"policy": {"policies": policies[0], "named_locations": locations}}))
     port = free_port()
-    proc = subprocess.Popen([str(REPO / ".venv" / "bin" / "vigil"), "serve", "--db", str(db), "--config", str(cfg),
+    # this interpreter and this checkout's code (a worktree has no .venv of its own)
+    proc = subprocess.Popen([sys.executable, "-m", "vigil", "serve", "--db", str(db), "--config", str(cfg),
                              "--port", str(port), "--log-level", "warning"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(REPO / "src")})
     wait_port(proc, port)
     return proc, port, token
 
@@ -253,14 +255,19 @@ def over_http(policies: list[str], locations: str, rate: float, seconds: float, 
             whoami = [request_bytes("GET", "/api/v1/whoami", token, None)]
             asyncio.run(load(port, decide, rate, 1.0, conns))  # warm-up (policy set loads on first use)
             for name, reqs in (("POST /api/v1/policy/decision", decide), ("GET /api/v1/whoami (baseline)", whoami)):
-                cpu0 = cpu_seconds(proc.pid)
+                cpu0, own0, t0 = cpu_seconds(proc.pid), cpu_seconds(os.getpid()), time.perf_counter()
                 r = asyncio.run(load(port, reqs, rate, seconds, conns))
                 cpu = (cpu_seconds(proc.pid) - cpu0) / r["n"]
+                wall = time.perf_counter() - t0
+                client_share = (cpu_seconds(os.getpid()) - own0) / wall
+                server_share = cpu * r["n"] / wall
                 print(f"{name}: target {rate:.0f}/s for {seconds:.0f} s over {conns} keep-alive connections; "
                       f"achieved {r['achieved_rps']:.0f}/s, errors {len(r['errors'])}")
                 print(f"  latency from scheduled send: {fmt(r['latency'])}")
                 print(f"  service time (send->reply):  {fmt(r['service'])}")
                 print(f"  server CPU per request:      {cpu * 1e3:7.3f} ms (capacity ~{1 / cpu:.0f}/s on one idle core)")
+                print(f"  CPU share of the run:        server {server_share:.0%} of a core, "
+                      f"load generator (this process) {client_share:.0%} of a core")
                 if r["errors"]:
                     print(f"  first error: {r['errors'][0]}")
         finally:
