@@ -315,7 +315,8 @@ class Ingestor:
                     })
                     con.register("_vigil_batch", arrow)
                     registered = True
-                    stored, dup, quar = self._map_batch(cs, path, ingest_id, result, "_vigil_batch", replace)
+                    stored, dup, quar = self._map_batch(cs, path, ingest_id, result, "_vigil_batch", batch.texts,
+                                                        replace)
                     counts["stored"], counts["dup"] = stored, dup
                     counts["quar"] += quar
                 con.execute(
@@ -337,10 +338,11 @@ class Ingestor:
         result.quarantined += counts["quar"]
 
     def _map_batch(self, cs: CompiledSpec, path: Path, ingest_id: str, result: IngestResult,
-                   source: str, replace: bool = False) -> tuple[int, int, int]:
+                   source: str, texts: pa.LargeStringArray, replace: bool = False) -> tuple[int, int, int]:
         """Map the records in relation ``source`` (columns _i, line, byte_offset, raw); returns
-        (stored, duplicate, quarantined). The raw text stays in ``source``: the intermediate tables carry
-        only the row index ``_i`` and are joined back to it for the two inserts that need the text."""
+        (stored, duplicate, quarantined). ``_i`` indexes ``texts``, the batch's record texts. The raw text
+        stays out of the intermediate tables: they carry the row index ``_i``, the quarantine joins back to
+        ``source`` and the raw blocks take the new records' texts from ``texts`` by index."""
         spec = cs.spec
         columns = EVENT_TABLES[spec.target].column_names
         con = self.con
@@ -406,10 +408,12 @@ class Ingestor:
         filled = " + ".join(f"(CASE WHEN {ident(c)} IS NOT NULL THEN 1 ELSE 0 END)" for c in columns
                             if c not in _PROVENANCE)
         order = "line DESC, byte_offset, _i DESC" if replace else "_filled DESC, line, byte_offset, _i"
+        # only the keys of the records to insert: the mapped columns are read once more, by the INSERT, from
+        # _vigil_ready (copying ~60 columns into another temp table cost more than that join)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _vigil_new AS
-            SELECT r.*, s.event_id IS NOT NULL AS _upgrade FROM (
-                SELECT *, {filled} AS _filled FROM _vigil_ready WHERE _reason IS NULL
+            SELECT r._i, r._eid, s.event_id IS NOT NULL AS _upgrade FROM (
+                SELECT _i, _eid, {filled} AS _filled FROM _vigil_ready WHERE _reason IS NULL
                 QUALIFY row_number() OVER (PARTITION BY _eid ORDER BY {order}) = 1
             ) r
             LEFT JOIN (SELECT event_id, {filled} AS _filled FROM {ident(spec.target)}
@@ -440,17 +444,20 @@ class Ingestor:
                 select.append("_rid")
             else:
                 select.append(ident(c))
-        con.execute(f'INSERT INTO {ident(spec.target)} SELECT {", ".join(select)} FROM _vigil_new', [src_file])
+        con.execute(f'INSERT INTO {ident(spec.target)} SELECT {", ".join(select)} '
+                    'FROM _vigil_ready JOIN _vigil_new USING (_i, _eid)', [src_file])
         if new:
-            raw = con.sql(f"SELECT n._eid, b.raw FROM _vigil_new n JOIN {source} b USING (_i) "
-                          "ORDER BY n._i").to_arrow_table()
+            keys = con.sql("SELECT _i, _eid FROM _vigil_new ORDER BY _i").to_arrow_table()
+            index = keys.column(0).combine_chunks()
             self._blocks += 1
-            write_blocks(con, f"{ingest_id}-{self._blocks}", spec.target, raw.column(0).combine_chunks(),
-                         raw.column(1).combine_chunks())
+            # usually every record of the batch is new (distinct _i, so all of them): its texts as they are, else
+            # those rows; no DuckDB join, sort and Arrow round trip of the batch's text
+            write_blocks(con, f"{ingest_id}-{self._blocks}", spec.target, keys.column(1).combine_chunks(),
+                         texts if len(index) == len(texts) else texts.take(index))
         if fallback is not None:
             if fallback.spec.fallback:
                 raise ValueError(f"{spec.name}: fallback {fallback.spec.name} must not have a fallback itself")
-            f_new, f_dup, f_quar = self._map_batch(fallback, path, ingest_id, result, "_vigil_rest")
+            f_new, f_dup, f_quar = self._map_batch(fallback, path, ingest_id, result, "_vigil_rest", texts)
             return new + f_new, good - new + f_dup, n_quar + f_quar
         return new, good - new, n_quar
 
