@@ -93,6 +93,8 @@ class BatchResult:
     first_ts_ms: int | None = None
     last_ts_ms: int | None = None
     by_partition: dict[tuple[str, int], int] = field(default_factory=dict)  # next offset to commit
+    #: canonical tables that received new rows (signins, activities, directory_events)
+    targets: set[str] = field(default_factory=set)
 
 
 def _ts(ms: int | None) -> datetime | None:
@@ -178,7 +180,10 @@ class StreamConsumer:
                     store.con.execute("INSERT OR REPLACE INTO stream_batches VALUES (?, ?, ?, ?, ?, NULL)",
                                       [res.origin, fmt, counts.read, counts.stored, tables.now()])
 
-                r = ing.ingest_records(registry.get(fmt), texts, res.origin, before_commit=pending)
+                spec = registry.get(fmt)
+                r = ing.ingest_records(spec, texts, res.origin, before_commit=pending)
+                if r.stored:
+                    res.targets.add(spec.target)
                 res.stored += r.stored
                 res.duplicate += r.duplicate
                 res.quarantined += r.quarantined

@@ -55,6 +55,9 @@ class MicroBatch:
     last_ts_ms: int | None = None
     stored_at: float | None = None
     analyzed_at: float | None = None
+    #: the CAE stage run on the batch's directory events right after storing them (before the analysis)
+    critical: dict[str, Any] | None = None
+    critical_at: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -153,6 +156,11 @@ class StreamRunner:
                            duplicate=res.duplicate, quarantined=res.quarantined, first_ts_ms=res.first_ts_ms,
                            last_ts_ms=res.last_ts_ms, stored_at=time.time())
         self._count(res)
+        if self.cfg.analyze and "directory_events" in res.targets:
+            # critical events first: a password reset or a disabled account revokes before the full analysis
+            with self.writer() as store:
+                batch.critical = dict(cae_stage.run(store, self.settings, service=self.cae))
+            batch.critical_at = time.time()
         if self.cfg.analyze:
             started = time.perf_counter()
             with self.writer() as store:
