@@ -62,7 +62,8 @@ def pct(values: list[float], p: float) -> float:
 
 
 def fmt(values: list[float]) -> str:
-    return f"p50 {pct(values, 50):7.3f} s  p99 {pct(values, 99):7.3f} s  max {max(values or [0]):7.3f} s  (n={len(values)})"
+    return (f"p50 {pct(values, 50):7.3f} s  p99 {pct(values, 99):7.3f} s  max {max(values or [0]):7.3f} s  "
+            f"(n={len(values)})")
 
 
 def records(sim: Path) -> list[tuple[str, bytes]]:

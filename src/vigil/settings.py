@@ -323,6 +323,9 @@ class StreamSettings(_Section):
     max_message_bytes: int = Field(16 * 1024 * 1024, ge=1024,
                                    description="messages longer than this are quarantined, not parsed")
     analyze: bool = Field(True, description="analyse each micro-batch that stored records (incrementally)")
+    cae_fast_lane: bool = Field(
+        True, description="a second consumer group (<group_id>.cae) revokes on critical audit events at once, "
+                          "without waiting for the store and the analysis")
     output_topic: str | None = Field(
         None, description="topic receiving new or updated incidents and user-risk changes as JSON")
     options: dict[str, str | int | float | bool] = Field(

@@ -2,6 +2,7 @@
 listeners; and a batch stored before a crash is analysed after the restart."""
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -136,3 +137,32 @@ def test_stored_before_a_crash_is_analysed_after_restart(tmp_path: Path, broker:
         assert batch is not None and batch.analyzed_origins and batch.affected_users
         assert store.scalar("SELECT count(*) FROM stream_batches WHERE analyzed_at IS NULL") == 0
         assert store.scalar("SELECT count(*) FROM sessions") > 0
+
+
+def test_cae_fast_lane_revokes_without_the_store(tmp_path: Path, broker: Tansu, topic: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.stream.test_e2e import _password_reset
+    from vigil.stream.critical import CriticalLane
+
+    s = _settings(tmp_path, broker, topic)
+    cae = CaeService(s)
+    lane = CriticalLane(s, cae)  # no store is opened at all: the lane needs none
+    lane.start()
+    try:
+        p = broker.producer()
+        p.produce(topic, b'{"unrelated": true}')
+        p.produce(topic, _password_reset("u-fast", "fast@contoso.com",
+                                         datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=2)))
+        p.flush(10)
+        for _ in range(200):
+            if lane.revoked:
+                break
+            time.sleep(0.1)
+        rows = cae.journal.revocation_rows(subject="u-fast")
+    finally:
+        lane.stop()
+        cae.close()
+    assert lane.last_error is None
+    assert [r["event_type"] for r in rows] == ["password_reset"]
+    assert not Path(s.store.path).exists()

@@ -135,6 +135,16 @@ def run(store: Store, settings: Settings, service: CaeService | None = None) -> 
         svc.close()
 
 
+def record_critical(store: Store, settings: Settings, svc: CaeService) -> list[CriticalEvent]:
+    """Record the critical ``directory_events`` in ``store`` and emit their SETs; the new ones. The stream's
+    fast lane calls it on a scratch store holding only a micro-batch's audit records (keys as here, so the
+    stage finds them recorded)."""
+    now = time.time()
+    new = svc.state.record(_audit_events(store))
+    svc.transmitter.emit([ev for ev in new if ev.revoked_at >= now - settings.cae.stage_emit_window_s])
+    return new
+
+
 def _run(store: Store, settings: Settings, svc: CaeService) -> dict[str, Any]:
     now = time.time()
     audit = _audit_events(store)

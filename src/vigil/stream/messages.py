@@ -99,8 +99,12 @@ def _records(value: bytes) -> tuple[list[tuple[Any, str | None]], list[tuple[int
     return out, bad
 
 
-def parse(messages: Iterable[tuple[Position, bytes | None]], max_bytes: int) -> Parsed:
-    """Split each message into records and recognise each record's format (set-based mapping follows)."""
+def parse(messages: Iterable[tuple[Position, bytes | None]], max_bytes: int,
+          targets: set[str] | None = None) -> Parsed:
+    """Split each message into records and recognise each record's format (set-based mapping follows).
+
+    ``targets``: keep only records of formats writing these tables, others are skipped, not bad (the
+    CAE fast lane reads audit records only)."""
     specs = registry.all_sources()
     out = Parsed()
     for at, value in messages:
@@ -132,6 +136,10 @@ def parse(messages: Iterable[tuple[Position, bytes | None]], max_bytes: int) -> 
                                           orjson.dumps(rec).decode()[:RAW_KEEP], record=i))
                 continue
             spec = _recognise(specs, rec)
+            if spec is not None and targets is not None and spec.target not in targets:
+                continue
+            if spec is None and targets is not None:
+                continue
             if spec is None:
                 keys = ", ".join(sorted(rec)[:12])
                 out.bad.append(BadMessage(at, f"no format recognises this record (keys: {keys}); see `vigil formats`",

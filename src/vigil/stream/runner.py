@@ -30,6 +30,7 @@ from vigil.stream.consumer import BatchResult, StreamConsumer, Writer
 
 if TYPE_CHECKING:
     from vigil.cae.service import CaeService
+    from vigil.stream.critical import CriticalLane
     from vigil.stream.outputs import OutputTopic
 
 log = logging.getLogger("vigil.stream")
@@ -97,6 +98,11 @@ class StreamRunner:
         self.stop_event = threading.Event()
         self.consumer = StreamConsumer(settings, writer)
         self.output: OutputTopic | None = None
+        self.lane: CriticalLane | None = None
+        if cae is not None and self.cfg.cae_fast_lane:
+            from vigil.stream.critical import CriticalLane
+
+            self.lane = CriticalLane(settings, cae)
         self._thread = threading.Thread(target=self._loop, name="vigil-stream", daemon=True)
         self.stats: dict[str, Any] = {"batches": 0, "messages": 0, "stored": 0, "duplicate": 0, "quarantined": 0,
                                       "analyses": 0, "last_batch_at": None, "last_analysis_s": None,
@@ -107,13 +113,19 @@ class StreamRunner:
 
     def start(self) -> None:
         self._thread.start()
+        if self.lane is not None:
+            self.lane.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         self.stop_event.set()
+        if self.lane is not None:
+            self.lane.stop()
         self._thread.join(timeout)
 
     def status(self) -> dict[str, Any]:
-        return dict(self.stats, assigned=sorted(f"{t}[{p}]" for t, p in self.consumer.assigned))
+        lane = {"cae_fast_lane": {"revoked": self.lane.revoked, "last_error": self.lane.last_error}} \
+            if self.lane is not None else {}
+        return dict(self.stats, assigned=sorted(f"{t}[{p}]" for t, p in self.consumer.assigned), **lane)
 
     def _loop(self) -> None:
         backoff = 1.0
