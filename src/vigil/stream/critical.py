@@ -27,6 +27,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("vigil.stream")
 
+#: bytes every record of a format writing directory_events contains (Entra audit as Log Analytics, diagnostic
+#: settings, Graph and portal export; Okta's system log): messages without any are not parsed here at all,
+#: which keeps this lane's cost a fraction of the main path's (tests/stream/test_runner.py checks the formats)
+AUDIT_HINTS = (b"AuditLogs", b"nitiatedBy", b"TargetResources", b"ActorUserPrincipalName", b'"eventType"')
+
+
+def may_hold_audit(value: bytes | None) -> bool:
+    if not value:
+        return False
+    return any(h in value for h in AUDIT_HINTS)
+
 
 class CriticalLane:
     def __init__(self, settings: Settings, cae: CaeService) -> None:
@@ -78,7 +89,8 @@ class CriticalLane:
         """Map the messages' audit records in ``scratch`` and record their critical events; how many were new."""
         if not msgs:
             return 0
-        parsed = parse([(Position(m.topic(), m.partition(), m.offset()), m.value()) for m in msgs],
+        parsed = parse([(Position(m.topic(), m.partition(), m.offset()), m.value()) for m in msgs
+                        if may_hold_audit(m.value())],
                        self.settings.stream.max_message_bytes, targets={"directory_events"})
         if not parsed.records:
             return 0
