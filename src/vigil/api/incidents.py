@@ -37,7 +37,8 @@ def list_incidents(store: Store, *, status: list[str] | None = None, severity: l
         store,
         f"""select incident_id, title, severity, status, classification, user_id, user_principal_name,
                    first_activity, last_activity, priority, recommended_action, reason,
-                   json_array_length(detection_ids) as detection_count, created_at, updated_at
+                   json_array_length(detection_ids) as detection_count, created_at, updated_at, campaign_key,
+                   json_array_length(accounts) as account_count
             from incidents where {cond} order by {ORDER} limit ? offset ?""",
         [*params, limit, offset],
     )

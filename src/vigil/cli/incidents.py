@@ -14,7 +14,7 @@ from vigil.cli._table import Col, cell_text, plural, show
 ByOpt = Annotated[str, typer.Option("--by", help="who (recorded with the change)")]
 
 
-QUEUE_COLS = [Col("incident_id", "id", 0), Col("severity", "sev", 3), Col("priority", "prio", 5),
+QUEUE_COLS = [Col("incident_id", "id", 0), Col("severity", "sev", 3), Col("priority", "score", 5),
               Col("status", "status", 4), Col("who", "who", 2, ident=True),
               Col("title", "what happened", 1, min_width=24), Col("last_activity", "last activity", 6)]
 
@@ -28,7 +28,7 @@ def _story(s: dict[str, Any]) -> None:
     inc = s["incident"]
     console.print(f"[bold]{inc['incident_id']}[/bold]  {inc['title']}")
     console.print(f"severity [bold]{inc['severity']}[/bold]  status {inc['status']}"
-                  f"{'  (' + inc['classification'] + ')' if inc['classification'] else ''}  priority "
+                  f"{'  (' + inc['classification'] + ')' if inc['classification'] else ''}  score "
                   f"{inc['priority']:g}  {str(inc['first_activity'])[:19]} .. {str(inc['last_activity'])[:19]}")
     if inc["accounts"] and not inc["user_principal_name"]:
         console.print(f"accounts: {', '.join(inc['accounts'][:20])}{' …' if len(inc['accounts']) > 20 else ''}")

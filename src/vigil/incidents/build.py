@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from vigil.incidents.tables import INCIDENTS, TABLES
+from vigil.incidents.titles import build_titles
 from vigil.settings import IncidentSettings
 from vigil.store import Store
 
@@ -120,7 +121,8 @@ def _campaigns(store: Store, s: IncidentSettings) -> None:
         count(case when kind = 'detection' then 1 end) as kinds
       from per_type group by subject, n
     )
-    select c.subject, c.n, max(c.campaign_key) as campaign_key, max(c.uid) as uid,
+    select c.subject, c.n, max(c.campaign_key) as campaign_key,
+      case when max(c.campaign_key) is null or count(distinct c.upn) = 1 then max(c.uid) end as uid,
       case when max(c.campaign_key) is null or count(distinct c.upn) = 1 then max(c.upn) end as upn,
       min(c.t) as first_t, max(c.t) as last_t,
       list(c.signal_id order by c.t, c.signal_id) filter (where c.kind = 'detection') as detection_ids,
@@ -212,9 +214,7 @@ def _write(store: Store) -> None:
                             || len(n.accounts) || ' accounts'
                        else ' from rotating IPs sharing user agent ' || n.src || ' against ' || len(n.accounts)
                             || ' accounts' end
-             else array_to_string(n.types[1:3], ', ')
-                  || case when len(n.types) > 3 then ' and ' || (len(n.types) - 3) || ' more' else '' end
-                  || ' — ' || n.upn end as title,
+             else coalesce(t.title, array_to_string(n.types, ', ')) end as title,
         case when n.campaign_key is not null and n.top <= 1 then '{CAMPAIGN_ACTION}'
              when n.campaign_key is not null then '{CAMPAIGN_ACTION}; reset the password of every account whose '
                   || 'password was accepted (' || n.accepted || ')'
@@ -226,7 +226,7 @@ def _write(store: Store) -> None:
         md5(to_json(n.detection_ids)::varchar || '|' || coalesce(to_json(n.behavior_ids)::varchar, '[]') || '|'
             || n.severity)
           as content_hash
-      from n
+      from n left join _inc_titles t on t.candidate_id = n.candidate_id
     )
     select sh.incident_id, sh.title, sh.severity, coalesce(o.status, 'new'), o.classification, sh.uid, sh.upn,
       sh.first_t, sh.last_t, to_json(coalesce(sh.session_keys, [])), to_json(sh.detection_ids),
@@ -250,6 +250,7 @@ def build(store: Store, s: IncidentSettings) -> dict[str, Any]:
         _signals(store, s, have)
         _campaigns(store, s)
         _raise(store, s, have)
+        build_titles(store, WEIGHT)
         _write(store)
     campaigns = store.count("_inc_campaigns")
     by_sev = dict(con.execute("select severity, count(*) from incidents group by 1").fetchall())
