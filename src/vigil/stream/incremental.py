@@ -68,6 +68,10 @@ SCOPED: dict[str, Scoped] = {
         }),
 }
 
+#: a per-user stage whose affected users are more than this share of all runs over everyone (the shadow
+#: relations and the merge then cost more than they save)
+FULL_ABOVE_SHARE = 0.5
+
 _EVENT_TABLES = ("signins", "activities")
 _EVENT_VIEWS = ("signins_enriched", "activities_enriched")
 
@@ -89,7 +93,7 @@ def build_scope(store: Store, origins: list[str]) -> int:
                 SELECT user_principal_name AS k FROM {_main(store, t)} WHERE source_file IN (SELECT origin FROM
                 _stream_origins) UNION ALL SELECT user_id FROM {_main(store, t)} WHERE source_file IN
                 (SELECT origin FROM _stream_origins)) u WHERE k IS NOT NULL""")
-    return close_scope(store)
+    return store.count(SCOPE)  # closed over the identity keys after the enrich stage (its views carry them)
 
 
 def _event_relations(store: Store) -> list[str]:
@@ -100,25 +104,40 @@ def _event_relations(store: Store) -> list[str]:
 
 
 def close_scope(store: Store) -> int:
-    """Grow the scope to whole users: every key that appears beside one already in it."""
+    """Grow the scope to whole users: every key that appears beside one already in it. The relations are
+    read twice (their distinct key combinations, then the events in scope); the closure runs over the
+    combinations, a table about the size of the directory."""
     con = store.con
     rels = [(r, _keys(store, r)) for r in _event_relations(store)]
+    combos = " UNION ".join(
+        "SELECT DISTINCT " + ", ".join(f"{k} AS {k}" if k in keys else f"CAST(NULL AS VARCHAR) AS {k}"
+                                       for k in USER_KEYS) + f" FROM {_main(store, rel)}" for rel, keys in rels)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _stream_combos AS {combos or 'SELECT NULL AS k LIMIT 0'}")
+    pred = "(" + " OR ".join(f"{k} IN (SELECT k FROM {SCOPE})" for k in USER_KEYS) + ")"
     size = -1
-    while True:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {SCOPE} AS SELECT DISTINCT k FROM {SCOPE}")
+    while rels:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {SCOPE} AS SELECT DISTINCT k FROM {SCOPE} WHERE k IS NOT NULL")
         n = store.count(SCOPE)
         if n == size:
             break
         size = n
-        for rel, keys in rels:
-            pred = in_scope(store, rel)
-            union = " UNION ".join(f"SELECT {k} AS k FROM {_main(store, rel)} WHERE {pred}" for k in keys)
-            con.execute(f"INSERT INTO {SCOPE} SELECT k FROM ({union}) u "
-                        f"WHERE k IS NOT NULL AND k NOT IN (SELECT k FROM {SCOPE})")
+        con.execute(f"INSERT INTO {SCOPE} SELECT unnest([{', '.join(USER_KEYS)}]) FROM _stream_combos WHERE {pred}")
+    total, inside = store.rows(f"SELECT count(*), count(*) FILTER (WHERE {pred}) FROM _stream_combos")[0] \
+        if rels else (0, 0)
+    store.con.execute("DROP TABLE IF EXISTS _stream_combos")
     parts = [f"SELECT event_id FROM {_main(store, rel)} WHERE {in_scope(store, rel)}" for rel, _ in rels]
     con.execute(f"CREATE OR REPLACE TEMP TABLE {SCOPE_EVENTS} AS " + (" UNION ALL ".join(parts) or
                                                                    "SELECT CAST(NULL AS VARCHAR) AS event_id LIMIT 0"))
-    return size
+    store.con.execute(f"CREATE OR REPLACE TEMP TABLE _stream_share AS SELECT {inside} AS inside, {total} AS total")
+    return max(size, 0)
+
+
+def scope_share(store: Store) -> float:
+    """The share of all users (key combinations) the scope holds, as of the last :func:`close_scope`."""
+    if not store.exists("_stream_share"):
+        return 1.0
+    inside, total = store.rows("SELECT inside, total FROM _stream_share")[0]
+    return inside / total if total else 1.0
 
 
 def _ip_snapshot(store: Store) -> bool:
@@ -193,8 +212,8 @@ def run(store: Store, settings: Settings, origins: list[str],
             summary = dict(stage(store, settings))
             if snap:
                 summary["ips_reclassified"] = _scope_changed_ips(store)
-                results["scope"]["affected_users"] = close_scope(store)
-        elif name in SCOPED and _ready(store, SCOPED[name]):
+            results["scope"]["affected_users"] = close_scope(store)
+        elif name in SCOPED and _ready(store, SCOPED[name]) and scope_share(store) <= FULL_ABOVE_SHARE:
             summary = run_scoped(store, settings, name, stage, SCOPED[name]) if store.count(SCOPE) \
                 else {"scope": "no affected users"}
         else:
@@ -202,7 +221,7 @@ def run(store: Store, settings: Settings, origins: list[str],
         summary["seconds"] = round(time.perf_counter() - started, 3)
         results[name] = summary
     results["scope"]["users"] = sorted(r[0] for r in store.rows(f"SELECT k FROM {SCOPE}"))
-    for tmp in (SCOPE, SCOPE_EVENTS, "_stream_origins"):
+    for tmp in (SCOPE, SCOPE_EVENTS, "_stream_origins", "_stream_share"):
         store.con.execute(f"DROP TABLE IF EXISTS {tmp}")
     return results
 
