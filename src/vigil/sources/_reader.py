@@ -133,20 +133,24 @@ class _Source:
         step = min(size, 1 << 20) if self.compressed else size
         while True:
             # compressed input is read in small steps so the records before any damage are still yielded
-            buf = bytearray()
+            pieces: list[bytes] = []
+            got = 0
             damage: BaseException | None = None
-            while len(buf) < size:
+            while got < size:
                 try:
                     # gzip: read1, as a failing read() loses the bytes it had already decompressed
-                    want = min(step, size - len(buf))
+                    want = min(step, size - got)
                     piece = self.stream.read1(want) if self.compressed else self.stream.read(want)
                 except (OSError, EOFError, zlib.error) as exc:
                     damage = exc
                     break
                 if not piece:
                     break
-                buf += piece
-            part = bytes(buf)
+                pieces.append(piece)
+                got += len(piece)
+            # a plain file's batch is one read: used as it is (a growing bytearray and its bytes() copy cost
+            # two copies of every batch, and fresh pages for each)
+            part = pieces[0] if len(pieces) == 1 else b"".join(pieces)
             if damage is not None:
                 self.damage = _truncated(self.path, damage, self.position())
                 if first and part.startswith(UTF8_BOM):
