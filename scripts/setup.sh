@@ -21,13 +21,26 @@ python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv 2>/dev/null || { rm -rf .venv; apt_install python3-venv; python3 -m venv .venv; }
 fi
-# npm first: the package build copies the web UI's files from the npm registry (setup.py)
-command -v npm >/dev/null || apt_install nodejs npm
-bash scripts/build-web.sh
+# A re-run skips what is already installed: the stamp is a hash of every file that decides the install,
+# written only after a complete one (so a failed or interrupted install is redone)
+stamp_file=.venv/.vigil-setup-stamp
+stamp=$(cat pyproject.toml setup.py package-lock.json package.json scripts/setup.sh scripts/build-web.sh \
+          src/vigil/web/assets.py 2>/dev/null | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && [ -d node_modules ] \
+   && [ -d src/vigil/web/static/vendor ] \
+   && .venv/bin/python -c "import sys, vigil, duckdb, duckdb_kql; sys.exit(not vigil.__file__.startswith('$PWD/src'))" \
+      2>/dev/null; then
+  echo "setup: already installed (delete $stamp_file to reinstall)"
+else
+  # npm first: the package build copies the web UI's files from the npm registry (setup.py)
+  command -v npm >/dev/null || apt_install nodejs npm
+  bash scripts/build-web.sh
 
-.venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -m pip install -q -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -c "import vigil, duckdb, duckdb_kql" || { echo "vigil: python install failed" >&2; exit 1; }
+  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/python -m pip install -q -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/python -c "import vigil, duckdb, duckdb_kql" || { echo "vigil: python install failed" >&2; exit 1; }
+  echo "$stamp" > "$stamp_file"
+fi
 
 if [ "$with_browser" = 1 ]; then
   bash scripts/install-browser.sh

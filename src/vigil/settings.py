@@ -188,6 +188,11 @@ class HuntSettings(_Section):
                                                       "it is interrupted past this")
     max_concurrent_per_token: int = Field(
         2, ge=1, description="hunts one API token may run at once in `vigil serve`; more get 429 + Retry-After")
+    now: str = Field(
+        "auto", pattern=r"^(auto|wall|latest|\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+                        r"(Z|[+-]\d{2}:?\d{2})?)?)$",
+        description="what now() / ago() mean in every hunt (CLI, API, UI): auto (the wall clock, or the newest "
+                    "event once the store's logs are over a day old), wall, latest, or an ISO time; docs/hunting.md")
 
 
 class DetectionSettings(_Section):

@@ -20,8 +20,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api import operations as ops
+from vigil.hunt.clock import resolve_now
 from vigil.api.auth import get_reader, require_reader, service_state
-from vigil.api.data import jsonable, existing, naive_utc
+from vigil.api.data import jsonable, naive_utc
 from vigil.api.state import TooManyHunts
 from vigil.api.tokens import Principal
 from vigil.store import Store
@@ -36,19 +37,9 @@ DISCONNECT_POLL_S = 0.25
 class HuntRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     query: str = Field(min_length=1, max_length=100_000, description="KQL, as in Sentinel")
-    now: datetime | None = Field(None, description="what now() and ago() mean (default: the wall clock); "
-                                                   "set it to hunt historic logs as if they were live")
-
-
-def latest_event(store: Store) -> datetime | None:
-    """The newest sign-in or activity in the store: a sensible 'now' for historic data."""
-    have = existing(store)
-    parts = [f"select max(event_time) as t from {t}" for t in ("signins", "activities") if t in have]
-    if not parts:
-        return None
-    rows = store.con.execute(f"select max(t) from ({' union all '.join(parts)})").fetchall()
-    value = rows[0][0]
-    return value if isinstance(value, datetime) else None
+    now: datetime | None = Field(None, description="what now() and ago() mean (default: the hunt.now setting: "
+                                                   "the wall clock, or the newest event once the logs are "
+                                                   "historic; docs/hunting.md)")
 
 
 def run(store: Store, query: str, limit: int, now: datetime | None = None, control: HuntControl | None = None
@@ -90,6 +81,8 @@ async def run_guarded(request: Request, who: Principal, store: Store, query: str
         except TooManyHunts as exc:
             raise HTTPException(429, detail=str(exc),
                                 headers={"Retry-After": str(math.ceil(min(cfg.timeout_s, 5.0)))}) from None
+        if now is None:  # the same clock as the CLI and the UI (hunt/clock.py)
+            now = await anyio.to_thread.run_sync(lambda: resolve_now(store, cfg.now)[0])
         work = asyncio.ensure_future(anyio.to_thread.run_sync(
             run, store, query, state.settings.service.hunt_row_limit, now, control))
         while not work.done():

@@ -193,9 +193,9 @@ def demo(
         print_summary(summary)
         if evaluation:
             console.print(f"against the simulator's labels: {evaluation}")
-        console.print(f"[dim]pipeline ran in {time.perf_counter() - started:.1f} s. Next: "
-                      f"vigil --help, vigil incidents --config {config_path}, vigil hunt 'KQL' --config "
-                      f"{config_path}[/dim]")
+        console.print(f"[dim]pipeline ran in {time.perf_counter() - started:.1f} s. Next: vigil incidents, "
+                      f"vigil incident show ID, vigil hunt 'KQL', vigil policy whatif ... (on {settings.store.path}; "
+                      f"{config_path} holds the demo's settings for a re-analysis)[/dim]")
     if serve and not as_json:
         from vigil.cli.serve import serve as serve_cmd
 

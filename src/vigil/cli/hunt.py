@@ -4,13 +4,21 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, print_arrow, print_json, settings_from, store_from
+from vigil.cli._common import (
+    ConfigOpt,
+    DbOpt,
+    JsonOpt,
+    err_console,
+    print_arrow,
+    print_json,
+    settings_from,
+    store_from,
+)
 from vigil.cli._table import plural
 from vigil.errors import InputError, QueryError
 
@@ -23,7 +31,8 @@ def register(app: typer.Typer) -> None:
         query: Annotated[str | None, typer.Argument(help="KQL query ('-' reads stdin)")] = None,
         file: Annotated[str | None, typer.Option("--file", "-f", help="read the KQL from this file")] = None,
         fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
-        now: Annotated[str | None, typer.Option("--now", help="ISO time used for now() / ago()")] = None,
+        now: Annotated[str | None, typer.Option("--now", help="what now() / ago() mean: an ISO time, wall, latest "
+                                                "or auto (default: the hunt.now setting, docs/hunting.md)")] = None,
         explain: Annotated[bool, typer.Option("--explain", help="print the DuckDB SQL, do not run")] = False,
         limit: Annotated[int, typer.Option("--limit", help="rows printed in table format")] = 200,
         db: DbOpt = None,
@@ -52,13 +61,19 @@ def register(app: typer.Typer) -> None:
             typer.echo(translate(kql))
             return
         check_kql(kql)  # refused before the store is even opened
-        try:
-            when = datetime.fromisoformat(now.replace("Z", "+00:00")) if now else None
-        except ValueError:
-            raise QueryError(f"--now is not an ISO date/time: {now!r}") from None
+        from vigil.errors import ConfigError
+        from vigil.hunt.clock import resolve_now
+
         settings = settings_from(db, config)
         with store_from(settings, read_only=True) as store:
+            try:
+                when, why = resolve_now(store, now or settings.hunt.now)
+            except ConfigError:
+                raise QueryError(f"--now is not auto, wall, latest or an ISO date/time: {now!r}") from None
             table = run_hunt(store, kql, now=when, timeout_s=settings.hunt.timeout_s)
+        if "now(" in kql or "ago(" in kql:  # say which clock answered, on stderr (stdout stays the result)
+            err_console.print(f"[dim]now() = {when:%Y-%m-%d %H:%M:%S} UTC, {why}[/dim]" if when else
+                              f"[dim]now() = {why}[/dim]")
         if json or fmt == "json":
             print_json(table.to_pylist())
         elif fmt == "csv":

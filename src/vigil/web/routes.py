@@ -16,7 +16,7 @@ from vigil.api import operations as ops
 from vigil.api import users
 from vigil.api.auth import SESSION_COOKIE, get_reader, require_admin, require_reader, service_state
 from vigil.api.data import NotAnalyzed, parse_time
-from vigil.api.hunt import csv_response, latest_event, run_guarded
+from vigil.api.hunt import csv_response, run_guarded
 from vigil.api.tokens import Principal, verify_token
 from vigil.errors import AuthError, InputError, VigilError
 from vigil.store import Store
@@ -218,9 +218,11 @@ def _hunt_now(value: str) -> datetime | None:
 @router.get("/hunt")
 def hunt_page(request: Request, who: Principal = Depends(require_reader),
               store: Store = Depends(get_reader)) -> Response:
-    latest = latest_event(store)
+    from vigil.hunt.clock import resolve_now
+
+    anchor, _why = resolve_now(store, request.app.state.vigil.settings.hunt.now)
     return page(request, "hunt.html", query=REFERENCE_HUNT, result=None, error=None,
-                now=latest.strftime("%Y-%m-%dT%H:%M:%S") if latest else "")
+                now=anchor.strftime("%Y-%m-%dT%H:%M:%S") if anchor else "")
 
 
 @router.post("/hunt")
