@@ -162,8 +162,12 @@ class StreamRunner:
             msgs = self.consumer.read()
             if not msgs:
                 return None
+            started = time.perf_counter()
             res = self.consumer.store(msgs)
             self.consumer.commit(res)
+            log.info("micro-batch %s: %d messages, %d records stored, %d duplicate, %d quarantined in %.2f s",
+                     res.origin, res.messages, res.stored, res.duplicate, res.quarantined,
+                     time.perf_counter() - started)
         batch = MicroBatch(origin=res.origin or None, messages=res.messages, stored=res.stored,
                            duplicate=res.duplicate, quarantined=res.quarantined, first_ts_ms=res.first_ts_ms,
                            last_ts_ms=res.last_ts_ms, stored_at=time.time())
@@ -186,6 +190,10 @@ class StreamRunner:
                 batch.analyzed_at = time.time()
                 self.stats["analyses"] += 1
                 self.stats["last_analysis_s"] = round(time.perf_counter() - started, 3)
+                log.info("analysed %d micro-batches (%d users affected) in %.2f s: %s", len(origins),
+                         len(batch.affected_users), self.stats["last_analysis_s"],
+                         ", ".join(f"{k} {v.get('seconds')}" for k, v in (batch.analysis or {}).items()
+                                   if isinstance(v, dict)))
         if analyze_first and not batch.analyzed_origins:
             return None
         for fn in self.listeners:
