@@ -28,8 +28,11 @@ from duckdb_kql.engine import schema as kql_schema
 from vigil.errors import QueryError, RefusedQuery
 from vigil.hunt.functions import with_prelude
 from vigil.hunt.guard import check_kql, check_sql
+from vigil.hunt.kqlext import install as install_extensions
+from vigil.hunt.rewrite import rewrite, watchlist_relation
 from vigil.hunt.serialize import continuation, rewrite_stage, split
 from vigil.store import Store
+from vigil.hunt.watchlist import items_sql
 from vigil.store.readonly import HuntControl, run_select
 from vigil.ueba.views import SENTINEL_VIEWS, create_views
 
@@ -86,11 +89,21 @@ def run_hunt(store: Store, kql: str, *, now: datetime | None = None, timeout_s: 
     if not kql or not kql.strip():
         raise QueryError("empty KQL query")
     check_kql(kql)
+    install_extensions()
     control = control or HuntControl(timeout_s)
     ensure_views(store)
-    text = with_prelude(kql)
+    rewritten = rewrite(kql)
+    check_kql(rewritten.text)   # table('x') and inlined functions name tables only after the rewrite
+    text = with_prelude(rewritten.text)
     registered: list[str] = []
     try:
+        for alias in rewritten.watchlists:
+            try:
+                rows = run_select(store.con, items_sql(store, alias), None, control, store.read_only_transaction)
+            except duckdb.Error as exc:
+                raise _translate_error(exc, store) from None
+            store.con.register(watchlist_relation(alias), rows)
+            registered.append(watchlist_relation(alias))
         for _ in range(MAX_SERIAL_STEPS):
             cut = split(text)
             if cut is None:
@@ -121,10 +134,13 @@ def run_hunt(store: Store, kql: str, *, now: datetime | None = None, timeout_s: 
 
 
 def translate(kql: str) -> str:
-    """The DuckDB SQL duckdb-kql produces for ``kql`` (after vigil's prelude), for `--explain`."""
+    """The DuckDB SQL duckdb-kql produces for ``kql`` (after vigil's rewrites and prelude), for `--explain`."""
     check_kql(kql)
+    install_extensions()
+    text = rewrite(kql).text
+    check_kql(text)
     try:
-        return str(duckdb_kql.to_sql(with_prelude(kql), allow_write=KQL_ALLOW_WRITE))
+        return str(duckdb_kql.to_sql(with_prelude(text), allow_write=KQL_ALLOW_WRITE))
     except duckdb_kql.KqlError as exc:
         raise _translate_error(exc, None) from None
 

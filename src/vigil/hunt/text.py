@@ -66,10 +66,15 @@ def first_word(stage: str) -> str:
     return m.group(0).lower() if m else ""
 
 
+def live_positions(text: str) -> set[int]:
+    """Indices of the characters outside strings and comments."""
+    return {i for i, _, _ in _scan(text)}
+
+
 def find_calls(text: str, name: str) -> list[tuple[int, int, str]]:
     """(start, end, argument text) of every call ``name(...)`` outside strings and comments."""
     pattern = re.compile(rf"(?<![\w.]){re.escape(name)}\s*\(")
-    live = {i for i, _, _ in _scan(text)}
+    live = live_positions(text)
     out = []
     for m in pattern.finditer(text):
         if m.start() not in live:

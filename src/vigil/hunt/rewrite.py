@@ -1,0 +1,223 @@
+"""Text rewrites applied before translation, for constructs duckdb-kql's grammar or IR lacks.
+
+Each keeps KQL's meaning:
+
+* **Deprecated names** Kusto still accepts (``makeset``, ``makelist``, ``argmin``, ``argmax``,
+  ``arraylength``, ``extractjson``) become their current names; output columns are named the
+  same either way (``set_x``, ``list_x``).
+* ``extract_json(path, text, typeof(T))`` becomes the two-argument call wrapped in the
+  conversion to ``T``; ``split(text, sep, i)`` becomes ``pack_array(split(text, sep)[i])``
+  (an empty array when ``i`` is out of range, as in Kusto).
+* **Tabular ``let`` functions** (``let f = (t:string) { table(t) | ... };`` and ``view``
+  functions) are expanded where they are called, the way Kusto itself expands a function's
+  body at its call site: each distinct call becomes a ``let`` of the body with the arguments
+  bound, and ``table('Name')`` with a literal name becomes that table.
+* ``_GetWatchlist('alias')`` becomes the name of a relation the adapter registers for the hunt
+  (:mod:`vigil.hunt.watchlist`).
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+import re
+from dataclasses import dataclass, field
+
+from vigil.errors import QueryError
+from vigil.hunt.text import find_calls, live_positions, split_top
+
+ALIASES = {"makeset": "make_set", "makelist": "make_list", "argmin": "arg_min", "argmax": "arg_max",
+           "arraylength": "array_length", "extractjson": "extract_json"}
+_CONVERT = {"string": "tostring", "long": "tolong", "int": "toint", "real": "toreal", "double": "todouble",
+            "bool": "tobool", "boolean": "tobool", "datetime": "todatetime", "timespan": "totimespan",
+            "dynamic": "todynamic", "guid": "toguid", "decimal": "todecimal"}
+_FUNC_DEF = re.compile(r"^\s*let\s+([A-Za-z_]\w*)\s*=\s*(view\s*)?\(", re.S)
+_STRING = re.compile(r"""^\s*(?:@?'([^']*)'|@?"([^"]*)")\s*$""")
+_counter = itertools.count()
+
+
+@dataclass
+class Rewritten:
+    text: str
+    watchlists: list[str] = field(default_factory=list)    # aliases, in order of first use
+
+
+def _replace_calls(text: str, name: str, render: Callable[[str, list[str]], str]) -> str:
+    for start, end, args in reversed(find_calls(text, name)):
+        text = text[:start] + render(args, [a.strip() for a in split_top(args, ",")]) + text[end:]
+    return text
+
+
+def _aliases(text: str) -> str:
+    for old, new in ALIASES.items():
+        text = _replace_calls(text, old, lambda args, _a, new=new: f"{new}({args})")
+    return text
+
+
+def _typed_extract_json(args: str, parts: list[str]) -> str:
+    if len(parts) != 3:
+        return f"extract_json({args})"
+    m = re.fullmatch(r"typeof\s*\(\s*(\w+)\s*\)", parts[2])
+    if not m or m.group(1).lower() not in _CONVERT:
+        raise QueryError(f"extract_json(): unsupported type argument {parts[2]!r}")
+    return f"{_CONVERT[m.group(1).lower()]}(extract_json({parts[0]}, {parts[1]}))"
+
+
+def _split3(args: str, parts: list[str]) -> str:
+    if len(parts) != 3:
+        return f"split({args})"
+    whole = f"split({parts[0]}, {parts[1]})"
+    return (f"iff(({parts[2]}) < array_length({whole}), pack_array({whole}[{parts[2]}]), dynamic([]))")
+
+
+def _identifier_sub(body: str, values: dict[str, str]) -> str:
+    """Replace whole-word identifiers outside strings and comments (not after '.' or '$')."""
+    if not values:
+        return body
+    live = live_positions(body)
+    pattern = re.compile(r"(?<![\w.$])(" + "|".join(re.escape(k) for k in values) + r")(?!\w)")
+    out, last = [], 0
+    for m in pattern.finditer(body):
+        if m.start() not in live:
+            continue
+        rest = body[m.end():].lstrip()
+        if rest.startswith("=") and not rest.startswith("=="):
+            continue    # `name = ...` assigns a column of that name; not a use of the parameter
+        out.append(body[last:m.start()])
+        out.append(values[m.group(1)])
+        last = m.end()
+    out.append(body[last:])
+    return "".join(out)
+
+
+@dataclass
+class _Function:
+    name: str
+    params: list[tuple[str, str | None]]   # (name, default text)
+    body: str
+
+
+def _parse_function(statement: str) -> _Function | None:
+    m = _FUNC_DEF.match(statement)
+    if not m:
+        return None
+    open_at = m.end() - 1
+    close = _matching(statement, open_at)
+    rest = statement[close + 1:].lstrip()
+    if not rest.startswith("{") or not rest.rstrip().endswith("}"):
+        return None
+    body = rest.strip()[1:-1].strip()
+    statements = [s for s in split_top(body, ";") if s.strip()]
+    if len(statements) != 1:
+        if any(re.match(r"\s*let\b", s) for s in statements[:-1]):
+            raise QueryError(f"tabular let function {m.group(1)!r}: a body with its own let statements is not "
+                             f"supported; move them before the function")
+    body = statements[-1] if statements else body
+    if not m.group(2) and not _is_tabular(body):
+        return None     # a scalar function: duckdb-kql substitutes those itself
+    params: list[tuple[str, str | None]] = []
+    for p in split_top(statement[open_at + 1:close], ","):
+        if not p.strip():
+            continue
+        pm = re.match(r"\s*([A-Za-z_]\w*)\s*:\s*(?:\([^)]*\)|\w+)\s*(?:=\s*(.+))?$", p, re.S)
+        if not pm:
+            raise QueryError(f"let function {m.group(1)!r}: cannot read parameter {p.strip()!r}")
+        params.append((pm.group(1), pm.group(2).strip() if pm.group(2) else None))
+    return _Function(m.group(1), params, body)
+
+
+def _matching(text: str, open_at: int) -> int:
+    depth = 0
+    live = live_positions(text)
+    for i in range(open_at, len(text)):
+        if i not in live:
+            continue
+        if text[i] in "([{":
+            depth += 1
+        elif text[i] in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i
+    raise QueryError("KQL syntax error: unbalanced parentheses in a let function")
+
+
+def _is_tabular(body: str) -> bool:
+    return len(split_top(body, "|")) > 1 or bool(re.match(r"\s*(table|union|datatable|range|print)\b", body))
+
+
+def _expand(fn: _Function, args: list[str]) -> str:
+    if len(args) > len(fn.params):
+        raise QueryError(f"let function {fn.name!r} takes {len(fn.params)} argument(s), got {len(args)}")
+    values: dict[str, str] = {}
+    for i, (pname, default) in enumerate(fn.params):
+        if i < len(args) and args[i]:
+            values[pname] = args[i] if re.fullmatch(r"[\w.]+|'[^']*'|\"[^\"]*\"", args[i]) else f"({args[i]})"
+        elif default is not None:
+            values[pname] = default
+        else:
+            raise QueryError(f"let function {fn.name!r}: no value for parameter {pname!r}")
+    body = _identifier_sub(fn.body, values)
+
+    def table(args_text: str, parts: list[str]) -> str:
+        m = _STRING.match(args_text)
+        if not m:
+            raise QueryError(f"table({args_text.strip()}): vigil needs the table name as a literal string")
+        name = m.group(1) if m.group(1) is not None else m.group(2)
+        if not re.fullmatch(r"[A-Za-z_]\w*", name):
+            raise QueryError(f"table({args_text.strip()}): not a table name")
+        return name
+    return _replace_calls(body, "table", table)
+
+
+def _inline_functions(text: str) -> str:
+    functions: dict[str, _Function] = {}
+    out: list[str] = []
+    for statement in split_top(text, ";"):
+        fn = _parse_function(statement)
+        if fn is not None:
+            functions[fn.name] = fn
+            continue
+        lets: list[str] = []
+
+        def expand_in(s: str, depth: int) -> str:
+            for name, f in functions.items():
+                def call(args_text: str, parts: list[str], f: _Function = f) -> str:
+                    if depth > 8:
+                        raise QueryError(f"let function {f.name!r} calls itself (recursion is not supported)")
+                    body = expand_in(_expand(f, parts if args_text.strip() else []), depth + 1)
+                    generated = f"_vigil_fn{next(_counter)}_{f.name}"
+                    lets.append(f"let {generated} = ({body})")
+                    return generated
+                s = _replace_calls(s, name, call)
+            return s
+        statement = expand_in(statement, 0)
+        out.extend(lets)
+        out.append(statement)
+    return ";".join(out)
+
+
+def _watchlists(text: str, found: list[str]) -> str:
+    def render(args_text: str, parts: list[str]) -> str:
+        m = _STRING.match(args_text)
+        if not m:
+            raise QueryError(f"_GetWatchlist({args_text.strip()}): the watchlist alias must be a literal string")
+        alias = m.group(1) if m.group(1) is not None else m.group(2)
+        if alias not in found:
+            found.append(alias)
+        return watchlist_relation(alias)
+    return _replace_calls(text, "_GetWatchlist", render)
+
+
+def watchlist_relation(alias: str) -> str:
+    """The relation name a watchlist is registered under for one hunt."""
+    return "_vigil_watchlist_" + re.sub(r"\W", "_", alias)
+
+
+def rewrite(kql: str) -> Rewritten:
+    """``kql`` with the rewrites above applied; the watchlists it reads, by alias."""
+    text = _aliases(kql)
+    text = _replace_calls(text, "extract_json", _typed_extract_json)
+    text = _replace_calls(text, "split", _split3)
+    text = _inline_functions(text)
+    found: list[str] = []
+    text = _watchlists(text, found)
+    return Rewritten(text, found)
