@@ -34,7 +34,7 @@ from vigil.hunt.serialize import continuation, rewrite_stage, split
 from vigil.store import Store
 from vigil.hunt.watchlist import items_sql
 from vigil.store.readonly import HuntControl, run_select
-from vigil.ueba.views import SENTINEL_VIEWS, create_views
+from vigil.ueba.views import create_views, expected_views
 
 _serial = itertools.count()
 MAX_SERIAL_STEPS = 16
@@ -78,7 +78,7 @@ def _run(store: Store, kql: str, now: datetime | None, control: HuntControl) -> 
 
 
 def ensure_views(store: Store) -> None:
-    if not all(store.exists(v) for v in SENTINEL_VIEWS):
+    if not all(store.exists(v) for v in expected_views(store)):
         create_views(store, temp=True)
 
 

@@ -97,6 +97,7 @@ class _Function:
 
 
 def _parse_function(statement: str) -> _Function | None:
+    statement = re.sub(r"^(?:\s*//[^\n]*\n)+", "", statement)   # comment lines before the let
     m = _FUNC_DEF.match(statement)
     if not m:
         return None
@@ -212,9 +213,34 @@ def watchlist_relation(alias: str) -> str:
     return "_vigil_watchlist_" + re.sub(r"\W", "_", alias)
 
 
+def _live_sub(text: str, pattern: str, repl: str) -> str:
+    """``re.sub`` restricted to matches that start outside strings and comments."""
+    live = live_positions(text)
+    return re.sub(pattern, lambda m: repl if m.start() in live else m.group(0), text)
+
+
+def _count_of(text: str) -> str:
+    """``count(x)``: Kusto counts the rows where ``x`` is not null and names the column ``count_x``."""
+    for start, end, args in reversed(find_calls(text, "count")):
+        if not args.strip():
+            continue
+        named = re.search(r"=\s*$", text[:start]) and not re.search(r"[=!<>]=\s*$", text[:start])
+        call = f"countif(isnotnull({args}))"
+        if not named:
+            if not re.fullmatch(r"\s*[A-Za-z_]\w*\s*", args):
+                raise QueryError(f"count({args.strip()}): name the result (n = count(...)) or count a column")
+            call = f"count_{args.strip()} = {call}"
+        text = text[:start] + call + text[end:]
+    return text
+
+
 def rewrite(kql: str) -> Rewritten:
     """``kql`` with the rewrites above applied; the watchlists it reads, by alias."""
     text = _aliases(kql)
+    # Kusto accepts `x.[0]` / `x.["key"]` for `x[0]` / `x["key"]`, and a comma before summarize's `by`
+    text = _live_sub(text, r"\.\s*\[", "[")
+    text = _live_sub(text, r",\s*\bby\b", " by")
+    text = _count_of(text)
     text = _replace_calls(text, "extract_json", _typed_extract_json)
     text = _replace_calls(text, "split", _split3)
     text = _inline_functions(text)

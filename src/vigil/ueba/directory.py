@@ -121,6 +121,8 @@ def build_identity_info(store: Store, now: datetime | None = None) -> int:
         f"{d.arg_max(f, 'observed_at')} FILTER (WHERE {f} IS NOT NULL) AS {f}" for f in _FIELDS)
     roles = ", ".join(d.literal(r.lower()) for r in PRIVILEGED_ROLES)
     con = store.con
+    for column in IDENTITY_INFO.columns[-2:]:   # added after the table first shipped: stores made before lack them
+        con.execute(f'ALTER TABLE IdentityInfo ADD COLUMN IF NOT EXISTS "{column.name}" {column.type}')
     con.execute("DELETE FROM IdentityInfo")
     con.execute(f"""
     INSERT INTO IdentityInfo
@@ -154,7 +156,9 @@ def build_identity_info(store: Store, now: datetime | None = None) -> int:
                count(*) FILTER (WHERE kind = 'role' AND lower(name) IN ({roles})) AS privileged,
                {d.string_agg('name', ', ', order_by='name')} FILTER (WHERE kind = 'role' AND lower(name) IN ({roles}))
                    AS privileged_names,
-               count(*) FILTER (WHERE kind = 'role') AS role_count
+               count(*) FILTER (WHERE kind = 'role') AS role_count,
+               to_json(list(name ORDER BY name) FILTER (WHERE kind = 'role' AND lower(name) IN ({roles})))
+                   AS privileged_roles
         FROM edges GROUP BY user_key
     ),
     mgr AS (  -- manager given as object id or UPN -> the manager's user_key
@@ -198,7 +202,9 @@ def build_identity_info(store: Store, now: datetime | None = None) -> int:
                     THEN 'no roles, no reports' END),
            p.change_source,
            CASE WHEN p.on_prem_sid IS NOT NULL THEN 'Hybrid' ELSE 'AzureActiveDirectory' END,
-           coalesce(p.upn, p.user_key)   -- the UEBA user key: UPN (what every log carries), else object id
+           coalesce(p.upn, p.user_key),   -- the UEBA user key: UPN (what every log carries), else object id
+           CASE WHEN coalesce(a.privileged, 0) > 0 THEN '["Sensitive"]' ELSE '[]' END::JSON,
+           coalesce(a.privileged_roles, '[]')::JSON
     FROM people p
     CROSS JOIN has_tree ht
     LEFT JOIN agg a ON a.user_key = p.user_key

@@ -97,6 +97,10 @@ IDENTITY_INFO = Table(
         C("ChangeSource", "VARCHAR", "where the latest state came from (Graph, IdentityInfo, AADUserInfo, CSV)"),
         C("SourceSystem", "VARCHAR", "AzureActiveDirectory | ActiveDirectory | Hybrid"),
         C("user_key", "VARCHAR", "vigil: UEBA user key (lower-cased UPN, else object id)"),
+        C("Tags", "JSON", "[\"Sensitive\"] for an account holding a privileged directory role (Defender for "
+                          "Identity's automatic tag), else []"),
+        C("PrivilegedEntraPimRoles", "JSON", "the privileged directory roles the account holds (vigil's directory "
+                                             "has no PIM eligibility, so active assignments)"),
     ),
 )
 
