@@ -67,9 +67,19 @@ def _translate_error(exc: Exception, store: Store | None) -> QueryError:
     return QueryError(f"query failed in DuckDB: {first}")
 
 
+def _schema(store: Store) -> dict[str, list[str]]:
+    """duckdb-kql's schema, with the connection's temporary views (the Sentinel views of a store the
+    ueba stage has not prepared) under their bare names: they shadow a stored view, as in DuckDB."""
+    schema = kql_schema(store.con)
+    for key, cols in list(schema.items()):
+        if key.startswith("temp."):
+            schema[key[len("temp."):]] = cols
+    return schema
+
+
 def _run(store: Store, kql: str, now: datetime | None, control: HuntControl) -> pa.Table:
     try:
-        sql = duckdb_kql.to_sql(kql, schema=kql_schema(store.con), allow_write=KQL_ALLOW_WRITE, query_now=now)
+        sql = duckdb_kql.to_sql(kql, schema=_schema(store), allow_write=KQL_ALLOW_WRITE, query_now=now)
         if sql.unbound:
             raise QueryError(f"declared query parameter with no value: {', '.join(sql.unbound)}")
         return run_select(store.con, str(sql), sql.parameters, control, store.read_only_transaction)
@@ -77,8 +87,16 @@ def _run(store: Store, kql: str, now: datetime | None, control: HuntControl) -> 
         raise _translate_error(exc, store) from None
 
 
-def ensure_views(store: Store) -> None:
+def _views_current(store: Store) -> bool:
     if not all(store.exists(v) for v in expected_views(store)):
+        return False
+    # a store analysed by an older vigil has the views without the columns added since
+    return bool(store.rows("SELECT 1 FROM information_schema.columns WHERE table_name = 'SigninLogs' "
+                           "AND column_name = '_ItemId'"))
+
+
+def ensure_views(store: Store) -> None:
+    if not _views_current(store):
         create_views(store, temp=True)
 
 

@@ -280,7 +280,7 @@ def install() -> None:
             return _lower_mv_expand(inner, orig_lower)
         return orig_lower(node)
 
-    lower._lower_operator = lower_operator  # type: ignore[assignment]
-    kql_translate.render_operator = _render_operator(kql_translate.render_operator)  # type: ignore[assignment]
-    kql_schema_mod._operator_columns = _operator_columns(kql_schema_mod._operator_columns)  # type: ignore[assignment]
+    lower._lower_operator = lower_operator
+    kql_translate.render_operator = _render_operator(kql_translate.render_operator)
+    kql_schema_mod._operator_columns = _operator_columns(kql_schema_mod._operator_columns)
     _installed.append(True)

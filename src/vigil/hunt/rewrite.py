@@ -49,7 +49,9 @@ def _replace_calls(text: str, name: str, render: Callable[[str, list[str]], str]
 
 def _aliases(text: str) -> str:
     for old, new in ALIASES.items():
-        text = _replace_calls(text, old, lambda args, _a, new=new: f"{new}({args})")
+        def renamed(args: str, _parts: list[str], new: str = new) -> str:
+            return f"{new}({args})"
+        text = _replace_calls(text, old, renamed)
     return text
 
 
@@ -179,7 +181,7 @@ def _inline_functions(text: str) -> str:
             continue
         lets: list[str] = []
 
-        def expand_in(s: str, depth: int) -> str:
+        def expand_in(s: str, depth: int, lets: list[str] = lets) -> str:
             for name, f in functions.items():
                 def call(args_text: str, parts: list[str], f: _Function = f) -> str:
                     if depth > 8:
@@ -234,6 +236,49 @@ def _count_of(text: str) -> str:
     return text
 
 
+_UNITS = {"d": 86400.0, "day": 86400.0, "days": 86400.0, "h": 3600.0, "hr": 3600.0, "hrs": 3600.0,
+          "hour": 3600.0, "hours": 3600.0, "m": 60.0, "min": 60.0, "minute": 60.0, "minutes": 60.0,
+          "s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "milli": 1e-3,
+          "millisecond": 1e-3, "milliseconds": 1e-3, "microsecond": 1e-6, "microseconds": 1e-6,
+          "tick": 1e-7, "ticks": 1e-7}
+_TIMESPAN = r"(\d+(?:\.\d+)?)(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")\b"
+_SCALE = re.compile(r"(?<![\w.])" + _TIMESPAN + r"\s*([*/])\s*(\d+(?:\.\d+)?)(?![\w.])")
+
+
+def _seconds_literal(seconds: float) -> str:
+    return f"{round(seconds * 1e7) / 1e7:.7f}".rstrip("0").rstrip(".") + "s"
+
+
+def _fold_timespans(text: str) -> str:
+    """``20min / 2`` and ``let half = window / 2.0`` (window a timespan literal) folded to literals.
+
+    duckdb-kql types a timespan divided or multiplied by a number as a number; Kusto's answer is
+    a timespan, which the folded literal is."""
+    def scale(value: float, op: str, factor: str) -> float:
+        return value * float(factor) if op == "*" else value / float(factor)
+
+    live = live_positions(text)
+    text = _SCALE.sub(lambda m: _seconds_literal(scale(float(m.group(1)) * _UNITS[m.group(2)], m.group(3),
+                                                       m.group(4))) if m.start() in live else m.group(0), text)
+    known: dict[str, float] = {}
+    out = []
+    for statement in split_top(text, ";"):
+        m = re.match(r"(\s*let\s+([A-Za-z_]\w*)\s*=\s*)(.*?)(\s*)$", statement, re.S)
+        if m:
+            value = m.group(3)
+            lit = re.fullmatch(_TIMESPAN, value)
+            ref = re.fullmatch(r"([A-Za-z_]\w*)\s*([*/])\s*(\d+(?:\.\d+)?)", value)
+            if lit:
+                known[m.group(2)] = float(lit.group(1)) * _UNITS[lit.group(2)]
+            elif ref and ref.group(1) in known:
+                known[m.group(2)] = scale(known[ref.group(1)], ref.group(2), ref.group(3))
+                statement = m.group(1) + _seconds_literal(known[m.group(2)]) + m.group(4)
+            else:
+                known.pop(m.group(2), None)
+        out.append(statement)
+    return ";".join(out)
+
+
 def rewrite(kql: str) -> Rewritten:
     """``kql`` with the rewrites above applied; the watchlists it reads, by alias."""
     text = _aliases(kql)
@@ -241,6 +286,7 @@ def rewrite(kql: str) -> Rewritten:
     text = _live_sub(text, r"\.\s*\[", "[")
     text = _live_sub(text, r",\s*\bby\b", " by")
     text = _count_of(text)
+    text = _fold_timespans(text)
     text = _replace_calls(text, "extract_json", _typed_extract_json)
     text = _replace_calls(text, "split", _split3)
     text = _inline_functions(text)
