@@ -99,6 +99,8 @@ def _jwks(w: World, run: Callable[[list[str]], Any]) -> str:
 
 
 #: arguments for the commands that need some (``--json``, ``--db`` and ``--config`` are added)
+REPO = FIXTURES.parents[1]
+
 ARGS: dict[tuple[str, ...], Prepare] = {
     ("backup",): lambda w, run: [str(w.root / "backup")],
     ("cae", "check"): lambda w, run: [run(_args(("cae", "token"), ["--user", "u-1", "--json"], w.db, w.config))
@@ -138,6 +140,10 @@ ARGS: dict[tuple[str, ...], Prepare] = {
     ("risk", "import"): lambda w, run: [str(FIXTURES / "risk" / "aaduserriskevents-la.json")],
     ("session", "show"): lambda w, run: [w.value("select min(session_key) from sessions")],
     ("simulate",): lambda w, run: ["--out", str(w.root / "sim2"), "--preset", "small", "--users", "5", "--days", "1"],
+    ("watchlist", "import"): lambda w, run: ["VIPUsers", str(REPO / "docs" / "examples" / "watchlists" / "VIPUsers.csv")],
+    ("watchlist", "show"): lambda w, run: run(_args(
+        ("watchlist", "import"), ["VIPUsers", str(REPO / "docs" / "examples" / "watchlists" / "VIPUsers.csv"), "--json"],
+        w.db, w.config)) and ["VIPUsers"],
     ("ssf", "receivers", "add"): lambda w, run: ["--poll"],
     ("ssf", "receivers", "remove"): lambda w, run: [
         run(_args(("ssf", "receivers", "add"), ["--poll", "--json"], w.db, w.config))
