@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 
 from vigil import __version__
-from vigil.api import admin, backup, cae, connectors, errors, health, hunt, policy, v1
+from vigil.api import admin, backup, cae, connectors, errors, health, hunt, policy, v1, watchlists
 from vigil.api.auth import require_reader
 from vigil.api.gate import AuthGate
 from vigil.api.middleware import BodyLimit, SecurityHeaders
@@ -67,6 +67,7 @@ def create_api(settings: Settings, *, host: str | None = None) -> FastAPI:
     app.include_router(admin.router, prefix=API_PREFIX, tags=["admin"])
     app.include_router(backup.router, prefix=API_PREFIX, tags=["admin"])
     app.include_router(hunt.router, prefix=API_PREFIX, tags=["hunting"])
+    app.include_router(watchlists.router, prefix=API_PREFIX, tags=["hunting"])
     app.include_router(policy.router, prefix=API_PREFIX, tags=["policy"])
     app.include_router(cae.router, prefix=API_PREFIX, tags=["cae"])
     app.include_router(cae.wellknown_router, tags=["cae"])  # SSF discovery: its spec puts it at /.well-known/
