@@ -66,15 +66,24 @@ class UserEvents:
     def __init__(self, store: Store, user: dict[str, Any], start: datetime, end: datetime) -> None:
         require(store, "signins_enriched")
         self.store, self.user, self.start, self.end = store, user, start, end
-        self.signins = fetch(
-            store, f"select {_SIGNIN_COLS} from signins_enriched where {_USER_WHERE} "
-                   "and event_time >= ? and event_time <= ? order by event_time, event_id",
-            [*_ids(user), start, end])
+        self._signins: list[dict[str, Any]] | None = None
+
+    @property
+    def signins(self) -> list[dict[str, Any]]:
+        """Read on first use, so a :meth:`widen` before it costs no second read (build the session tree
+        before the itinerary: the tree widens the span to its sessions, the itinerary filters to the window)."""
+        if self._signins is None:
+            self._signins = fetch(
+                self.store, f"select {_SIGNIN_COLS} from signins_enriched where {_USER_WHERE} "
+                            "and event_time >= ? and event_time <= ? order by event_time, event_id",
+                [*_ids(self.user), self.start, self.end])
+        return self._signins
 
     def widen(self, start: datetime, end: datetime) -> None:
         """Make sure [start, end] is covered (sessions may begin before the window)."""
         if start < self.start or end > self.end:
-            self.__init__(self.store, self.user, min(start, self.start), max(end, self.end))  # type: ignore[misc]
+            self.start, self.end = min(start, self.start), max(end, self.end)
+            self._signins = None
 
 
 def itinerary(store: Store, user: dict[str, Any], start: datetime, end: datetime,

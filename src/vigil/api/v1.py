@@ -172,9 +172,10 @@ def user_page(request: Request, store: Reader, user: str, start: Start = None, e
     who = users.resolve_user(store, user)
     s, e = users.user_window(store, who, start, end, days)
     events = users.UserEvents(store, who, s, e)
+    sessions = users.session_tree(store, who, s, e, cfg.page_limit, events)  # first: one read of the sign-ins
     return FastJSON({"user": who, "start": iso(s), "end": iso(e),
             "itinerary": users.itinerary(store, who, s, e, cfg.map_event_limit, events),
-            "sessions": users.session_tree(store, who, s, e, cfg.page_limit, events),
+            "sessions": sessions,
             "behavior": users.behavior(store, who, s, e, min(behavior_limit, cfg.page_limit)),
             "risk": users.risk(store, who)})
 

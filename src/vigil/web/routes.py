@@ -129,8 +129,9 @@ def _story(request: Request, store: Store, user: dict[str, Any], start: datetime
     if events is None:
         itin, itin_err, tree, tree_err = None, ev_err, None, ev_err
     else:
-        itin, itin_err = _section(users.itinerary, store, user, start, end, cfg.map_event_limit, events)
+        # the tree first: it widens the sign-ins read to its sessions, so they are read once
         tree, tree_err = _section(users.session_tree, store, user, start, end, cfg.page_limit, events)
+        itin, itin_err = _section(users.itinerary, store, user, start, end, cfg.map_event_limit, events)
     beh, beh_err = _section(users.behavior, store, user, start, end, min(200, cfg.page_limit))
     risk, risk_err = _section(users.risk, store, user)
     return {"user": user, "start": start, "end": end, "itinerary": itin, "itinerary_error": itin_err,
