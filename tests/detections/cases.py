@@ -67,7 +67,12 @@ def load_case(store: Store, spec: dict[str, Any], case: dict[str, Any]) -> None:
     defaults = spec.get("defaults") or {}
     for table in TABLES:
         if table in case:
-            insert(store, table, expand(case[table], defaults.get(table, {})))
+            rows = expand(case[table], defaults.get(table, {}))
+            if table not in UPSTREAM:  # canonical tables: the provenance ingest would have written
+                for r in rows:
+                    r.setdefault("source_format", "test")
+                    r.setdefault("source_record_id", r.get("event_id"))
+            insert(store, table, rows)
 
 
 def run_case(store: Store, tmp: Path, det: Detection, spec: dict[str, Any], case: dict[str, Any]

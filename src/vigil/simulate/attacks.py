@@ -37,6 +37,16 @@ CAMPAIGNS: dict[str, tuple[str, str]] = {
     "anonymizer_signin": ("T1090.003", "sign-in from a Tor exit, then from an anonymising VPN"),
     "leaked_credentials": ("T1078", "leaked password of an MFA-excluded account used over ROPC"),
     "mass_download": ("T1530", "post-compromise bulk FileDownloaded from SharePoint"),
+    "cookie_replay_residential": ("T1539", ("the victim's session cookie replayed through a residential proxy in "
+                                            "the victim's own country, another browser, no device id, while the "
+                                            "victim keeps working")),
+    "legacy_brute_force_slow": ("T1110.001", ("dozens of IMAP / SMTP AUTH password failures spread over hours from "
+                                              "one network, then a success and mail access")),
+    "mfa_fatigue_quiet": ("T1621", "two MFA prompts denied, then an approval from a new country and device"),
+    "device_code_phishing": ("T1528", ("a device-code sign-in from a hosting network (the victim typed the "
+                                       "attacker's code), then token refreshes and mail access from there")),
+    "carrier_travel": ("T1078.004", ("valid credentials + MFA from a mobile carrier in a country the victim was "
+                                     "never in, shortly after working at home")),
 }
 
 LINUX_DEVICE = Device("", "", "Linux", "Chrome 130.0.0", cat.UA_CHROME_LINUX, "", False, False, "attacker")
@@ -339,6 +349,121 @@ class Attacks:
                              technique="T1090.002", mfa_required=True)
         a = Access(session, ids.uti, cat.OWA, us + M, ids.correlation_id)
         end = self.mail_access(c, rng, u, us + 2 * M, net, a, 8)
+        self.remediate(c, rng, u, us, end + 10 * H)
+
+    def cookie_replay_residential(self, c: Campaign, rng: random.Random, base: int, k: int) -> None:
+        # a residential proxy exit on another ISP of the victim's own country (no country change, no hosting)
+        def exits(user: User) -> list[Any]:
+            home_asn = user.home.asn.number if user.home else -1
+            return [r for r in self.geo.ranges_where(type="isp", country=user.country) if r.asn.number != home_asn]
+
+        u, st = self.victim(k), None
+        for j in range(len(self.victims)):
+            cand = self.victim(k + j)
+            s = self.w.state[cand.idx].sessions.get("laptop")
+            if s is not None and s.started_day <= c.day and exits(cand):
+                u, st = cand, s
+                break
+        if st is None:
+            return
+        ranges = exits(u)
+        r = rng.choice(ranges)
+        net = Net(r.address(rng.getrandbits(32)), r)
+        # while the victim works through the day (their own desktop session goes on from the root device)
+        us = base + int((11 + rng.random() * 3) * H)
+        c.params.update(victim=u.upn, session_id=st.session_id, ip=net.ip, asn=r.asn.number)
+        start = us
+        access = None
+        for app in (cat.OWA, cat.OWA, cat.SHAREPOINT_WEB):
+            us += rng.randrange(60, 600) * S
+            _, ids = self.signin(c, rng, u, us=us, net=net, app=app, result="0",
+                                 auth="claim_mfa" if st.mfa else "claim_1fa", ua=cat.UA_FIREFOX_LINUX,
+                                 interactive=False, session_id=st.session_id, device=None, incoming="refreshToken",
+                                 technique="T1539", mfa_required=True)
+            access = Access(st.session_id, ids.uti, app, us, ids.correlation_id)
+        assert access is not None
+        end = self.mail_access(c, rng, u, us + M, net, access, 10)
+        self.remediate(c, rng, u, start, end + 20 * H)
+
+    def legacy_brute_force_slow(self, c: Campaign, rng: random.Random, base: int, k: int) -> None:
+        u = self.victim(k)
+        r = rng.choice([x for x in self.geo.ranges_where(type="hosting") if x.country != u.country])
+        us = base + int(rng.random() * 2 * H)
+        attempts = 36
+        c.params.update(victim=u.upn, attempts=attempts, asn=r.asn.number)
+        for i in range(attempts):  # one guess every ~10-25 minutes: no 10-minute burst ever forms
+            us += rng.randrange(600, 1500) * S
+            net = Net(r.address(rng.getrandbits(32)), r)
+            proto = cat.IMAP if i % 3 else cat.SMTP_AUTH
+            self.signin(c, rng, u, us=us, net=net, app=cat.EXCHANGE_LEGACY, result="50126", auth="password_fail",
+                        ua=proto[1], client_app_used=proto[0])
+        us += rng.randrange(600, 1500) * S
+        net = Net(r.address(rng.getrandbits(32)), r)
+        session = guid(rng)
+        _, ids = self.signin(c, rng, u, us=us, net=net, app=cat.EXCHANGE_LEGACY, result="0", auth="password",
+                             ua=cat.IMAP[1], client_app_used=cat.IMAP[0], session_id=session, mfa_required=False)
+        a = Access(session, ids.uti, cat.EXCHANGE_LEGACY, us, ids.correlation_id)
+        end = self.mail_access(c, rng, u, us + M, net, a, 12)
+        self.remediate(c, rng, u, us, end + 12 * H)
+
+    def mfa_fatigue_quiet(self, c: Campaign, rng: random.Random, base: int, k: int) -> None:
+        u = self.victim(k)
+        net = self.net(rng, "isp", exclude={u.country, "GB", "US", "DE", "BG", "BR", "IN"})
+        us = base + int((19 + rng.random() * 2) * H)
+        c.params.update(victim=u.upn, pushes=2, ip=net.ip, country=net.range.country)
+        for _ in range(2):
+            us += rng.randrange(60, 180) * S
+            self.signin(c, rng, u, us=us, net=net, app=cat.OFFICE_HOME, result="500121", auth="push_denied",
+                        ua=cat.UA_CHROME_LINUX, session_id="")
+        us += rng.randrange(60, 200) * S
+        session = guid(rng)
+        self.signin(c, rng, u, us=us, net=net, app=cat.OFFICE_HOME, result="0", auth="push",
+                    ua=cat.UA_CHROME_LINUX, session_id=session)
+        _, ids = self.signin(c, rng, u, us=us + 2 * M, net=net, app=cat.OWA, result="0", auth="claim_mfa",
+                             ua=cat.UA_CHROME_LINUX, interactive=False, session_id=session, incoming="refreshToken",
+                             technique="T1078.004")
+        a = Access(session, ids.uti, cat.OWA, us + 2 * M, ids.correlation_id)
+        end = self.mail_access(c, rng, u, us + 3 * M, net, a, 8)
+        self.remediate(c, rng, u, us, end + 10 * H)
+
+    def device_code_phishing(self, c: Campaign, rng: random.Random, base: int, k: int) -> None:
+        u = self.victim(k)
+        net = self.net(rng, "hosting", exclude={u.country})
+        us = base + int((13 + rng.random() * 3) * H)
+        session = guid(rng)
+        c.params.update(victim=u.upn, ip=net.ip)
+        _, ids = self.signin(c, rng, u, us=us, net=net, app=cat.AZURE_CLI, result="0", auth="push",
+                             ua=cat.UA_PYTHON, session_id=session, protocol="deviceCode")
+        access = Access(session, ids.uti, cat.OUTLOOK, us, ids.correlation_id)
+        for _ in range(3):
+            us += rng.randrange(40, 70) * M
+            _, ids = self.signin(c, rng, u, us=us, net=net, app=cat.OUTLOOK, result="0", auth="claim_mfa",
+                                 ua=cat.UA_PYTHON, interactive=False, session_id=session, incoming="refreshToken",
+                                 transfer="deviceCodeFlow", technique="T1528", mfa_required=True)
+            access = Access(session, ids.uti, cat.OUTLOOK, us, ids.correlation_id)
+        end = self.mail_access(c, rng, u, us + M, net, access, 10)
+        self.remediate(c, rng, u, us, end + 10 * H)
+
+    def carrier_travel(self, c: Campaign, rng: random.Random, base: int, k: int) -> None:
+        u = self.victim(k)
+        st = self.w.state[u.idx]
+        ranges = [r for r in self.geo.ranges_where(type="mobile")
+                  if r.country not in {u.country, "GB", "US", "DE", "BG", "BR", "IN"}]
+        if not ranges:
+            return
+        r = rng.choice(ranges)
+        net = Net(r.address(rng.getrandbits(32)), r)
+        after = st.last_interactive[0] if st.last_interactive and st.last_interactive[0] >= base else base + 9 * H
+        us = after + int((0.3 + rng.random() * 0.5) * H)
+        session = guid(rng)
+        c.params.update(victim=u.upn, ip=net.ip, country=r.country)
+        self.signin(c, rng, u, us=us, net=net, app=cat.OFFICE_HOME, result="0", auth="sms", ua=cat.UA_CHROME_MAC,
+                    session_id=session)
+        _, ids = self.signin(c, rng, u, us=us + M, net=net, app=cat.OWA, result="0", auth="claim_mfa",
+                             ua=cat.UA_CHROME_MAC, interactive=False, session_id=session, incoming="refreshToken",
+                             mfa_required=True)
+        a = Access(session, ids.uti, cat.OWA, us + M, ids.correlation_id)
+        end = self.mail_access(c, rng, u, us + 2 * M, net, a, 6)
         self.remediate(c, rng, u, us, end + 10 * H)
 
     def anonymizer_signin(self, c: Campaign, rng: random.Random, base: int, k: int) -> None:

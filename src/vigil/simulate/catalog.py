@@ -34,6 +34,12 @@ OUTLOOK_MOBILE = App("27922004-5251-4030-b22d-91ecd9a37ea4", "Outlook Mobile", E
 AAD_POWERSHELL = App("1b730954-1685-4b74-9bfd-dac224a7b894", "Azure Active Directory PowerShell", AAD_GRAPH,
                      MODERN, "")
 AZURE_CLI = App("04b07795-8ddb-461a-bbee-02f9e1bf7b46", "Microsoft Azure CLI", ARM, MODERN, "")
+# Exchange Online reached over a legacy protocol (basic auth): the client app names the protocol
+EXCHANGE_LEGACY = App("00000002-0000-0ff1-ce00-000000000000", "Office 365 Exchange Online", EXCHANGE, "IMAP4",
+                      "Exchange")
+#: (ClientAppUsed, user agent) of legacy-protocol password guessing
+IMAP = ("IMAP4", "")
+SMTP_AUTH = ("Authenticated SMTP", "")
 # A line-of-business web app of the tenant: a confidential client calling Graph on the user's behalf.
 LOB_EXPENSES = App("6b0f9a3e-5c1d-4e8a-9f27-3d4c5b6a7e81", "Contoso Expenses", GRAPH, MODERN, "")
 

@@ -158,7 +158,8 @@ def signin(t: Tenant, ca: CaModel, *, us: int, user: User, interactive: bool, ap
            device: Device | None, user_agent: str, result: str, ids: TokenIds, auth: str,
            incoming: str = "none", client_credential: str = "none", protocol: str = "none",
            client_app_used: str | None = None, risk: tuple[str, str, str, str, list[str]] | None = None,
-           mfa_required: bool | None = None, blocked_country: bool = False) -> dict[str, Any]:
+           mfa_required: bool | None = None, blocked_country: bool = False, transfer: str | None = None
+           ) -> dict[str, Any]:
     """One Entra sign-in row as Log Analytics exports it (SigninLogs or AADNonInteractiveUserSignInLogs)."""
     when = iso_us(us)
     city = net.range.city
@@ -253,6 +254,8 @@ def signin(t: Tenant, ca: CaModel, *, us: int, user: User, interactive: bool, ap
         "UserType": "Member",
         "Type": "SigninLogs" if interactive else "AADNonInteractiveUserSignInLogs",
     }
+    if transfer:  # OriginalTransferMethod: a token refreshed from a device-code sign-in says deviceCodeFlow
+        row["OriginalTransferMethod"] = transfer
     if not interactive:  # the non-interactive table types these dynamic columns as string
         dumps = orjson.dumps
         row["DeviceDetail"] = dumps(device_detail).decode()
