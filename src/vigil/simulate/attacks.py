@@ -434,6 +434,7 @@ class Attacks:
         c.params.update(victim=u.upn, ip=net.ip)
         _, ids = self.signin(c, rng, u, us=us, net=net, app=cat.AZURE_CLI, result="0", auth="push",
                              ua=cat.UA_PYTHON, session_id=session, protocol="deviceCode")
+        start = us
         access = Access(session, ids.uti, cat.OUTLOOK, us, ids.correlation_id)
         for _ in range(3):
             us += rng.randrange(40, 70) * M
@@ -442,7 +443,7 @@ class Attacks:
                                  transfer="deviceCodeFlow", technique="T1528", mfa_required=True)
             access = Access(session, ids.uti, cat.OUTLOOK, us, ids.correlation_id)
         end = self.mail_access(c, rng, u, us + M, net, access, 10)
-        self.remediate(c, rng, u, us, end + 10 * H)
+        self.remediate(c, rng, u, start, end + 10 * H)
 
     def carrier_travel(self, c: Campaign, rng: random.Random, base: int, k: int) -> None:
         u = self.victim(k)
