@@ -32,7 +32,7 @@ def _sql(p: Params) -> str:
     return f"""
 with ok as (
   select event_id, user_id, user_principal_name, person_id, event_time, is_corporate_egress, ip, ip_class,
-    coalesce(device_id, '') <> '' as registered,
+    coalesce(device_id, '') <> '' as registered, coalesce(mfa_satisfied, false) as mfa,
     {feats}
   from signins_enriched
   where result = 'success' and not coalesce(location_is_stale, false)
@@ -57,6 +57,8 @@ scored as (
     {listed} as unfamiliar
   from n
   where not coalesce(is_corporate_egress, false)
+    -- the user's own registered device, used before, with MFA: a traveller, not a stranger
+    and not (registered and not n_device and mfa)
     and prior_signins >= {p.num('learning_signins')}
     and user_first <= event_time - {days(p.num('learning_days'))}
 )
@@ -79,7 +81,8 @@ DETECTION = Detection(
         "successful sign-ins: IP, ASN, location (country/city), device, browser and tenant IP subnet (/24, "
         "IPv6 /48). Fires only when the network (ASN) and the location are both unfamiliar; corporate egress "
         "never counts, and the first use of a registered device (one with an Entra device id, bound to the "
-        "device's keys) is not an unfamiliar device. Users in their learning period (fewer than 10 earlier "
+        "device's keys) is not an unfamiliar device; a sign-in with MFA on a registered device the user already "
+        "used is the user travelling, not a stranger. Users in their learning period (fewer than 10 earlier "
         "sign-ins, or first seen less than 5 days ago) are not evaluated."
     ),
     entra_risk_event_type="unfamiliarFeatures",
