@@ -238,6 +238,10 @@ class PolicySettings(_Section):
     allow_unresolved_locations: bool = Field(
         False, description="evaluate policies naming locations that are not loaded (they never match)"
     )
+    realtime_risk: bool = Field(
+        True, description="the decision point applies vigil's user risk and scores sign-ins in real time "
+        "when a request gives no risk (docs/policy.md)"
+    )
 
 
 class ConnectorCommonSettings(_Section):

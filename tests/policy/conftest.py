@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import FIXTURES
+from tests.risk.month import month  # noqa: F401  (the simulated month, session-scoped)
 from vigil.policy.context import SignInContext
 from vigil.policy.evaluate import PolicySet
 from vigil.locations.named import NamedLocations, load_named_locations

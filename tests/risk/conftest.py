@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.risk.month import month  # noqa: F401  (the simulated month, session-scoped)
 from vigil.store import Store, open_store
 
 

@@ -16,6 +16,7 @@ from vigil.api import incidents as inc
 from vigil.api import operations as ops
 from vigil.api import tokens
 from vigil.api.auth import require_admin, service_state
+from vigil.api.policy import refresh_risk
 from vigil.api.state import ServiceState
 from vigil.api.tokens import Principal
 from vigil.errors import InputError
@@ -123,6 +124,8 @@ def ingest(request: Request, files: list[UploadFile] = File(..., description="lo
                 names = {str(p): f.filename for p, f in zip(paths, files, strict=True)}
                 raise InputError("; ".join(f"{names.get(r['path'], r['path'])}: {r['error']}" for r in failed))
             stages = ops.analyze(store, state.settings, request.app.state.cae) if analyze else None
+            if analyze:
+                refresh_risk(request.app, store)
     for r, f in zip(results, files, strict=True):
         r["path"] = f.filename  # the client's name, not our temporary copy
     return {"files": results, "errors": len(failed), "analyze": stages, "by": who.name}

@@ -44,6 +44,7 @@ def create_api(settings: Settings, *, host: str | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        policy.close(app)  # real-time detections still queued are written before the store closes
         if cae_service is not None:
             cae_service.close()
         db.close()

@@ -2,11 +2,16 @@
 
 Mounted by ``vigil.api.app`` under ``/api/v1``; every route needs a reader token
 (:func:`vigil.api.auth.require_reader`). The policy set is loaded once per application from
-settings ``policy.*`` (or set ``app.state.vigil_policy`` to a :class:`DecisionPoint`).
+settings ``policy.*`` (or set ``app.state.vigil_policy`` to a :class:`DecisionPoint`), with
+vigil's risk profiles read from the service's store; :func:`refresh_risk` folds in what an
+analysis (or a micro-batch of it) changed, and :func:`close` drains the real-time detection
+recorder at shutdown.
 """
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import orjson
@@ -19,6 +24,8 @@ from vigil.policy.context import SignInContext, normalize_method
 from vigil.policy.decision import DecisionPoint
 from vigil.policy.devicefilter import device_attributes
 from vigil.policy.whatif import whatif
+from vigil.risk.recorder import DetectionRecorder, write_detections
+from vigil.store import Store
 
 router = APIRouter()
 _M = TypeVar("_M", bound=BaseModel)
@@ -100,6 +107,12 @@ class SignInContextIn(_Strict):
     app_protection_policy: bool = False
     terms_of_use_accepted: list[str] = Field(default_factory=list, max_length=64)
     custom_factors_satisfied: list[str] = Field(default_factory=list, max_length=64)
+    # for vigil's real-time sign-in risk (never read by conditional access conditions)
+    user_agent: str | None = Field(None, max_length=1024)
+    session_id: str | None = Field(None, max_length=128, description="the session of the presented token (sid)")
+    interactive: bool = True
+    score: bool | None = Field(None, description="score the sign-in even when sign_in_risk is given "
+                               "(default: only when it is not)")
 
     def to_context(self) -> SignInContext:
         """The evaluator's context; built directly (pydantic has validated every enumeration),
@@ -125,7 +138,8 @@ class SignInContextIn(_Strict):
             risk_remediated=self.risk_remediated, approved_client_app=self.approved_client_app,
             app_protection_policy=self.app_protection_policy,
             terms_of_use_accepted=frozenset(self.terms_of_use_accepted),
-            custom_factors_satisfied=frozenset(self.custom_factors_satisfied))
+            custom_factors_satisfied=frozenset(self.custom_factors_satisfied), user_agent=self.user_agent,
+            session_id=self.session_id, interactive=self.interactive)
 
 
 class WhatIfIn(SignInContextIn):
@@ -140,12 +154,50 @@ async def decision_point(request: Request) -> DecisionPoint:
     with _build_lock:
         point = getattr(request.app.state, "vigil_policy", None)
         if not isinstance(point, DecisionPoint):
+            state = request.app.state.vigil
             try:
-                point = DecisionPoint.from_settings(request.app.state.vigil.settings)
+                if not (state.settings.policy.policies and state.settings.policy.realtime_risk):
+                    point = DecisionPoint.from_settings(state.settings)  # says what is missing
+                else:
+                    with state.db.reader() as store:
+                        point = DecisionPoint.from_settings(state.settings, store, _recorder(request.app))
             except VigilError as exc:
                 raise HTTPException(503, detail=f"conditional access is not configured: {exc}") from None
             request.app.state.vigil_policy = point
     return point
+
+
+def _recorder(app: Any) -> DetectionRecorder:
+    """The service's recorder of real-time detections (started on first use, drained by :func:`close`)."""
+    rec = getattr(app.state, "vigil_risk_recorder", None)
+    if rec is None:
+        db = app.state.vigil.db
+
+        def write(rows: list[dict[str, Any]]) -> None:
+            with db.writer() as store:
+                write_detections(store, rows)
+
+        rec = DetectionRecorder(write, spill=Path(f"{db.path}.realtime-detections.jsonl")).start()
+        app.state.vigil_risk_recorder = rec
+    return rec
+
+
+def refresh_risk(app: Any, store: Store, users: Collection[str] | None = None) -> dict[str, int] | None:
+    """After an analysis (``users`` None: the whole profile set is rebuilt) or a micro-batch of one
+    (``users``: the users it touched), fold the store's new facts into the decision point's profiles."""
+    point = getattr(app.state, "vigil_policy", None)
+    if not isinstance(point, DecisionPoint) or point.risk is None:
+        return None
+    settings = app.state.vigil.settings
+    if users is None:
+        return point.risk.rebuild(store, settings)
+    return point.risk.refresh(store, settings, users)
+
+
+def close(app: Any) -> dict[str, int] | None:
+    """At shutdown: write every real-time detection still queued."""
+    rec = getattr(app.state, "vigil_risk_recorder", None)
+    return rec.close() if isinstance(rec, DetectionRecorder) else None
 
 
 def _json(data: dict[str, Any]) -> Response:
@@ -179,7 +231,8 @@ async def post_decision(request: Request, detail: bool = False, _: Any = Depends
     controls still required, the session controls and the reason; ``?detail=true`` adds the
     per-policy results."""
     body = await _body(request, SignInContextIn)
-    return _json(point.decide(body.to_context()).to_dict(policies=detail))
+    return _json(point.decide(body.to_context(), supplied=body.model_fields_set, score=body.score)
+                 .to_dict(policies=detail))
 
 
 @router.post("/policy/whatif", response_class=Response, openapi_extra=_openapi_body(WhatIfIn),
@@ -190,4 +243,12 @@ async def post_whatif(request: Request, _: Any = Depends(require_reader),
     analysisReasons."""
     body = await _body(request, WhatIfIn)
     supplied = set(body.model_fields_set) - {"applied_only"}
-    return _json(whatif(point.policies, body.to_context(), supplied=supplied, applied_only=body.applied_only))
+    ctx, risk = body.to_context(), None
+    if point.risk is not None:  # the same risk the decision would use, nothing recorded
+        ctx, assessment = point.risk.assess(ctx, supplied, score_sign_in=body.score, record=False)
+        supplied |= {"sign_in_risk", "user_risk"}
+        risk = assessment.to_dict()
+    out = whatif(point.policies, ctx, supplied=supplied, applied_only=body.applied_only)
+    if risk is not None:
+        out["risk"] = risk
+    return _json(out)

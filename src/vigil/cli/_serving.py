@@ -117,9 +117,11 @@ def install(app: Any, settings: Any, url: str, main: Callable[[list[str] | None]
 
     def analyze() -> None:
         from vigil.api import operations
+        from vigil.api.policy import refresh_risk
 
         with db.writer() as store:
             operations.analyze(store, settings, app.state.cae)
+            refresh_risk(app, store)  # the decision point's profiles follow the analysis
 
     analysis = Coalesced(analyze, "vigil-analysis")
     runner = Runner(connectors.enabled(settings), db.writer,

@@ -112,7 +112,9 @@ def run(store: Store, settings: Settings, only: list[str] | None = None) -> RunR
             timing VARCHAR, activity VARCHAR, mitre VARCHAR, event_id VARCHAR, user_id VARCHAR,
             user_principal_name VARCHAR, activity_time TIMESTAMP, risk_level VARCHAR, reason VARCHAR,
             evidence VARCHAR)""")
-        store.con.execute("""delete from "riskDetections" where source = 'vigil'""")
+        # the decision point's real-time rows are not the engine's to replace (vigil.risk.recorder)
+        store.con.execute("""delete from "riskDetections" where source = 'vigil'
+                             and coalesce(detection, '') <> 'decisionPoint'""")
         for det in dets:
             missing = [t for t in det.requires if t not in have]
             if missing:

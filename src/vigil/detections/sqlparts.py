@@ -54,3 +54,17 @@ def attempts(where: str = "true", extra: str = "") -> str:
     case when coalesce(result_code, '') in {in_list(UNKNOWN_USER_CODES)} then 1 else 0 end as unknown_user{extra}
   from signins_enriched
   where user_principal_name is not null and ({where})"""
+
+
+#: unfamiliarFeatures' feature name -> SQL expression over signins_enriched (the real-time profiles
+#: in vigil.risk.profiles keep the same features, so both judge a sign-in alike)
+UNFAMILIAR_FEATURES = {
+    "ip": "ip",
+    "asn": "cast(asn_number as varchar)",
+    "location": "geo_country || '/' || coalesce(geo_city, '')",
+    "device": "coalesce(nullif(device_id, ''), ua_os_family || '/' || ua_device_family)",
+    "browser": "ua_family",
+    # IPv4 /24 or the first three IPv6 groups (/48)
+    "subnet": "case when ip like '%.%' then regexp_extract(ip, '^(\\d+\\.\\d+\\.\\d+)\\.', 1) "
+              "else regexp_extract(ip, '^([0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F]*)', 1) end",
+}

@@ -42,6 +42,10 @@ class SignInContext:
     client_app_type: str = "browser"
     device: Mapping[str, Any] = field(default_factory=dict)  # device-filter attributes (see devicefilter)
     authentication_flow: str = "none"  # none | deviceCodeFlow | authenticationTransfer
+    # for real-time risk scoring only (conditional access conditions never read them)
+    user_agent: str | None = None
+    session_id: str | None = None  # the session the presented token belongs to (sid claim)
+    interactive: bool = True
     # risk
     sign_in_risk: str = "none"
     user_risk: str = "none"

@@ -84,6 +84,8 @@ class Decision:
     policies: tuple[PolicyResult, ...]
     report_only_decision: str  # what the decision would be with report-only policies enforced
     inputs: dict[str, Any] = field(default_factory=dict)
+    #: the risk levels used and where they came from, when a decision point supplied them
+    risk: dict[str, Any] | None = None
 
     def to_dict(self, *, policies: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -92,6 +94,8 @@ class Decision:
             "blockingPolicies": list(self.blocking_policies), "sessionControls": self.session_controls,
             "reportOnlyDecision": self.report_only_decision,
         }
+        if self.risk is not None:
+            out["risk"] = self.risk
         if policies:
             out["appliedConditionalAccessPolicies"] = [p.to_dict() for p in self.policies]
         return out

@@ -27,6 +27,8 @@ from vigil.settings import RiskSettings
 from vigil.store import Store, in_list
 
 ADMIN_CONFIRMED = "adminConfirmedUserCompromised"
+DECISION_POINT = "decisionPoint"  # riskDetections.detection of the decision point's real-time rows
+DECISION_WINDOW_MINUTES = 10  # a decision and its sign-in's log record are this close in time
 RANK = "(case {0} when 'high' then 3 when 'medium' then 2 when 'low' then 1 else 0 end)"
 #: who wrote a sign-in's own risk fields: Entra ID Protection, Okta, Google (signinRisk.source)
 VENDOR_SOURCES = ("IdentityProtection", "Okta", "Google")
@@ -45,6 +47,22 @@ def _admin_detections(store: Store) -> None:
                   || coalesce(': ' || reason, ''), 'evidence', json_object('action_id', action_id, 'actor', actor)),
       '{ADMIN_CONFIRMED}', '[]'::JSON, 'confirmed compromised by ' || actor || coalesce(': ' || reason, '')
     from "riskActions" where action = 'confirmCompromised'
+    """)
+
+
+def _covered_decisions(store: Store) -> None:
+    """A real-time detection of the decision point is dropped once the logs' sign-in raised the same
+    riskEventType in the batch detections (same user and IP, within the decision window): one
+    detection per risky sign-in, the one with the sign-in's event id."""
+    store.con.execute(f"""
+    delete from "riskDetections" as d
+    where d.source = 'vigil' and d.detection = '{DECISION_POINT}'
+      and exists (select 1 from "riskDetections" b
+                  where b.source = 'vigil' and coalesce(b.detection, '') <> '{DECISION_POINT}'
+                    and b.riskEventType = d.riskEventType and b.userPrincipalName = d.userPrincipalName
+                    and b.ipAddress is not distinct from d.ipAddress
+                    and b.activityDateTime between d.activityDateTime - interval '{DECISION_WINDOW_MINUTES} minutes'
+                                               and d.activityDateTime + interval '{DECISION_WINDOW_MINUTES} minutes')
     """)
 
 
@@ -243,6 +261,7 @@ def apply(store: Store, rs: RiskSettings) -> dict[str, Any]:
     con = store.con
     with store.transaction():
         _admin_detections(store)
+        _covered_decisions(store)
         _keys(store)
         _closures(store)
         _close_detections(store, rs)

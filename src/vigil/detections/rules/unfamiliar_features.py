@@ -2,20 +2,8 @@
 from __future__ import annotations
 
 from vigil.detections.base import Detection, Params
+from vigil.detections.sqlparts import UNFAMILIAR_FEATURES as FEATURES
 from vigil.detections.sqlparts import days
-
-#: feature name -> SQL expression over signins_enriched
-FEATURES = {
-    "ip": "ip",
-    "asn": "cast(asn_number as varchar)",
-    "location": "geo_country || '/' || coalesce(geo_city, '')",
-    "device": "coalesce(nullif(device_id, ''), ua_os_family || '/' || ua_device_family)",
-    "browser": "ua_family",
-    # IPv4 /24 or the first three IPv6 groups (/48)
-    "subnet": "case when ip like '%.%' then regexp_extract(ip, '^(\\d+\\.\\d+\\.\\d+)\\.', 1) "
-              "else regexp_extract(ip, '^([0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F]*)', 1) end",
-}
-
 
 def _sql(p: Params) -> str:
     look = days(p.num("lookback_days"))

@@ -1,0 +1,462 @@
+"""In-memory user profiles and tenant knowledge for real-time sign-in risk.
+
+Built set-based from the store (one aggregate query per kind of fact) after an analysis, and
+refreshed for the users a micro-batch touched (:meth:`Knowledge.refresh`); the real-time scorer
+(:mod:`vigil.risk.realtime`) reads them with dictionary lookups only. What is kept mirrors what the
+batch detections look back at, so a sign-in scored here and the same sign-in judged by the
+batch rules see the same history:
+
+* per user and feature (IP, ASN, country/city, device, browser, subnet — ``unfamiliarFeatures``;
+  country — ``newCountry``; ASN over every success — ``anonymizedIPAddress``) the last time it
+  was seen on a successful sign-in, stale confidential-client locations excluded where the
+  detection excludes them;
+* per user: successful sign-ins, first success, the last trusted location (the last successful
+  located event, the *from* side of ``travel``), peers, and ``riskyUsers`` rows per source;
+* tenant: the last sign-in per country, each IP's enrichment as the store saw it (and per /24
+  or /48 prefix for IPs never seen), user agents' classes, live sessions' root authentications
+  and hijack findings, password-spray / credential-stuffing sources, the leaked-credential list.
+
+Times are seconds since the epoch (floats: a third of a ``datetime``'s memory).
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+from vigil.detections import leaked
+from vigil.detections.sqlparts import UNFAMILIAR_FEATURES
+from vigil.errors import StoreError
+from vigil.settings import Settings
+from vigil.store import Store, in_list
+
+#: features of ``unfamiliarFeatures`` (SQL over signins_enriched), plus ``country`` (newCountry); ``asn_any``
+#: (anonymizedIPAddress and leakedCredentials: every success, stale ones included) is added in the build
+FEATURES = {**UNFAMILIAR_FEATURES, "country": "geo_country"}
+NO_ASN = "-"  # the ASN key of sign-ins without one (a partition of its own, as in the batch window)
+ONCE_PER_ACCOUNT = ("leakedCredentials",)  # batch detections raised once per account, not per sign-in
+LIVE_SESSION_S = 7 * 86400  # sessions whose last use is older than this (before the newest event) are dropped
+
+
+def subnet(ip: str) -> str | None:
+    """The /24 (IPv4) or first three groups (IPv6) of ``ip``, as ``FEATURES['subnet']`` writes it."""
+    if "." in ip:
+        parts = ip.split(".")
+        return ".".join(parts[:3]) if len(parts) == 4 else None
+    parts = ip.split(":")
+    return ":".join(parts[:3]) if len(parts) >= 3 else None
+
+
+@dataclass(slots=True, frozen=True)
+class IpFacts:
+    """What enrichment knows of an IP (``signins_enriched`` columns)."""
+
+    country: str | None = None
+    city: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_km: float = 0.0
+    asn: int | None = None
+    as_org: str | None = None
+    ip_class: str = "unknown"
+    corporate: bool = False
+    egress_name: str | None = None
+    threat_intel: str | None = None
+    known_by: str = "none"  # ip | prefix | request | none
+
+
+@dataclass(slots=True, frozen=True)
+class UaFacts:
+    family: str | None
+    os_family: str | None
+    device_family: str | None
+    ua_class: str
+
+
+@dataclass(slots=True)
+class Located:
+    """A user's last successful located event: the *from* side of the next travel pair."""
+
+    time: float
+    event_id: str
+    table: str  # signins | activities
+    interactive: bool
+    ip: str | None
+    country: str | None
+    city: str | None
+    latitude: float
+    longitude: float
+    accuracy_km: float
+    ip_class: str | None
+    corporate: bool
+    device_id: str | None
+    session_key: str | None
+
+
+@dataclass(slots=True)
+class UserRisk:
+    level: str
+    state: str
+    detail: str | None
+    updated: float | None
+    source: str  # vigil | IdentityProtection
+    reason: str | None
+
+
+@dataclass(slots=True)
+class UserProfile:
+    key: str  # lower-cased UPN
+    user_id: str | None = None
+    seen: dict[str, dict[str, float]] = field(default_factory=dict)  # feature -> value -> last seen
+    ok_count: int = 0  # successful non-stale sign-ins
+    ok_first: float | None = None
+    geo_first: float | None = None  # first successful non-stale sign-in with a country
+    last_located: Located | None = None
+    peers: tuple[str, ...] = ()
+    risk: list[UserRisk] = field(default_factory=list)
+    raised: set[str] = field(default_factory=set)  # once-per-account detections already raised (leakedCredentials)
+
+    def last_seen(self, feature: str, value: str | None) -> float | None:
+        if value is None:
+            return None
+        return self.seen.get(feature, {}).get(value)
+
+
+@dataclass(slots=True, frozen=True)
+class SessionRoot:
+    """A session's root authentication (``sessions``) and any hijack finding on it."""
+
+    user_key: str
+    root_ip: str | None
+    root_country: str | None
+    root_asn: int | None
+    root_ip_class: str | None
+    root_device_id: str | None
+    root_ua_family: str | None
+    root_ua_os_family: str | None
+    root_time: float | None
+    findings: tuple[tuple[str, str, str, float], ...] = ()  # (kind, severity, reason, detected)
+
+
+@dataclass(slots=True, frozen=True)
+class Campaign:
+    """A password-spray or credential-stuffing source the batch detections found."""
+
+    risk_event_type: str
+    kind: str  # ip | rotating (user agent)
+    source: str
+    accounts: int
+    first: float
+    last: float
+
+
+@dataclass
+class Knowledge:
+    """Everything the real-time scorer reads, swapped in whole by :meth:`build` and updated per
+    user by :meth:`refresh` (a lock guards writers; readers see whole profiles)."""
+
+    users: dict[str, UserProfile] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)  # user object id -> key
+    countries: dict[str, float] = field(default_factory=dict)  # tenant: country -> last success
+    ips: dict[str, IpFacts] = field(default_factory=dict)
+    prefixes: dict[str, IpFacts] = field(default_factory=dict)
+    user_agents: dict[str, UaFacts] = field(default_factory=dict)
+    sessions: dict[str, SessionRoot] = field(default_factory=dict)  # session id -> root
+    campaigns: dict[tuple[str, str], Campaign] = field(default_factory=dict)  # (kind, source) -> campaign
+    leaked: frozenset[str] = frozenset()  # sha256(lower(upn)) of listed accounts
+    newest: float | None = None  # newest event in the store when built
+    built_at: float | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # -- lookups -----------------------------------------------------------------------------
+    def user(self, user_principal_name: str | None, user_id: str | None) -> UserProfile | None:
+        if user_principal_name:
+            found = self.users.get(user_principal_name.lower())
+            if found is not None:
+                return found
+        if user_id:
+            key = self.ids.get(user_id)
+            return self.users.get(key) if key else None
+        return None
+
+    def ip_facts(self, ip: str | None) -> IpFacts:
+        if not ip:
+            return IpFacts()
+        facts = self.ips.get(ip)
+        if facts is not None:
+            return facts
+        net = subnet(ip)
+        facts = self.prefixes.get(net) if net else None
+        return facts if facts is not None else IpFacts()
+
+    def is_leaked(self, user_principal_name: str | None) -> bool:
+        return bool(self.leaked and user_principal_name
+                    and hashlib.sha256(user_principal_name.lower().encode()).hexdigest() in self.leaked)
+
+    # -- one event at a time (history replay) -------------------------------------------------
+    def observe(self, e: dict[str, Any], ua: UaFacts | None, facts: IpFacts | None) -> None:
+        """Fold one event (an :data:`vigil.risk.history.EVENT_COLUMNS` row, ``t`` in epoch seconds)
+        into the profiles exactly as the set-based build would have counted it."""
+        key = e["u"]
+        if not key or not e["ok"]:
+            return
+        p = self.users.get(key)
+        if p is None:
+            p = self.users[key] = UserProfile(key)
+        t, stale = float(e["t"]), bool(e["stale"])
+        if e["user_id"]:
+            p.user_id = e["user_id"]
+            self.ids[e["user_id"]] = key
+        if e["event_table"] == "signins" and e["result"] == "success":
+            f = facts or IpFacts()
+            seen = p.seen
+            if not stale:
+                ip = e["ip"]
+                device = e["device_id"] or None
+                if device is None and ua is not None and ua.os_family is not None and ua.device_family is not None:
+                    device = f"{ua.os_family}/{ua.device_family}"
+                values = {"ip": ip, "asn": None if f.asn is None else str(f.asn),
+                          "location": f"{f.country}/{f.city or ''}" if f.country else None, "device": device,
+                          "browser": ua.family if ua else None, "subnet": subnet(ip) if ip else None,
+                          "country": f.country}
+                for name, value in values.items():
+                    if value is not None:
+                        seen.setdefault(name, {})[value] = t
+                p.ok_count += 1
+                p.ok_first = t if p.ok_first is None else p.ok_first
+                if f.country is not None:
+                    p.geo_first = t if p.geo_first is None else p.geo_first
+                    self.countries[f.country] = t
+            seen.setdefault("asn_any", {})[NO_ASN if f.asn is None else str(f.asn)] = t
+        if e["lat"] is not None and e["lon"] is not None and not stale:
+            p.last_located = Located(t, e["event_id"], e["event_table"], bool(e["is_interactive"]), e["ip"],
+                                     e["country"], e["city"], float(e["lat"]), float(e["lon"]), float(e["acc"] or 0.0),
+                                     e["ip_class"], bool(e["corp"]), e["device_id"], e["session_key"])
+
+    # -- building ----------------------------------------------------------------------------
+    @classmethod
+    def build(cls, store: Store, settings: Settings, *, users: bool = True) -> Knowledge:
+        """Everything from the store, set-based (an empty knowledge when nothing is analysed yet);
+        ``users=False``: the tenant's facts only, every session kept (history replay)."""
+        k = cls()
+        try:
+            k._load_tenant(store, settings, live_only=users)
+            if users:
+                k._load_users(store, None)
+        except duckdb.Error as exc:
+            raise StoreError("vigil's risk profiles could not be read from the store (run `vigil analyze`): "
+                             + str(exc).splitlines()[0], path=store.path) from None
+        return k
+
+    def refresh(self, store: Store, settings: Settings, users: Iterable[str] | None = None) -> dict[str, int]:
+        """Re-read ``users`` (UPNs or object ids; None: everyone touched since the last build's newest
+        event) and the tenant-wide facts; callable after each micro-batch of incremental analysis."""
+        with self._lock:
+            if users is None:
+                users = self._touched_since(store, self.newest)
+            keys = sorted({self.ids.get(u, u).lower() for u in users})
+            self._load_tenant(store, settings)
+            if keys:
+                self._load_users(store, keys)
+        return {"users": len(keys), "profiles": len(self.users)}
+
+    def _touched_since(self, store: Store, newest: float | None) -> list[str]:
+        if not store.exists("signins_enriched"):
+            return []
+        since = "" if newest is None else f"where {store.dialect.epoch_seconds('event_time')} >= {float(newest)!r}"
+        return [r[0] for r in store.rows(
+            f"select distinct lower(user_principal_name) from signins_enriched {since}") if r[0]]
+
+    def _load_tenant(self, store: Store, settings: Settings, live_only: bool = True) -> None:
+        ep = store.dialect.epoch_seconds
+        if not store.exists("signins_enriched"):
+            return
+        self.newest = store.scalar(f"select max({ep('event_time')}) from signins_enriched")
+        self.built_at = self.newest
+        self.countries = {c: float(t) for c, t in store.rows(f"""
+            select geo_country, max({ep('event_time')}) from signins_enriched
+            where result = 'success' and geo_country is not null and not coalesce(location_is_stale, false)
+            group by 1""")}
+        ips: dict[str, IpFacts] = {}
+        prefixes: dict[str, IpFacts] = {}
+        for row in store.rows("""
+            select ip, geo_country, geo_city, geo_latitude, geo_longitude, geo_accuracy_km, asn_number, as_org,
+              ip_class, coalesce(is_corporate_egress, false), egress_name, threat_intel
+            from (select *, row_number() over (partition by ip order by event_time desc, event_id desc) as rn
+                  from signins_enriched where ip is not null) x
+            where rn = 1"""):
+            facts = IpFacts(row[1], row[2], row[3], row[4], float(row[5] or 0.0), row[6], row[7],
+                            row[8] or "unknown", bool(row[9]), row[10], row[11], "ip")
+            ips[row[0]] = facts
+            net = subnet(row[0])
+            if net is not None:
+                prefixes[net] = IpFacts(facts.country, facts.city, facts.latitude, facts.longitude,
+                                        facts.accuracy_km, facts.asn, facts.as_org,
+                                        "unknown" if facts.ip_class == "corporate_egress" else facts.ip_class,
+                                        False, None, None, "prefix")
+        self.ips, self.prefixes = ips, prefixes
+        if store.exists("ua_enrichment"):
+            self.user_agents = {r[0]: UaFacts(r[1], r[2], r[3], r[4] or "unknown") for r in store.rows(
+                "select user_agent, ua_family, ua_os_family, ua_device_family, ua_class from ua_enrichment")}
+        self._load_sessions(store, live_only)
+        self._load_campaigns(store)
+        path = settings.detections.leaked_credentials_path
+        self.leaked = frozenset(str(r["upn_sha256"]) for r in leaked.parse(Path(path))) if path else frozenset()
+
+    def _load_sessions(self, store: Store, live_only: bool = True) -> None:
+        if not store.exists("sessions") or self.newest is None:
+            self.sessions = {}
+            return
+        ep = store.dialect.epoch_seconds
+        findings: dict[str, list[tuple[str, str, str, float]]] = {}
+        if store.exists("session_hijacks"):
+            for key, kind, severity, reason, t in store.rows(
+                    f"select session_key, kind, severity, reason, {ep('detected_time')} from session_hijacks "
+                    "order by detected_time, finding_id"):
+                findings.setdefault(key, []).append((kind, severity, reason, float(t)))
+        live = f"{ep('last_time')} >= {float(self.newest) - LIVE_SESSION_S!r}" if live_only else "true"
+        out: dict[str, SessionRoot] = {}
+        for r in store.rows(f"""
+            select session_key, coalesce(session_id, substr(session_key, 3)), lower(user_principal_name), root_ip,
+              root_country, root_asn, root_ip_class, root_device_id, root_ua_family, root_ua_os_family,
+              {ep('root_time')}
+            from sessions
+            where not inferred and coalesce(root_interactive, false) and user_principal_name is not null
+              and {live}"""):
+            out[r[1]] = SessionRoot(r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+                                    tuple(findings.get(r[0], ())))
+        self.sessions = out
+
+    def _load_campaigns(self, store: Store) -> None:
+        self.campaigns = {}
+        if not store.exists("riskDetections"):
+            return
+        ep = store.dialect.epoch_seconds
+        for typ, kind, src, accounts, first, last in store.rows(f"""
+            select riskEventType, json_extract_string(additionalInfo, '$.evidence.source_kind'),
+              json_extract_string(additionalInfo, '$.evidence.source'),
+              count(distinct userPrincipalName), min({ep('activityDateTime')}), max({ep('activityDateTime')})
+            from "riskDetections"
+            where source = 'vigil' and detection in ('passwordSpray', 'credentialStuffing')
+            group by all"""):
+            if kind and src:
+                self.campaigns[(kind, src)] = Campaign(typ, kind, src, int(accounts), float(first), float(last))
+
+    def _load_users(self, store: Store, keys: list[str] | None) -> None:
+        if not store.exists("signins_enriched"):
+            return
+        ep = store.dialect.epoch_seconds
+        where = f" and lower(user_principal_name) in {in_list(keys)}" if keys else ""
+        fresh: dict[str, UserProfile] = {}
+
+        def prof(key: str) -> UserProfile:
+            p = fresh.get(key)
+            if p is None:
+                p = fresh[key] = UserProfile(key)
+            return p
+
+        ok = (f"select *, lower(user_principal_name) as u, {ep('event_time')} as t from signins_enriched "
+              f"where result = 'success' and user_principal_name is not null{where}")
+        parts = [f"select u, '{name}' as f, {expr} as v, max(t) as last from ok "
+                 f"where not coalesce(location_is_stale, false) and {expr} is not null group by all"
+                 for name, expr in FEATURES.items()]
+        parts.append(f"select u, 'asn_any', coalesce(cast(asn_number as varchar), '{NO_ASN}'), max(t) from ok "
+                     "group by all")
+        for u, f, v, last in store.rows(f"with ok as ({ok}) " + " union all ".join(parts)):
+            prof(u).seen.setdefault(f, {})[v] = float(last)
+        for u, uid, n, first, geo_first in store.rows(f"""
+            with ok as ({ok})
+            select u, arg_max(user_id, t), count(*) filter (where not coalesce(location_is_stale, false)),
+              min(t) filter (where not coalesce(location_is_stale, false)),
+              min(t) filter (where not coalesce(location_is_stale, false) and geo_country is not null)
+            from ok group by u"""):
+            p = prof(u)
+            p.user_id, p.ok_count = uid, int(n)
+            p.ok_first = None if first is None else float(first)
+            p.geo_first = None if geo_first is None else float(geo_first)
+        self._load_located(store, where, prof)
+        self._load_peers_and_risk(store, keys, prof)
+        for key in keys or ():
+            if key not in fresh:
+                self.users.pop(key, None)
+        if keys is None:
+            self.users = fresh
+            self.ids = {}
+        else:
+            self.users.update(fresh)
+        for p in fresh.values():
+            if p.user_id:
+                self.ids[p.user_id] = p.key
+
+    def _load_located(self, store: Store, where: str, prof: Any) -> None:
+        from vigil.sessions.events import EVENTS_SQL
+
+        ep = store.dialect.epoch_seconds
+        if not store.exists("activities_enriched"):
+            return
+        for r in store.rows(f"""
+            select u, {ep('event_time')}, event_id, event_table, coalesce(is_interactive, false), ip, country, city,
+              lat, lon, acc, ip_class, corp, device_id, session_key
+            from (select e.*, lower(uid) as u, row_number() over (
+                    partition by lower(uid) order by event_time desc, event_id desc) as rn
+                  from ({EVENTS_SQL}) e
+                  where lat is not null and lon is not null and not coalesce(stale, false) and uid is not null
+                    and ok{where.replace('user_principal_name', 'uid')}) x
+            where rn = 1"""):
+            prof(r[0]).last_located = Located(float(r[1]), r[2], r[3], bool(r[4]), r[5], r[6], r[7], float(r[8]),
+                                              float(r[9]), float(r[10] or 0.0), r[11], bool(r[12]), r[13], r[14])
+
+    def _load_peers_and_risk(self, store: Store, keys: list[str] | None, prof: Any) -> None:
+        ep = store.dialect.epoch_seconds
+        if store.exists("UserPeerAnalytics"):
+            where = f" where lower(UserPrincipalName) in {in_list(keys)}" if keys else ""
+            peers: dict[str, list[str]] = {}
+            for u, peer in store.rows(f"""select lower(UserPrincipalName), lower(PeerUserPrincipalName)
+                                          from "UserPeerAnalytics"{where} order by 1, Rank, 2"""):
+                if u and peer:
+                    peers.setdefault(u, []).append(peer)
+            for u, ps in peers.items():
+                prof(u).peers = tuple(ps)
+        if store.exists("riskDetections"):
+            where = f" and lower(userPrincipalName) in {in_list(keys)}" if keys else ""
+            for u, det in store.rows(f"""select distinct lower(userPrincipalName), riskEventType from "riskDetections"
+                                        where riskEventType in {in_list(ONCE_PER_ACCOUNT)}{where}"""):
+                if u:
+                    prof(u).raised.add(det)
+        if store.exists("riskyUsers"):
+            where = f" where lower(userPrincipalName) in {in_list(keys)}" if keys else ""
+            for r in store.rows(f"""select lower(userPrincipalName), id, riskLevel, riskState, riskDetail,
+                                      {ep('riskLastUpdatedDateTime')}, source, reason
+                                    from "riskyUsers"{where} order by source"""):
+                if r[0]:
+                    p = prof(r[0])
+                    p.user_id = p.user_id or r[1]
+                    p.risk.append(UserRisk(r[2] or "none", r[3] or "none", r[4], r[5], r[6], r[7]))
+
+
+def facts_of(row: dict[str, Any]) -> IpFacts:
+    """An event row (``signins_enriched`` names) as :class:`IpFacts`."""
+    return IpFacts(row.get("geo_country"), row.get("geo_city"), row.get("geo_latitude"), row.get("geo_longitude"),
+                   float(row.get("geo_accuracy_km") or 0.0), row.get("asn_number"), row.get("as_org"),
+                   row.get("ip_class") or "unknown", bool(row.get("is_corporate_egress")), row.get("egress_name"),
+                   row.get("threat_intel"), "ip")
+
+
+def epoch(t: datetime) -> float:
+    """Seconds since the epoch of a naive UTC (or aware) time."""
+    from datetime import UTC
+
+    return (t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp()
+
+
+def json_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(orjson.loads(value)) if isinstance(value, str | bytes) else list(value)
