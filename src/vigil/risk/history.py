@@ -35,7 +35,7 @@ class HistoryScores:
     scores: dict[str, Score]
     events: int
     seconds: float
-
+    knowledge: Knowledge  # the profiles after the last event
     def table(self) -> pa.Table:
         """``(event_id, realtime_level, riskEventTypes)`` for the sign-ins with a signal."""
         rows = [(eid, s.level, ",".join(sorted({x.risk_event_type for x in s.signals})))
@@ -84,7 +84,7 @@ def replay_scores(store: Store, settings: Settings, *, progress: Callable[[int],
             k.observe(e, ua, facts)
         if progress is not None:
             progress(n)
-    return HistoryScores(out, n, round(time.perf_counter() - started, 3))
+    return HistoryScores(out, n, round(time.perf_counter() - started, 3), k)
 
 
 def _facts(e: dict[str, Any]) -> IpFacts:

@@ -211,10 +211,10 @@ class Knowledge:
         if p is None:
             p = self.users[key] = UserProfile(key)
         t, stale = float(e["t"]), bool(e["stale"])
-        if e["user_id"]:
-            p.user_id = e["user_id"]
-            self.ids[e["user_id"]] = key
         if e["event_table"] == "signins" and e["result"] == "success":
+            if e["user_id"]:  # the directory's object id (Office 365 records carry another key)
+                p.user_id = e["user_id"]
+                self.ids[e["user_id"]] = key
             f = facts or IpFacts()
             seen = p.seen
             if not stale:
@@ -256,8 +256,9 @@ class Knowledge:
         return k
 
     def refresh(self, store: Store, settings: Settings, users: Iterable[str] | None = None) -> dict[str, int]:
-        """Re-read ``users`` (UPNs or object ids; None: everyone touched since the last build's newest
-        event) and the tenant-wide facts; callable after each micro-batch of incremental analysis."""
+        """Re-read ``users`` (UPNs or object ids) and the tenant-wide facts; callable after each micro-batch
+        of incremental analysis with the users it touched. None: the users with events newer than the
+        newest one seen at the last build or refresh (events arriving late need their users named)."""
         with self._lock:
             if users is None:
                 users = self._touched_since(store, self.newest)
@@ -270,7 +271,7 @@ class Knowledge:
     def _touched_since(self, store: Store, newest: float | None) -> list[str]:
         if not store.exists("signins_enriched"):
             return []
-        since = "" if newest is None else f"where {store.dialect.epoch_seconds('event_time')} >= {float(newest)!r}"
+        since = "" if newest is None else f"where {store.dialect.epoch_seconds('event_time')} > {float(newest)!r}"
         return [r[0] for r in store.rows(
             f"select distinct lower(user_principal_name) from signins_enriched {since}") if r[0]]
 

@@ -155,7 +155,7 @@ def score(k: Knowledge, obs: Observation, rules: Rules) -> Score:
     notes: list[str] = []
     if p is None:
         notes.append("no history for this user: only network and campaign signals apply")
-    if facts.known_by == "none" and obs.ip:
+    if facts.known_by in ("none", "request") and obs.ip:
         notes.append(f"{obs.ip} was never seen in the store: network unknown")
     for rule in (_anonymized, _unfamiliar, _new_country, _travel, _leaked, _malicious, _campaign, _token):
         sig = rule(k, p, obs, facts, ua, rules)
