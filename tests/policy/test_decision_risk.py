@@ -89,7 +89,7 @@ def test_seed_egress_failover_is_allowed(month: Month, tmp_path: Path) -> None:
     device = {"deviceId": root.root_device_id} if root is not None and root.root_device_id else None
     br = next(e for e in seed["egress"] if e["country"] == "BR")
     assert k.ip_facts(br["ip"]).corporate, "the BR gateway is corporate egress"
-    d = dp.decide({"user_principal_name": profile.key, "application_id": EXO, "ip": br["ip"], "session_id": sid,
+    d = dp.decide({"user_principal_name": profile.name, "application_id": EXO, "ip": br["ip"], "session_id": sid,
                    "interactive": False, **({"device": device} if device else {})},
                   now=(k.newest or 0.0) + 120, record=False)
     assert d.decision == "allow", d.reason
@@ -108,10 +108,10 @@ def test_anonymiser_new_country_new_device_is_asked_for_mfa(month: Month, tmp_pa
     k = dp.risk.knowledge
     now = (k.newest or 0.0) + 3600
     user, net = next((p, a) for p in sorted(k.users.values(), key=lambda p: p.key) for a in anon
-                     if p.ok_count >= 20 and p.ok_first is not None and p.ok_first < now - 10 * 86400
+                     if p.name and p.ok_count >= 20 and p.ok_first is not None and p.ok_first < now - 10 * 86400
                      and a["geo_country"] not in p.seen.get("country", {})
                      and str(k.ip_facts(a["ip"]).asn) not in p.seen.get("asn_any", {}))
-    d = dp.decide({"user_principal_name": user.key, "application_id": EXO, "ip": net["ip"], "user_agent": MOBILE_UA,
+    d = dp.decide({"user_principal_name": user.name, "application_id": EXO, "ip": net["ip"], "user_agent": MOBILE_UA,
                    "platform": "android"}, now=now, record=False)
     assert d.risk is not None
     assert d.risk["signInRisk"]["level"] in ("medium", "high") and d.risk["signInRisk"]["source"] == \
@@ -121,7 +121,7 @@ def test_anonymiser_new_country_new_device_is_asked_for_mfa(month: Month, tmp_pa
     assert all(s["detectionTimingType"] == "realtime" and s["reason"] for s in d.risk["signals"])
     assert d.decision == "challenge" and d.required_controls == ("mfa",), d.reason
     # the same sign-in with MFA done is allowed
-    assert dp.decide({"user_principal_name": user.key, "application_id": EXO, "ip": net["ip"],
+    assert dp.decide({"user_principal_name": user.name, "application_id": EXO, "ip": net["ip"],
                       "user_agent": MOBILE_UA, "mfa_satisfied": True}, now=now, record=False).decision == "allow"
 
 
@@ -165,7 +165,7 @@ def test_replayed_session_token_is_blocked(month: Month, tmp_path: Path) -> None
     sid, root = next((s, r) for s, r in sorted(k.sessions.items()) if r.root_device_id and not r.findings
                      and r.root_ip_class not in ("hosting", "vpn", "tor"))
     net = next(h for h in hosting if h["geo_country"] != root.root_country)
-    ctx = {"user_principal_name": root.user_key, "application_id": EXO, "session_id": sid, "ip": net["ip"],
+    ctx = {"user_principal_name": root.user_name, "application_id": EXO, "session_id": sid, "ip": net["ip"],
            "user_agent": "python-requests/2.32.3"}
     d = dp.decide(ctx, now=(k.newest or 0.0) + 60, record=False)
     assert d.decision == "block", d.reason

@@ -33,11 +33,11 @@ def test_refresh_of_one_user_picks_up_a_risk_change(month: Month, tmp_path: Path
     settings = month.settings(db)
     with open_store(str(db)) as store:
         k = Knowledge.build(store, settings)
-        key = sorted(p.key for p in k.users.values() if not p.risk)[0]
+        key = sorted(p.key for p in k.users.values() if not p.risk and p.name)[0]
         before = k.users[key]
-        risk_actions.confirm_compromised(store, [key], actor="soc", settings=settings.risk)
+        risk_actions.confirm_compromised(store, [str(before.name)], actor="soc", settings=settings.risk)
         assert not k.users[key].risk  # not until refreshed
-        summary = k.refresh(store, settings, [key])
+        summary = k.refresh(store, settings, [str(before.name)])  # a micro-batch names users by UPN or id
         assert summary["users"] == 1
         after = k.users[key]
         assert [(r.level, r.state, r.source) for r in after.risk] == [("high", "confirmedCompromised", "vigil")]

@@ -23,7 +23,7 @@ def knowledge() -> Knowledge:
     k = Knowledge()
     k.ips = {"192.0.2.10": HOME, "203.0.113.1": CORP_GB, "203.0.113.2": CORP_BR, "198.51.100.5": VPN,
              "198.51.100.66": TOR, "45.32.1.1": HOSTING_SG}
-    p = UserProfile("ada@contoso.com", "ada-id", ok_count=200, ok_first=NOW - 60 * DAY, geo_first=NOW - 60 * DAY)
+    p = UserProfile("ada@contoso.com", "ada-id", "ada@contoso.com", ok_count=200, ok_first=NOW - 60 * DAY, geo_first=NOW - 60 * DAY)
     t = NOW - 3600
     p.seen = {"ip": {"192.0.2.10": t}, "asn": {"3320": t}, "location": {"DE/Berlin": t}, "device": {"dev-1": t},
               "browser": {"Edge": t}, "subnet": {"192.0.2": t}, "country": {"DE": t, "GB": t},
@@ -33,7 +33,7 @@ def knowledge() -> Knowledge:
     k.users = {p.key: p}
     k.ids = {"ada-id": p.key}
     k.countries = {"DE": t, "GB": t, "NL": t}
-    k.sessions = {"sess-1": SessionRoot("ada@contoso.com", "192.0.2.10", "DE", 3320, "residential", "dev-1", "Edge",
+    k.sessions = {"sess-1": SessionRoot("ada@contoso.com", "ada@contoso.com", "192.0.2.10", "DE", 3320, "residential", "dev-1", "Edge",
                                         "Windows", NOW - 7200)}
     k.user_agents = {"edge": EDGE, "phone": PHONE}
     return k

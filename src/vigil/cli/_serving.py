@@ -133,6 +133,15 @@ def install(app: Any, settings: Any, url: str, main: Callable[[list[str] | None]
 
         # listeners (app.state.stream_runner.add_listener) are called after each applied micro-batch
         stream = StreamRunner(settings, db.writer, cae=app.state.cae)
+
+        def profiles(batch: Any) -> None:  # the decision point's profiles follow each micro-batch
+            from vigil.api.policy import refresh_risk
+
+            if batch.affected_users:
+                with db.reader() as store:
+                    refresh_risk(app, store, batch.affected_users)
+
+        stream.add_listener(profiles)
     app.state.stream_runner = stream
 
     def connectors_ready() -> None:

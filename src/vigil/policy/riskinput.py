@@ -156,6 +156,6 @@ class RiskInputs:
             self.recorder.record(detection_rows(
                 [s.to_dict() for s in scored.signals], correlation_id=corr, when=t,
                 user_id=ctx.user_id or (profile.user_id if profile else None),
-                user_principal_name=ctx.user_principal_name or (profile.key if profile else None), ip=ctx.ip,
+                user_principal_name=ctx.user_principal_name or (profile.name if profile else None), ip=ctx.ip,
                 country=scored.facts.country, session_id=ctx.session_id))
         return ctx.with_(sign_in_risk=s_level, user_risk=u_level), a

@@ -48,14 +48,14 @@ class HistoryScores:
 def _events_sql(store: Store) -> str:
     ep = store.dialect.epoch_seconds
     return f"""
-select e.event_id, e.event_table, lower(e.uid) as u, e.user_id, e.user_principal_name, {ep('e.event_time')} as t,
+select e.event_id, e.event_table, e.pid as u, e.user_id, e.user_principal_name, {ep('e.event_time')} as t,
   e.ok, coalesce(e.stale, false) as stale, e.is_interactive, e.ip, e.country, e.city, e.lat, e.lon, e.acc,
   e.ip_class, e.corp, e.device_id, e.session_id, e.session_key, e.user_agent,
   s.result, s.geo_accuracy_km, s.asn_number, s.as_org, s.egress_name, s.threat_intel,
   s.ua_family, s.ua_os_family, s.ua_device_family, s.ua_class
 from ({EVENTS_SQL}) e
 left join signins_enriched s on e.event_table = 'signins' and s.event_id = e.event_id
-where e.uid is not null
+where e.pid is not null
 order by e.event_time, e.event_id"""
 
 

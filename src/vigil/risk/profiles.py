@@ -24,12 +24,10 @@ import hashlib
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import orjson
 
 from vigil.detections import leaked
 from vigil.detections.sqlparts import UNFAMILIAR_FEATURES
@@ -112,8 +110,9 @@ class UserRisk:
 
 @dataclass(slots=True)
 class UserProfile:
-    key: str  # lower-cased UPN
+    key: str  # the person (signins_enriched.person_id: one key across renames and identity providers)
     user_id: str | None = None
+    name: str | None = None  # latest UPN, lower-cased
     seen: dict[str, dict[str, float]] = field(default_factory=dict)  # feature -> value -> last seen
     ok_count: int = 0  # successful non-stale sign-ins
     ok_first: float | None = None
@@ -133,7 +132,8 @@ class UserProfile:
 class SessionRoot:
     """A session's root authentication (``sessions``) and any hijack finding on it."""
 
-    user_key: str
+    user_key: str  # the person
+    user_name: str | None  # the UPN of the root sign-in, lower-cased
     root_ip: str | None
     root_country: str | None
     root_asn: int | None
@@ -163,7 +163,8 @@ class Knowledge:
     user by :meth:`refresh` (a lock guards writers; readers see whole profiles)."""
 
     users: dict[str, UserProfile] = field(default_factory=dict)
-    ids: dict[str, str] = field(default_factory=dict)  # user object id -> key
+    ids: dict[str, str] = field(default_factory=dict)  # user object id -> person key
+    names: dict[str, str] = field(default_factory=dict)  # lower-cased UPN -> person key
     countries: dict[str, float] = field(default_factory=dict)  # tenant: country -> last success
     ips: dict[str, IpFacts] = field(default_factory=dict)
     prefixes: dict[str, IpFacts] = field(default_factory=dict)
@@ -176,14 +177,16 @@ class Knowledge:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- lookups -----------------------------------------------------------------------------
+    def key(self, user: str) -> str:
+        """The person key of a UPN, an object id or a person key."""
+        return self.names.get(user.lower()) or self.ids.get(user) or user
+
     def user(self, user_principal_name: str | None, user_id: str | None) -> UserProfile | None:
-        if user_principal_name:
-            found = self.users.get(user_principal_name.lower())
-            if found is not None:
-                return found
-        if user_id:
-            key = self.ids.get(user_id)
-            return self.users.get(key) if key else None
+        for user in (user_principal_name, user_id):
+            if user:
+                found = self.users.get(self.key(user))
+                if found is not None:
+                    return found
         return None
 
     def ip_facts(self, ip: str | None) -> IpFacts:
@@ -215,6 +218,9 @@ class Knowledge:
             if e["user_id"]:  # the directory's object id (Office 365 records carry another key)
                 p.user_id = e["user_id"]
                 self.ids[e["user_id"]] = key
+            if e["user_principal_name"]:
+                p.name = e["user_principal_name"].lower()
+                self.names[p.name] = key
             f = facts or IpFacts()
             seen = p.seen
             if not stale:
@@ -247,9 +253,11 @@ class Knowledge:
         ``users=False``: the tenant's facts only, every session kept (history replay)."""
         k = cls()
         try:
-            k._load_tenant(store, settings, live_only=users)
             if users:
                 k._load_users(store, None)
+            else:
+                k._load_names(store, None)
+            k._load_tenant(store, settings, live_only=users)
         except duckdb.Error as exc:
             raise StoreError("vigil's risk profiles could not be read from the store (run `vigil analyze`): "
                              + str(exc).splitlines()[0], path=store.path) from None
@@ -262,7 +270,7 @@ class Knowledge:
         with self._lock:
             if users is None:
                 users = self._touched_since(store, self.newest)
-            keys = sorted({self.ids.get(u, u).lower() for u in users})
+            keys = sorted({self.key(u) for u in users})
             self._load_tenant(store, settings)
             if keys:
                 self._load_users(store, keys)
@@ -273,7 +281,7 @@ class Knowledge:
             return []
         since = "" if newest is None else f"where {store.dialect.epoch_seconds('event_time')} > {float(newest)!r}"
         return [r[0] for r in store.rows(
-            f"select distinct lower(user_principal_name) from signins_enriched {since}") if r[0]]
+            f"select distinct person_id from signins_enriched {since}") if r[0]]
 
     def _load_tenant(self, store: Store, settings: Settings, live_only: bool = True) -> None:
         ep = store.dialect.epoch_seconds
@@ -331,7 +339,7 @@ class Knowledge:
             from sessions
             where not inferred and coalesce(root_interactive, false) and user_principal_name is not null
               and {live}"""):
-            out[r[1]] = SessionRoot(r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+            out[r[1]] = SessionRoot(self.key(r[2]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
                                     tuple(findings.get(r[0], ())))
         self.sessions = out
 
@@ -354,7 +362,8 @@ class Knowledge:
         if not store.exists("signins_enriched"):
             return
         ep = store.dialect.epoch_seconds
-        where = f" and lower(user_principal_name) in {in_list(keys)}" if keys else ""
+        where = f" and person_id in {in_list(keys)}" if keys else ""
+        self._load_names(store, keys)
         fresh: dict[str, UserProfile] = {}
 
         def prof(key: str) -> UserProfile:
@@ -363,8 +372,8 @@ class Knowledge:
                 p = fresh[key] = UserProfile(key)
             return p
 
-        ok = (f"select *, lower(user_principal_name) as u, {ep('event_time')} as t from signins_enriched "
-              f"where result = 'success' and user_principal_name is not null{where}")
+        ok = (f"select *, person_id as u, {ep('event_time')} as t from signins_enriched "
+              f"where result = 'success' and person_id is not null{where}")
         parts = [f"select u, '{name}' as f, {expr} as v, max(t) as last from ok "
                  f"where not coalesce(location_is_stale, false) and {expr} is not null group by all"
                  for name, expr in FEATURES.items()]
@@ -372,29 +381,27 @@ class Knowledge:
                      "group by all")
         for u, f, v, last in store.rows(f"with ok as ({ok}) " + " union all ".join(parts)):
             prof(u).seen.setdefault(f, {})[v] = float(last)
-        for u, uid, n, first, geo_first in store.rows(f"""
+        for u, uid, name, n, first, geo_first in store.rows(f"""
             with ok as ({ok})
-            select u, arg_max(user_id, t), count(*) filter (where not coalesce(location_is_stale, false)),
+            select u, arg_max(user_id, t) filter (where user_id is not null),
+              arg_max(lower(user_principal_name), t) filter (where user_principal_name is not null),
+              count(*) filter (where not coalesce(location_is_stale, false)),
               min(t) filter (where not coalesce(location_is_stale, false)),
               min(t) filter (where not coalesce(location_is_stale, false) and geo_country is not null)
             from ok group by u"""):
             p = prof(u)
-            p.user_id, p.ok_count = uid, int(n)
+            p.user_id, p.name, p.ok_count = uid, name, int(n)
             p.ok_first = None if first is None else float(first)
             p.geo_first = None if geo_first is None else float(geo_first)
-        self._load_located(store, where, prof)
+        self._load_located(store, where.replace("person_id", "pid"), prof)
         self._load_peers_and_risk(store, keys, prof)
         for key in keys or ():
             if key not in fresh:
                 self.users.pop(key, None)
         if keys is None:
             self.users = fresh
-            self.ids = {}
         else:
             self.users.update(fresh)
-        for p in fresh.values():
-            if p.user_id:
-                self.ids[p.user_id] = p.key
 
     def _load_located(self, store: Store, where: str, prof: Any) -> None:
         from vigil.sessions.events import EVENTS_SQL
@@ -403,61 +410,58 @@ class Knowledge:
         if not store.exists("activities_enriched"):
             return
         for r in store.rows(f"""
-            select u, {ep('event_time')}, event_id, event_table, coalesce(is_interactive, false), ip, country, city,
+            select pid, {ep('event_time')}, event_id, event_table, coalesce(is_interactive, false), ip, country, city,
               lat, lon, acc, ip_class, corp, device_id, session_key
-            from (select e.*, lower(uid) as u, row_number() over (
-                    partition by lower(uid) order by event_time desc, event_id desc) as rn
+            from (select e.*, row_number() over (
+                    partition by pid order by event_time desc, event_id desc) as rn
                   from ({EVENTS_SQL}) e
-                  where lat is not null and lon is not null and not coalesce(stale, false) and uid is not null
-                    and ok{where.replace('user_principal_name', 'uid')}) x
+                  where lat is not null and lon is not null and not coalesce(stale, false) and pid is not null
+                    and ok{where}) x
             where rn = 1"""):
             prof(r[0]).last_located = Located(float(r[1]), r[2], r[3], bool(r[4]), r[5], r[6], r[7], float(r[8]),
                                               float(r[9]), float(r[10] or 0.0), r[11], bool(r[12]), r[13], r[14])
 
+    def _load_names(self, store: Store, keys: list[str] | None) -> None:
+        """UPNs and object ids -> person keys (every name a person signed in with)."""
+        if not store.exists("signins_enriched"):
+            return
+        where = f" and person_id in {in_list(keys)}" if keys else ""
+        for key, name, uid in store.rows(f"""select distinct person_id, lower(user_principal_name), user_id
+                                             from signins_enriched where person_id is not null{where}"""):
+            if name:
+                self.names[name] = key
+            if uid:
+                self.ids[uid] = key
+
     def _load_peers_and_risk(self, store: Store, keys: list[str] | None, prof: Any) -> None:
         ep = store.dialect.epoch_seconds
+        wanted = set(keys) if keys else None
+
+        def mine(user: str | None) -> str | None:
+            key = self.key(user) if user else None
+            return key if key and (wanted is None or key in wanted) else None
+
         if store.exists("UserPeerAnalytics"):
-            where = f" where lower(UserPrincipalName) in {in_list(keys)}" if keys else ""
             peers: dict[str, list[str]] = {}
-            for u, peer in store.rows(f"""select lower(UserPrincipalName), lower(PeerUserPrincipalName)
-                                          from "UserPeerAnalytics"{where} order by 1, Rank, 2"""):
-                if u and peer:
-                    peers.setdefault(u, []).append(peer)
-            for u, ps in peers.items():
-                prof(u).peers = tuple(ps)
+            for u, peer in store.rows("""select lower(UserPrincipalName), lower(PeerUserPrincipalName)
+                                         from "UserPeerAnalytics" order by 1, Rank, 2"""):
+                if (key := mine(u)) is not None and peer:
+                    peers.setdefault(key, []).append(peer)
+            for key, ps in peers.items():
+                prof(key).peers = tuple(ps)
         if store.exists("riskDetections"):
-            where = f" and lower(userPrincipalName) in {in_list(keys)}" if keys else ""
             for u, det in store.rows(f"""select distinct lower(userPrincipalName), riskEventType from "riskDetections"
-                                        where riskEventType in {in_list(ONCE_PER_ACCOUNT)}{where}"""):
-                if u:
-                    prof(u).raised.add(det)
+                                        where riskEventType in {in_list(ONCE_PER_ACCOUNT)}"""):
+                if (key := mine(u)) is not None:
+                    prof(key).raised.add(det)
+        persons: set[str] | None = None
         if store.exists("riskyUsers"):
-            where = f" where lower(userPrincipalName) in {in_list(keys)}" if keys else ""
-            for r in store.rows(f"""select lower(userPrincipalName), id, riskLevel, riskState, riskDetail,
+            for r in store.rows(f"""select id, lower(userPrincipalName), riskLevel, riskState, riskDetail,
                                       {ep('riskLastUpdatedDateTime')}, source, reason
-                                    from "riskyUsers"{where} order by source"""):
-                if r[0]:
-                    p = prof(r[0])
-                    p.user_id = p.user_id or r[1]
+                                    from "riskyUsers" order by source, id"""):
+                # vigil's rows are keyed by person already; imported ones by object id or UPN
+                persons = persons if persons is not None else set(self.names.values()) | set(self.ids.values())
+                key = r[0] if r[0] in persons else self.ids.get(r[0]) or (self.names.get(r[1]) if r[1] else None)
+                if key is not None and (wanted is None or key in wanted):
+                    p = prof(key)
                     p.risk.append(UserRisk(r[2] or "none", r[3] or "none", r[4], r[5], r[6], r[7]))
-
-
-def facts_of(row: dict[str, Any]) -> IpFacts:
-    """An event row (``signins_enriched`` names) as :class:`IpFacts`."""
-    return IpFacts(row.get("geo_country"), row.get("geo_city"), row.get("geo_latitude"), row.get("geo_longitude"),
-                   float(row.get("geo_accuracy_km") or 0.0), row.get("asn_number"), row.get("as_org"),
-                   row.get("ip_class") or "unknown", bool(row.get("is_corporate_egress")), row.get("egress_name"),
-                   row.get("threat_intel"), "ip")
-
-
-def epoch(t: datetime) -> float:
-    """Seconds since the epoch of a naive UTC (or aware) time."""
-    from datetime import UTC
-
-    return (t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp()
-
-
-def json_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(orjson.loads(value)) if isinstance(value, str | bytes) else list(value)

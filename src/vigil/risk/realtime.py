@@ -293,7 +293,7 @@ def _travel(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFacts, u
 
 def _leaked(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFacts, ua: UaFacts,
             r: Rules) -> Signal | None:
-    if p is None or f.asn is None or f.corporate or not k.is_leaked(obs.user_principal_name or p.key):
+    if p is None or f.asn is None or f.corporate or not k.is_leaked(obs.user_principal_name or p.name):
         return None
     if "leakedCredentials" in p.raised:
         return None  # raised once per account, as the batch detection does
@@ -341,12 +341,12 @@ def _token(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFacts, ua
     if root is None:
         return None
     sid = (obs.session_id or "")[:8]
-    me = (obs.user_principal_name or (p.key if p else "") or "").lower()
+    me = p.key if p is not None else (obs.user_principal_name or "").lower()
     ev = {"session_id": obs.session_id, "root_ip": root.root_ip, "root_country": root.root_country,
           "ip": obs.ip, "country": f.country, "device_id": obs.device_id}
     if me and root.user_key != me:
-        return Signal("anomalousToken", "high", f"session {sid}… belongs to another user ({root.user_key})",
-                      {**ev, "session_user": root.user_key}, "anomalousToken")
+        return Signal("anomalousToken", "high", f"session {sid}… belongs to another user ({root.user_name})",
+                      {**ev, "session_user": root.user_name}, "anomalousToken")
     if root.root_time is not None and root.root_time >= obs.time:
         return None  # the session starts later (history replay): nothing to compare with yet
     flagged = [x for x in root.findings if x[0] in HIJACK_KINDS and x[3] <= obs.time]
