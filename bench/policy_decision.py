@@ -18,6 +18,14 @@ DuckDB cursor and query). Server CPU per request is printed for each run, a figu
 that does not depend on how busy the shared machine is.
 
 Default policy set: tests/fixtures/policy (22 policies covering every condition and control).
+
+3. real-time scoring (issue 20): the same decisions with vigil's own risk — a decision point whose
+   profiles hold ``--users`` synthetic users (a month of sign-ins each, folded in with
+   ``Knowledge.observe``, the path the set-based build is tested equal to), requests carrying no risk
+   so every one is scored and the user's riskyUsers level applied; a fifth of them from an
+   anonymiser with an unknown browser, so signals fire and detections are queued for recording.
+   Printed beside plain evaluation of the same requests, with profile memory per user
+   (resident-set growth). ``--server bare`` serves with scoring on (``--users`` profiles) as well.
 """
 from __future__ import annotations
 
@@ -76,6 +84,130 @@ def contexts(n: int, seed: int = 7) -> list[dict[str, Any]]:
     return out
 
 
+def synthetic_knowledge(users: int, seed: int = 11) -> Any:
+    """``users`` profiles, each a month of sign-ins (home and office networks, a VPN egress, one or two
+    devices and browsers), 10 peers each, one live session each, a tenth with a riskyUsers row."""
+    from vigil.risk.profiles import IpFacts, Knowledge, SessionRoot, UaFacts, UserRisk
+
+    rng = random.Random(seed)
+    k = Knowledge()
+    countries = ["DE", "GB", "US", "FR", "IN", "BR", "NL", "ES"]
+    uas = [UaFacts("Edge", "Windows", None, "browser"), UaFacts("Chrome", "Mac OS X", None, "browser"),
+           UaFacts("Mobile Safari", "iOS", "iPhone", "browser"), UaFacts("Outlook", "Windows", None, "desktop_app")]
+    corp = IpFacts("GB", "London", 51.5, -0.12, 25.0, 64500, "Contoso", "corporate_egress", True, "vpn-gb", None, "ip")
+    k.ips["203.0.113.1"] = corp
+    t0 = 1_767_225_600.0
+    for u in range(users):
+        key, upn, cc = f"person-{u}", f"user{u}@contoso.com", countries[u % len(countries)]
+        lat, lon = 40 + rng.random() * 15, -5 + rng.random() * 20
+        ips = [f"10.{u // 250 % 250}.{u % 250}.{i}" for i in range(3)]
+        for i, ip in enumerate(ips):
+            k.ips[ip] = IpFacts(cc, f"City{u % 50}", lat, lon, 25.0, 3000 + u % 400 + i, "ISP", "residential",
+                                known_by="ip")
+        devices = [f"dev-{u}-{d}" for d in range(rng.randint(1, 2))]
+        browsers = rng.sample(uas, rng.randint(1, 2))
+        t = t0
+        for day in range(30):
+            for _ in range(10):
+                t = t0 + day * 86400 + rng.random() * 86400
+                ip = rng.choice(ips + ["203.0.113.1"])
+                f = k.ips[ip]
+                e = {"u": key, "event_id": f"e{u}-{day}", "ok": True, "t": t, "stale": False, "user_id": f"oid-{u}", "user_principal_name": upn,
+                     "event_table": "signins", "result": "success", "ip": ip, "device_id": rng.choice(devices),
+                     "lat": f.latitude, "lon": f.longitude, "acc": 25.0, "is_interactive": True, "country": f.country,
+                     "city": f.city, "ip_class": f.ip_class, "corp": f.corporate, "session_key": f"s:sess-{u}"}
+                k.observe(e, rng.choice(browsers), f)
+        p = k.users[key]
+        p.peers = tuple(f"user{(u + j) % users}@contoso.com" for j in range(1, 11))
+        if u % 10 == 0:
+            p.risk.append(UserRisk(rng.choice(["low", "medium", "high"]), "atRisk", "none", t, "vigil", "bench"))
+        k.sessions[f"sess-{u}"] = SessionRoot(key, upn, ips[0], cc, 3000 + u % 400, "residential", devices[0],
+                                              browsers[0].family, browsers[0].os_family, t0)
+    k.ips["185.220.101.7"] = IpFacts("NL", "Amsterdam", 52.37, 4.9, 25.0, 9009, "M247", "vpn", known_by="ip")
+    k.newest = t0 + 30 * 86400
+    return k
+
+
+def scoring_contexts(n: int, users: int, seed: int = 7) -> list[dict[str, Any]]:
+    """``contexts(n)`` without risk and with a known user; a fifth from an anonymiser on an unknown browser."""
+    rng = random.Random(seed)
+    out = []
+    for ctx in contexts(n, seed):
+        u = rng.randrange(users)
+        ctx = {k: v for k, v in ctx.items() if k not in ("sign_in_risk", "user_risk")}
+        ctx["user_principal_name"] = f"user{u}@contoso.com"
+        ctx["session_id"] = f"sess-{u}"
+        if rng.random() < 0.2:
+            ctx["ip"] = "185.220.101.7"
+            ctx["user_agent"] = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+        else:
+            ctx["ip"] = f"10.{u // 250 % 250}.{u % 250}.{rng.randrange(3)}"
+        out.append(ctx)
+    return out
+
+
+def scoring_point(policies: list[str], locations: str, users: int) -> tuple[Any, float, int]:
+    """A decision point with ``users`` synthetic profiles and a recorder whose writer drops rows; the
+    profiles' memory (growth of the resident set over the build, bytes per user) and the IPs known."""
+    import gc
+
+    from vigil.policy.decision import DecisionPoint, load_policy_set
+    from vigil.policy.riskinput import RiskInputs
+    from vigil.risk.realtime import Rules
+    from vigil.risk.recorder import DetectionRecorder
+
+    def rss() -> int:  # resident set size (tracemalloc would slow the build tenfold)
+        gc.collect()
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    before = rss()
+    knowledge = synthetic_knowledge(users)
+    after = rss()
+    recorder = DetectionRecorder(lambda rows: None).start()
+    point = DecisionPoint(load_policy_set(policies, locations), RiskInputs(knowledge, Rules(), recorder))
+    return point, (after - before) / users, len(knowledge.ips)
+
+
+def in_process_scoring(policies: list[str], locations: str, n: int, users: int) -> None:
+    from vigil.api.policy import SignInContextIn
+
+    started = time.perf_counter()
+    point, per_user, ips = scoring_point(policies, locations, users)
+    print(f"scoring: {users} synthetic profiles (a month of sign-ins each) built in "
+          f"{time.perf_counter() - started:.1f} s; profile memory {per_user / 1024:.1f} KiB per user "
+          f"(resident-set growth over the build: users, features, last locations, peers, sessions and {ips} IPs' facts)")
+    bodies = scoring_contexts(n, users)
+    now = point.risk.knowledge.newest + 3600
+    models = [SignInContextIn.model_validate(b) for b in bodies]
+    for m in models[:200]:
+        point.decide(m.to_context(), supplied=m.model_fields_set, now=now)
+    plain, scored, full = [], [], []
+    levels: dict[str, int] = {}
+    for m in models:
+        ctx = m.to_context()
+        t = time.perf_counter()
+        point.policies.evaluate(ctx)
+        plain.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        d = point.decide(ctx, supplied=m.model_fields_set, now=now)
+        scored.append(time.perf_counter() - t)
+        assert d.risk is not None
+        level = d.risk["signInRisk"]["level"]
+        levels[level] = levels.get(level, 0) + 1
+    for b in bodies:
+        t = time.perf_counter()
+        m = SignInContextIn.model_validate(b)
+        point.decide(m.to_context(), supplied=m.model_fields_set, now=now).to_dict(policies=False)
+        full.append(time.perf_counter() - t)
+    stats = point.risk.recorder.close()
+    print(f"scored sign-in risk levels over the sample: {levels}; detections queued and recorded: {stats['written']}")
+    print(f"in-process PolicySet.evaluate (same requests, no scoring):  {fmt(plain)}")
+    print(f"in-process decide with real-time scoring + user risk:      {fmt(scored)}")
+    print(f"in-process validate + decide (scoring) + to_dict:          {fmt(full)}")
+    p = pct(scored, 50) - pct(plain, 50)
+    print(f"scoring cost: +{p * 1e3:.3f} ms at p50, +{(pct(scored, 99) - pct(plain, 99)) * 1e3:.3f} ms at p99")
+
+
 def in_process(policies: list[str], locations: str, n: int) -> None:
     from vigil.api.policy import SignInContextIn
     from vigil.policy.decision import DecisionPoint, load_policy_set
@@ -109,7 +241,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve_bare(port: int, policies: list[str], locations: str) -> None:
+def serve_bare(port: int, policies: list[str], locations: str, users: int = 0) -> None:
     """The policy router alone in a minimal FastAPI app on uvicorn, without the token check: the
     decision point's own cost. ``require_reader`` is replaced before the router module binds it
     (a FastAPI dependency override would add its own per-request cost)."""
@@ -132,12 +264,13 @@ def serve_bare(port: int, policies: list[str], locations: str) -> None:
     async def whoami() -> dict[str, str]:
         return {"name": "bench"}
 
-    app.state.vigil_policy = DecisionPoint(load_policy_set(policies, locations))
+    app.state.vigil_policy = (scoring_point(policies, locations, users)[0] if users
+                              else DecisionPoint(load_policy_set(policies, locations)))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
-def wait_port(proc: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.time() + 30
+def wait_port(proc: subprocess.Popen[bytes], port: int, timeout: float = 30.0) -> None:
+    deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -147,14 +280,15 @@ def wait_port(proc: subprocess.Popen[bytes], port: int) -> None:
                 raise SystemExit(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
             time.sleep(0.1)
     proc.kill()
-    raise SystemExit("server did not start in 30 s")
+    raise SystemExit(f"server did not start in {timeout:.0f} s")
 
 
-def start_bare(policies: list[str], locations: str) -> tuple[subprocess.Popen[bytes], int, str]:
+def start_bare(policies: list[str], locations: str, users: int = 0) -> tuple[subprocess.Popen[bytes], int, str]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(port), "--policies", *policies,
-                             "--locations", locations], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_port(proc, port)
+                             "--locations", locations, "--scoring-users", str(users)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_port(proc, port, 30.0 + users / 50)  # profiles are built before the server listens
     return proc, port, "unused"
 
 
@@ -245,13 +379,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def over_http(policies: list[str], locations: str, rate: float, seconds: float, conns: int, *, bare: bool) -> None:
+def over_http(policies: list[str], locations: str, rate: float, seconds: float, conns: int, *, bare: bool,
+              users: int = 0) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        proc, port, token = start_bare(policies, locations) if bare else start_server(Path(tmp), policies, locations)
+        proc, port, token = (start_bare(policies, locations, users) if bare
+                             else start_server(Path(tmp), policies, locations))
         print("server: " + ("the policy router alone on uvicorn (no token check)" if bare
-                            else "vigil serve (full service: middleware, reader-token check per request)"))
+                            else "vigil serve (full service: middleware, reader-token check per request)")
+              + (f", real-time scoring over {users} profiles" if users else ""))
         try:
-            decide = [request_bytes("POST", "/api/v1/policy/decision", token, b) for b in contexts(512)]
+            bodies = scoring_contexts(512, users) if users else contexts(512)
+            decide = [request_bytes("POST", "/api/v1/policy/decision", token, b) for b in bodies]
             whoami = [request_bytes("GET", "/api/v1/whoami", token, None)]
             asyncio.run(load(port, decide, rate, 1.0, conns))  # warm-up (policy set loads on first use)
             for name, reqs in (("POST /api/v1/policy/decision", decide), ("GET /api/v1/whoami (baseline)", whoami)):
@@ -286,18 +424,25 @@ def main() -> None:
     ap.add_argument("--server", choices=("both", "service", "bare"), default="both",
                     help="vigil serve, the router alone, or both (default)")
     ap.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--scoring-users", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--users", type=int, default=10000, help="synthetic profiles for the scoring runs")
+    ap.add_argument("--no-scoring", action="store_true", help="skip the real-time scoring runs")
     args = ap.parse_args()
     if args.serve_bare:
-        serve_bare(args.serve_bare, args.policies, args.locations)
+        serve_bare(args.serve_bare, args.policies, args.locations, args.scoring_users)
         return
     def load_avg() -> str:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; load average {load_avg()}")
     in_process(args.policies, args.locations, args.n)
+    if not args.no_scoring:
+        in_process_scoring(args.policies, args.locations, args.n, args.users)
     for kind in ("service", "bare"):
         if args.server in (kind, "both"):
             over_http(args.policies, args.locations, args.rate, args.seconds, args.conns, bare=kind == "bare")
+    if args.server in ("bare", "both") and not args.no_scoring:
+        over_http(args.policies, args.locations, args.rate, args.seconds, args.conns, bare=True, users=args.users)
     print(f"load average after: {load_avg()}")
 
 

@@ -226,3 +226,47 @@ def test_service_answers_with_vigil_risk_and_records_on_shutdown(month: Month, t
         engine.run(store, settings)
         assert store.scalar("""select count(*) from "riskDetections" where detection = 'decisionPoint'""") \
             == len(rows)
+
+
+def test_whatif_over_history_uses_the_real_time_scorer(month: Month, tmp_path: Path) -> None:
+    """Replay with vigil's real-time risk: the sign-ins the policy applies to are exactly those the scorer,
+    replayed over history, rates medium or high; beside it the vendor's risk."""
+    from vigil.policy.replay import replay
+    from vigil.risk.history import replay_scores
+
+    path = tmp_path / "mfa.json"
+    path.write_text(json.dumps({"value": [MFA_SIGNIN_RISK]}))
+    ps = load_policy_set(path)
+    settings = month.settings()
+    with month.open() as store:
+        realtime = replay(store, ps, sign_in_risk="realtime", settings=settings)
+        vendor = replay(store, ps, sign_in_risk="vendor")
+        scores = replay_scores(store, settings)
+    risky = sum(1 for s in scores.scores.values() if s.level in ("medium", "high"))
+    assert risky > 0
+    assert realtime.policies[0]["applies_signins"] == risky
+    assert "real-time scorer" in realtime.inputs["sign_in_risk"]
+    assert "vendor" in vendor.inputs["sign_in_risk"]
+    assert realtime.total["signins"] == vendor.total["signins"]
+
+
+def test_cli_whatif_reads_vigils_risk_from_the_store(month: Month, tmp_path: Path) -> None:
+    """`vigil policy whatif` said "userRisk condition configured but not supplied" for an at-risk user."""
+    from typer.testing import CliRunner
+
+    from vigil.cli import app
+
+    path = tmp_path / "block.json"
+    path.write_text(json.dumps({"value": [BLOCK_USER_RISK]}))
+    with month.open() as store:
+        upn = store.scalar("""select userPrincipalName from "riskyUsers" where source = 'vigil'
+                              and riskState = 'atRisk' and riskLevel in ('medium', 'high') order by 1 limit 1""")
+    args = ["policy", "whatif", "--db", str(month.db), "--policies", str(path), "--user", upn, "--app", EXO,
+            "--json"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["value"][0]["policyApplies"] is True and out["decision"]["decision"] == "block"
+    assert out["risk"]["userRisk"]["source"] == "riskyUsers (vigil)"
+    off = json.loads(CliRunner().invoke(app, [*args, "--no-vigil-risk"]).output)
+    assert off["value"][0]["policyApplies"] is False and "not supplied" in off["value"][0]["reason"]

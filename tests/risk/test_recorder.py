@@ -95,3 +95,11 @@ def test_written_rows_are_risk_detections_and_give_way_to_the_batch_row(store: S
     lifecycle.apply(store, RiskSettings())
     left = store.rows("""select detection, count(*) from "riskDetections" group by 1 order by 1""")
     assert left == [("unfamiliarFeatures", 1)]
+
+
+def test_a_sign_in_decided_twice_keeps_one_detection(store: Store) -> None:
+    """Asked again after the MFA step-up: the same signal on the same user and IP minutes later."""
+    write_detections(store, rows(0, "first") + rows(120, "again") + rows(3600, "later"))
+    lifecycle.apply(store, RiskSettings())
+    kept = [r[0] for r in store.rows("""select requestId from "riskDetections" order by activityDateTime""")]
+    assert kept == ["first-0", "later-3600"]

@@ -81,6 +81,13 @@ def _render_whatif(result: dict[str, Any]) -> None:
         console.print("required controls: " + ", ".join(d["requiredControls"]))
     if d["sessionControls"]:
         console.print(f"session controls: {d['sessionControls']}")
+    risk = result.get("risk")
+    if risk:
+        si, ur = risk["signInRisk"], risk["userRisk"]
+        console.print(f"sign-in risk {si['level']} ({si['source']}); user risk {ur['level']} ({ur['source']}"
+                      + (f", {ur['state']}" if ur.get("state") else "") + ")")
+        for sig in risk["signals"]:
+            console.print(f"  {sig['riskEventType']} {sig['riskLevel']} (realtime): {sig['reason']}")
     show(result["value"], [Col("displayName", "policy", 0), Col("state", "state", 3),
                            Col("policyApplies", "applies", 1), Col("analysisReasons", "analysisReasons", 5),
                            Col("result", "result", 2), Col("reason", "reason", 4)])
@@ -277,6 +284,12 @@ def register(app: typer.Typer) -> None:
         auth_flow: Annotated[str | None, typer.Option(
             "--auth-flow", help="deviceCodeFlow|authenticationTransfer")] = None,
         applied_only: Annotated[bool, typer.Option("--applied-only", help="only the policies that apply")] = False,
+        user_agent: Annotated[str | None, typer.Option("--user-agent", help="for vigil's real-time score")] = None,
+        session_id: Annotated[str | None, typer.Option(
+            "--session-id", help="session of the presented token, for vigil's real-time score")] = None,
+        vigil_risk: Annotated[bool, typer.Option(
+            "--vigil-risk/--no-vigil-risk", help="risk not given is vigil's: the user's riskyUsers level and a "
+            "real-time score of this sign-in from the store's profiles (default: on when there is a store)")] = True,
         locations: LocationsOpt = None, allow_unresolved: LenientOpt = False,
         db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False,
     ) -> None:
@@ -303,8 +316,20 @@ def register(app: typer.Typer) -> None:
             "device": _device(device_id, device_compliant, device_managed, device_trust_type, device_attr, platform),
         }
         supplied = {k for k, v in data.items() if v not in (None, [], False)}
-        ctx = context_from_mapping(data)
-        emit(whatif(ps, ctx, supplied=supplied, applied_only=applied_only), as_json=json, render=_render_whatif)
+        ctx = context_from_mapping({**data, "user_agent": user_agent, "session_id": session_id})
+        risk = None
+        if vigil_risk and Path(settings.store.path).exists():
+            from vigil.policy.riskinput import RiskInputs
+
+            with store_from(settings, read_only=True) as store:
+                inputs = RiskInputs.from_store(store, settings)
+            ctx, assessment = inputs.assess(ctx, supplied, record=False)
+            supplied |= {"sign_in_risk", "user_risk"}
+            risk = assessment.to_dict()
+        result = whatif(ps, ctx, supplied=supplied, applied_only=applied_only)
+        if risk is not None:
+            result["risk"] = risk
+        emit(result, as_json=json, render=_render_whatif)
 
     @pol.command("replay")
     def replay_cmd(
@@ -316,34 +341,45 @@ def register(app: typer.Typer) -> None:
         respect_report_only: Annotated[bool, typer.Option(
             "--respect-report-only",
             help="do not enforce report-only policies (default: replay enforces them)")] = False,
+        sign_in_risk: Annotated[list[str], typer.Option(
+            "--sign-in-risk", help="stored (vigil's signinRisk, else vendor) | realtime (vigil's real-time scorer "
+            "replayed) | vendor; give two to compare the set under both, e.g. realtime and vendor")] = [],  # noqa: B006
         locations: LocationsOpt = None, allow_unresolved: LenientOpt = False,
         db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False,
     ) -> None:
-        """What-if over history: replay stored sign-ins through a policy set (and compare two sets)."""
+        """What-if over history: replay stored sign-ins through a policy set (and compare two sets, or one
+        set under two sign-in risk sources)."""
         from rich.progress import Progress
 
         from vigil.policy.replay import replay
 
         settings = settings_from(db, config)
+        sources = list(sign_in_risk) or ["stored"]
+        if len(sources) > 2 or (len(sources) == 2 and compare):
+            raise InputError("--sign-in-risk: one source per set, or two sources for one set (without --compare)")
         set_a = _policy_set(settings, policies, locations, allow_unresolved)
         set_b = _policy_set(settings, compare, compare_locations or locations, allow_unresolved) if compare else None
+        runs = [("A", set_a, sources[0])]
+        if set_b is not None or len(sources) == 2:
+            runs.append(("B", set_b if set_b is not None else set_a, sources[-1]))
         reports = []
         with store_from(settings, read_only=True) as store, Progress(console=console, transient=True,
                                                                      disable=json) as bar:
-            for name, ps in (("A", set_a), ("B", set_b)):
-                if ps is None:
-                    continue
-                task = bar.add_task(f"replaying set {name}", total=None)
+            for name, ps, source in runs:
+                task = bar.add_task(f"replaying set {name} (sign-in risk: {source})", total=None)
 
                 def tick(i: int, n: int, t: Any = task) -> None:
                     bar.update(t, completed=i, total=n)
 
-                rep = replay(store, ps, labels=labels, respect_report_only=respect_report_only, progress=tick)
+                rep = replay(store, ps, labels=labels, respect_report_only=respect_report_only, progress=tick,
+                             sign_in_risk=source, settings=settings)
                 reports.append(rep.to_dict())
-        if set_b is None:
+        if len(runs) == 1:
             emit(reports[0], as_json=json, render=_render_replay)
             return
-        data = {"a_name": ", ".join(policies) or "stored policies", "b_name": ", ".join(compare),
+        a_name = ", ".join(policies) or "stored policies"
+        data = {"a_name": a_name + (f" (sign-in risk {sources[0]})" if len(sources) == 2 else ""),
+                "b_name": ", ".join(compare) if compare else f"{a_name} (sign-in risk {sources[-1]})",
                 "a": reports[0], "b": reports[1],
                 "comparison": comparison(reports[0], reports[1])}
         emit(data, as_json=json, render=_render_compare)

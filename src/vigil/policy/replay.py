@@ -37,9 +37,11 @@ from vigil.policy.context import SignInContext, normalize_client_app, normalize_
 from vigil.policy.devicefilter import normalize_trust_type
 from vigil.policy.evaluate import PolicySet
 from vigil.policy.replay_sql import combos_sql, inputs_available, users_directory
+from vigil.settings import Settings
 from vigil.store import Store
 
 PROMPTS = ("mfa", "password_change", "risk_remediation", "blocked")
+SIGN_IN_RISK_SOURCES = ("stored", "realtime", "vendor")
 
 
 @dataclass
@@ -157,9 +159,16 @@ def _agg_cols(prefix: str, with_labels: bool) -> str:
 
 
 def replay(store: Store, policies: PolicySet, *, labels: str | Path | None = None,
-           respect_report_only: bool = False, progress: Callable[[int, int], None] | None = None) -> ReplayReport:
+           respect_report_only: bool = False, progress: Callable[[int, int], None] | None = None,
+           sign_in_risk: str = "stored", settings: Settings | None = None) -> ReplayReport:
     """Replay every stored sign-in through ``policies`` (report-only policies count as enforced
-    unless ``respect_report_only``: a replay judges a proposal)."""
+    unless ``respect_report_only``: a replay judges a proposal).
+
+    ``sign_in_risk``: ``stored`` (vigil's signinRisk, the vendor's value where vigil has none),
+    ``realtime`` (vigil's real-time scorer replayed over history — the decision point's own rules;
+    needs ``settings``) or ``vendor`` (the logged vendor value only)."""
+    if sign_in_risk not in SIGN_IN_RISK_SOURCES:
+        raise InputError(f"sign-in risk source {sign_in_risk!r} is not one of {', '.join(SIGN_IN_RISK_SOURCES)}")
     started = time.perf_counter()
     avail = inputs_available(store)
     if not avail["signins"]:
@@ -176,8 +185,16 @@ def replay(store: Store, policies: PolicySet, *, labels: str | Path | None = Non
     users_t, users_used = users_directory(store, avail)
     if users_t is not None:
         con.register("_ca_users", users_t)
+    if sign_in_risk == "realtime":
+        from vigil.risk.history import replay_scores
+        from vigil.settings import load_settings
+
+        scored = replay_scores(store, settings or load_settings(overrides={"store.path": store.path}, environ={}))
+        con.register("_ca_rt_risk", scored.table())
+        notes.append(f"real-time scorer replayed over {scored.events} events in {scored.seconds} s")
     sql, inputs = combos_sql(policies, avail, with_labels=label_table is not None,
-                             with_ip_locations=ip_loc is not None, with_users=users_t is not None)
+                             with_ip_locations=ip_loc is not None, with_users=users_t is not None,
+                             sign_in_risk_source=sign_in_risk)
     inputs["groups_and_roles"] = users_used
     if labels:
         inputs["labels"] = str(labels)
@@ -211,7 +228,7 @@ def replay(store: Store, policies: PolicySet, *, labels: str | Path | None = Non
             tot["attack_events_stopped"] = int(tot.get("blocked_attack_events") or 0) + sum(
                 int(tot.get(f"{k}_attack_events") or 0) for k in ("mfa", "password_change", "risk_remediation"))
     finally:
-        for name in ("_ca_labels", "_ca_ip_loc", "_ca_total", "_ca_per", "_ca_users"):
+        for name in ("_ca_labels", "_ca_ip_loc", "_ca_total", "_ca_per", "_ca_users", "_ca_rt_risk"):
             try:
                 con.unregister(name)
             except Exception:  # noqa: BLE001 - a view that was never registered

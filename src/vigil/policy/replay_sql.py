@@ -91,7 +91,8 @@ def users_directory(store: Store, avail: dict[str, bool]) -> tuple[pa.Table | No
 
 
 def combos_sql(policies: PolicySet, avail: dict[str, bool], *, with_labels: bool,
-               with_ip_locations: bool, with_users: bool) -> tuple[str, dict[str, str]]:
+               with_ip_locations: bool, with_users: bool, sign_in_risk_source: str = "stored"
+               ) -> tuple[str, dict[str, str]]:
     """The SELECT building one row per distinct decision-relevant combination, and the inputs used."""
     ps = policies.policies
     cond = [p.conditions for p in ps if p.state != "disabled"]
@@ -120,7 +121,15 @@ def combos_sql(policies: PolicySet, avail: dict[str, bool], *, with_labels: bool
         loc_key, ip = "CAST(NULL AS VARCHAR)", "CAST(NULL AS VARCHAR)"
         inputs["ip"] = "not needed (no location condition)"
     if any(c.sign_in_risk_levels for c in cond):
-        if avail["signinRisk"]:
+        if sign_in_risk_source == "realtime":  # _ca_rt_risk: vigil.risk.history over the same store
+            sign_in_risk = _RISK.format(x="rt.realtime_level")
+            joins.append("LEFT JOIN _ca_rt_risk rt ON rt.event_id = s.event_id")
+            inputs["sign_in_risk"] = ("vigil's real-time scorer replayed over history (each sign-in scored against "
+                                      "the events before it, as the decision point would have)")
+        elif sign_in_risk_source == "vendor":
+            sign_in_risk = _RISK.format(x="s.risk_level_during_signin")
+            inputs["sign_in_risk"] = "signins.risk_level_during_signin (the vendor's, as logged)"
+        elif avail["signinRisk"]:
             sign_in_risk = _RISK.format(x="coalesce(r.riskLevelDuringSignIn, s.risk_level_during_signin)")
             # one row per event and source; the vendor's own fields are on the sign-in already
             joins.append('LEFT JOIN (SELECT event_id, "riskLevelDuringSignIn" FROM "signinRisk" '

@@ -53,7 +53,18 @@ def _admin_detections(store: Store) -> None:
 def _covered_decisions(store: Store) -> None:
     """A real-time detection of the decision point is dropped once the logs' sign-in raised the same
     riskEventType in the batch detections (same user and IP, within the decision window): one
-    detection per risky sign-in, the one with the sign-in's event id."""
+    detection per risky sign-in, the one with the sign-in's event id. A sign-in decided twice (asked
+    again after the MFA step up) keeps its first decision's detection."""
+    store.con.execute(f"""
+    delete from "riskDetections" as d
+    where d.source = 'vigil' and d.detection = '{DECISION_POINT}'
+      and exists (select 1 from "riskDetections" e
+                  where e.source = 'vigil' and e.detection = '{DECISION_POINT}' and e.id <> d.id
+                    and e.riskEventType = d.riskEventType and e.userPrincipalName = d.userPrincipalName
+                    and e.ipAddress is not distinct from d.ipAddress
+                    and (e.activityDateTime, e.id) < (d.activityDateTime, d.id)
+                    and e.activityDateTime >= d.activityDateTime - interval '{DECISION_WINDOW_MINUTES} minutes')
+    """)
     store.con.execute(f"""
     delete from "riskDetections" as d
     where d.source = 'vigil' and d.detection = '{DECISION_POINT}'

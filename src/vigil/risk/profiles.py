@@ -175,6 +175,7 @@ class Knowledge:
     newest: float | None = None  # newest event in the store when built
     built_at: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _leaked_key: tuple[str, float] | None = field(default=None, repr=False)
 
     # -- lookups -----------------------------------------------------------------------------
     def key(self, user: str) -> str:
@@ -271,7 +272,7 @@ class Knowledge:
             if users is None:
                 users = self._touched_since(store, self.newest)
             keys = sorted({self.key(u) for u in users})
-            self._load_tenant(store, settings)
+            self._load_tenant(store, settings, keys=keys)
             if keys:
                 self._load_users(store, keys)
         return {"users": len(keys), "profiles": len(self.users)}
@@ -283,23 +284,31 @@ class Knowledge:
         return [r[0] for r in store.rows(
             f"select distinct person_id from signins_enriched {since}") if r[0]]
 
-    def _load_tenant(self, store: Store, settings: Settings, live_only: bool = True) -> None:
+    def _load_tenant(self, store: Store, settings: Settings, live_only: bool = True,
+                     keys: list[str] | None = None) -> None:
+        """Tenant-wide facts; with ``keys`` (a refresh) the countries and IPs of those users' sign-ins are
+        merged in rather than everything re-read (a micro-batch must not rescan the store)."""
         ep = store.dialect.epoch_seconds
         if not store.exists("signins_enriched"):
             return
         self.newest = store.scalar(f"select max({ep('event_time')}) from signins_enriched")
         self.built_at = self.newest
-        self.countries = {c: float(t) for c, t in store.rows(f"""
+        mine = f" and person_id in {in_list(keys)}" if keys else ""
+        countries = {c: float(t) for c, t in store.rows(f"""
             select geo_country, max({ep('event_time')}) from signins_enriched
-            where result = 'success' and geo_country is not null and not coalesce(location_is_stale, false)
+            where result = 'success' and geo_country is not null and not coalesce(location_is_stale, false){mine}
             group by 1""")}
-        ips: dict[str, IpFacts] = {}
-        prefixes: dict[str, IpFacts] = {}
-        for row in store.rows("""
+        if keys is not None:
+            countries = {c: max(t, self.countries.get(c, t)) for c, t in countries.items()}
+            countries = {**self.countries, **countries}
+        self.countries = countries
+        ips: dict[str, IpFacts] = dict(self.ips) if keys is not None else {}
+        prefixes: dict[str, IpFacts] = dict(self.prefixes) if keys is not None else {}
+        for row in store.rows(f"""
             select ip, geo_country, geo_city, geo_latitude, geo_longitude, geo_accuracy_km, asn_number, as_org,
               ip_class, coalesce(is_corporate_egress, false), egress_name, threat_intel
             from (select *, row_number() over (partition by ip order by event_time desc, event_id desc) as rn
-                  from signins_enriched where ip is not null) x
+                  from signins_enriched where ip is not null{mine}) x
             where rn = 1"""):
             facts = IpFacts(row[1], row[2], row[3], row[4], float(row[5] or 0.0), row[6], row[7],
                             row[8] or "unknown", bool(row[9]), row[10], row[11], "ip")
@@ -316,8 +325,14 @@ class Knowledge:
                 "select user_agent, ua_family, ua_os_family, ua_device_family, ua_class from ua_enrichment")}
         self._load_sessions(store, live_only)
         self._load_campaigns(store)
-        path = settings.detections.leaked_credentials_path
-        self.leaked = frozenset(str(r["upn_sha256"]) for r in leaked.parse(Path(path))) if path else frozenset()
+        self._load_leaked(settings.detections.leaked_credentials_path)
+
+    def _load_leaked(self, path: str | None) -> None:
+        """sha256(lower(upn)) of the listed accounts, re-read only when the file changed."""
+        key = (path, Path(path).stat().st_mtime) if path else None
+        if key != self._leaked_key:
+            self.leaked = frozenset(str(r["upn_sha256"]) for r in leaked.parse(Path(path))) if path else frozenset()
+            self._leaked_key = key
 
     def _load_sessions(self, store: Store, live_only: bool = True) -> None:
         if not store.exists("sessions") or self.newest is None:
@@ -465,3 +480,4 @@ class Knowledge:
                 if key is not None and (wanted is None or key in wanted):
                     p = prof(key)
                     p.risk.append(UserRisk(r[2] or "none", r[3] or "none", r[4], r[5], r[6], r[7]))
+
