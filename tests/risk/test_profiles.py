@@ -21,7 +21,7 @@ def test_build_equals_events_folded_in_one_by_one(month: Month) -> None:
     for key, b in history.items():
         f = folded.users[key]
         assert (b.ok_count, b.ok_first, b.geo_first, b.user_id) == (f.ok_count, f.ok_first, f.geo_first, f.user_id), key
-        assert b.seen == f.seen, key
+        assert b.seen == f.seen and b.located_first == f.located_first, key
         assert (b.last_located and b.last_located.event_id) == (f.last_located and f.last_located.event_id), key
     assert built.countries == folded.countries
     assert any(p.peers for p in built.users.values()) and any(p.risk for p in built.users.values())

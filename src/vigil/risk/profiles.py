@@ -118,6 +118,7 @@ class UserProfile:
     ok_first: float | None = None
     geo_first: float | None = None  # first successful non-stale sign-in with a country
     last_located: Located | None = None
+    located_first: dict[str, float] = field(default_factory=dict)  # country -> first successful located event
     peers: tuple[str, ...] = ()
     risk: list[UserRisk] = field(default_factory=list)
     raised: set[str] = field(default_factory=set)  # once-per-account detections already raised (leakedCredentials)
@@ -243,6 +244,8 @@ class Knowledge:
                     self.countries[f.country] = t
             seen.setdefault("asn_any", {})[NO_ASN if f.asn is None else str(f.asn)] = t
         if e["lat"] is not None and e["lon"] is not None and not stale:
+            if e["country"] is not None:
+                p.located_first.setdefault(e["country"], t)
             p.last_located = Located(t, e["event_id"], e["event_table"], bool(e["is_interactive"]), e["ip"],
                                      e["country"], e["city"], float(e["lat"]), float(e["lon"]), float(e["acc"] or 0.0),
                                      e["ip_class"], bool(e["corp"]), e["device_id"], e["session_key"])
@@ -435,6 +438,12 @@ class Knowledge:
             where rn = 1"""):
             prof(r[0]).last_located = Located(float(r[1]), r[2], r[3], bool(r[4]), r[5], r[6], r[7], float(r[8]),
                                               float(r[9]), float(r[10] or 0.0), r[11], bool(r[12]), r[13], r[14])
+        for pid, country, first in store.rows(f"""
+            select pid, country, min({ep('event_time')}) from ({EVENTS_SQL}) e
+            where lat is not null and lon is not null and not coalesce(stale, false) and pid is not null
+              and country is not null and ok{where}
+            group by all"""):
+            prof(pid).located_first[country] = float(first)
 
     def _load_names(self, store: Store, keys: list[str] | None) -> None:
         """UPNs and object ids -> person keys (every name a person signed in with)."""

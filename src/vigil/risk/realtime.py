@@ -15,10 +15,11 @@ unfamiliarFeatures          ASN and location new in the look-back (low), plus de
                             plus both (high); corporate egress and users still learning are skipped
 newCountry                  interactive, country not used by the user in the look-back (low), nor by
                             anyone in the tenant (medium); corporate egress and learning users skipped
-mcasImpossibleTravel        from the last trusted location (the last successful located event) faster
-                            than the travel rules allow (medium; high to Tor / VPN / hosting or a listed
-                            IP); corporate egress on both ends, or on one within the same session and
-                            device (VPN failover), is an egress change and scores nothing
+mcasImpossibleTravel        from the last trusted location (the last successful located event: an interactive
+                            sign-in, or a refresh from the user's own kind of network) faster than the travel
+                            rules allow (medium; high to Tor / VPN / hosting, a listed IP or a country the
+                            user never signed in from); corporate egress on both ends, or on one within the
+                            same session and device (VPN failover), is an egress change and scores nothing
 leakedCredentials           a listed account from an attacker-shaped network it never succeeded from (high)
 maliciousIPAddress          an IP listed by threat intelligence (high)
 passwordSpray /
@@ -262,7 +263,9 @@ def _travel(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFacts, u
     if p is None or p.last_located is None or f.latitude is None or f.longitude is None:
         return None
     a = p.last_located
-    if (a.table != "signins" or not a.interactive or not obs.interactive or a.ip == obs.ip
+    # the earlier side may be a token refresh from the user's own kind of network (not a cloud service's)
+    own_network = a.ip_class in ("residential", "mobile", "corporate_egress")
+    if (a.table != "signins" or not (a.interactive or own_network) or not obs.interactive or a.ip == obs.ip
             or a.country is None or f.country is None or a.country == f.country):
         return None
     dist = haversine_km(a.latitude, a.longitude, f.latitude, f.longitude)
@@ -276,19 +279,29 @@ def _travel(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFacts, u
     if (a.corporate and f.corporate) or ((a.corporate or f.corporate) and device_kept):
         return None  # egress change (VPN failover), not travel
     speed = adj / (max(elapsed, r.min_elapsed_s) / 3600.0)
-    mobile = "mobile" in (a.ip_class, f.ip_class)
-    if speed <= r.impossible_kmh or (mobile and not same_session):
+    # roaming phones egress through their home carrier: a carrier IP in a country the person had been in
+    # is at most improbable; in a country they were never in it is presence there
+    if f.ip_class == "mobile":
+        mobile_known = p.located_first.get(f.country, obs.time) < obs.time
+    elif a.ip_class == "mobile":
+        mobile_known = p.located_first.get(a.country, a.time) < a.time
+    else:
+        mobile_known = False
+    if speed <= r.impossible_kmh or (mobile_known and not same_session):
         return None  # plausible or improbable: not impossible
     if adj < r.min_distance_km or speed <= r.max_speed_kmh:
         return None
-    level = "high" if f.ip_class in ATTACKER_NETWORKS or f.threat_intel else "medium"
+    new_country = p.last_seen("country", f.country) is None
+    level = "high" if f.ip_class in ATTACKER_NETWORKS or f.threat_intel or new_country else "medium"
     return Signal("mcasImpossibleTravel", level,
                   f"successful interactive sign-ins from {a.country} then {f.country}, {round(dist)} km apart in "
-                  f"{round(elapsed / 60)} min: faster than {round(r.max_speed_kmh)} km/h",
+                  f"{round(elapsed / 60)} min: faster than {round(r.max_speed_kmh)} km/h"
+                  + (f"; {f.country} is a country this user never signed in from" if new_country else ""),
                   {"from_event_id": a.event_id, "from_ip": a.ip, "to_ip": obs.ip, "from_country": a.country,
                    "to_country": f.country, "distance_km": round(dist, 1), "adjusted_distance_km": round(adj, 1),
                    "elapsed_s": round(elapsed), "speed_kmh": round(speed), "same_session": same_session,
-                   "to_ip_class": f.ip_class}, "impossibleTravel")
+                   "to_ip_class": f.ip_class, "from_interactive": a.interactive, "new_country_for_user": new_country},
+                  "impossibleTravel")
 
 
 def _leaked(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFacts, ua: UaFacts,
