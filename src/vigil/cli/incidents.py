@@ -10,6 +10,7 @@ from rich.text import Text
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, settings_from, store_from
 from vigil.cli._table import Col, cell_text, plural, show
+from vigil.errors import InputError
 
 ByOpt = Annotated[str, typer.Option("--by", help="who (recorded with the change)")]
 
@@ -189,14 +190,50 @@ def register(app: typer.Typer) -> None:
         emit(out, as_json=json, render=lambda o: console.print(f"{o['incident_id']}: comment added"))
 
     @app.command("evaluate")
-    def evaluate_(labels: Annotated[Path, typer.Option("--labels", help="labels.jsonl from `vigil simulate`")],
+    def evaluate_(labels: Annotated[Path | None, typer.Option(
+                      "--labels", help="labels.jsonl from `vigil simulate` (not with --inject)")] = None,
                   scenarios: Annotated[Path | None, typer.Option(
                       "--scenarios", help="scenarios.jsonl (default: beside the labels)")] = None,
+                  inject: Annotated[Path | None, typer.Option(
+                      "--inject", help="copy the store to this new file, inject labelled campaigns on its own "
+                                       "users, analyse the copy and measure there (the store is not changed)")] = None,
+                  seed: Annotated[int, typer.Option(help="--inject: seed for victims and times")] = 1,
                   db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
         """Noise figure: vigil's incidents vs naive rules, recall per labelled campaign type."""
         from vigil.incidents import evaluate
 
         settings = settings_from(db, config)
-        with store_from(settings) as store:
-            result = evaluate.evaluate(store, labels, scenarios)
+        if inject is not None:
+            result = _evaluate_injected(settings, inject, seed)
+        elif labels is None:
+            raise InputError("--labels FILE (from `vigil simulate`) or --inject COPY is needed")
+        else:
+            with store_from(settings) as store:
+                result = evaluate.evaluate(store, labels, scenarios)
         emit(result, as_json=json, render=_eval)
+
+
+def _evaluate_injected(settings: Any, copy: Path, seed: int) -> dict[str, Any]:
+    """``vigil evaluate --inject COPY``: snapshot the store, inject campaigns on its users, analyse, measure."""
+    from vigil.incidents import evaluate
+    from vigil.pipeline import run_stages
+    from vigil.simulate.inject import inject
+    from vigil.store import open_store
+    from vigil.store.snapshot import snapshot_file
+
+    if copy.exists():
+        raise InputError("already exists: --inject writes a new copy of the store", path=str(copy))
+    snapshot_file(settings.store.path, copy)
+    copied = settings.model_copy(update={"store": settings.store.model_copy(update={"path": str(copy)})})
+    labels = copy.with_name(copy.name + ".labels.jsonl")
+    try:
+        with open_store(copy) as store, console.status("injecting campaigns and analysing the copy"):
+            injected = inject(store, labels, seed=seed)
+            run_stages(store, copied, None)
+            result = evaluate.evaluate(store, labels, None)
+    except BaseException:  # a half-made copy is not a measurement: remove it (the store itself is untouched)
+        for leftover in (copy, labels, copy.with_name(copy.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    result["injected"] = injected
+    return result
