@@ -53,3 +53,11 @@ def test_timespan_arithmetic_is_folded() -> None:
 def test_watchlists_are_collected_and_renamed() -> None:
     r = rewrite("let v = _GetWatchlist('VIPUsers') | project SearchKey; T | where u in (v)")
     assert r.watchlists == ["VIPUsers"] and watchlist_relation("VIPUsers") in r.text
+
+
+def test_function_body_with_its_own_lets_and_range_bounds() -> None:
+    kql = ("let f = (t:string, start:datetime, end:datetime) { let seen = table(t) | where x between (start..end); "
+           "table(t) | join seen on id };\nf('SigninLogs', ago(2d), now())")
+    text = rewrite(kql).text
+    assert "between ((ago(2d))..(now()))" in text
+    assert "let seen" not in text and "_seen = SigninLogs | where" in text

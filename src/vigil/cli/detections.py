@@ -69,6 +69,30 @@ def register(app: typer.Typer) -> None:
 
         emit(summary, as_json=json, render=render)
 
+    @group.command("import-sentinel")
+    def import_sentinel(
+        files: Annotated[list[Path], typer.Argument(help="Sentinel scheduled analytic rule(s), YAML as published")],
+        db: DbOpt = None,
+        config: ConfigOpt = None,
+        json: JsonOpt = False,
+    ) -> None:
+        """Load Microsoft Sentinel scheduled analytic rules as detections: each KQL query is translated by the
+        hunting engine, run once to check it, and stored so `vigil analyze` runs it (queryPeriod, trigger,
+        severity, tactics and entity mappings kept) and its findings feed incidents. Importing a rule again
+        replaces it."""
+        from vigil.detections.sentinel import import_rule
+
+        settings = settings_from(db, config)
+        with store_from(settings) as store, console.status("translating Sentinel rules"):
+            rules = [import_rule(store, f).to_dict() for f in files]
+
+        def render(rows: list[dict[str, Any]]) -> None:
+            for r in rows:
+                console.print(f"loaded [bold]{r['id']}[/bold] {r['name']!r}: level {r['level']}, user from "
+                              f"{r['user']}, MITRE {', '.join(r['mitre']) or '-'}; `vigil analyze` runs it")
+
+        emit(rules, as_json=json, render=render)
+
     @group.command("import-sigma")
     def import_sigma(
         folder: Annotated[Path, typer.Argument(help="folder of Sigma rules (*.yml, searched recursively)")],

@@ -76,7 +76,8 @@ def _identifier_sub(body: str, values: dict[str, str]) -> str:
     if not values:
         return body
     live = live_positions(body)
-    pattern = re.compile(r"(?<![\w.$])(" + "|".join(re.escape(k) for k in values) + r")(?!\w)")
+    # not after '.' (a property or $left.x), but after '..' (a range's upper bound) it is a use
+    pattern = re.compile(r"(?<![\w$])(?:(?<=\.\.)|(?<!\.))(" + "|".join(re.escape(k) for k in values) + r")(?!\w)")
     out, last = [], 0
     for m in pattern.finditer(body):
         if m.start() not in live:
@@ -96,6 +97,7 @@ class _Function:
     name: str
     params: list[tuple[str, str | None]]   # (name, default text)
     body: str
+    lets: list[tuple[str, str]] = field(default_factory=list)   # the body's own let statements, in order
 
 
 def _parse_function(statement: str) -> _Function | None:
@@ -110,10 +112,12 @@ def _parse_function(statement: str) -> _Function | None:
         return None
     body = rest.strip()[1:-1].strip()
     statements = [s for s in split_top(body, ";") if s.strip()]
-    if len(statements) != 1:
-        if any(re.match(r"\s*let\b", s) for s in statements[:-1]):
-            raise QueryError(f"tabular let function {m.group(1)!r}: a body with its own let statements is not "
-                             f"supported; move them before the function")
+    lets: list[tuple[str, str]] = []
+    for inner in statements[:-1]:
+        lm = re.match(r"\s*(?://[^\n]*\n\s*)*let\s+([A-Za-z_]\w*)\s*=(.*)$", inner, re.S)
+        if not lm:
+            raise QueryError(f"let function {m.group(1)!r}: cannot read the statement {inner.strip()[:40]!r}")
+        lets.append((lm.group(1), lm.group(2).strip()))
     body = statements[-1] if statements else body
     if not m.group(2) and not _is_tabular(body):
         return None     # a scalar function: duckdb-kql substitutes those itself
@@ -125,7 +129,7 @@ def _parse_function(statement: str) -> _Function | None:
         if not pm:
             raise QueryError(f"let function {m.group(1)!r}: cannot read parameter {p.strip()!r}")
         params.append((pm.group(1), pm.group(2).strip() if pm.group(2) else None))
-    return _Function(m.group(1), params, body)
+    return _Function(m.group(1), params, body, lets)
 
 
 def _matching(text: str, open_at: int) -> int:
@@ -147,7 +151,8 @@ def _is_tabular(body: str) -> bool:
     return len(split_top(body, "|")) > 1 or bool(re.match(r"\s*(table|union|datatable|range|print)\b", body))
 
 
-def _expand(fn: _Function, args: list[str]) -> str:
+def _expand(fn: _Function, args: list[str]) -> tuple[list[tuple[str, str]], str]:
+    """The body with the arguments bound, and the body's own lets (renamed, one set per call)."""
     if len(args) > len(fn.params):
         raise QueryError(f"let function {fn.name!r} takes {len(fn.params)} argument(s), got {len(args)}")
     values: dict[str, str] = {}
@@ -158,6 +163,11 @@ def _expand(fn: _Function, args: list[str]) -> str:
             values[pname] = default
         else:
             raise QueryError(f"let function {fn.name!r}: no value for parameter {pname!r}")
+    inner: list[tuple[str, str]] = []
+    for name, value in fn.lets:
+        generated = f"_vigil_fn{next(_counter)}_{name}"
+        inner.append((generated, _identifier_sub(value, values)))
+        values[name] = generated
     body = _identifier_sub(fn.body, values)
 
     def table(args_text: str, parts: list[str]) -> str:
@@ -168,7 +178,7 @@ def _expand(fn: _Function, args: list[str]) -> str:
         if not re.fullmatch(r"[A-Za-z_]\w*", name):
             raise QueryError(f"table({args_text.strip()}): not a table name")
         return name
-    return _replace_calls(body, "table", table)
+    return ([(n, _replace_calls(v, "table", table)) for n, v in inner], _replace_calls(body, "table", table))
 
 
 def _inline_functions(text: str) -> str:
@@ -186,7 +196,10 @@ def _inline_functions(text: str) -> str:
                 def call(args_text: str, parts: list[str], f: _Function = f) -> str:
                     if depth > 8:
                         raise QueryError(f"let function {f.name!r} calls itself (recursion is not supported)")
-                    body = expand_in(_expand(f, parts if args_text.strip() else []), depth + 1)
+                    inner, body = _expand(f, parts if args_text.strip() else [])
+                    for name_, value in inner:
+                        lets.append(f"let {name_} = {expand_in(value, depth + 1)}")
+                    body = expand_in(body, depth + 1)
                     generated = f"_vigil_fn{next(_counter)}_{f.name}"
                     lets.append(f"let {generated} = ({body})")
                     return generated

@@ -13,7 +13,8 @@
 4. **Score**: per detection kind its strongest level (low 1, medium 3, high 6), summed, plus 1 per
    distinct ActionType of high-priority behaviour (at most 2), plus 1 when several kinds agree. A campaign becomes
    an incident at ``incidents.min_score``; multi-account campaigns always do (they are attacks by
-   construction) at low severity unless something succeeded.
+   construction) at low severity unless something succeeded, and so does a campaign with an alert of an
+   imported Sentinel analytic rule (Sentinel raises an incident per alert), at the rule's severity.
 5. **Stable ids**: a new campaign sharing detections with an existing incident keeps its id, status,
    classification and creation time, so analysts' work survives re-analysis.
 """
@@ -134,6 +135,8 @@ def _campaigns(store: Store, s: IncidentSettings) -> None:
       coalesce(array_to_string(list(distinct c.upn order by c.upn) filter (where c.level <> 'low'), ', '), '')
         as accepted,
       max({w}) filter (where c.kind = 'detection') as top,
+      -- an imported Sentinel analytic rule's alert raises an incident on its own (Sentinel's createIncident)
+      count(*) filter (where c.kind = 'detection' and c.type like 'sentinel:%') as alerts,
       sc.det_score + sc.ba_score + case when sc.kinds >= 2 then 1 else 0 end as score,
       sc.det_score, sc.ba_score, sc.kinds
     from numbered c join scores sc on sc.subject = c.subject and sc.n = c.n
@@ -164,7 +167,7 @@ def _raise(store: Store, s: IncidentSettings, have: set[str]) -> None:
            when c.top = 3 or c.score >= {float(s.min_score)} then 'medium' else 'low' end as severity
     from _inc_campaigns c {join_sessions}
     where c.detection_ids is not null and len(c.detection_ids) > 0
-      and (c.score >= {float(s.min_score)} or c.campaign_key is not null)
+      and (c.score >= {float(s.min_score)} or c.campaign_key is not null or c.alerts > 0)
     """)
     # Which previous incident does each new one continue? Most shared detections, then oldest.
     con.execute("drop table if exists temp._inc_map")
