@@ -166,3 +166,29 @@ def test_cae_fast_lane_revokes_without_the_store(tmp_path: Path, broker: Tansu, 
     assert lane.last_error is None
     assert [r["event_type"] for r in rows] == ["password_reset"]
     assert not Path(s.store.path).exists()
+
+
+def test_webhook_one_attempt_per_micro_batch(tmp_path: Path, broker: Tansu, topic: str) -> None:
+    from tests.incidents.test_output import SECRET, Receiver, _store_with_incident
+
+    receiver = Receiver()
+    s = _settings(tmp_path, broker, topic).model_copy(deep=True)
+    s.incidents.webhook_url, s.incidents.webhook_secret = receiver.url, SECRET
+    try:
+        with open_store(s.store.path) as store:
+            _store_with_incident(store)
+
+            @contextmanager
+            def writer() -> Iterator[Store]:
+                yield store
+
+            runner = StreamRunner(s, writer)
+            receiver.script = [503]
+            first = runner._publish(store)
+            assert first["webhook"] == {"sent": 0, "failed": 1}  # no back-off under the store's lock
+            second = runner._publish(store)  # the next micro-batch is the retry
+            assert second["webhook"] == {"sent": 1, "failed": 0}
+            assert runner._publish(store)["webhook"] == {"sent": 0, "failed": 0}
+        assert [r["code"] for r in receiver.received] == [503, 200]
+    finally:
+        receiver.close()

@@ -219,6 +219,8 @@ class StreamRunner:
         if inc.webhook_url and inc.webhook_secret:
             from vigil.incidents import output
 
-            sent = output.send(store, inc)
+            # one attempt per micro-batch, under the store's lock: the next micro-batch is the retry (what is not
+            # delivered stays pending), so a receiver that is down never stalls the stream with back-off sleeps
+            sent = output.send(store, inc.model_copy(update={"webhook_max_attempts": 1}))
             out["webhook"] = {"sent": sent["sent"], "failed": sent["failed"]}
         return out
