@@ -332,6 +332,9 @@ class StreamSettings(_Section):
     max_message_bytes: int = Field(16 * 1024 * 1024, ge=1024,
                                    description="messages longer than this are quarantined, not parsed")
     analyze: bool = Field(True, description="analyse each micro-batch that stored records (incrementally)")
+    max_analysis_delay_s: float = Field(
+        10.0, ge=0, description="while the consumer is behind (micro-batches come full), the analysis waits up to "
+                                "this long to take several at once (it costs about the same for one or many)")
     cae_fast_lane: bool = Field(
         True, description="a second consumer group (<group_id>.cae) revokes on critical audit events at once, "
                           "without waiting for the store and the analysis")

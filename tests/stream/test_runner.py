@@ -192,3 +192,38 @@ def test_webhook_one_attempt_per_micro_batch(tmp_path: Path, broker: Tansu, topi
         assert [r["code"] for r in receiver.received] == [503, 200]
     finally:
         receiver.close()
+
+
+def test_behind_the_analysis_takes_several_micro_batches(tmp_path: Path, broker: Tansu, topic: str) -> None:
+    sim = tmp_path / "sim"
+    simulate_tenant(sim, users=5, days=1, seed=6)
+    sent = _produce(broker, topic, sim)
+    s = _settings(tmp_path, broker, topic).model_copy(deep=True)
+    s.stream.batch_max_events, s.stream.max_analysis_delay_s = 5, 3600.0  # every micro-batch comes full
+    seen: list[MicroBatch] = []
+    with open_store(s.store.path) as store:
+        @contextmanager
+        def writer() -> Iterator[Store]:
+            yield store
+
+        runner = StreamRunner(s, writer, listeners=[seen.append])
+        runner.consumer.open()
+        deferred: list[MicroBatch] = []
+        try:
+            for _ in range(60):
+                b = runner.step()
+                if b is not None and b.deferred:
+                    deferred.append(b)
+                if len(deferred) == 3:
+                    break
+        finally:
+            runner.consumer.close()
+        assert sent > 15 and len(deferred) == 3 and not any(b.analyzed_origins for b in deferred)
+        assert not any(b in seen for b in deferred)  # listeners hear of applied micro-batches only
+        runner.cfg.max_analysis_delay_s = 0.0
+        runner.consumer.open()
+        try:
+            applied = next(b for b in (runner.step() for _ in range(60)) if b is not None)
+        finally:
+            runner.consumer.close()
+        assert {b.origin for b in deferred} <= set(applied.analyzed_origins) and seen[-1] is applied

@@ -59,6 +59,8 @@ class MicroBatch:
     #: the CAE stage run on the batch's directory events right after storing them (before the analysis)
     critical: dict[str, Any] | None = None
     critical_at: float | None = None
+    #: the consumer is behind: this batch's analysis waits for the next micro-batch's (max_analysis_delay_s)
+    deferred: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,6 +106,8 @@ class StreamRunner:
 
             self.lane = CriticalLane(settings, cae)
         self._thread = threading.Thread(target=self._loop, name="vigil-stream", daemon=True)
+        self._analysed_at = time.monotonic()
+        self._deferred = False  # micro-batches stored whose analysis was put off (max_analysis_delay_s)
         self.stats: dict[str, Any] = {"batches": 0, "messages": 0, "stored": 0, "duplicate": 0, "quarantined": 0,
                                       "analyses": 0, "last_batch_at": None, "last_analysis_s": None,
                                       "last_error": None, "last_error_at": None, "running": False}
@@ -157,17 +161,19 @@ class StreamRunner:
 
     def step(self, analyze_first: bool = False) -> MicroBatch | None:
         """One micro-batch (``analyze_first``: only the analysis of what is pending, after a start)."""
-        res = BatchResult(origin="") if analyze_first else None
-        if res is None:
-            msgs = self.consumer.read()
-            if not msgs:
-                return None
+        msgs: list[Any] = [] if analyze_first else self.consumer.read()
+        if not msgs and not (analyze_first or self._deferred):
+            return None
+        if msgs:
             started = time.perf_counter()
             res = self.consumer.store(msgs)
             self.consumer.commit(res)
             log.info("micro-batch %s: %d messages, %d records stored, %d duplicate, %d quarantined in %.2f s",
                      res.origin, res.messages, res.stored, res.duplicate, res.quarantined,
                      time.perf_counter() - started)
+        else:  # after a start, or caught up after deferred analyses: analyse what waits
+            res = BatchResult(origin="")
+            analyze_first = True
         batch = MicroBatch(origin=res.origin or None, messages=res.messages, stored=res.stored,
                            duplicate=res.duplicate, quarantined=res.quarantined, first_ts_ms=res.first_ts_ms,
                            last_ts_ms=res.last_ts_ms, stored_at=time.time())
@@ -177,7 +183,11 @@ class StreamRunner:
             with self.writer() as store:
                 batch.critical = dict(cae_stage.run(store, self.settings, service=self.cae))
             batch.critical_at = time.time()
-        if self.cfg.analyze:
+        behind = res.messages >= self.cfg.batch_max_events
+        if behind and time.monotonic() - self._analysed_at < self.cfg.max_analysis_delay_s:
+            # catching up: store the next micro-batch first; this one stays pending (durably) until then
+            batch.deferred = True
+        elif self.cfg.analyze:
             started = time.perf_counter()
             with self.writer() as store:
                 origins, results = analyze_pending(store, self.settings, self.cae)
@@ -186,6 +196,7 @@ class StreamRunner:
                     batch.affected_users = list(results.get("scope", {}).pop("users", []))
                     batch.analysis = results
                     batch.outputs = self._publish(store)
+            self._analysed_at = time.monotonic()
             if origins:
                 batch.analyzed_at = time.time()
                 self.stats["analyses"] += 1
@@ -194,8 +205,9 @@ class StreamRunner:
                          len(batch.affected_users), self.stats["last_analysis_s"],
                          ", ".join(f"{k} {v.get('seconds')}" for k, v in (batch.analysis or {}).items()
                                    if isinstance(v, dict)))
-        if analyze_first and not batch.analyzed_origins:
-            return None
+        self._deferred = batch.deferred
+        if (analyze_first and not batch.analyzed_origins) or batch.deferred:
+            return None if analyze_first else batch  # nothing applied yet: listeners wait for the analysis
         for fn in self.listeners:
             try:
                 fn(batch)
