@@ -88,3 +88,25 @@ def test_vpn_failover_on_the_same_device_is_not_a_replay(tmp_path: Path) -> None
                _s(30, "87.126.0.9", is_interactive=False)]  # same device and browser, another corporate gateway
     with analyze(tmp_path, signins, corporate_cidrs=["82.2.0.0/24", "87.126.0.0/24"]) as store:
         assert _findings(store) == {}
+
+
+def test_okta_root_session_from_another_network_and_client(tmp_path: Path) -> None:
+    # Okta: one rootSessionId, no device id; started in a browser in GB, then used from a hosting network abroad
+    # by a script, and from another country and ISP by another browser: both are the session replayed
+    okta = {"token_issuer_type": "Okta", "device_id": None, "session_id": "102RootSession"}
+    signins = [_s(0, "86.128.0.10", is_interactive=True, **okta),
+               _s(40, "46.101.5.5", is_interactive=False, user_agent="python-requests/2.31.0", **okta),
+               _s(80, "87.126.0.9", is_interactive=False, user_agent=FIREFOX, **okta)]
+    with analyze(tmp_path, signins) as store:
+        found = _findings(store)
+        assert {"scripted_client", "token_replay"} <= set(found)
+        assert found["scripted_client"]["severity"] == "high"
+        assert found["token_replay"]["country"] in ("DE", "BG")
+
+
+def test_okta_root_session_on_the_same_browser_elsewhere_in_the_country(tmp_path: Path) -> None:
+    okta = {"token_issuer_type": "Okta", "device_id": None, "session_id": "102RootSession"}
+    signins = [_s(0, "86.128.0.10", is_interactive=True, **okta),
+               _s(40, "86.160.0.7", is_interactive=False, **okta)]  # same browser, another GB address
+    with analyze(tmp_path, signins) as store:
+        assert _findings(store) == {}

@@ -15,6 +15,8 @@ Findings (one per session and kind, evidence in time order):
 * ``token_replay`` — device novel and network novel (high), or device and client novel (medium; high on a
   new ASN while the owner is active from the root device within ``sessions.owner_active_minutes``). A
   corporate-egress label never clears a network here: a session hijack is judged on the session's own root;
+  a root without a device id (Okta's ``rootSessionId``, an unmanaged browser) used from a novel network by
+  another client is a replay too (medium);
 * ``scripted_client`` — scripted use (high with a novel device or network, else medium);
 * ``aitm`` — the root sign-in came from a hosting ASN (an adversary-in-the-middle proxy) and the
   session was then used from another ASN (high);
@@ -29,7 +31,9 @@ from vigil.store import DUCKDB, Store
 _FLAGS = """
 CREATE OR REPLACE TEMP TABLE _flags AS
 SELECT x.*,
-  (dev_novel AND net_novel) OR (dev_novel AND ua_novel) AS replay,
+  (dev_novel AND net_novel) OR (dev_novel AND ua_novel)
+    -- a root without a device id (Okta's rootSessionId, an unmanaged browser): another network and another client
+    OR (root_device_id IS NULL AND net_novel AND ua_novel) AS replay,
   scripted_evt, aitm_evt
 FROM (
   SELECT e.session_key, e.event_id, e.event_table, e.event_time, e.ip, e.country, e.asn, e.as_org, e.ip_class,

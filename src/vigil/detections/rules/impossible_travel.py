@@ -13,7 +13,7 @@ with first_in_country as (  -- when each person first signed in successfully fro
   group by person_id, geo_country
 )
 select t.to_event_id as event_id, t.user_id, t.user_principal_name, t.to_time as activity_time,
-  case when t.to_ip_class in ('tor', 'hosting', 'vpn') or ts.threat_intel is not null then 'high'
+  case when t.to_ip_class = 'hosting' or ts.threat_intel is not null then 'high'
        -- presence in a country this person was never in, faster than a plane: not a geolocation quirk
        when fc.first_t is null or fc.first_t >= t.to_time then 'high'
        else 'medium' end as risk_level,
@@ -43,6 +43,9 @@ where t.verdict = 'impossible'
   and coalesce(t.adjusted_distance_km, t.distance_km) >= {p.num('min_distance_km')}
   and t.speed_kmh > {p.num('max_speed_kmh')}
   and ts.result = 'success' and fs.result = 'success'
+  -- an anonymiser's exit (Tor, commercial VPN, iCloud Private Relay) is where the relay is, not the user: it is
+  -- classified (anonymizedIPAddress), not travel
+  and coalesce(t.from_ip_class, '') not in ('tor', 'vpn') and coalesce(t.to_ip_class, '') not in ('tor', 'vpn')
   and coalesce(ts.is_interactive, false)
   -- the earlier side may be a token refresh (apps refresh between two interactive sign-ins, so travel pairs
   -- often start at one) when it shows where the user was: not a confidential client's stale IP and not a
@@ -64,15 +67,16 @@ DETECTION = Detection(
         "above a minimum so neighbouring-region geolocation error does not count). As in Defender for Cloud "
         "Apps, failed sign-ins do not count and the later sign-in must be interactive; the earlier may be a token "
         "refresh from the user's own kind of network (residential, mobile, corporate egress; never a stale or "
-        "cloud-service address). Travel between two corporate egress points is trusted. High when the "
-        "destination is an anonymiser or hosting network, on a threat-intel list, or a country this user never "
-        "signed in from before."
+        "cloud-service address). Travel between two corporate egress points is trusted, and a side on Tor, a "
+        "commercial VPN or iCloud Private Relay is not travel (the anonymizedIPAddress detection classes it). High "
+        "when the destination is a hosting network, on a threat-intel list, or a country this user never signed "
+        "in from before."
     ),
     entra_risk_event_type="mcasImpossibleTravel",
     mitre=("T1078.004",),
     levels=("medium", "high"),
-    level_rules="medium; high when the destination is Tor/VPN/hosting, on a threat-intel list, or a country new "
-                "for the user",
+    level_rules="medium; high when the destination is hosting, on a threat-intel list, or a country new for the "
+                "user",
     timing="offline",
     activity="signin",
     requires=("travel", "signins_enriched"),

@@ -26,7 +26,7 @@ known_devices as (  -- devices the user already signed in from successfully: fam
   group by person_id, device_id
 )
 select t.to_event_id as event_id, t.user_id, t.user_principal_name, t.to_time as activity_time,
-  case when t.verdict = 'impossible' and (t.to_ip_class in ('tor', 'hosting', 'vpn')) then 'high'
+  case when t.verdict = 'impossible' and t.to_ip_class = 'hosting' then 'high'
        when t.verdict = 'impossible' then 'medium' else 'low' end as risk_level,
   'travel ' || coalesce(t.from_country, '?') || ' -> ' || coalesce(t.to_country, '?') || ' of '
     || cast(round(t.distance_km) as bigint) || ' km in ' || cast(round(t.elapsed_s / 60) as bigint)
@@ -46,6 +46,8 @@ left join known_devices kd
 where t.verdict in ('improbable', 'impossible')
   and not coalesce(t.to_failed, false)
   and coalesce(t.from_ip_class, '') <> 'corporate_egress' and coalesce(t.to_ip_class, '') <> 'corporate_egress'
+  -- an anonymiser's exit (Tor, commercial VPN, iCloud Private Relay) is not a location: classified, not travel
+  and coalesce(t.from_ip_class, '') not in ('tor', 'vpn') and coalesce(t.to_ip_class, '') not in ('tor', 'vpn')
   and not coalesce(ts.is_corporate_egress, false) and not coalesce(fs.is_corporate_egress, false)
   and kd.device_id is null
   and (t.from_time >= lp.first_seen + {days(p.num('learning_days'))} or t.from_time >= lp.tenth)
@@ -59,13 +61,15 @@ DETECTION = Detection(
         "Two sign-ins by one user from locations too far apart for the time between them, as judged by "
         "the sessions area's travel verdicts (improbable / impossible). Corporate egress on either side and "
         "sign-ins from a device the user already used successfully before the travel (familiar device) are "
-        "ignored, as Entra ID Protection does; failed destination sign-ins are ignored. Users in their "
+        "ignored, as Entra ID Protection does; failed destination sign-ins are ignored, and so is a side on Tor, a "
+        "commercial VPN or iCloud Private Relay (an anonymiser's exit is classified, not travelled to). Users in "
+        "their "
         "learning period (the earliest of 14 days or 10 interactive sign-ins) are not evaluated."
     ),
     entra_risk_event_type="unlikelyTravel",
     mitre=("T1078.004",),
     levels=("low", "medium", "high"),
-    level_rules="improbable -> low; impossible -> medium; impossible to a Tor/VPN/hosting IP -> high",
+    level_rules="improbable -> low; impossible -> medium; impossible to a hosting IP -> high",
     timing="offline",
     activity="signin",
     requires=("travel", "signins_enriched"),
