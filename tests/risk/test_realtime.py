@@ -108,6 +108,11 @@ def test_campaign_source_token_and_disabled_rules() -> None:
     assert replay["anomalousToken"] == "high"
     assert types(k, obs(user_principal_name="bob@contoso.com", session_id="sess-1"))["anomalousToken"] == "high"
     assert "anomalousToken" not in types(k, obs(session_id="sess-1"))
+    # another device and client on another ISP of the same country: high while the owner works from the root device
+    k.ips["192.0.2.99"] = replace(HOME, asn=6805, as_org="Vodafone")
+    other = {"ip": "192.0.2.99", "session_id": "sess-1", "device_id": None, "user_agent": "phone"}
+    assert types(k, obs(**other))["anomalousToken"] == "high"
+    assert types(k, obs(**other, time=NOW + 7200))["anomalousToken"] == "medium"
     off = Rules(disabled=frozenset({"anonymizedIPAddress"}))
     assert "anonymizedIPAddress" not in types(k, obs(ip="198.51.100.66"), off)
 

@@ -119,7 +119,7 @@ class RiskInputs:
     def observation(self, ctx: SignInContext, now: float) -> Observation:
         device_id = str(ctx.device.get("deviceId") or "") or None
         return Observation(now, ctx.user_principal_name, ctx.user_id, ctx.ip, ctx.country, ctx.user_agent, device_id,
-                           ctx.session_id, ctx.interactive)
+                           ctx.session_id, ctx.interactive, ctx.mfa_satisfied)
 
     def assess(self, ctx: SignInContext, supplied: Collection[str] | None = None, *, score_sign_in: bool | None = None,
                now: float | None = None, record: bool = True) -> tuple[SignInContext, Assessment]:

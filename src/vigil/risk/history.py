@@ -51,7 +51,8 @@ def _events_sql(store: Store) -> str:
 select e.event_id, e.event_table, e.pid as u, e.user_id, e.user_principal_name, {ep('e.event_time')} as t,
   e.ok, coalesce(e.stale, false) as stale, e.is_interactive, e.ip, e.country, e.city, e.lat, e.lon, e.acc,
   e.ip_class, e.corp, e.device_id, e.session_id, e.session_key, e.user_agent,
-  s.result, s.geo_accuracy_km, s.asn_number, s.as_org, s.egress_name, s.threat_intel,
+  s.result, coalesce(s.mfa_satisfied, false) as mfa, s.geo_accuracy_km, s.asn_number, s.as_org, s.egress_name,
+  s.threat_intel,
   s.ua_family, s.ua_os_family, s.ua_device_family, s.ua_class
 from ({EVENTS_SQL}) e
 left join signins_enriched s on e.event_table = 'signins' and s.event_id = e.event_id
@@ -76,7 +77,7 @@ def replay_scores(store: Store, settings: Settings, *, progress: Callable[[int],
             if e["event_table"] == "signins" and e["result"] == "success" and e["ok"]:
                 obs = Observation(float(e["t"]), e["user_principal_name"], e["user_id"], e["ip"], e["country"],
                                   e["user_agent"], e["device_id"] or None, e["session_id"],
-                                  bool(e["is_interactive"]), facts, ua)
+                                  bool(e["is_interactive"]), bool(e["mfa"]), facts, ua)
                 sc = out[e["event_id"]] = score(k, obs, rules)
                 for sig in sc.signals:
                     if sig.risk_event_type in ONCE_PER_ACCOUNT and (p := k.users.get(e["u"])) is not None:

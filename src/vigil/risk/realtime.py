@@ -12,7 +12,8 @@ riskEventType               rule (level)
 =========================== ========================================================================
 anonymizedIPAddress         Tor exit (high); anonymising VPN on an ASN new for the user (medium), else low
 unfamiliarFeatures          ASN and location new in the look-back (low), plus device or browser (medium),
-                            plus both (high); corporate egress and users still learning are skipped
+                            plus both (high); corporate egress, users still learning and MFA on the user's
+                            registered device are skipped
 newCountry                  interactive, country not used by the user in the look-back (low), nor by
                             anyone in the tenant (medium); corporate egress and learning users skipped
 mcasImpossibleTravel        from the last trusted location (the last successful located event: an interactive
@@ -25,8 +26,9 @@ maliciousIPAddress          an IP listed by threat intelligence (high)
 passwordSpray /
 credentialStuffing          a sign-in from a source (IP or rotating user agent) of a running campaign (high)
 anomalousToken              a session id presented from a device and network its root never used
-                            (high), or device and client off the corporate network (medium), a session
-                            already flagged by the session analysis, or another user's session (high)
+                            (high), or device and client (medium; high on a new ASN while the owner used the
+                            root device within sessions.owner_active_minutes), a session already flagged by
+                            the session analysis, or another user's session (high)
 =========================== ========================================================================
 
 The sign-in risk is the highest signal's level (Entra's ``riskLevelDuringSignIn``).
@@ -61,6 +63,7 @@ class Observation:
     device_id: str | None = None  # a registered (Entra) device id
     session_id: str | None = None  # the session the presented token belongs to (sid)
     interactive: bool = True
+    mfa: bool = False  # the sign-in carries an MFA claim
     facts: IpFacts | None = None  # enrichment already known (history replay); else resolved here
     ua: UaFacts | None = None
 
@@ -109,6 +112,7 @@ class Rules:
     impossible_kmh: float = 2000.0
     min_elapsed_s: float = 60.0
     campaign_followup: float = 24 * 3600.0
+    owner_active_s: float = 3600.0
     disabled: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
@@ -123,7 +127,8 @@ class Rules:
         return cls(float(uf["lookback_days"]) * DAY, float(uf["learning_days"]) * DAY, int(uf["learning_signins"]),
                    float(nc["lookback_days"]) * DAY, float(nc["learning_days"]) * DAY, float(it["max_speed_kmh"]),
                    float(it["min_distance_km"]), float(tr.plausible_kmh), float(tr.impossible_kmh),
-                   float(tr.min_elapsed_s), float(ps["followup_hours"]) * 3600.0, frozenset(d.disabled))
+                   float(tr.min_elapsed_s), float(ps["followup_hours"]) * 3600.0,
+                   float(settings.sessions.owner_active_minutes) * 60.0, frozenset(d.disabled))
 
 
 def _ua(k: Knowledge, user_agent: str | None) -> UaFacts:
@@ -217,6 +222,8 @@ def _unfamiliar(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFact
             name == "device" and registered)
     if not (new["asn"] and new["location"]):
         return None
+    if registered and not new["device"] and obs.mfa:
+        return None  # the user's own registered device, with MFA: a traveller, not a stranger
     level = "high" if new["device"] and new["browser"] else "medium" if new["device"] or new["browser"] else "low"
     listed = [n for n in feats if new[n]]
     peers = {n: _peer_note(k, p, n, feats[n]) for n in ("asn", "location", "device", "browser") if new[n]}
@@ -370,15 +377,21 @@ def _token(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFacts, ua
                       {**ev, "findings": [x[0] for x in flagged]}, "anomalousToken")
     dev_novel = (root.root_device_id is not None and (obs.device_id or "") != root.root_device_id) or (
         ua.os_family is not None and root.root_ua_os_family is not None and ua.os_family != root.root_ua_os_family)
-    net_novel = (not f.corporate and obs.ip is not None and obs.ip != (root.root_ip or "") and (
+    # a corporate-egress label never clears a network here (sessions/hijack.py: a learned range can be wrong)
+    net_novel = (obs.ip is not None and obs.ip != (root.root_ip or "") and (
         (f.ip_class in ATTACKER_NETWORKS and f.ip_class != (root.root_ip_class or ""))
         or (f.country is not None and root.root_country is not None and f.country != root.root_country
             and (f.asn if f.asn is not None else -1) != (root.root_asn if root.root_asn is not None else -1))))
     ua_novel = ua.family is not None and root.root_ua_family is not None and ua.family != root.root_ua_family
+    asn_novel = f.asn is not None and root.root_asn is not None and f.asn != root.root_asn
+    # the owner still working from the root device: its last successful sign-in within the window
+    owner_seen = p.last_seen("device", root.root_device_id) if p is not None else None
+    owner_active = owner_seen is not None and owner_seen >= obs.time - r.owner_active_s
     if dev_novel and net_novel:
         level, what = "high", "a device and network"
-    elif dev_novel and ua_novel and not f.corporate:
-        level, what = "medium", "a device and client"
+    elif dev_novel and ua_novel:
+        level = "high" if asn_novel and owner_active else "medium"
+        what = "a device and client" + (" while the owner works from the root device" if level == "high" else "")
     else:
         return None
     return Signal("anomalousToken", level,
