@@ -86,6 +86,7 @@ def test_impossible_travel_and_egress_failover() -> None:
     k = knowledge()
     sg = types(k, obs(ip="45.32.1.1", time=NOW - 3000))
     assert sg["mcasImpossibleTravel"] == "high"  # Berlin -> Singapore in 10 minutes, to a hosting network
+    assert "mcasImpossibleTravel" not in types(k, obs(ip="198.51.100.5", time=NOW - 3000))  # a VPN exit is no place
     assert haversine_km(52.52, 13.40, 1.35, 103.8) > 9000
     # days later: plausible
     assert "mcasImpossibleTravel" not in types(k, obs(ip="45.32.1.1", time=NOW + 5 * DAY))

@@ -18,8 +18,9 @@ newCountry                  interactive, country not used by the user in the loo
                             anyone in the tenant (medium); corporate egress and learning users skipped
 mcasImpossibleTravel        from the last trusted location (the last successful located event: an interactive
                             sign-in, or a refresh from the user's own kind of network) faster than the travel
-                            rules allow (medium; high to Tor / VPN / hosting, a listed IP or a country the
-                            user never signed in from); corporate egress on both ends, or on one within the
+                            rules allow (medium; high to hosting, a listed IP or a country the user never
+                            signed in from); a side on Tor or a commercial VPN is the relay, not the user
+                            (anonymizedIPAddress); corporate egress on both ends, or on one within the
                             same session and device (VPN failover), is an egress change and scores nothing
 leakedCredentials           a listed account from an attacker-shaped network it never succeeded from (high)
 maliciousIPAddress          an IP listed by threat intelligence (high)
@@ -47,6 +48,7 @@ RANK = {"none": 0, "low": 1, "medium": 2, "high": 3}
 LEVELS = ("none", "low", "medium", "high")
 DAY = 86400.0
 ATTACKER_NETWORKS = ("hosting", "vpn", "tor")
+ANONYMISERS = ("tor", "vpn")
 HIJACK_KINDS = ("token_replay", "concurrent_use", "scripted_client", "aitm")
 
 
@@ -296,10 +298,12 @@ def _travel(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFacts, u
         mobile_known = False
     if speed <= r.impossible_kmh or (mobile_known and not same_session):
         return None  # plausible or improbable: not impossible
+    if a.ip_class in ANONYMISERS or f.ip_class in ANONYMISERS:
+        return None  # an anonymiser's exit is where the relay is, not the user (anonymizedIPAddress classes it)
     if adj < r.min_distance_km or speed <= r.max_speed_kmh:
         return None
     new_country = p.last_seen("country", f.country) is None
-    level = "high" if f.ip_class in ATTACKER_NETWORKS or f.threat_intel or new_country else "medium"
+    level = "high" if f.ip_class == "hosting" or f.threat_intel or new_country else "medium"
     return Signal("mcasImpossibleTravel", level,
                   f"successful interactive sign-ins from {a.country} then {f.country}, {round(dist)} km apart in "
                   f"{round(elapsed / 60)} min: faster than {round(r.max_speed_kmh)} km/h"
@@ -392,6 +396,8 @@ def _token(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFacts, ua
     elif dev_novel and ua_novel:
         level = "high" if asn_novel and owner_active else "medium"
         what = "a device and client" + (" while the owner works from the root device" if level == "high" else "")
+    elif root.root_device_id is None and net_novel and ua_novel:  # a root without a device id (Okta, unmanaged)
+        level, what = "medium", "a network and client"
     else:
         return None
     return Signal("anomalousToken", level,
