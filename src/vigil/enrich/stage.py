@@ -57,12 +57,14 @@ def refresh_geo_ranges(store: Store, settings: EnrichSettings) -> dict[str, Any]
 
 def load_feeds(store: Store, settings: EnrichSettings) -> dict[str, Any]:
     """Load the effective feeds; ``asn_ranges`` only when its files changed."""
-    loaded = feeds.load(settings)
+    loaded = feeds.load(settings, asn_ranges=False)  # the large range file is read only when it changed
     _replace(store, "feed_ranges", loaded.ranges_table())
     _replace(store, "asn_classes", loaded.asn_classes_table())
     asn_files = [p for n, p in loaded.files.items() if n == "asn-ranges.csv"]
     sig = geo.signature([Path(p) for p in asn_files]) if asn_files else "none"
     if _source_changed(store, "asn_ranges", sig):
+        for p in asn_files:
+            feeds.parse_file(Path(p), loaded)
         _replace(store, "asn_ranges", loaded.asn_ranges_table())
         store.con.execute("DELETE FROM asn_names")
         store.con.execute("INSERT INTO asn_names SELECT asn, min(as_org) FROM asn_ranges GROUP BY asn")

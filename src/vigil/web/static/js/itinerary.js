@@ -11,8 +11,10 @@
   var map = L.map(el, { worldCopyJump: false, minZoom: 1, maxZoom: 12, attributionControl: true,
                         zoomSnap: 0.25, preferCanvas: false });
   map.attributionControl.setPrefix(false);
-  map.attributionControl.addAttribution(
-    '<a href="https://db-ip.com" rel="noopener noreferrer">IP Geolocation by DB-IP</a> · Natural Earth');
+  // DB-IP is credited only where its database located something (not for the logs' own locations)
+  var fromDbip = (data.geo_sources || []).indexOf("mmdb") >= 0;
+  map.attributionControl.addAttribution((fromDbip ?
+    '<a href="https://db-ip.com" rel="noopener noreferrer">IP Geolocation by DB-IP</a> · ' : "") + "Natural Earth");
   map.setView([30, 10], 1.5);
 
   function greatCircle(a, b, steps) {
@@ -58,6 +60,7 @@
     line.bindTooltip(esc(t.from_country) + " → " + esc(t.to_country) + ": <b>" + esc(t.verdict) + "</b><br>" +
       esc(t.reason), { sticky: true });
     line.addTo(lines);
+    path.forEach(function (q) { bounds.push(q); });  // the view fits the arcs, not only their ends
   });
 
   var points = L.layerGroup().addTo(map);
