@@ -122,6 +122,13 @@ ARGS: dict[tuple[str, ...], Prepare] = {
         w.value("select min(ip) from signins where ip is not null")],
     ("geo", "use"): lambda w, run: [str(write_geo_mmdb(w.root / "geo.mmdb"))],
     ("hunt",): lambda w, run: ["SigninLogs | take 2"],
+    ("identity", "link"): lambda w, run: [_upn(w), w.value(
+        "select max(identity_id) from identities where identity_id <> (select min(person_id) from identities)"),
+        "--by", "tester"],
+    ("identity", "show"): lambda w, run: [_upn(w)],
+    ("identity", "unlink"): lambda w, run: [_upn(w), w.value(
+        "select max(identity_id) from identities where identity_id <> (select min(person_id) from identities)"),
+        "--by", "tester"],
     ("incident", "comment"): lambda w, run: [w.value("select min(incident_id) from incidents"), "looked at it"],
     ("incident", "set-status"): lambda w, run: [w.value("select min(incident_id) from incidents"), "active"],
     ("incident", "show"): lambda w, run: [w.value("select min(incident_id) from incidents")],

@@ -50,6 +50,20 @@ class RiskAction(_Body):
     reason: str | None = Field(None, max_length=1000)
 
 
+class IdentityLink(_Body):
+    first: str = Field(min_length=1, max_length=256, description="any name, account id or identity id")
+    second: str = Field(min_length=1, max_length=256, description="any name, account id or identity id")
+    reason: str | None = Field(None, max_length=1000)
+
+
+@router.post("/identities/{action}", summary="Link two accounts as one person, or reject their link; recorded "
+             "in identity_link_actions with who and when")
+def identity_link(action: Literal["link", "unlink"], body: IdentityLink, who: Principal = Admin,
+                  state: ServiceState = State) -> dict[str, Any]:
+    with state.db.writer() as store:
+        return ops.identity_link(store, action, body.first, body.second, who.name, body.reason)
+
+
 @router.get("/tokens", summary="API tokens (never the tokens themselves)")
 def list_tokens(who: Principal = Admin, state: ServiceState = State) -> list[dict[str, Any]]:
     with state.db.reader() as store:

@@ -12,6 +12,7 @@ import pyarrow as pa
 from vigil.cae import stage as cae_stage
 from vigil.cae.service import CaeService
 from vigil.hunt import run_hunt
+from vigil.identity import actions as identity_actions
 from vigil.incidents import actions as incident_actions
 from vigil.pipeline import run_stages
 from vigil.risk import actions as risk_actions
@@ -46,6 +47,12 @@ def risk_action(store: Store, action: str, user_ids: list[str], actor: str, reas
     """A user-risk admin action through the risk area (recorded in riskActions, lifecycle re-applied)."""
     risk: RiskSettings = settings.risk
     return dict(RISK_ACTIONS[action](store, user_ids, actor=actor, reason=reason, settings=risk))
+
+
+def identity_link(store: Store, action: str, first: str, second: str, actor: str,
+                  reason: str | None) -> dict[str, Any]:
+    """Link or unlink two accounts through the identity area (recorded in identity_link_actions)."""
+    return identity_actions.record(store, action, first, second, actor=actor, reason=reason)
 
 
 def ingest(store: Store, paths: list[Path], settings: Settings) -> list[dict[str, Any]]:

@@ -19,17 +19,25 @@ from vigil.api.data import (
     require,
     window,
 )
+from vigil.errors import InputError
+from vigil.identity import actions as identity
 from vigil.store import Store
 
 _USER_WHERE = "(user_id = ? or user_principal_name = lower(?))"
+_PERSON_EVENTS = "(select event_id from event_identities where person_id = ?)"
 
 #: travel verdicts drawn as lines (same_location has no length to draw)
 LINE_VERDICTS = ("egress_change", "plausible", "improbable", "impossible")
 
 
 def resolve_user(store: Store, user: str) -> dict[str, Any]:
-    """Find a user by object id or UPN in the sign-ins; 404 when no event names them."""
+    """Find a user by any name they ever had, an account id or an identity id (docs/identity.md); 404
+    when nothing names them. The person's accounts, former names and links come with it; when a name
+    was reused by another account, the person seen with it most recently is shown and the others listed."""
     require(store, "signins")
+    person = _person(store, user)
+    if person is not None:
+        return person
     row = fetch_one(
         store,
         f"select user_id, user_principal_name, max(user_display_name) as user_display_name, "
@@ -40,6 +48,38 @@ def resolve_user(store: Store, user: str) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"no sign-ins for user {user!r} (give the user object id or UPN)")
     return row
+
+
+def _person(store: Store, user: str) -> dict[str, Any] | None:
+    if not {"identities", "identity_aliases", "event_identities"} <= existing(store):
+        return None
+    try:
+        people = identity.show(store, user)
+    except InputError:
+        return None
+    people.sort(key=lambda p: max(str(a["last_seen"] or "") for a in p["accounts"]), reverse=True)
+    head, accounts = people[0], people[0]["accounts"]
+    signins = fetch_one(store, f"select min(event_time) as first_seen, max(event_time) as last_seen, "
+                               f"count(*) as signins from signins where event_id in {_PERSON_EVENTS}",
+                        [head["person_id"]]) or {}
+    return {"user_id": accounts[0]["account_id"] or head["person_id"], "user_principal_name": head["name"],
+            "user_display_name": head["display_name"], "first_seen": signins.get("first_seen"),
+            "last_seen": signins.get("last_seen"), "signins": signins.get("signins", 0),
+            "person_id": head["person_id"], "former_names": head["former_names"],
+            "accounts": [{k: a[k] for k in ("identity_id", "provider", "account_id", "name", "display_name",
+                                            "user_type", "events", "first_seen", "last_seen", "deleted_time")}
+                         for a in accounts],
+            "account_ids": [a["account_id"] for a in accounts if a["account_id"]],
+            "links": head["links"],
+            "other_persons": [{"person_id": p["person_id"], "name": p["name"]} for p in people[1:]]}
+
+
+def _who(user: dict[str, Any], event_col: str, id_col: str = "user_id",
+         upn_col: str = "user_principal_name") -> tuple[str, list[Any]]:
+    """Filter on a table's rows of this user: the person's events when identities are resolved."""
+    if user.get("person_id"):
+        return f"{event_col} in {_PERSON_EVENTS}", [user["person_id"]]
+    return f"({id_col} = ? or {upn_col} = lower(?))", _ids(user)
 
 
 def user_window(store: Store, user: dict[str, Any], start: datetime | None, end: datetime | None,
@@ -73,10 +113,11 @@ class UserEvents:
         """Read on first use, so a :meth:`widen` before it costs no second read (build the session tree
         before the itinerary: the tree widens the span to its sessions, the itinerary filters to the window)."""
         if self._signins is None:
+            who, params = _who(self.user, "event_id")
             self._signins = fetch(
-                self.store, f"select {_SIGNIN_COLS} from signins_enriched where {_USER_WHERE} "
-                            "and event_time >= ? and event_time <= ? order by event_time, event_id",
-                [*_ids(self.user), self.start, self.end])
+                self.store, f"select {_SIGNIN_COLS}, source_format, user_principal_name from signins_enriched "
+                            f"where {who} and event_time >= ? and event_time <= ? order by event_time, event_id",
+                [*params, self.start, self.end])
         return self._signins
 
     def widen(self, start: datetime, end: datetime) -> None:
@@ -99,6 +140,7 @@ def itinerary(store: Store, user: dict[str, Any], start: datetime, end: datetime
                and not p["location_is_stale"]]
     truncated = len(located) > limit
     points = located[:limit]
+    who, params = _who(user, "to_event_id")
     lines = fetch(
         store,
         f"""select from_event_id, to_event_id, from_time, to_time, from_ip, to_ip, from_country,
@@ -106,11 +148,11 @@ def itinerary(store: Store, user: dict[str, Any], start: datetime, end: datetime
                    to_longitude, distance_km, adjusted_distance_km, elapsed_s, speed_kmh, same_session,
                    session_key, from_ip_class, to_ip_class, verdict, reason
             from travel
-            where {_USER_WHERE} and from_time >= ? and to_time <= ?
+            where {who} and from_time >= ? and to_time <= ?
               and verdict in {LINE_VERDICTS}
               and from_latitude is not null and to_latitude is not null
             order by to_time, to_event_id""",
-        [*_ids(user), start, end],
+        [*params, start, end],
     )
     egress = []
     if "egress_points" in existing(store):
@@ -132,11 +174,12 @@ def session_tree(store: Store, user: dict[str, Any], start: datetime, end: datet
                  limit: int, events: UserEvents | None = None) -> list[dict[str, Any]]:
     """Each session's root authentication with the sign-ins and activities linked to it."""
     require(store, "sessions", "event_sessions", "session_hops")
+    who, params = _who(user, "root_event_id")
     sessions = fetch(
         store,
-        f"""select * from sessions where {_USER_WHERE} and last_time >= ? and first_time <= ?
+        f"""select * from sessions where {who} and last_time >= ? and first_time <= ?
             order by root_time, session_key limit ?""",
-        [*_ids(user), start, end, limit],
+        [*params, start, end, limit],
     )
     if not sessions:
         return []
@@ -179,13 +222,17 @@ def behavior(store: Store, user: dict[str, Any], start: datetime, end: datetime,
              limit: int) -> list[dict[str, Any]]:
     """BehaviorAnalytics rows, highest InvestigationPriority first; ``insights`` lists the true flags."""
     require(store, "BehaviorAnalytics")
+    if user.get("person_id"):
+        who, params = _who(user, "SourceRecordId")
+    else:
+        who = "(UserPrincipalName = lower(?) or UsersInsights->>'AccountObjectID' = ?)"
+        params = [user["user_principal_name"] or "", user["user_id"] or ""]
     rows = fetch(
         store,
-        """select * from "BehaviorAnalytics"
-           where (UserPrincipalName = lower(?) or UsersInsights->>'AccountObjectID' = ?)
-             and TimeGenerated >= ? and TimeGenerated <= ?
+        f"""select * from "BehaviorAnalytics"
+           where {who} and TimeGenerated >= ? and TimeGenerated <= ?
            order by InvestigationPriority desc, TimeGenerated desc, SourceRecordId limit ?""",
-        [user["user_principal_name"] or "", user["user_id"] or "", start, end, limit],
+        [*params, start, end, limit],
     )
     for r in rows:
         bag = r.get("ActivityInsights") or {}
@@ -198,22 +245,25 @@ def risk(store: Store, user: dict[str, Any]) -> dict[str, Any]:
     """Current user risk (riskyUsers), its detections and admin actions, oldest first."""
     have = existing(store)
     current = None
+    ids = [user.get("person_id") or user["user_id"] or "", user["user_principal_name"] or ""]
     if "riskyUsers" in have:
         current = fetch_one(store, 'select * from "riskyUsers" where id = ? or userPrincipalName = lower(?) '
-                                   "order by riskLastUpdatedDateTime desc limit 1", _ids(user))
+                                   "order by riskLastUpdatedDateTime desc limit 1", ids)
     detections = []
     if "riskDetections" in have:
+        who, params = _who(user, "event_id", "userId", "userPrincipalName")
+        accounts = user.get("account_ids") or [user["user_id"] or ""]
         detections = fetch(
             store,
-            'select * from "riskDetections" where userId = ? or userPrincipalName = lower(?) '
-            "order by detectedDateTime, id", _ids(user))
+            f'select * from "riskDetections" where {who} or userId = any(?) '
+            "order by detectedDateTime, id", [*params, accounts])
     actions = []
     if "riskActions" in have:
         cols = set(columns(store, "riskActions"))
         key = "userId" if "userId" in cols else ("user_id" if "user_id" in cols else None)
         if key:
-            actions = fetch(store, f'select * from "riskActions" where {store.ident(key)} = ?',
-                            [user["user_id"] or ""])
+            actions = fetch(store, f'select * from "riskActions" where {store.ident(key)} = any(?)',
+                            [user.get("account_ids") or [user["user_id"] or ""]])
     if not {"riskyUsers", "riskDetections"} & have:
         require(store, "riskyUsers", "riskDetections")
     return {"current": current, "detections": detections, "actions": actions}

@@ -12,6 +12,7 @@ from vigil.api.auth import get_reader, require_reader, service_state
 from vigil.api.data import FastJSON, NotFound, fetch, first_present, iso, parse_time, require, window
 from vigil.api.tokens import Principal
 from vigil.errors import InputError
+from vigil.identity import actions as identity_actions
 from vigil.store import Store
 
 # Endpoints return FastJSON directly: rows are already JSON-ready, so FastAPI's encoder is skipped.
@@ -159,6 +160,17 @@ def incidents(request: Request, store: Reader,
 @router.get("/incidents/{incident_id}", summary="One incident with its detections and comments")
 def incident(store: Reader, incident_id: str) -> FastJSON:
     return FastJSON(inc.get_incident(store, incident_id))
+
+
+@router.get("/identities/{who}", summary="The person(s) any name finds: current name, former names, accounts "
+            "at each identity provider, links with their evidence")
+def identity(store: Reader, who: str) -> FastJSON:
+    if len(who) > 256:
+        raise InputError("path parameter 'who': at most 256 characters")
+    try:
+        return FastJSON(identity_actions.show(store, who))
+    except InputError as exc:  # no such name, or no identities resolved yet
+        raise NotFound(str(exc)) from exc
 
 
 @router.get("/users/{user}", summary="Everything the user page shows: identity, itinerary, sessions, "

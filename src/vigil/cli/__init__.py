@@ -42,13 +42,13 @@ def _root(show_version: bool = typer.Option(False, "--version", callback=_print_
 
 # after ``app``: the area modules import nothing from this package but ``_common``
 from vigil.cli import (  # noqa: E402
-    analyze, backup, cae, connect, detections, enrich, hunt, incidents, ingest, policy, risk, serve, sessions, simulate,
-    store, ueba, upgrade,
+    analyze, backup, cae, connect, detections, enrich, hunt, identity, incidents, ingest, policy, risk, serve, sessions,
+    simulate, store, ueba, upgrade,
 )
 
 #: every command module (tests/cli/test_areas.py checks none is missing), in the order ``vigil --help`` lists them
-AREAS = (analyze, backup, cae, connect, detections, enrich, hunt, incidents, ingest, policy, risk, serve, sessions,
-         simulate, store, ueba, upgrade)
+AREAS = (analyze, backup, cae, connect, detections, enrich, hunt, identity, incidents, ingest, policy, risk, serve,
+         sessions, simulate, store, ueba, upgrade)
 
 for _area in AREAS:
     _area.register(app)

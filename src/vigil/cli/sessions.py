@@ -16,6 +16,7 @@ from vigil.cli._common import (
 )
 from vigil.cli._table import Col, plural, show_record
 from vigil.errors import InputError
+from vigil.identity import actions as identity
 
 if TYPE_CHECKING:
     from vigil.store import Store
@@ -57,11 +58,19 @@ def _need(store: Store, table: str) -> None:
         raise InputError(f"no {table} table yet; run `vigil analyze` first")
 
 
-def _user_filter(user: str | None, alias: str = "") -> tuple[str, list[Any]]:
+def _user_filter(store: Store, user: str | None, event_col: str) -> tuple[str, list[Any]]:
+    """Rows of the person any of whose names, account ids or identity ids ``user`` is (docs/identity.md),
+    or whose rows carry ``user`` as UPN or object id."""
     if not user:
         return "", []
-    p = f"{alias}." if alias else ""
-    return f"({p}user_principal_name = lower(?) OR {p}user_id = ?)", [user, user]
+    own = "(user_principal_name = lower(?) OR user_id = ?)"
+    if not {"identities", "identity_aliases", "event_identities"} <= store.relations():
+        return own, [user, user]
+    ids = identity.find(store, user)
+    persons = sorted({str(r[0]) for r in store.rows(
+        f"SELECT person_id FROM identities WHERE identity_id IN {store.dialect.in_list(ids)}")}) if ids else []
+    return (f"({own} OR {event_col} IN (SELECT event_id FROM event_identities WHERE person_id = ANY(?)))",
+            [user, user, persons])
 
 
 def sessions(user: UserOpt = None, inferred: Annotated[bool | None, typer.Option(
@@ -69,10 +78,10 @@ def sessions(user: UserOpt = None, inferred: Annotated[bool | None, typer.Option
              limit: LimitOpt = 100, db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Sessions with their root authentication, newest first."""
     settings = settings_from(db, config)
-    where, params = _user_filter(user)
-    conds = [c for c in (where, "" if inferred is None else f"inferred = {bool(inferred)}") if c]
     with store_from(settings, read_only=True) as store:
         _need(store, "sessions")
+        where, params = _user_filter(store, user, "root_event_id")
+        conds = [c for c in (where, "" if inferred is None else f"inferred = {bool(inferred)}") if c]
         table = store.query(
             "SELECT session_key, user_principal_name, first_time, last_time, root_time, root_country, root_ip, "
             "root_device_id, root_mfa, root_ip_class, event_count, hop_count, countries, stitch_method FROM sessions "
@@ -124,12 +133,12 @@ def travel(user: UserOpt = None,
     if verdict and verdict not in VERDICTS:
         raise InputError(f"--verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
     settings = settings_from(db, config)
-    where, params = _user_filter(user)
-    conds = [c for c in (where, "verdict = ?" if verdict else "") if c]
-    if verdict:
-        params.append(verdict)
     with store_from(settings, read_only=True) as store:
         _need(store, "travel")
+        where, params = _user_filter(store, user, "to_event_id")
+        conds = [c for c in (where, "verdict = ?" if verdict else "") if c]
+        if verdict:
+            params.append(verdict)
         table = store.query(
             "SELECT user_principal_name, from_time, to_time, from_country, to_country, "
             "round(adjusted_distance_km) AS km, round(speed_kmh) AS kmh, to_failed, verdict, reason FROM travel "
@@ -142,9 +151,9 @@ def hijacks(user: UserOpt = None, limit: LimitOpt = 100, db: DbOpt = None, confi
             as_json: JsonOpt = False) -> None:
     """Session-hijack findings with their reason and evidence events."""
     settings = settings_from(db, config)
-    where, params = _user_filter(user)
     with store_from(settings, read_only=True) as store:
         _need(store, "session_hijacks")
+        where, params = _user_filter(store, user, "root_event_id")
         table = store.query(
             "SELECT finding_id, user_principal_name, detected_time, kind, severity, session_key, ip, country, reason, "
             "evidence_event_ids FROM session_hijacks " + (f"WHERE {where}" if where else "")

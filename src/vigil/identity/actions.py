@@ -13,15 +13,21 @@ from typing import Any
 
 from vigil.errors import InputError
 from vigil.identity import stage
-from vigil.identity.tables import IDENTITY_LINK_ACTIONS, TABLES
+from vigil.identity.tables import IDENTITY_LINK_ACTIONS
 from vigil.store import Store
 
 ACTIONS = ("link", "unlink")
 
 
+def require(store: Store) -> None:
+    """Refuse, saying why, on a store the identity stage has not run on (read-only opens included)."""
+    if not store.exists("identities") or not store.exists("identity_aliases"):
+        raise InputError("no identities in the store yet: run vigil analyze (its first stage resolves them)")
+
+
 def _tiers(store: Store, query: str) -> list[list[str]]:
     """Identity ids matching ``query``: by identity id, by account id, by any name, by person id."""
-    store.ensure(TABLES)
+    require(store)
     q = query.strip()
     if not q:
         raise InputError("give a name, UPN, email, login, account id or identity id")
@@ -38,7 +44,7 @@ def find(store: Store, query: str) -> list[str]:
     return sorted({i for tier in _tiers(store, query) for i in tier})
 
 
-def _one(store: Store, query: str) -> str:
+def resolve_one(store: Store, query: str) -> str:
     """The one identity ``query`` names most directly (an id before a name)."""
     for ids in _tiers(store, query):
         if len(ids) == 1:
@@ -85,8 +91,7 @@ def record(store: Store, action: str, first: str, second: str, *, actor: str,
         raise InputError(f"unknown identity action {action!r} (one of {', '.join(ACTIONS)})")
     if not actor or not actor.strip():
         raise InputError("an identity link action needs who did it (--by)")
-    store.ensure(TABLES)
-    a, b = sorted((_one(store, first), _one(store, second)))
+    a, b = sorted((resolve_one(store, first), resolve_one(store, second)))
     if a == b:
         raise InputError(f"{first!r} and {second!r} are the same identity ({a})")
     action_id = uuid.uuid4().hex[:16]

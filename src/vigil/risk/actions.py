@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vigil.errors import InputError
+from vigil.identity import actions as identity
 from vigil.risk import lifecycle
 from vigil.risk.tables import RISK_ACTIONS, TABLES
 from vigil.settings import RiskSettings
@@ -19,9 +20,19 @@ ACTIONS = {"confirmCompromised", "confirmSafe", "dismiss"}
 
 
 def resolve_user(store: Store, user: str) -> tuple[str | None, str]:
-    """(user id, UPN) for a UPN or object id, from what the store has seen."""
+    """(user id, UPN) for any name the user ever had, an account id or an identity id (the account's
+    current name, docs/identity.md), else for a UPN or object id the store has seen."""
     have = store.relations()
     key = user.strip()
+    if {"identities", "identity_aliases"} <= have:
+        try:
+            found = identity.resolve_one(store, key)
+        except InputError:
+            found = None
+        if found is not None:
+            account, name = store.rows("SELECT account_id, name FROM identities WHERE identity_id = ?", [found])[0]
+            if name:
+                return (str(account) if account else None), str(name)
     sources = [("signins", "user_id", "user_principal_name"), ("riskyUsers", "id", "userPrincipalName"),
                ("riskDetections", "userId", "userPrincipalName")]
     for table, id_col, upn_col in sources:
@@ -56,8 +67,10 @@ def record(store: Store, action: str, users: list[str], *, actor: str, reason: s
     summary = lifecycle.apply(store, settings or RiskSettings.model_validate({}))
     users_now = store.query(
         'select id, userPrincipalName, riskLevel, riskState, riskDetail from "riskyUsers" '
-        "where source = 'vigil' and userPrincipalName = any(?) order by userPrincipalName",
-        [[upn for _, upn in resolved]]).to_pylist()
+        "where source = 'vigil' and (userPrincipalName = any(?) or id = any(?) or id in "
+        "(select person_id from identities where account_id = any(?))) order by userPrincipalName",
+        [[upn for _, upn in resolved], [uid for uid, _ in resolved if uid],
+         [uid for uid, _ in resolved if uid]]).to_pylist()
     return {"action": action, "actor": actor.strip(), "at": now.isoformat() + "Z", "action_ids": ids,
             "users": users_now, "riskyUsers": summary["riskyUsers"]}
 
