@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+import vigil
 from tests.builders import row
 from tests.identity.helpers import T0, add, at, entra, lifecycle, o365, okta, rename
 from tests.risk.helpers import add_detections, detection
@@ -86,12 +87,16 @@ def test_every_stage_runs_to_the_end_and_travel_is_one_itinerary_per_person(tmp_
         users = {r["id"]: r for r in store.query("""select * from "riskyUsers" where source = 'vigil'""").to_pylist()}
         assert JANE in users and users[JANE]["userPrincipalName"] == "jane.smith@contoso.com"
         assert "okta:00u1" not in users and "jane.doe@contoso.com" not in users
+        assert users[JANE]["activeDetections"] == 2  # the Okta finding and the Entra one add up
         # UEBA: the rename is not a new user (one baseline key for all of Jane's Entra events)
         keys = store.rows("""select distinct b.UserPrincipalName from "BehaviorAnalytics" b
                              where b.SourceRecordId in ('j1', 'j2', 'j4')""")
         assert len(keys) >= 1
         assert store.scalar("""select count(distinct user_key) from ueba_user_daily
                                where user_key like 'jane%'""") == 1
+        # hunting: Sentinel's columns as Sentinel fills them, the name on each record
+        names = vigil.kql(store, f'SigninLogs | where UserId == "{JANE}" | distinct UserPrincipalName').to_pylist()
+        assert {r["UserPrincipalName"].strip() for r in names} == {"jane.doe@contoso.com", "jane.smith@contoso.com"}
     finally:
         store.close()
 

@@ -11,7 +11,7 @@ import pytest
 from vigil.simulate import SimulationSummary, simulate_tenant
 
 LOG_FILES = ("SigninLogs.json", "AADNonInteractiveUserSignInLogs.json", "OfficeActivity_ManagementAPI.json",
-             "AuditLogs.json")
+             "AuditLogs.json", "OktaSystemLog.json")
 
 
 def read_ndjson(path: Path) -> list[dict[str, Any]]:

@@ -14,7 +14,8 @@ from vigil.store import Store, open_store
 EXPECTED = {"SigninLogs.json": ("signins", "entra_signin_la"),
             "AADNonInteractiveUserSignInLogs.json": ("signins", "entra_signin_la"),
             "OfficeActivity_ManagementAPI.json": ("activities", "o365_management_api"),
-            "AuditLogs.json": ("directory_events", "entra_audit_la")}
+            "AuditLogs.json": ("directory_events", "entra_audit_la"),
+            "OktaSystemLog.json": ("signins", "okta_system")}
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from vigil.simulate.attacks import CAMPAIGNS
 
 
 def test_labels_reference_existing_records(demo_rows: dict[str, list[dict[str, Any]]]) -> None:
-    ids = {name: {r["Id"] for r in rows} for name, rows in demo_rows.items() if name.endswith(".json")}
+    ids = {name: {r.get("Id") or r["uuid"] for r in rows} for name, rows in demo_rows.items() if name.endswith(".json")}
     events = [x for x in demo_rows["labels.jsonl"] if x["kind"] == "event"]
     assert events
     for x in events:

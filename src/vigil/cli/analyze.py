@@ -75,6 +75,9 @@ def summarize(store: Store) -> dict[str, Any]:
         "directory_events": store.count("directory_events"), "quarantined": store.count("quarantine"),
         "users": store.scalar("select count(distinct user_principal_name) from signins"),
     }
+    if "identities" in have:  # a renamed account is one account; linked accounts are one person
+        out["users"] = store.scalar("select count(*) from identities where events > 0")
+        out["persons"] = store.scalar("select count(distinct person_id) from identities where events > 0")
     if "sessions" in have:
         out["sessions"] = store.count("sessions")
     if "travel" in have:
@@ -100,6 +103,7 @@ def summarize(store: Store) -> dict[str, Any]:
 def print_summary(s: dict[str, Any]) -> None:
     lines = [f"[bold]{s['signins']:,}[/bold] sign-ins, [bold]{s['activities']:,}[/bold] app activities, "
              f"[bold]{s['directory_events']:,}[/bold] directory changes from {s['users'] or 0:,} accounts"
+             + (f" ({s['persons']:,} people)" if s.get("persons") not in (None, s["users"]) else "")
              + (f"; [yellow]{s['quarantined']:,} records quarantined[/yellow] (`vigil quarantine`)"
                 if s["quarantined"] else "; nothing quarantined")]
     if "sessions" in s:
@@ -166,7 +170,8 @@ def demo(
         with store_from(settings) as store:
             progress.update(task, description="ingesting the logs")
             logs: list[str | Path] = [tenant / n for n in ("SigninLogs.json", "AADNonInteractiveUserSignInLogs.json",
-                                         "OfficeActivity_ManagementAPI.json", "AuditLogs.json")]
+                                         "OfficeActivity_ManagementAPI.json", "AuditLogs.json",
+                                         "OktaSystemLog.json")]
             ingested = ingest_paths(store, logs, settings)
             progress.update(task, description="reading the directory")
             ingest_directory(store, [tenant / "users.json", tenant / "groups.json"])

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 import typer
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, emit, print_arrow, settings_from, store_from
-from vigil.identity import actions
 
 WhoArg = Annotated[str, typer.Argument(help="any name the person ever had (UPN, login, email, display name), "
                                             "an account id or an identity id")]
@@ -43,6 +42,8 @@ def register(app: typer.Typer) -> None:
     @group.command("show")
     def show(who: WhoArg, db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
         """The person(s) a name finds: current name, former names, accounts, links and their evidence."""
+        from vigil.identity import actions
+
         settings = settings_from(db, config)
         with store_from(settings, read_only=True) as store:
             people = actions.show(store, who)
@@ -53,6 +54,8 @@ def register(app: typer.Typer) -> None:
               linked: Annotated[bool, typer.Option("--linked", help="only persons with several accounts")] = False,
               db: DbOpt = None, config: ConfigOpt = None, json: JsonOpt = False) -> None:
         """Accounts with their person, current name and how many names they had."""
+        from vigil.identity import actions
+
         settings = settings_from(db, config)
         where = ["true"]
         if renamed:
@@ -75,6 +78,8 @@ def register(app: typer.Typer) -> None:
         @group.command(name, help=help_)
         def cmd(first: WhoArg, second: WhoArg, by: ByOpt, reason: ReasonOpt = None, db: DbOpt = None,
                 config: ConfigOpt = None, json: JsonOpt = False) -> None:
+            from vigil.identity import actions
+
             settings = settings_from(db, config)
             with store_from(settings) as store:
                 out = actions.record(store, name, first, second, actor=by, reason=reason)

@@ -16,7 +16,6 @@ from vigil.cli._common import (
 )
 from vigil.cli._table import Col, plural, show_record
 from vigil.errors import InputError
-from vigil.identity import actions as identity
 
 if TYPE_CHECKING:
     from vigil.store import Store
@@ -61,6 +60,8 @@ def _need(store: Store, table: str) -> None:
 def _user_filter(store: Store, user: str | None, event_col: str) -> tuple[str, list[Any]]:
     """Rows of the person any of whose names, account ids or identity ids ``user`` is (docs/identity.md),
     or whose rows carry ``user`` as UPN or object id."""
+    from vigil.identity import actions as identity
+
     if not user:
         return "", []
     own = "(user_principal_name = lower(?) OR user_id = ?)"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vigil.identity.tables import EVENT_IDENTITIES
 from vigil.incidents.tables import INCIDENTS, TABLES
 from vigil.incidents.titles import build_titles
 from vigil.settings import IncidentSettings
@@ -64,7 +65,8 @@ def _signals(store: Store, s: IncidentSettings, have: set[str]) -> None:
     if "BehaviorAnalytics" in have:
         behaviour = f"""
         union all
-        select 'ba:' || b.SourceRecordId, 'behavior', lower(b.UserPrincipalName), null, b.TimeGenerated,
+        select 'ba:' || b.SourceRecordId, 'behavior', lower(b.UserPrincipalName), null,
+          (select min(person_id) from event_identities ei where ei.event_id = b.SourceRecordId), b.TimeGenerated,
           coalesce(b.ActionType, b.ActivityType), 'low', b.SourceRecordId, es.session_key,
           'InvestigationPriority ' || b.InvestigationPriority || ' on ' || coalesce(b.ActionType, b.ActivityType),
           null, b.InvestigationPriority
@@ -80,6 +82,7 @@ def _signals(store: Store, s: IncidentSettings, have: set[str]) -> None:
     con.execute(f"""
     create temp table _inc_signals as
     select d.id as signal_id, 'detection' as kind, d.userPrincipalName as upn, d.userId as uid,
+      (select min(person_id) from event_identities ei where ei.event_id = d.event_id) as person,
       d.activityDateTime as t, d.riskEventType as type, d.riskLevel as level, d.event_id, d.session_key,
       d.reason,
       case when d.detection in ('passwordSpray', 'credentialStuffing', 'bruteForce') and d.riskLevel <> 'high'
@@ -101,7 +104,9 @@ def _campaigns(store: Store, s: IncidentSettings) -> None:
     store.con.execute(f"""
     create temp table _inc_campaigns as
     with sig as (
-      select *, coalesce(campaign_key, upn) as subject from _inc_signals where coalesce(campaign_key, upn) is not null
+      -- one subject per person (docs/identity.md): a renamed user's signals under both names are one story
+      select *, coalesce(campaign_key, person, upn) as subject from _inc_signals
+      where coalesce(campaign_key, person, upn) is not null
     ),
     lagged as (
       select sig.*, lag(t) over (partition by subject order by t, signal_id) as prev_t from sig
@@ -123,8 +128,12 @@ def _campaigns(store: Store, s: IncidentSettings) -> None:
       from per_type group by subject, n
     )
     select c.subject, c.n, max(c.campaign_key) as campaign_key,
-      case when max(c.campaign_key) is null or count(distinct c.upn) = 1 then max(c.uid) end as uid,
-      case when max(c.campaign_key) is null or count(distinct c.upn) = 1 then max(c.upn) end as upn,
+      case when count(distinct c.upn) = 1 then max(c.uid)
+           when max(c.campaign_key) is null then {store.dialect.first_ordered('c.uid', 'c.t desc, c.signal_id desc')}
+           end as uid,
+      case when count(distinct c.upn) = 1 then max(c.upn)
+           when max(c.campaign_key) is null then {store.dialect.first_ordered('c.upn', 'c.t desc, c.signal_id desc')}
+           end as upn,
       min(c.t) as first_t, max(c.t) as last_t,
       list(c.signal_id order by c.t, c.signal_id) filter (where c.kind = 'detection') as detection_ids,
       list(distinct c.event_id) filter (where c.kind = 'behavior') as behavior_ids,
@@ -244,7 +253,7 @@ def _write(store: Store) -> None:
 
 
 def build(store: Store, s: IncidentSettings) -> dict[str, Any]:
-    store.ensure(TABLES)
+    store.ensure((*TABLES, EVENT_IDENTITIES))
     have = store.relations()
     if "riskDetections" not in have:
         return {"incidents": 0, "skipped": "no riskDetections (run the detections stage first)"}

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from vigil.errors import InputError
+from vigil.simulate import identities
 from vigil.simulate.attacks import CAMPAIGNS, Attacks
 from vigil.simulate.benign import Benign, local_midnight_us
 from vigil.simulate.geography import load_geography
@@ -38,6 +39,9 @@ DEFAULT_RATES: dict[str, float] = {
     "password_typo": 0.03,       # per new session: a 50126 before the right password
     "password_change": 0.003,    # per user-day: self-service "Change user password"
     "benign_inbox_rule": 0.002,  # per office day: a harmless New-InboxRule (move newsletters)
+    "renames": 0.03,             # share of members renamed (new UPN and display name) mid-window
+    "okta_users": 0.25,          # per member: also signs in to Okta (OktaSystemLog.json)
+    "okta_other_login": 0.2,     # per Okta user: an Okta login that is not the UPN (no automatic link)
 }
 #: attack campaign -> number of campaigns
 DEFAULT_CAMPAIGNS: dict[str, int] = {name: 1 for name in CAMPAIGNS}
@@ -114,12 +118,23 @@ def simulate_tenant(out_dir: str | Path, *, users: int = 40, days: int = 7, seed
                        traits=sorted(u.traits), active_from_day=u.active_from_day, leave_day=u.leave_day)
     benign = Benign(world, geo, benign_rates, seed, days)
     attacks = Attacks(world, geo, seed, days, counts)
+    ids = identities.plan(tenant, benign_rates, seed, days,
+                          avoid={v.idx for v in attacks.victims[: 2 * len(attacks.plan) + 4]})
+    for u in tenant.users:
+        if u.idx in ids.okta:
+            okta_id, login = ids.okta[u.idx]
+            world.scenario("okta_account", u, None, okta_id=okta_id, login=login or u.upn,
+                           same_login=not login)
     try:
         for day in range(days):
             for u in tenant.users:
                 if u.leave_day is not None and day > u.leave_day:
                     continue
+                if u.idx in ids.renames and ids.renames[u.idx][0] == day:
+                    identities.rename(world, u, day, *ids.renames[u.idx][1:], seed, start_us)
                 benign.user_day(u, day, rng_for(seed, "user-day", u.idx, day))
+                if u.idx in ids.okta:
+                    identities.okta_evening(world, u, day, start, *ids.okta[u.idx], rng_for(seed, "okta", u.idx, day))
                 if u.leave_day == day:
                     _leave(world, tenant, u, day, seed, start_us)
             if day == min(2, days - 1):

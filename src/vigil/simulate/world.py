@@ -24,9 +24,9 @@ from vigil.simulate.rand import guid, uti
 from vigil.simulate.records import Access, CaModel, Net, TokenIds
 from vigil.simulate.tenant import Device, Tenant, User
 
-SIGNIN, NONINTERACTIVE, O365, AUDIT = range(4)
+SIGNIN, NONINTERACTIVE, O365, AUDIT, OKTA = range(5)
 FILES = ("SigninLogs.json", "AADNonInteractiveUserSignInLogs.json", "OfficeActivity_ManagementAPI.json",
-         "AuditLogs.json")
+         "AuditLogs.json", "OktaSystemLog.json")
 DAY_US = 86_400_000_000
 
 
@@ -84,7 +84,7 @@ class World:
         self.buckets: dict[int, list[tuple[int, int, int, bytes]]] = defaultdict(list)
         self.flushed_before = 0
         self.seq = 0
-        self.counts = [0, 0, 0, 0]
+        self.counts = [0] * len(FILES)
         self.labels: list[dict[str, Any]] = []
         self.scenarios: list[dict[str, Any]] = []
         self.state: dict[int, UserState] = defaultdict(UserState)
@@ -104,7 +104,7 @@ class World:
         for d in sorted(k for k in self.buckets if k < day):
             rows = self.buckets.pop(d)
             rows.sort()
-            chunks: list[list[bytes]] = [[], [], [], []]
+            chunks: list[list[bytes]] = [[] for _ in FILES]
             for _, _, f, data in rows:
                 chunks[f].append(data)
             for f, chunk in enumerate(chunks):
