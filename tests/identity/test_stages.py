@@ -139,3 +139,18 @@ def test_a_name_only_record_of_a_renamed_user_lands_in_the_right_window() -> Non
             [(JANE, "alias")]
     finally:
         store.close()
+
+
+def test_a_rename_inside_a_detection_window_raises_no_first_time_finding(tmp_path: Path) -> None:
+    # IMAP every day for a week, renamed on day 3: legacy auth is raised once (the first), not again
+    settings = load_settings(overrides={"store.path": str(tmp_path / "t.duckdb")}, environ={})
+    store = open_store(settings.store.path)
+    try:
+        add(store, "signins", [entra(f"imap{d}", 24 * d, JANE, "jane.doe@contoso.com" if d < 3 else
+                                     "jane.smith@contoso.com", client_app_type="IMAP4", **LONDON) for d in range(7)])
+        run_stages(store, settings)
+        found = store.rows("""select event_id from "riskDetections" where riskEventType = 'legacyAuthentication'
+                              order by event_id""")
+        assert found == [("imap0",)]
+    finally:
+        store.close()

@@ -8,8 +8,10 @@ name is an *observation* of that name at that time; so are directory snapshots (
 then, new name from then) and Okta ``user.account.update_profile`` records (the target's login).
 
 Names become aliases with validity periods by gaps-and-islands over each account's observations in
-time order: a run of one name is one period, ending where the next name's run starts. The first period
-starts at the account's creation when known (else it is open), the last ends at its deletion.
+time order: a run of one name is one period. A name is valid until the next name is first seen, and the
+next name from the last sighting of the one before (the rename happened in between; an audit record
+dates it exactly, as both sightings are then the same instant). The first period starts at the account's
+creation when known (else it is open), the last ends at its deletion.
 
 A record with a name and no id (an Office 365 audit record) takes the account whose alias of that name
 was valid at its time; when two accounts claim it (a UPN reused after a deletion), the one that had
@@ -153,7 +155,8 @@ runs AS (
   FROM r GROUP BY identity_id, kind, alias, run
 )
 SELECT runs.*,
-  CASE WHEN run = 1 THEN l.created_time ELSE seen_from END AS valid_from,
+  CASE WHEN run = 1 THEN l.created_time
+       ELSE lag(last_seen) OVER (PARTITION BY runs.identity_id, kind ORDER BY run) END AS valid_from,
   coalesce(lead(seen_from) OVER (PARTITION BY runs.identity_id, kind ORDER BY run), l.deleted_time) AS valid_to
 FROM runs LEFT JOIN _id_life l ON l.identity_id = runs.identity_id
 """
