@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from functools import partial
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -153,8 +154,9 @@ class RiskInputs:
         if profile is None and (ctx.user_principal_name or ctx.user_id):
             a.notes.append("user not in vigil's profiles (no sign-ins analysed for them)")
         if record and scored is not None and scored.signals and self.recorder is not None:
-            self.recorder.record(detection_rows(
-                [s.to_dict() for s in scored.signals], correlation_id=corr, when=t,
+            # the rows are built on the recorder's thread: the decision pays for a queue put only
+            self.recorder.record(partial(
+                detection_rows, [s.to_dict() for s in scored.signals], correlation_id=corr, when=t,
                 user_id=ctx.user_id or (profile.user_id if profile else None),
                 user_principal_name=ctx.user_principal_name or (profile.name if profile else None), ip=ctx.ip,
                 country=scored.facts.country, session_id=ctx.session_id))

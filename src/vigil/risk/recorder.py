@@ -88,6 +88,16 @@ def write_detections(store: Store, rows: list[dict[str, Any]]) -> int:
     return len(rows)
 
 
+def _rows(item: Any) -> list[dict[str, Any]]:
+    if not callable(item):
+        return list(item)
+    try:
+        return list(item())
+    except Exception:  # a bug building rows must not stop the recorder: say so loudly, keep going
+        log.exception("building real-time detection rows failed; these detections are not recorded")
+        return []
+
+
 class DetectionRecorder:
     """A queue of detection rows and the thread that writes them with ``write``."""
 
@@ -123,9 +133,10 @@ class DetectionRecorder:
         self._thread.start()
         return self
 
-    def record(self, rows: list[dict[str, Any]]) -> None:
-        """Queue rows for writing; never blocks the caller on the store."""
-        if not rows:
+    def record(self, rows: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]]) -> None:
+        """Queue rows for writing — or a function making them, called on the writer thread so the caller
+        does not even pay for building them; never blocks the caller on the store."""
+        if isinstance(rows, list) and not rows:
             return
         with self._lock:
             if self._closed:
@@ -136,8 +147,8 @@ class DetectionRecorder:
     def pending(self) -> int:
         return self._queue.qsize()
 
-    def _take(self, first: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
-        rows, stop = list(first), False
+    def _take(self, first: Any) -> tuple[list[dict[str, Any]], bool]:
+        rows, stop = _rows(first), False
         while len(rows) < self._batch:
             try:
                 item = self._queue.get_nowait()
@@ -146,7 +157,7 @@ class DetectionRecorder:
             if item is _STOP:
                 stop = True
                 break
-            rows.extend(item)
+            rows.extend(_rows(item))
         return rows, stop
 
     def _run(self) -> None:
@@ -202,7 +213,7 @@ class DetectionRecorder:
             except queue.Empty:
                 break
             if item is not _STOP:
-                left.extend(item)
+                left.extend(_rows(item))
         if left:
             try:
                 self._write(left)
