@@ -61,3 +61,8 @@ def test_function_body_with_its_own_lets_and_range_bounds() -> None:
     text = rewrite(kql).text
     assert "between ((ago(2d))..(now()))" in text
     assert "let seen" not in text and "_seen = SigninLogs | where" in text
+
+
+def test_tabular_parameter_takes_a_table_or_an_expression() -> None:
+    text = rewrite("let g = (T:(u:string), n:long) { T | take n }; g(AuditLogs | extend u = Identity, 3)").text
+    assert "= AuditLogs | extend u = Identity" in text and "| take 3" in text and "(AuditLogs" not in text

@@ -97,6 +97,7 @@ class _Function:
     name: str
     params: list[tuple[str, str | None]]   # (name, default text)
     body: str
+    tabular: set[str] = field(default_factory=set)            # parameters of a tabular type, (*) or (col:type)
     lets: list[tuple[str, str]] = field(default_factory=list)   # the body's own let statements, in order
 
 
@@ -122,14 +123,17 @@ def _parse_function(statement: str) -> _Function | None:
     if not m.group(2) and not _is_tabular(body):
         return None     # a scalar function: duckdb-kql substitutes those itself
     params: list[tuple[str, str | None]] = []
+    tabular: set[str] = set()
     for p in split_top(statement[open_at + 1:close], ","):
         if not p.strip():
             continue
-        pm = re.match(r"\s*([A-Za-z_]\w*)\s*:\s*(?:\([^)]*\)|\w+)\s*(?:=\s*(.+))?$", p, re.S)
+        pm = re.match(r"\s*([A-Za-z_]\w*)\s*:\s*(\([^)]*\)|\w+)\s*(?:=\s*(.+))?$", p, re.S)
         if not pm:
             raise QueryError(f"let function {m.group(1)!r}: cannot read parameter {p.strip()!r}")
-        params.append((pm.group(1), pm.group(2).strip() if pm.group(2) else None))
-    return _Function(m.group(1), params, body, lets)
+        params.append((pm.group(1), pm.group(3).strip() if pm.group(3) else None))
+        if pm.group(2).startswith("("):
+            tabular.add(pm.group(1))
+    return _Function(m.group(1), params, body, tabular=tabular, lets=lets)
 
 
 def _matching(text: str, open_at: int) -> int:
@@ -156,14 +160,19 @@ def _expand(fn: _Function, args: list[str]) -> tuple[list[tuple[str, str]], str]
     if len(args) > len(fn.params):
         raise QueryError(f"let function {fn.name!r} takes {len(fn.params)} argument(s), got {len(args)}")
     values: dict[str, str] = {}
+    inner: list[tuple[str, str]] = []
     for i, (pname, default) in enumerate(fn.params):
-        if i < len(args) and args[i]:
+        if i < len(args) and args[i] and pname in fn.tabular and not re.fullmatch(r"[A-Za-z_]\w*", args[i]):
+            # a tabular argument that is an expression becomes a let: duckdb-kql has no parenthesised source
+            generated = f"_vigil_fn{next(_counter)}_{pname}"
+            inner.append((generated, args[i]))
+            values[pname] = generated
+        elif i < len(args) and args[i]:
             values[pname] = args[i] if re.fullmatch(r"[\w.]+|'[^']*'|\"[^\"]*\"", args[i]) else f"({args[i]})"
         elif default is not None:
             values[pname] = default
         else:
             raise QueryError(f"let function {fn.name!r}: no value for parameter {pname!r}")
-    inner: list[tuple[str, str]] = []
     for name, value in fn.lets:
         generated = f"_vigil_fn{next(_counter)}_{name}"
         inner.append((generated, _identifier_sub(value, values)))
