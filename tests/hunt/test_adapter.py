@@ -21,7 +21,7 @@ def test_reference_query_file_from_docs_runs(hunt_store: Store) -> None:
 
 
 @pytest.mark.parametrize("kql, message", [
-    ("SigninLogs | evaluate bag_unpack(DeviceDetail)", "unsupported KQL construct"),
+    ("SigninLogs | evaluate pivot(AppDisplayName)", "unsupported KQL construct"),
     ("SigninLogs | make-series n = count() on TimeGenerated step 1h", "unsupported KQL construct"),
     ("SigninLogs | where", "KQL syntax error"),
     ("NoSuchTable | take 1", "unknown table 'NoSuchTable'"),

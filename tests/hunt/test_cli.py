@@ -39,7 +39,7 @@ def test_hunt_formats(tmp_path: Path) -> None:
 
 def test_hunt_errors_exit_with_query_error_code(tmp_path: Path) -> None:
     db = _store(tmp_path)
-    res = CliRunner().invoke(app, ["hunt", "SigninLogs | evaluate bag_unpack(DeviceDetail)", "--db", db])
+    res = CliRunner().invoke(app, ["hunt", "SigninLogs | evaluate pivot(AppDisplayName)", "--db", db])
     assert res.exit_code != 0
     assert "unsupported KQL construct" in str(res.exception) or "unsupported KQL construct" in res.output
     res = CliRunner().invoke(app, ["hunt", "SigninLogs", "--db", db, "--format", "xml"])

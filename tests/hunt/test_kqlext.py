@@ -57,3 +57,13 @@ def test_functions_and_aggregates(store: Store) -> None:
     agg = rows(store, "Ev | summarize b = make_bag(bag), s = make_set_if(s, id > 1)")[0]
     assert str(agg["b"]).replace(" ", "") in ('{"k":1,"j":2}', '{"j":2,"k":1}')
     assert sorted(str(agg["s"]).strip("[]").replace('"', "").split(",")) == ["b", "c"]
+
+
+def test_bag_unpack_and_column_ifexists_take_their_columns_from_the_data(store: Store) -> None:
+    got = rows(store, "Ev | evaluate bag_unpack(bag) | extend kk = column_ifexists('k', -1), q = column_ifexists('q', -1) "
+                      "| project id, kk, q, j | order by id asc")
+    assert [(r["id"], str(r["kk"]), r["q"], str(r["j"])) for r in got] == [
+        (1, "1", -1, "None"), (2, "None", -1, "2"), (3, "None", -1, "None")]
+    assert "bag" not in run_hunt(store, "Ev | evaluate bag_unpack(bag, 'p_')").column_names
+    with pytest.raises(QueryError, match="already columns"):
+        rows(store, "Ev | extend k = 0 | evaluate bag_unpack(bag)")

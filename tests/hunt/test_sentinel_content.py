@@ -26,7 +26,7 @@ CONTENT = Path(__file__).parent / "sentinel_content"
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "watchlists"
 FILES = sorted(p for d in ("hunting", "rules") for p in (CONTENT / d).glob("*.yaml"))
 #: runs / applicable must not fall below this (docs/hunting.md has the measured figure)
-MIN_COVERAGE = 0.83   # 50 / 60 measured
+MIN_COVERAGE = 0.85   # 51 / 60 measured
 EXPECTED: dict[str, dict[str, Any]] = yaml.safe_load((CONTENT / "expected_failures.yaml").read_text()) or {}
 
 

@@ -32,11 +32,13 @@ from vigil.hunt.kqlext import install as install_extensions
 from vigil.hunt.rewrite import rewrite, watchlist_relation
 from vigil.hunt.serialize import continuation, rewrite_stage, split
 from vigil.store import Store
+from vigil.hunt.unpack import expand as expand_bag_unpack
 from vigil.hunt.watchlist import items_sql
 from vigil.store.readonly import HuntControl, run_select
 from vigil.ueba.views import create_views, expected_views
 
 _serial = itertools.count()
+_BAG_UNPACK = re.compile(r"\|\s*evaluate\s+bag_unpack\s*\(")
 MAX_SERIAL_STEPS = 16
 #: duckdb-kql's write gate, part of the second layer (False: ingestion and database commands refused)
 KQL_ALLOW_WRITE = False
@@ -112,7 +114,7 @@ def run_hunt(store: Store, kql: str, *, now: datetime | None = None, timeout_s: 
     ensure_views(store)
     rewritten = rewrite(kql)
     check_kql(rewritten.text)   # table('x') and inlined functions name tables only after the rewrite
-    text = with_prelude(rewritten.text)
+    text = rewritten.text
     registered: list[str] = []
     try:
         for alias in rewritten.watchlists:
@@ -122,6 +124,11 @@ def run_hunt(store: Store, kql: str, *, now: datetime | None = None, timeout_s: 
                 raise _translate_error(exc, store) from None
             store.con.register(watchlist_relation(alias), rows)
             registered.append(watchlist_relation(alias))
+        for _ in range(4):   # evaluate bag_unpack: its columns come from the data (vigil/hunt/unpack.py)
+            if not _BAG_UNPACK.search(text):
+                break
+            text = expand_bag_unpack(text, lambda q: _run(store, with_prelude(q), now, control))
+        text = with_prelude(text)
         for _ in range(MAX_SERIAL_STEPS):
             cut = split(text)
             if cut is None:

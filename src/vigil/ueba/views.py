@@ -117,7 +117,10 @@ SELECT d.event_time AS TimeGenerated, d.tenant_id AS TenantId, d.source_record_i
            AS InitiatedBy,
        json_array(json_object('id', d.target_user_id, 'userPrincipalName', d.target_upn,
                               'displayName', d.target_display_name, 'type', 'User',
-                              'modifiedProperties', coalesce(d.modified_properties, '[]'::JSON))) AS TargetResources,
+                              -- the Entra audit adapter keeps one list per target resource; other sources one list
+                              'modifiedProperties', coalesce(CASE WHEN json_type(d.modified_properties -> 0) = 'ARRAY'
+                                  THEN d.modified_properties -> 0 ELSE d.modified_properties END, '[]'::JSON)))
+           AS TargetResources,
        coalesce(d.actor_upn, d.actor_id) AS Identity, CAST(NULL AS VARCHAR) AS AADOperationType,
        CAST(NULL AS JSON) AS AdditionalDetails, d.tenant_id AS AADTenantId, d.result_reason AS ResultDescription,
        CAST(NULL AS VARCHAR) AS OperationVersion, CAST(NULL AS BIGINT) AS DurationMs,
