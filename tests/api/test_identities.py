@@ -36,6 +36,14 @@ def test_any_former_name_finds_the_person_and_only_admins_link(service: dict[str
     assert r.status_code == 200, r.text
     assert r.json()["person_ids"] == [JANE] and r.json()["actor"] == "alice-admin"
 
+    with service["app"].state.vigil.db.writer() as store:  # an incident raised under the old name
+        store.execute("""insert into incidents (incident_id, title, severity, status, user_id, user_principal_name,
+                           detection_ids, accounts, priority, last_activity)
+                         values ('INC-JANE', 'legacy auth', 'medium', 'new', ?, 'jane.doe@contoso.com', '[]', '[]',
+                                 1, TIMESTAMP '2026-01-05 09:00')""", [JANE])
+    queue = client.get("/api/v1/incidents", params={"user": "jsmith@okta-contoso.com"}, headers=reader).json()
+    assert [i["incident_id"] for i in queue["items"]] == ["INC-JANE"]  # any name of the person finds it
+
     user = client.get("/api/v1/users/jsmith@okta-contoso.com", headers=reader).json()["user"]
     assert user["person_id"] == JANE and {a["provider"] for a in user["accounts"]} == {"entra", "okta"}
     assert user["former_names"] == ["jane.doe@contoso.com"] and user["signins"] == 3

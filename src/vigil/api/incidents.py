@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from vigil.api.data import NotFound, existing, fetch, fetch_one, require
+from vigil.errors import InputError
+from vigil.identity import actions as identity
 from vigil.store import Store
 
 STATUSES = ("new", "active", "closed")
@@ -11,6 +13,25 @@ SEVERITIES = ("high", "medium", "low", "informational")
 _SEVERITY_RANK = "case lower(severity) when 'high' then 3 when 'medium' then 2 when 'low' then 1 else 0 end"
 #: ranking of the queue: priority, then severity, then most recent activity
 ORDER = f"priority desc nulls last, {_SEVERITY_RANK} desc, last_activity desc, incident_id"
+
+
+def _person_keys(store: Store, user: str) -> tuple[list[str], list[str]]:
+    """Every name and account id of the person(s) ``user`` names (any former name finds them)."""
+    if not {"identities", "identity_aliases"} <= existing(store):
+        return [], []
+    try:
+        ids = identity.find(store, user)
+    except InputError:
+        return [], []
+    if not ids:
+        return [], []
+    members = f"(select identity_id from identities where person_id in (select person_id from identities " \
+              f"where identity_id in {store.dialect.in_list(ids)}))"
+    names = [str(r[0]) for r in store.rows(f"select distinct lower(alias) from identity_aliases where kind <> "
+                                           f"'display_name' and identity_id in {members}")]
+    accounts = [str(r[0]) for r in store.rows(f"select account_id from identities where account_id is not null "
+                                              f"and identity_id in {members}")]
+    return names, accounts
 
 
 def list_incidents(store: Store, *, status: list[str] | None = None, severity: list[str] | None = None,
@@ -26,8 +47,10 @@ def list_incidents(store: Store, *, status: list[str] | None = None, severity: l
         where.append("lower(severity) = any(?)")
         params.append([s.lower() for s in severity])
     if user:
-        where.append("(user_principal_name ilike ? or user_id = ?)")
-        params += [f"%{user}%", user]
+        names, accounts = _person_keys(store, user)
+        where.append("(user_principal_name ilike ? or user_id = ? or lower(user_principal_name) = any(?) "
+                     "or user_id = any(?))")
+        params += [f"%{user}%", user, names, accounts]
     if text:
         where.append("(title ilike ? or reason ilike ?)")
         params += [f"%{text}%", f"%{text}%"]
