@@ -125,3 +125,19 @@ def test_split_tunnel_activity_without_device_is_egress_change(tmp_path: Path) -
         ((verdict, reason),) = _verdicts(store)
         assert verdict == "egress_change"
         assert reason == "GB is a corporate egress point (configured 194.60.88.64/27); same session ST… since the sign-in in GB at 09:00"
+
+
+def test_travel_across_okta_google_and_aws_sign_ins(tmp_path: Path) -> None:
+    # one person signing in to Okta in London, Google Workspace and the AWS console from Sao Paulo minutes
+    # later: the itinerary spans identity providers (no vendor coordinates for Google / AWS: the mmdb places them)
+    signins = [
+        _s(0, "86.128.0.10", token_issuer_type="Okta", source_format="okta_system", session_id="102okta"),
+        _s(20, "177.32.0.9", token_issuer_type="Google", source_format="gws_login"),
+        _s(25, "177.32.0.10", token_issuer_type="AWS", source_format="cloudtrail_console"),
+        _s(300, "86.128.0.11", token_issuer_type="Okta", source_format="okta_system", session_id="102okta2"),
+    ]
+    with analyze(tmp_path, signins) as store:
+        got = rows(store, "SELECT t.verdict, s.source_format FROM travel t JOIN signins s ON s.event_id = t.to_event_id "
+                          "ORDER BY t.to_time")
+        assert [(g["verdict"], g["source_format"]) for g in got][:2] == [
+            ("impossible", "gws_login"), ("same_location", "cloudtrail_console")]
