@@ -93,3 +93,17 @@ def test_identity_provider_network_verdicts_set_the_class(tmp_path: Path) -> Non
     assert [e[ip]["ip_class"] for ip in ("86.128.0.10", "86.128.0.11", "86.128.0.12")] == [
         "vpn", "tor", "residential"]
     store.close()
+
+
+def test_microsoft_service_addresses_in_non_interactive_sign_ins_are_not_locations(tmp_path: Path) -> None:
+    s = geo_settings(tmp_path)
+    store = open_store(s.store.path)
+    insert(store, "signins", [
+        row("signins", ip="20.190.1.1", asn=8075, is_interactive=False),  # Microsoft, non-interactive
+        row("signins", ip="20.190.1.2", asn=8075, is_interactive=True),  # someone on an Azure VM: a location
+        row("signins", ip="86.128.0.10", is_interactive=False),  # the user's own ISP
+    ])
+    enrich_stage.run(store, s)
+    e = _enriched(store)
+    assert [e[ip]["location_is_stale"] for ip in ("20.190.1.1", "20.190.1.2", "86.128.0.10")] == [True, False, False]
+    store.close()

@@ -19,6 +19,10 @@ from vigil.settings import EnrichSettings
 from vigil.store import Store, literal
 
 
+#: Microsoft's own ASNs: a non-interactive sign-in from them is a Microsoft service acting for the user
+MICROSOFT_SERVICE_ASNS = (8075, 8068, 8069, 12076)
+
+
 def _select(settings: EnrichSettings, statuses: tuple[str, ...], *, signins: bool) -> str:
     acc = settings.default_accuracy_km
     vendor_acc, mmdb_acc = float(acc.get("vendor", 25.0)), float(acc.get("mmdb", 50.0))
@@ -29,8 +33,12 @@ def _select(settings: EnrichSettings, statuses: tuple[str, ...], *, signins: boo
     legacy = ", ".join(literal(a) for a in LEGACY_CLIENT_APPS)
     client_app = (f"CASE WHEN s.client_app_type IN ({legacy}) THEN 'legacy_protocol' "
                   "ELSE coalesce(u.ua_class, 'unknown') END") if signins else "coalesce(u.ua_class, 'unknown')"
-    stale = ("(coalesce(s.is_interactive, FALSE) = FALSE AND coalesce(s.client_credential_type, 'none') "
-             "NOT IN ('none', ''))") if signins else "FALSE"
+    # not the user's location: a confidential client's non-interactive sign-in (the token's original IP), or a
+    # non-interactive sign-in from Microsoft's own network (a Microsoft service acting for the user)
+    microsoft = ", ".join(str(a) for a in MICROSOFT_SERVICE_ASNS)
+    stale = ("(coalesce(s.is_interactive, FALSE) = FALSE AND (coalesce(s.client_credential_type, 'none') "
+             f"NOT IN ('none', '') OR coalesce({vendor_asn}, ie.asn_number) IN ({microsoft})))"
+             ) if signins else "FALSE"
     status_list = ", ".join(literal(x) for x in statuses)
     table = "signins" if signins else "activities"
 
