@@ -288,7 +288,7 @@ def start_bare(policies: list[str], locations: str, users: int = 0) -> tuple[sub
     proc = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(port), "--policies", *policies,
                              "--locations", locations, "--scoring-users", str(users)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_port(proc, port, 30.0 + users / 50)  # profiles are built before the server listens
+    wait_port(proc, port, 30.0 + users / 20)  # profiles are built before the server listens
     return proc, port, "unused"
 
 
