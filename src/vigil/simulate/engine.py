@@ -118,8 +118,7 @@ def simulate_tenant(out_dir: str | Path, *, users: int = 40, days: int = 7, seed
                        traits=sorted(u.traits), active_from_day=u.active_from_day, leave_day=u.leave_day)
     benign = Benign(world, geo, benign_rates, seed, days)
     attacks = Attacks(world, geo, seed, days, counts)
-    ids = identities.plan(tenant, benign_rates, seed, days,
-                          avoid={v.idx for v in attacks.victims[: 2 * len(attacks.plan) + 4]})
+    ids = identities.plan(tenant, benign_rates, seed, days)
     for u in tenant.users:
         if u.idx in ids.okta:
             okta_id, login = ids.okta[u.idx]

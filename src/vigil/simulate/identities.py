@@ -35,12 +35,13 @@ class IdentityPlan:
     okta: dict[int, tuple[str, str]] = field(default_factory=dict)  # user idx -> (okta id, login)
 
 
-def plan(tenant: Tenant, rates: dict[str, float], seed: int, days: int, avoid: set[int]) -> IdentityPlan:
-    """Who is renamed (and when), who has an Okta account; ``avoid``: users an attack campaign may pick."""
+def plan(tenant: Tenant, rates: dict[str, float], seed: int, days: int) -> IdentityPlan:
+    """Who is renamed (and when), who has an Okta account. A campaign's victim may be renamed too: the
+    labels name records by id and users by object id as well as by the name they had then."""
     out = IdentityPlan()
     rng = rng_for(seed, "identities")
     pool = [u for u in tenant.users if u.kind == "member" and u.idx > 2 and u.leave_day is None
-            and u.active_from_day == 0 and u.idx not in avoid]
+            and u.active_from_day == 0]
     rng.shuffle(pool)
     n = max(1, round(len(tenant.users) * rates["renames"])) if rates["renames"] > 0 and days >= 2 else 0
     for u in pool[:n]:
