@@ -70,3 +70,16 @@ def test_root_is_first_interactive_success_and_hops(tmp_path: Path) -> None:
         assert hops == {("ip", "86.128.0.10", "86.128.0.11"), ("ip", "86.128.0.11", "86.128.0.12"),
                         ("ip", "86.128.0.12", "87.126.0.5"), ("asn", "2856", "8866"), ("country", "GB", "BG"),
                         ("device", "D1", "(none)")}
+
+
+def test_user_agent_hops_on_family_and_class_once_each(tmp_path: Path) -> None:
+    """A browser version bump is no hop; flipping between the browser and the Windows auth broker is one."""
+    chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{} Safari/537.36"
+    broker = "Windows-AzureAD-Authentication-Provider/1.0"
+    agents = [chrome.format("120.0"), broker, chrome.format("121.0"), broker, chrome.format("121.0"), broker]
+    signins = [_s(i, session_id="S3", ip="86.128.0.10", device_id="D1", user_agent=ua) for i, ua in enumerate(agents)]
+    with analyze(tmp_path, signins) as store:
+        ua_hops = rows(store, "SELECT from_value, to_value FROM session_hops WHERE hop_kind = 'user_agent'")
+        assert len(ua_hops) == 1 and ua_hops[0]["from_value"].startswith("Chrome"), ua_hops
+        (s,) = rows(store, "SELECT hop_count FROM sessions")
+        assert s["hop_count"] == 1

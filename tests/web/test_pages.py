@@ -47,7 +47,7 @@ def test_status_and_comment_forms(ui: Any) -> None:
 def test_hunt_page_runs_kql_and_downloads_csv(ui: Any) -> None:
     page = ui.get("/hunt").text
     assert "ActivityInsights.FirstTimeUserConnectedFromDevice == true" in page
-    assert 'value="2026-01-05T12:15:00"' in page  # now() anchored at the newest event
+    assert 'value="2026-01-05 12:15:00"' in page  # now() anchored at the newest event (hunt.now: auto), 24-hour
     q = ("BehaviorAnalytics | where InvestigationPriority >= 4 | project UserPrincipalName, InvestigationPriority"
          " | order by InvestigationPriority desc")
     r = ui.post("/hunt", data={"query": q, "now": "2026-01-05T12:15:00", "csrf_token": ui.csrf})
@@ -96,3 +96,12 @@ def test_connectors_page_lists_streams(ui: Any, service: dict[str, Any]) -> None
         state.mark(store, "okta", "logs", error="okta: https://x/api/v1/logs HTTP 500: boom")
     html = ui.get("/connectors").text
     assert "okta" in html and "logs" in html and "HTTP 500: boom" in html
+
+
+def test_a_missing_incident_or_user_is_a_page_not_json(ui: Any) -> None:
+    for path in ("/incidents/INC-nope", "/users/nobody@contoso.com", "/no-such-page"):
+        r = ui.get(path)
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), (path, r.text[:200])
+        assert 'role="alert"' in r.text and '<header class="top">' in r.text, path  # in the UI's frame
+    api = ui.get("/api/v1/incidents/INC-nope")
+    assert api.status_code in (401, 404) and api.headers["content-type"].startswith("application/json")

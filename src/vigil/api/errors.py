@@ -69,12 +69,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 401 and request.method == "GET" and _is_page(request.url.path):
+        if exc.status_code == 401 and request.method == "GET" and is_page(request.url.path):
             # A browser opening a page without a session goes to the sign-in form.
             return RedirectResponse(f"/signin?next={quote(request.url.path, safe='/')}", status_code=303)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
 
-def _is_page(path: str) -> bool:
+def is_page(path: str) -> bool:
     return not path.startswith(("/api/", "/static/", "/openapi.json", "/docs", "/redoc"))

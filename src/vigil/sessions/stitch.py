@@ -86,18 +86,26 @@ SELECT a.session_key, CASE WHEN a.session_key LIKE 's:%' THEN substr(a.session_k
 FROM agg a JOIN root r ON r.session_key = a.session_key LEFT JOIN hops h ON h.session_key = a.session_key
 """
 
-# Previous non-null value of each attribute in the session (activities often carry no device).
+# Previous non-null value of each attribute in the session (activities often carry no device). A user agent
+# is compared by its family and class (a browser's version bump or a client's build string is no hop), and
+# it hops only to one not yet seen in the session: Office flipping between the browser and the Windows
+# authentication broker is one hop, not one per switch.
 _HOPS = """
 CREATE OR REPLACE TEMP TABLE _hopcand AS
 SELECT * FROM (
   SELECT session_key, event_id, event_time, ip, asn, country, device, user_agent,
-    {previous}
-  FROM (SELECT session_key, event_id, event_time, ip, CAST(asn AS VARCHAR) AS asn, country, user_agent,
+    {previous},
+    CASE WHEN user_agent IS NOT NULL THEN row_number() OVER (PARTITION BY session_key, user_agent
+                                                             ORDER BY event_time, event_id) END AS ua_nth
+  FROM (SELECT session_key, event_id, event_time, ip, CAST(asn AS VARCHAR) AS asn, country,
+               CASE WHEN ua_family IS NOT NULL THEN ua_family || ' (' || coalesce(ua_class, '?') || ')'
+                    WHEN ua_class IS NOT NULL THEN ua_class ELSE user_agent END AS user_agent,
                CASE WHEN event_table = 'signins' THEN coalesce(device_id, '(none)') ELSE device_id END AS device
         FROM {ev}) x
   WINDOW w AS (PARTITION BY session_key ORDER BY event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ) y
-WHERE ip <> p_ip OR asn <> p_asn OR country <> p_country OR device <> p_device OR user_agent <> p_user_agent
+WHERE ip <> p_ip OR asn <> p_asn OR country <> p_country OR device <> p_device
+   OR (user_agent <> p_user_agent AND ua_nth = 1)
 """
 
 
@@ -124,8 +132,9 @@ def hops(store: Store, ev: str = "_ev") -> int:
     con.execute(_HOPS.format(ev=ev, previous=previous))
     con.execute("DELETE FROM session_hops")
     for kind in ("ip", "asn", "country", "device", "user_agent"):
+        extra = " AND ua_nth = 1" if kind == "user_agent" else ""
         con.execute(f"INSERT INTO session_hops SELECT session_key, event_id, event_time, '{kind}', p_{kind}, {kind} "
-                    f"FROM _hopcand WHERE {kind} <> p_{kind}")
+                    f"FROM _hopcand WHERE {kind} <> p_{kind}{extra}")
     con.execute("DROP TABLE IF EXISTS _hopcand")
     return store.count("session_hops")
 
