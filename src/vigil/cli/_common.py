@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
+
+from vigil.cli._table import console, err_console  # noqa: F401 -- re-exported: every command prints through them
 
 if TYPE_CHECKING:
     # DuckDB, Arrow and the settings' pydantic models load where a command uses them, not for `vigil --help`
@@ -19,8 +20,6 @@ if TYPE_CHECKING:
     from vigil.settings import Settings
     from vigil.store import Store
 
-console = Console()
-err_console = Console(stderr=True)
 
 DbOpt = Annotated[
     str | None, typer.Option("--db", help="DuckDB store file (default ./vigil.duckdb, or $VIGIL_DB)")

@@ -21,6 +21,10 @@ import orjson
 from rich.console import Console
 from rich.text import Text
 
+#: the CLI's output and error streams (re-exported by cli/_common.py; `vigil serve` sets their width to the
+#: width of the terminal of a CLI that handed it a command)
+console = Console()
+err_console = Console(stderr=True)
 #: set by ``--wide``: every column, nothing cut
 WIDE: ContextVar[bool] = ContextVar("vigil_wide_tables", default=False)
 #: no column narrower than this (unless its widest value and header are narrower)
@@ -109,8 +113,6 @@ class _Column:
 
 
 def terminal_width() -> int:
-    from vigil.cli._common import console
-
     return max(20, console.width)
 
 
