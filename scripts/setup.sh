@@ -38,9 +38,12 @@ else
 
   .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
   .venv/bin/python -m pip install -q -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
-  .venv/bin/python -c "import vigil, duckdb, duckdb_kql" || { echo "vigil: python install failed" >&2; exit 1; }
+  .venv/bin/python -c "import vigil, duckdb, duckdb_kql, pyspark, sqlglot" || { echo "vigil: python install failed" >&2; exit 1; }
   echo "$stamp" > "$stamp_file"
 fi
+
+# the Spark engine's parity tests need a Java runtime (Debian's); pyspark and sqlglot come with .[test]
+command -v java >/dev/null || apt_install openjdk-17-jre-headless
 
 if [ "$with_browser" = 1 ]; then
   bash scripts/install-browser.sh

@@ -46,3 +46,17 @@ def store(settings: Settings) -> Iterator[Store]:
     s = open_store(settings.store.path)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """The one SparkSession of a test run: local[2], UI off, two shuffle partitions (start-up ~11 s).
+    With pytest-xdist each worker that needs it starts its own."""
+    pytest.importorskip("pyspark", reason="the spark extra is not installed (scripts/setup.sh installs it)")
+    from vigil.store.spark import session
+
+    s = session("local[2]", app="vigil-tests", conf={
+        "spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2",
+        "spark.driver.memory": "1g"})
+    yield s
+    s.stop()

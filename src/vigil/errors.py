@@ -41,6 +41,10 @@ class StoreError(VigilError):
     exit_code = 6
 
 
+class PortabilityError(StoreError):
+    """A statement the Spark engine cannot run as written (names the statement and why)."""
+
+
 class QueryError(VigilError):
     exit_code = 7
 

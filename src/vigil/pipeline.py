@@ -66,3 +66,33 @@ def run_stages(
         summary["seconds"] = round(time.perf_counter() - started, 3)
         results[name] = summary
     return results
+
+
+def analyze_lake(
+    lake: str,
+    settings: Settings,
+    only: list[str] | None = None,
+    master: str = "local[2]",
+    spark: Any = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Run the stages on Apache Spark over the lake at ``lake`` and write what they changed back to it
+    (``vigil analyze --engine spark``; docs/scale.md). ``spark`` is a SparkSession to reuse, else one is
+    started on ``master``."""
+    from typing import cast
+
+    from vigil.store.spark import open_spark_store
+
+    store = open_spark_store(lake, spark=spark, master=master)
+
+    def named(name: str) -> None:
+        store.stage = name  # a statement Spark cannot run is reported with its stage
+        if on_stage:
+            on_stage(name)
+
+    with store:
+        # the stages are typed against the DuckDB Store; SparkStore provides the same surface (store.con too)
+        results = run_stages(cast(Store, store), settings, only, on_stage=named)
+        store.stage = None
+        store.save(lake)
+    return results

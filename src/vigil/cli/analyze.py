@@ -26,6 +26,11 @@ STAGE_NAMES = ("identity", "enrich", "sessions", "ueba", "detections", "risk", "
 def analyze(
     only: Annotated[list[str] | None, typer.Option(
         "--stage", help=f"run only these stages ({', '.join(STAGE_NAMES)})")] = None,
+    engine: Annotated[str, typer.Option(help="duckdb (the store) or spark (the lake: --lake DIR)")] = "duckdb",
+    lake: Annotated[Path | None, typer.Option(
+        help="with --engine spark: the lake to analyse and write results to (`vigil export --lake`)")] = None,
+    master: Annotated[str, typer.Option(
+        help="with --engine spark: the Spark master URL (local[N], spark://host:7077, k8s://..., yarn)")] = "local[2]",
     db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Enrich, stitch sessions, judge travel, build UEBA, run detections, score risk, raise incidents,
@@ -36,6 +41,13 @@ def analyze(
     unknown = set(only or []) - set(stage_names())
     if unknown:
         raise InputError(f"unknown stage(s) {', '.join(sorted(unknown))}; stages: {', '.join(stage_names())}")
+    if engine not in ("duckdb", "spark"):
+        raise InputError(f"--engine must be duckdb or spark, not {engine!r}")
+    if (engine == "spark") != (lake is not None):
+        raise InputError("--engine spark analyses a lake: give --lake DIR (and only with --engine spark)")
+    if lake is not None:
+        _analyze_on_spark(str(lake), settings, only, master, as_json)
+        return
     with store_from(settings) as store:
         results = _run_with_progress(store, settings, only, quiet=as_json)
         summary = summarize(store)
@@ -44,6 +56,27 @@ def analyze(
         return
     _print_stages(results)
     print_summary(summary)
+
+
+def _analyze_on_spark(lake: str, settings: Settings, only: list[str] | None, master: str, as_json: bool) -> None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise InputError("--engine spark needs pyspark and Java 17: pip install 'vigil[spark]' "
+                         "(scripts/setup.sh installs both)") from None
+    from vigil.pipeline import analyze_lake
+
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
+                  console=err_console, transient=True, disable=as_json) as progress:
+        task = progress.add_task("starting Spark", total=None)
+        results = analyze_lake(lake, settings, only, master=master,
+                               on_stage=lambda name: progress.update(task, description=f"spark: {name}"))
+    if as_json:
+        print_json({"engine": "spark", "lake": lake, "stages": results})
+        return
+    _print_stages(results)
+    console.print(f"results written to the lake {lake}; `vigil load --lake {lake}` puts them in a store for the "
+                  "web UI, API and hunting")
 
 
 def _run_with_progress(store: Store, settings: Settings, only: list[str] | None, quiet: bool) -> dict[str, Any]:

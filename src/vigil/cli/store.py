@@ -9,6 +9,8 @@ import typer
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, print_arrow, print_json, settings_from, store_from
 from vigil.cli._table import Col, plural
 from vigil.errors import InputError
+from vigil.settings import Settings
+from vigil.store import Store
 
 
 def status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
@@ -118,10 +120,29 @@ def load(
     settings = settings_from(db, config)
     with store_from(settings) as store:
         loaded = load_lake(store, lake, tables)
+        views = _derived_views(store, settings)
     if as_json:
-        print_json({"lake": str(lake), "tables": loaded})
+        print_json({"lake": str(lake), "tables": loaded, "views": views})
     else:
-        console.print(f"loaded {len(loaded)} tables ({sum(loaded.values()):,} rows) from {lake}")
+        console.print(f"loaded {len(loaded)} tables ({sum(loaded.values()):,} rows) from {lake}"
+                      + (f"; views {', '.join(views)}" if views else ""))
+
+
+def _derived_views(store: Store, settings: Settings) -> list[str]:
+    """The views the stages make over their tables (a lake holds tables only): the enriched events, and
+    hunting's Sentinel-named views, once the tables they read are there."""
+    from vigil.enrich.egress import effective_statuses
+    from vigil.enrich.views import create_views as enriched_views
+    from vigil.ueba.views import create_views as sentinel_views
+
+    have = store.relations()
+    made: list[str] = []
+    if {"ip_enrichment", "ua_enrichment", "asn_classes", "asn_names", "egress_points"} <= have:
+        enriched_views(store, settings.enrich, effective_statuses(settings.enrich))
+        made += ["signins_enriched", "activities_enriched"]
+    if "IdentityInfo" in have:
+        made += sentinel_views(store)
+    return made
 
 
 def quarantine(

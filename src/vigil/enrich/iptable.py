@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from vigil.enrich.geo import GEO_FIELDS
 from vigil.enrich.ipnum import ip_key, prefix_of, v4_key_sql
-from vigil.enrich.rangejoin import asof_sql
+from vigil.enrich.rangejoin import asof_sql, window_sql
 from vigil.enrich.tables import IP_ENRICHMENT
 from vigil.store import Store
 
@@ -53,8 +53,9 @@ FROM (SELECT ip, {v4_key_sql('ip')} AS k FROM d)""")
 
 def ip_geo(store: Store, ips: str = "_ips", target: str = "_ipgeo") -> None:
     """Temp table ``target``: ``ips`` plus geo, ASN, feed class and threat intel (no egress yet)."""
-    geo = asof_sql(ips, "geo_ranges", list(GEO_FIELDS))
-    asn = asof_sql(ips, "asn_ranges", ["asn", "as_org"])
+    lookup = asof_sql if store.dialect.asof else window_sql
+    geo = lookup(ips, "geo_ranges", list(GEO_FIELDS))
+    asn = lookup(ips, "asn_ranges", ["asn", "as_org"])
     store.con.execute(f"""
 CREATE OR REPLACE TEMP TABLE {target} AS
 WITH g AS ({geo}), a AS ({asn}),

@@ -25,20 +25,23 @@ def asof_sql(points: str, ranges: str, cols: list[str]) -> str:
 
 def window_sql(points: str, ranges: str, cols: list[str]) -> str:
     """The same result as :func:`asof_sql`, written with window functions only."""
+    # CTE names carry the range table's name: two lookups can sit in one statement (sqlglot's Spark
+    # output hoists nested CTEs into one WITH)
+    q = "".join(ch for ch in ranges if ch.isalnum() or ch == "_")
     picked = ", ".join(f"CASE WHEN m.ip_key <= r.end_key THEN r.{c} END AS {c}" for c in cols)
     return f"""
-WITH r AS (
+WITH {q}_r AS (
   SELECT family, start_key, end_key, {", ".join(cols)},
          ROW_NUMBER() OVER (PARTITION BY family ORDER BY start_key, end_key) AS ordinal
   FROM {ranges}
-), p AS (
+), {q}_p AS (
   SELECT DISTINCT family, ip_key FROM {points} WHERE ip_key IS NOT NULL
-), merged AS (
+), {q}_merged AS (
   SELECT family, ip_key, kind,
          MAX(ordinal) OVER (PARTITION BY family ORDER BY ip_key, kind, ordinal
                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ordinal
-  FROM (SELECT family, start_key AS ip_key, 0 AS kind, ordinal FROM r
-        UNION ALL SELECT family, ip_key, 1 AS kind, CAST(NULL AS BIGINT) AS ordinal FROM p) u
-), m AS (SELECT family, ip_key, ordinal FROM merged WHERE kind = 1)
+  FROM (SELECT family, start_key AS ip_key, 0 AS kind, ordinal FROM {q}_r
+        UNION ALL SELECT family, ip_key, 1 AS kind, CAST(NULL AS BIGINT) AS ordinal FROM {q}_p) u
+), {q}_m AS (SELECT family, ip_key, ordinal FROM {q}_merged WHERE kind = 1)
 SELECT m.family, m.ip_key, {picked}
-FROM m LEFT JOIN r ON r.family = m.family AND r.ordinal = m.ordinal"""
+FROM {q}_m m LEFT JOIN {q}_r r ON r.family = m.family AND r.ordinal = m.ordinal"""

@@ -17,6 +17,10 @@ class Dialect:
     """DuckDB SQL (the only engine implemented)."""
 
     name = "duckdb"
+    #: ASOF joins run here (else range lookups take rangejoin.window_sql)
+    asof = True
+    #: KQL hunting runs here, so the Sentinel-named views are built (hunting is DuckDB only: docs/scale.md)
+    hunting = True
 
     # -- quoting ------------------------------------------------------------------------------
     def ident(self, name: str) -> str:

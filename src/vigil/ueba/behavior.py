@@ -237,7 +237,7 @@ def _insert_sql(s: UebaSettings, src: EventSources) -> str:
                        'AccountObjectID', coalesce(oid, user_id),
                        'IsDormantAccount', dormant,
                        'IsNewAccount',
-                       created IS NOT NULL AND created > event_time - INTERVAL {int(s.new_account_days)} DAY,
+                       (created IS NOT NULL AND created > event_time - INTERVAL {int(s.new_account_days)} DAY),
                        'BlastRadius', blast),
            json_object('Browser', v_browser, 'DeviceFamily', device_family, 'OperatingSystem', os,
                        'UserAgentFamily', coalesce(ua_family, v_browser), 'ISP', v_isp,

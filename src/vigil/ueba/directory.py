@@ -170,7 +170,7 @@ def build_identity_info(store: Store, now: datetime | None = None) -> int:
     ),
     tree(manager_key, report_key, depth) AS (
         SELECT manager_key, user_key, 1 FROM mgr WHERE manager_key IS NOT NULL
-        UNION
+        UNION ALL  -- one manager per user: no duplicate paths (and `reports` counts DISTINCT); Spark needs ALL
         SELECT m.manager_key, t.report_key, t.depth + 1
         FROM tree t JOIN mgr m ON m.user_key = t.manager_key
         WHERE t.depth < 32 AND m.manager_key IS NOT NULL   -- depth cap: manager cycles must not loop

@@ -21,7 +21,8 @@ def run(store: Store, settings: Settings, *, full: bool = False) -> dict[str, An
     src = event_sources(store)
     peers = build_peers(store, settings.ueba, src)
     behavior = analyze(store, settings.ueba, src, full=full)
-    views = create_views(store)
+    # hunting's views: built where hunting runs (a Spark run's tables get them from `vigil load`)
+    views = create_views(store) if store.dialect.hunting else []
     return dict(
         identities=identities,
         inputs="enriched views" if src.enriched else "vendor columns",
