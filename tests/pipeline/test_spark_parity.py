@@ -23,6 +23,8 @@ from vigil.settings import Settings, load_settings
 from vigil.store import Store, open_store
 from vigil.store.lake import export_lake, load_lake
 
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("pyspark", reason="the spark extra is not installed (scripts/setup.sh installs it)")
 pytest.importorskip("sqlglot", reason="the spark extra is not installed (scripts/setup.sh installs it)")
 

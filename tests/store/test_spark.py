@@ -14,6 +14,8 @@ from vigil.store import Store
 from vigil.store.lake import export_lake, load_lake
 from vigil.store.spark import SparkStore, open_spark_store
 
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("pyspark", reason="the spark extra is not installed (scripts/setup.sh installs it)")
 
 

@@ -67,3 +67,8 @@ def test_descending_lists_reverse_the_ascending_sort() -> None:
     assert "REVERSE(ARRAY_SORT(COLLECT_LIST(NAMED_STRUCT('n0', NOT t IS NULL, 'k0', t, 'n1', NOT i IS NULL" in out
     with pytest.raises(PortabilityError, match="mixed directions"):
         spark("select list(u order by t desc, i) from x")
+
+
+def test_len_of_a_list_column_is_its_size() -> None:
+    sql = "select len(ids), len(name) from t"
+    assert "SIZE(ids), LENGTH(name)" in to_spark(parse(sql)[0], sql, frozenset({"ids"}))

@@ -224,7 +224,8 @@ class SparkStore:
 
     def _to_spark(self, tree: exp.Expr, source: str) -> str:
         try:
-            return to_spark(tree, source)
+            lists = frozenset(n.lower() for t in self._tables.values() for n, typ in t.duck_types if typ.endswith("]"))
+            return to_spark(tree, source, lists)
         except PortabilityError as exc:
             if self.stage:
                 raise PortabilityError(f"stage {self.stage}: {exc}") from None

@@ -139,9 +139,15 @@ def _spark_type(t: exp.DataType) -> str:
     return t.sql("spark")
 
 
-def to_spark(tree: exp.Expr, source: str = "") -> str:
-    """One DuckDB statement tree as Spark SQL text, with vigil's rewrites; raises PortabilityError."""
+def to_spark(tree: exp.Expr, source: str = "", list_columns: frozenset[str] = frozenset()) -> str:
+    """One DuckDB statement tree as Spark SQL text, with vigil's rewrites; raises PortabilityError.
+
+    ``list_columns``: names of columns that hold lists in the tables at hand (lower case), so that
+    ``len(col)`` is a list's size, not a string's length."""
     tree = tree.copy()
+    for node in list(tree.find_all(exp.Length)):
+        if isinstance(node.this, exp.Column) and node.this.name.lower() in list_columns:
+            node.replace(_anon("size", node.this.copy()))
     for node in list(tree.walk()):
         _check(node, source)
     # to a fixed point: a rewrite's output is not visited again within one pass
