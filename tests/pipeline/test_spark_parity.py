@@ -65,7 +65,7 @@ def engines(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> Iterator[tu
 
     root = tmp_path_factory.mktemp("parity")
     tenant = root / "tenant"
-    sim = simulate_tenant(tenant, users=12, days=4, seed=3, rates=RATES)
+    sim = simulate_tenant(tenant, users=8, days=3, seed=3, rates=RATES)
     from vigil.simulate.attacks import CAMPAIGNS
 
     assert {c["type"] for c in sim.campaigns} == set(CAMPAIGNS), "every campaign is in the tenant"

@@ -77,16 +77,16 @@ def test_failures_name_the_stage_and_the_statement(db: SparkStore) -> None:
 
 
 def test_lake_round_trip_through_spark(store: Store, tmp_path: Path, spark: Any) -> None:
-    store.execute("CREATE TABLE notes (k VARCHAR PRIMARY KEY, at TIMESTAMP, doc JSON, n DOUBLE)")
+    store.execute("CREATE TABLE notes (k VARCHAR PRIMARY KEY, ts TIMESTAMP, doc JSON, n DOUBLE)")
     store.execute("INSERT INTO notes VALUES ('x', TIMESTAMP '2026-03-01 10:00:00.123456', '{\"a\": [1]}', 1.5), "
                   "('y', NULL, NULL, NULL)")
     export_lake(store, tmp_path / "lake", ["notes"])
     with open_spark_store(tmp_path / "lake", spark=spark) as s:
-        assert s.rows("SELECT k, at FROM notes ORDER BY k")[0][1].microsecond == 123456
+        assert s.rows("SELECT k, ts FROM notes ORDER BY k")[0][1].microsecond == 123456
         s.execute("INSERT OR REPLACE INTO notes VALUES ('y', TIMESTAMP '2026-03-02 00:00:00', '[]', 2.0)")
         s.save(tmp_path / "lake")
     assert sorted(p.parent.name for p in (tmp_path / "lake" / "notes").rglob("*.parquet")) == \
         ["date=2026-03-01", "date=2026-03-02"]
     load_lake(store, tmp_path / "lake", ["notes"])
-    assert store.rows("SELECT k, at, doc::VARCHAR, n FROM notes ORDER BY k")[1][1:] == \
+    assert store.rows("SELECT k, ts, doc::VARCHAR, n FROM notes ORDER BY k")[1][1:] == \
         (datetime(2026, 3, 2), "[]", 2.0)

@@ -145,9 +145,9 @@ def to_spark(tree: exp.Expr, source: str = "", list_columns: frozenset[str] = fr
     ``list_columns``: names of columns that hold lists in the tables at hand (lower case), so that
     ``len(col)`` is a list's size, not a string's length."""
     tree = tree.copy()
-    for node in list(tree.find_all(exp.Length)):
-        if isinstance(node.this, exp.Column) and node.this.name.lower() in list_columns:
-            node.replace(_anon("size", node.this.copy()))
+    for length in list(tree.find_all(exp.Length)):
+        if isinstance(length.this, exp.Column) and length.this.name.lower() in list_columns:
+            length.replace(_anon("size", length.this.copy()))
     for node in list(tree.walk()):
         _check(node, source)
     # to a fixed point: a rewrite's output is not visited again within one pass

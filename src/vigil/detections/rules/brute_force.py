@@ -33,15 +33,16 @@ per_day as (  -- one finding per account and day
          count(distinct ip) as ips, count(distinct case when prior_ok = 0 then ip end) as fresh_ips
   from burst_att group by user_principal_name, d
 ),
-cand as (
+burst_ips as (select distinct user_principal_name, d, ip from burst_att),
+cand as (  -- a join to burst_ips, not a correlated IN in the join condition (Spark cannot run that)
   select pd.*, a.event_id, a.user_id, a.event_time, a.ok, a.validated, a.ip, a.result_code,
     row_number() over (partition by pd.user_principal_name, pd.d
                        order by a.ok desc, a.validated desc, a.event_time desc, a.event_id) as pick
   from per_day pd
   join att a on a.user_principal_name = pd.user_principal_name
    and a.event_time >= pd.first_t and a.event_time <= pd.last_t + {hours(p.num('followup_hours'))}
-   and (a.pw_fail = 1 or (a.validated = 1 and a.event_time >= pd.first_t
-        and a.ip in (select ip from burst_att x where x.user_principal_name = pd.user_principal_name and x.d = pd.d)))
+  left join burst_ips bi on bi.user_principal_name = pd.user_principal_name and bi.d = pd.d and bi.ip = a.ip
+  where a.pw_fail = 1 or (a.validated = 1 and a.event_time >= pd.first_t and bi.ip is not null)
 ),
 slow_att as (  -- the same attempts keyed by network (ASN, else IP), with earlier successes from that network
   select x.*, coalesce(cast(asn_number as varchar), ip) as net,
