@@ -72,3 +72,9 @@ def test_descending_lists_reverse_the_ascending_sort() -> None:
 def test_len_of_a_list_column_is_its_size() -> None:
     sql = "select len(ids), len(name) from t"
     assert "SIZE(ids), LENGTH(name)" in to_spark(parse(sql)[0], sql, frozenset({"ids"}))
+
+
+def test_unnest_of_a_json_array_path_parses_the_array() -> None:
+    assert "EXPLODE(FLATTEN(FROM_JSON(m, 'ARRAY<ARRAY<STRING>>')))" in spark(
+        "select unnest(json_extract(m, '$[*][*]')) as p from t")
+    assert "EXPLODE(FROM_JSON(m, 'ARRAY<STRING>'))" in spark("select unnest(json_extract(m, '$[*]')) from t")

@@ -29,6 +29,8 @@ DuckDB                             sqlglot alone               here
 ``INTERVAL (expr) MINUTE``         kept (Spark: literals only) ``expr * INTERVAL '1' MINUTE``
 ``json_object(k, v, ...)``         ``JSON_OBJECT(k: v)`` (not  ``to_json(named_struct(k, v, ...))``
                                    Spark)
+``unnest(json_extract(x,           ``explode(get_json_object``  ``explode(flatten(from_json(x,
+'$[*][*]'))``                      (...))``: a string          'ARRAY<ARRAY<STRING>>')))``
 ``SEMI JOIN`` / ``ANTI JOIN``      kept                        ``LEFT SEMI`` / ``LEFT ANTI JOIN``
 =================================  ==========================  =========================================
 
@@ -226,6 +228,8 @@ def _rewrite(node: exp.Expr) -> exp.Expr:
             return _anon("slice", node.this, start, _anon("size", node.this.copy()))
         length = exp.Add(this=exp.Sub(this=s.expression, expression=start.copy()), expression=exp.Literal.number(1))
         return _anon("slice", node.this, start, length)
+    if isinstance(node, exp.Explode) and isinstance(node.this, exp.JSONExtract):
+        return _explode_json(node.this) or node
     if isinstance(node, exp.JSONObject):
         return exp.func("to_json", _named_struct(node))
     if isinstance(node, exp.JSONArray):
@@ -244,6 +248,23 @@ def _rewrite(node: exp.Expr) -> exp.Expr:
         return exp.Mul(this=exp.Paren(this=inner),
                        expression=exp.Interval(this=exp.Literal.string("1"), unit=unit.copy()))
     return node
+
+
+def _explode_json(extract: exp.JSONExtract) -> exp.Expr | None:
+    """``unnest(json_extract(x, '$[*]...[*]'))``: each element of a JSON array (of arrays ...) as JSON text.
+    Spark's get_json_object unwraps a single match, so the array is parsed with from_json instead
+    (an object element parsed as a string keeps its JSON text)."""
+    path = extract.expression
+    parts = path.expressions if isinstance(path, exp.JSONPath) else []
+    depth = len(parts) - 1
+    if depth < 1 or not isinstance(parts[0], exp.JSONPathRoot) or not all(
+            isinstance(p, exp.JSONPathSubscript) and isinstance(p.this, exp.JSONPathWildcard) for p in parts[1:]):
+        return None
+    schema = "ARRAY<" * depth + "STRING" + ">" * depth
+    arr: exp.Expr = _anon("from_json", extract.this.copy(), exp.Literal.string(schema))
+    for _ in range(depth - 1):
+        arr = _anon("flatten", arr)
+    return exp.Explode(this=arr)
 
 
 def _named_struct(node: exp.JSONObject) -> exp.Expr:
