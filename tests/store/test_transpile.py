@@ -78,3 +78,8 @@ def test_unnest_of_a_json_array_path_parses_the_array() -> None:
     assert "EXPLODE(FLATTEN(FROM_JSON(m, 'ARRAY<ARRAY<STRING>>')))" in spark(
         "select unnest(json_extract(m, '$[*][*]')) as p from t")
     assert "EXPLODE(FROM_JSON(m, 'ARRAY<STRING>'))" in spark("select unnest(json_extract(m, '$[*]')) from t")
+
+
+def test_from_json_structure_becomes_a_spark_schema() -> None:
+    assert "FROM_JSON(d, 'ARRAY<STRING>')" in spark("""select from_json(d, '["VARCHAR"]') from t""")
+    assert "FROM_JSON(d, 'STRUCT<`a`: BIGINT>')" in spark("""select from_json(d, '{"a": "BIGINT"}') from t""")

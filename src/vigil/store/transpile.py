@@ -230,6 +230,8 @@ def _rewrite(node: exp.Expr) -> exp.Expr:
         return _anon("slice", node.this, start, length)
     if isinstance(node, exp.Explode) and isinstance(node.this, exp.JSONExtract):
         return _explode_json(node.this) or node
+    if isinstance(node, exp.FromJson) and isinstance(node.expression, exp.Literal) and node.expression.is_string:
+        return _anon("from_json", node.this.copy(), exp.Literal.string(_json_schema(node.expression.name)))
     if isinstance(node, exp.JSONObject):
         return exp.func("to_json", _named_struct(node))
     if isinstance(node, exp.JSONArray):
@@ -248,6 +250,25 @@ def _rewrite(node: exp.Expr) -> exp.Expr:
         return exp.Mul(this=exp.Paren(this=inner),
                        expression=exp.Interval(this=exp.Literal.string("1"), unit=unit.copy()))
     return node
+
+
+def _json_schema(duckdb_structure: str) -> str:
+    """DuckDB's from_json structure (``'["VARCHAR"]'``, ``'{"a": "BIGINT"}'``) as a Spark schema."""
+    import json
+
+    def conv(doc: Any) -> str:
+        if isinstance(doc, list) and len(doc) == 1:
+            return f"ARRAY<{conv(doc[0])}>"
+        if isinstance(doc, dict):
+            return "STRUCT<" + ", ".join(f"`{k}`: {conv(v)}" for k, v in doc.items()) + ">"
+        if isinstance(doc, str):
+            return spark_type(doc)
+        raise PortabilityError(f"from_json structure {duckdb_structure!r} has no Spark schema")
+
+    try:
+        return conv(json.loads(duckdb_structure))
+    except ValueError:
+        return duckdb_structure  # already a type name (Spark's DDL spelling)
 
 
 def _explode_json(extract: exp.JSONExtract) -> exp.Expr | None:
