@@ -141,3 +141,13 @@ def test_travel_across_okta_google_and_aws_sign_ins(tmp_path: Path) -> None:
                           "ORDER BY t.to_time")
         assert [(g["verdict"], g["source_format"]) for g in got][:2] == [
             ("impossible", "gws_login"), ("same_location", "cloudtrail_console")]
+
+
+def test_a_home_carrier_after_the_corporate_vpn_is_not_presence_abroad(tmp_path: Path) -> None:
+    # a VPN user appears only through the corporate egress; their phone's home carrier is the first sight of
+    # their own country: not "never there"
+    signins = [_s(0, "194.60.88.70", session_id="A", device_id="laptop"),
+               _s(6, "46.10.0.9", session_id="B", device_id=None)]
+    with analyze(tmp_path, signins, corporate_cidrs=["194.60.88.64/27"]) as store:
+        ((verdict, _),) = _verdicts(store)
+        assert verdict == "improbable"

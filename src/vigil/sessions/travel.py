@@ -17,7 +17,8 @@ Verdicts, first that applies:
 * ``plausible`` / ``improbable`` / ``impossible`` by implied speed (``travel.*_kmh``); a pair of
   different sessions with a mobile-carrier IP on one side is at most ``improbable`` when that IP's
   country is one the person had been in before (roaming phones egress through their home carrier, so
-  they show the home country); a carrier IP in a country they were never in is presence there.
+  they show the home country) or the other side is corporate egress (a VPN hides where the person is); a
+  carrier IP in a country they were never seen in is presence there.
 
 Window functions order by ``(event_time, event_id)``; the "previous success" is
 ``last_value(success_id IGNORE NULLS)`` over the preceding rows (Spark: ``last(x, true)``; an
@@ -77,7 +78,10 @@ WITH m AS (
     coalesce(s.session_id, substr(p.t_session, 3)) AS sid,
     -- the mobile side's country was one this person had been in before: its home carrier (roaming phones
     -- egress through their home network, so they show the home country wherever they are)
-    coalesce(fc.first_t < CASE WHEN p.t_class = 'mobile' THEN p.t_time ELSE p.f_time END, FALSE) AS mobile_known
+    -- (behind corporate egress on the other side the person's own country is hidden by the VPN: unknown, so
+    -- not judged "never there")
+    coalesce(fc.first_t < CASE WHEN p.t_class = 'mobile' THEN p.t_time ELSE p.f_time END, FALSE)
+      OR p.f_corp OR p.t_corp AS mobile_known
   FROM _pairs p LEFT JOIN sessions s ON s.session_key = p.t_session
   LEFT JOIN (SELECT pid, country, min(event_time) AS first_t FROM _loc WHERE ok GROUP BY pid, country) fc
     ON fc.pid = p.pid AND fc.country = CASE WHEN p.t_class = 'mobile' THEN p.t_country ELSE p.f_country END
