@@ -357,20 +357,29 @@ class Attacks:
             home_asn = user.home.asn.number if user.home else -1
             return [r for r in self.geo.ranges_where(type="isp", country=user.country) if r.asn.number != home_asn]
 
+        def working(user: User) -> bool:  # signed in interactively today: at work, the laptop session alive
+            last = self.w.state[user.idx].last_interactive
+            return bool(last) and last[0] >= base
+
         u, st = self.victim(k), None
-        for j in range(len(self.victims)):
-            cand = self.victim(k + j)
-            s = self.w.state[cand.idx].sessions.get("laptop")
-            if s is not None and s.started_day <= c.day and exits(cand):
-                u, st = cand, s
+        for want_working in (True, False):  # a victim at work that day, else any (a weekend campaign)
+            for j in range(len(self.victims)):
+                cand = self.victim(k + j)
+                s = self.w.state[cand.idx].sessions.get("laptop")
+                if s is not None and s.started_day <= c.day and exits(cand) and (working(cand) or not want_working):
+                    u, st = cand, s
+                    break
+            if st is not None:
                 break
         if st is None:
             return
         ranges = exits(u)
         r = rng.choice(ranges)
         net = Net(r.address(rng.getrandbits(32)), r)
-        # while the victim works through the day (their own desktop session goes on from the root device)
-        us = base + int((11 + rng.random() * 3) * H)
+        # while the victim keeps working: shortly after their own last sign-in of the day (their desktop
+        # session goes on refreshing from the root device)
+        last = self.w.state[u.idx].last_interactive
+        us = (last[0] + int((0.2 + rng.random() * 0.5) * H)) if working(u) else base + int((11 + rng.random() * 3) * H)
         c.params.update(victim=u.upn, session_id=st.session_id, ip=net.ip, asn=r.asn.number)
         start = us
         access = None

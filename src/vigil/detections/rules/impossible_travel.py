@@ -15,7 +15,9 @@ with first_in_country as (  -- when each person first signed in successfully fro
 select t.to_event_id as event_id, t.user_id, t.user_principal_name, t.to_time as activity_time,
   case when t.to_ip_class = 'hosting' or ts.threat_intel is not null then 'high'
        -- presence in a country this person was never in, faster than a plane: not a geolocation quirk
-       when fc.first_t is null or fc.first_t >= t.to_time then 'high'
+       -- (unless the earlier side is corporate egress: behind the VPN the person's own country is never seen)
+       when (fc.first_t is null or fc.first_t >= t.to_time) and not coalesce(fs.is_corporate_egress, false)
+         then 'high'
        else 'medium' end as risk_level,
   'successful interactive sign-ins from ' || t.from_country || ' then ' || t.to_country || ', '
     || cast(round(t.distance_km) as bigint) || ' km apart in ' || cast(round(t.elapsed_s / 60) as bigint)
@@ -70,7 +72,7 @@ DETECTION = Detection(
         "cloud-service address). Travel between two corporate egress points is trusted, and a side on Tor, a "
         "commercial VPN or iCloud Private Relay is not travel (the anonymizedIPAddress detection classes it). High "
         "when the destination is a hosting network, on a threat-intel list, or a country this user never signed "
-        "in from before."
+        "in from before (not after corporate egress: behind the VPN a person's own country is never seen)."
     ),
     entra_risk_event_type="mcasImpossibleTravel",
     mitre=("T1078.004",),
