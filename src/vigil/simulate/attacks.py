@@ -359,7 +359,7 @@ class Attacks:
 
         def working(user: User) -> bool:  # signed in interactively today: at work, the laptop session alive
             last = self.w.state[user.idx].last_interactive
-            return bool(last) and last[0] >= base
+            return last is not None and last[0] >= base
 
         u, st = self.victim(k), None
         for want_working in (True, False):  # a victim at work that day, else any (a weekend campaign)
@@ -379,7 +379,8 @@ class Attacks:
         # while the victim keeps working: shortly after their own last sign-in of the day (their desktop
         # session goes on refreshing from the root device)
         last = self.w.state[u.idx].last_interactive
-        us = (last[0] + int((0.2 + rng.random() * 0.5) * H)) if working(u) else base + int((11 + rng.random() * 3) * H)
+        us = last[0] + int((0.2 + rng.random() * 0.5) * H) if last is not None and last[0] >= base else \
+            base + int((11 + rng.random() * 3) * H)
         c.params.update(victim=u.upn, session_id=st.session_id, ip=net.ip, asn=r.asn.number)
         start = us
         access = None
