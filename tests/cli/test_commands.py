@@ -110,6 +110,8 @@ ARGS: dict[tuple[str, ...], Prepare] = {
     ("cae", "token"): lambda w, run: ["--user", "u-1"],
     ("connect",): lambda w, run: ["all", "status"],
     ("detections", "import-sigma"): lambda w, run: [str(FIXTURES / "sigma")],
+    ("detections", "import-sentinel"): lambda w, run: [
+        str(REPO / "tests" / "hunt" / "sentinel_content" / "rules" / "DistribPassCrackAttempt.yaml")],
     ("directory", "ingest"): lambda w, run: [str(w.sim / "users.json"), str(w.sim / "groups.json")],
     ("egress", "accept"): lambda w, run: ["cidr", "198.51.100.0/24"],
     ("egress", "reject"): lambda w, run: ["cidr", "198.51.100.0/24"],
