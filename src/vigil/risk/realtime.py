@@ -296,13 +296,16 @@ def _travel(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFacts, u
         mobile_known = p.located_first.get(a.country, a.time) < a.time
     else:
         mobile_known = False
+    # behind corporate egress on the other side the person's own country is hidden by the VPN: not "never there"
+    mobile_known = mobile_known or ("mobile" in (a.ip_class, f.ip_class) and (a.corporate or f.corporate))
     if speed <= r.impossible_kmh or (mobile_known and not same_session):
         return None  # plausible or improbable: not impossible
     if a.ip_class in ANONYMISERS or f.ip_class in ANONYMISERS:
         return None  # an anonymiser's exit is where the relay is, not the user (anonymizedIPAddress classes it)
     if adj < r.min_distance_km or speed <= r.max_speed_kmh:
         return None
-    new_country = p.last_seen("country", f.country) is None
+    # (not after corporate egress: behind the VPN the person's own country is never seen)
+    new_country = p.last_seen("country", f.country) is None and not a.corporate
     level = "high" if f.ip_class == "hosting" or f.threat_intel or new_country else "medium"
     return Signal("mcasImpossibleTravel", level,
                   f"successful interactive sign-ins from {a.country} then {f.country}, {round(dist)} km apart in "
