@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from vigil.cli._common import ConfigOpt, DbOpt, JsonOpt, console, print_arrow, print_json, settings_from, store_from
 from vigil.cli._table import Col, plural
 from vigil.errors import InputError
-from vigil.settings import Settings
-from vigil.store import Store
+
+if TYPE_CHECKING:
+    # the settings' models and DuckDB load where a command uses them, not for `vigil --help`
+    from vigil.settings import Settings
+    from vigil.store import Store
 
 
 def status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
