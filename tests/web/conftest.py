@@ -103,7 +103,15 @@ def _expectations(store: Any) -> dict[str, Any]:
     policies = len(json.loads((Path(store.path).parent / "sim" / "conditionalAccessPolicies.json")
                               .read_text())["value"])
     signins = con.execute("select count(*) from signins").fetchall()[0][0]
-    return {"incidents": incidents, "signins": signins, "maps": maps,
+    top = con.execute("select incident_id, user_id from incidents where campaign_key is null "
+                      "order by priority desc, incident_id limit 1").fetchall()[0]
+    campaign = con.execute(
+        "select incident_id, json_array_length(accounts), (select count(distinct ipAddress) from \"riskDetections\" d "
+        "where list_contains(json_extract_string(i.detection_ids, '$[*]'), d.id)) from incidents i "
+        "where campaign_key is not null and json_array_length(accounts) > 1 "
+        "order by json_array_length(accounts) desc, incident_id limit 1").fetchall()[0]
+    return {"incidents": incidents, "signins": signins, "maps": maps, "top_user_incident": top,
+            "campaign": {"id": campaign[0], "accounts": campaign[1], "ips": campaign[2]},
             "top": {r[0] for r in rows if r[5] == best}, "hunt_rows": hunt_rows, "policies": policies}
 
 

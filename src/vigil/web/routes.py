@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from vigil.api import campaigns
 from vigil.api import incidents as inc
 from vigil.api import operations as ops
 from vigil.api import users
@@ -152,8 +153,8 @@ def incident_page(request: Request, incident_id: str, who: Principal = Depends(r
         last = _parse(incident.get("last_activity")) or _parse(user["last_seen"])
         assert first is not None and last is not None
         story = _story(request, store, user, first - timedelta(hours=12), last + timedelta(hours=12))
-    return page(request, "incident.html", incident=incident, story=story, statuses=inc.STATUSES,
-                notice=notice)
+    return page(request, "incident.html", incident=incident, story=story, campaign=campaigns.campaign(store, incident),
+                statuses=inc.STATUSES, notice=notice)
 
 
 @router.post("/incidents/{incident_id}/status")
