@@ -99,9 +99,8 @@ def test_incremental_equals_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     # force the scoped path, the one under test
     monkeypatch.setattr(incremental, "FULL_ABOVE_SHARE", 1.0)
     sim = tmp_path / "sim"
-    # renames: 0 — a renamed user's UserPeerAnalytics rows (keyed by the raw UPN) still differ between the two
-    # paths (the new name's peers are computed when it first arrives); issue 21's known gap, docs/identity.md
-    simulate_tenant(sim, users=8, days=30, seed=7, rates={"renames": 0})
+    # renames on (the simulator's default share, at least one user): peers and baselines follow the identity
+    simulate_tenant(sim, users=8, days=30, seed=7)
     records = _records(sim)
     assert len(records) > 2000
 
@@ -124,9 +123,10 @@ def test_incremental_equals_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             for fmt, texts in by_fmt.items():
                 ing.ingest_records(registry.get(fmt), texts, origin)
             summary = incremental.run(inc, inc_settings, [origin])
-            scoped.append(summary["sessions"].get("scope"))
+            scoped.append((summary["sessions"].get("scope"), summary["detections"].get("scope")))
 
-        assert scoped.count("affected users") >= len(scoped) - 1  # all but the first run (no tables yet)
+        # all but the first run (no tables yet) ran the per-user stages and detections over the affected users
+        assert scoped.count(("affected users", "affected users")) >= len(scoped) - 1
         with open_store(batch_settings.store.path) as batch:
             names = sorted(t for t in batch.tables() if t not in ARRIVAL_TABLES)
             assert "sessions" in names and "BehaviorAnalytics" in names and "incidents" in names

@@ -85,6 +85,9 @@ class Detection:
     #: how each level is reached, for the catalogue and docs
     level_rules: str = ""
     module: str = ""
+    #: its findings about a user depend only on that user's (person's) own events and sessions, at any time:
+    #: the stream's incremental analysis runs it over the affected users' events alone (vigil.stream.incremental)
+    per_user: bool = False
 
     @property
     def risk_event_type(self) -> str:
@@ -113,6 +116,7 @@ class Detection:
             "timing": self.timing,
             "activity": self.activity,
             "requires": list(self.requires),
+            "per_user": self.per_user,
             "params": dict(self.params),
             "description": self.description,
             "module": self.module,

@@ -92,13 +92,22 @@ def _write_sql(have: set[str]) -> str:
     """
 
 
-def run(store: Store, settings: Settings, only: list[str] | None = None) -> RunResult:
-    """Replace vigil's riskDetections with what the enabled detections (or ``only`` these) find now."""
+def run(store: Store, settings: Settings, only: list[str] | None = None,
+        per_user: bool | None = None) -> RunResult:
+    """Replace vigil's riskDetections with what the enabled detections (or ``only`` these) find now.
+    ``per_user`` True / False: run only the per-user detections / only the others and replace only their
+    findings (the stream's incremental analysis runs the per-user ones over the affected users apart)."""
     dset = settings.detections
     store.ensure([RISK_DETECTIONS])
     dets = [d for d in registry.enabled(dset.disabled) if only is None or d.id in only]
     # rules imported from other formats (`vigil detections import-sigma`) run beside the catalogue
     dets += [r.detection() for r in imported.load(store) if only is None or r.id in only]
+    # the per-user pass replaces the per-user detections' findings; the other pass every other finding (so a
+    # disabled detection's findings go whichever it was)
+    apart = in_list([d.id for d in dets if d.per_user] or [""])
+    mine = {None: "", True: f"and detection in {apart}", False: f"and coalesce(detection, '') not in {apart}"}[per_user]
+    if per_user is not None:
+        dets = [d for d in dets if d.per_user == per_user]
     unknown = set(dset.params) - {d.id for d in registry.all_detections()}
     if unknown:
         raise ConfigError(f"detections.params names unknown detection(s): {', '.join(sorted(unknown))}")
@@ -113,8 +122,8 @@ def run(store: Store, settings: Settings, only: list[str] | None = None) -> RunR
             user_principal_name VARCHAR, activity_time TIMESTAMP, risk_level VARCHAR, reason VARCHAR,
             evidence VARCHAR)""")
         # the decision point's real-time rows are not the engine's to replace (vigil.risk.recorder)
-        store.con.execute("""delete from "riskDetections" where source = 'vigil'
-                             and coalesce(detection, '') <> 'decisionPoint'""")
+        store.con.execute(f"""delete from "riskDetections" where source = 'vigil'
+                              and coalesce(detection, '') <> 'decisionPoint' {mine}""")
         for det in dets:
             missing = [t for t in det.requires if t not in have]
             if missing:

@@ -22,9 +22,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from vigil.detections import engine, registry
 from vigil.pipeline import STAGES, Stage
 from vigil.settings import Settings
-from vigil.store import Store
+from vigil.store import Store, in_list
 
 SCOPE = "_stream_scope"  # affected users: every key naming them (UPNs, object ids, identity and person ids)
 SCOPE_EVENTS = "_stream_scope_events"  # every event of those users
@@ -67,6 +68,11 @@ SCOPED: dict[str, Scoped] = {
             "session_hijacks": IN_SCOPE,
         }),
 }
+
+#: the per-user detections (``Detection.per_user``) read the affected users' events, sessions and travel and
+#: replace their findings; the others (password spray, credential stuffing ... keyed by IP, user agent or the
+#: whole tenant) run over everything
+DETECTION_INPUTS = ("signins_enriched", "activities_enriched", "session_hijacks", "travel")
 
 #: a per-user stage whose affected users are more than this share of all runs over everyone (the shadow
 #: relations and the merge then cost more than they save)
@@ -213,6 +219,9 @@ def run(store: Store, settings: Settings, origins: list[str],
             if snap:
                 summary["ips_reclassified"] = _scope_changed_ips(store)
             results["scope"]["affected_users"] = close_scope(store)
+        elif name == "detections" and name not in (replace or {}) and store.exists("riskDetections") \
+                and scope_share(store) <= FULL_ABOVE_SHARE:
+            summary = run_detections(store, settings)
         elif name in SCOPED and _ready(store, SCOPED[name]) and scope_share(store) <= FULL_ABOVE_SHARE:
             summary = run_scoped(store, settings, name, stage, SCOPED[name]) if store.count(SCOPE) \
                 else {"scope": "no affected users"}
@@ -224,6 +233,21 @@ def run(store: Store, settings: Settings, origins: list[str],
     for tmp in (SCOPE, SCOPE_EVENTS, "_stream_origins", "_stream_share"):
         store.con.execute(f"DROP TABLE IF EXISTS {tmp}")
     return results
+
+
+def run_detections(store: Store, settings: Settings) -> dict[str, Any]:
+    """The detections stage: the others over everything, the per-user ones over the affected users."""
+    per_user = [d.id for d in registry.enabled(settings.detections.disabled) if d.per_user]
+    whole = engine.summary(engine.run(store, settings, per_user=False))
+    mine = (f"source = 'vigil' AND detection IN {in_list(per_user or [''])} AND (lower(userPrincipalName) IN "
+            f"(SELECT lower(k) FROM {SCOPE}) OR userId IN (SELECT k FROM {SCOPE}))")
+    scoped = run_scoped(store, settings, "detections",
+                        lambda st, se: engine.summary(engine.run(st, se, per_user=True)),
+                        Scoped(inputs=DETECTION_INPUTS, outputs={"riskDetections": mine}))
+    return {"riskDetections": store.scalar("SELECT count(*) FROM riskDetections WHERE source = 'vigil'"),
+            "by_detection": {**whole["by_detection"], **scoped["by_detection"]},
+            "affected_users_only": sorted(per_user), "skipped": {**whole["skipped"], **scoped["skipped"]},
+            "scope": scoped["scope"]}
 
 
 def _ready(store: Store, scoped: Scoped) -> bool:

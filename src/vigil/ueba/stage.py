@@ -19,7 +19,7 @@ def run(store: Store, settings: Settings, *, full: bool = False) -> dict[str, An
     store.ensure(UEBA_TABLES)
     identities = build_identity_info(store)
     src = event_sources(store)
-    peers = build_peers(store, settings.ueba, src)
+    peers = build_peers(store, settings.ueba, src, full=full)
     behavior = analyze(store, settings.ueba, src, full=full)
     # hunting's views: built where hunting runs (a Spark run's tables get them from `vigil load`)
     views = create_views(store) if store.dialect.hunting else []

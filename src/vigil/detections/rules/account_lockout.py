@@ -49,6 +49,7 @@ DETECTION = Detection(
     level_rules="lockout from a network the account never used -> medium; else low",
     timing="realtime",
     activity="signin",
+    per_user=True,
     requires=("signins_enriched",),
     params={"lockout_codes": ["50053", "LOCKED_OUT"]},
     sql=_sql,

@@ -34,6 +34,7 @@ DETECTION = Detection(
     level_rules="the session finding's severity",
     timing="offline",
     activity="signin",
+    per_user=True,
     requires=("session_hijacks",),
     params={"kinds": ["token_replay", "concurrent_use", "scripted_client"]},
     sql=_sql,

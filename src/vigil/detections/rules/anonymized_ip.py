@@ -41,6 +41,7 @@ DETECTION = Detection(
     level_rules="Tor -> high; anonymising VPN on a network new for the user -> medium; else low",
     timing="realtime",
     activity="signin",
+    per_user=True,
     requires=("signins_enriched",),
     params={"include_failures": False},
     sql=_sql,

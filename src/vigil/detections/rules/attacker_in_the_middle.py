@@ -31,6 +31,7 @@ DETECTION = Detection(
     level_rules="always high",
     timing="offline",
     activity="user",
+    per_user=True,
     requires=("session_hijacks",),
     params={},
     sql=_sql,

@@ -117,6 +117,7 @@ DETECTION = Detection(
                  "(low and slow: success from a network the account never used -> high)"),
     timing="offline",
     activity="signin",
+    per_user=True,
     requires=("signins_enriched",),
     params={"window_minutes": 10, "min_failures": 10, "followup_hours": 2, "slow_window_hours": 12,
             "slow_min_failures": 20},

@@ -59,6 +59,7 @@ DETECTION = Detection(
     level_rules="new network -> medium; then token refreshes from it, or hosting / Tor -> high",
     timing="offline",
     activity="signin",
+    per_user=True,
     requires=("signins_enriched",),
     params={"refresh_hours": 24},
     sql=_sql,

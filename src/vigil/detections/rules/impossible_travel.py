@@ -81,6 +81,7 @@ DETECTION = Detection(
                 "user",
     timing="offline",
     activity="signin",
+    per_user=True,
     requires=("travel", "signins_enriched"),
     params={"max_speed_kmh": 900, "min_distance_km": 500},
     sql=_sql,

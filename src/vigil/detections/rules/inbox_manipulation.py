@@ -56,6 +56,7 @@ DETECTION = Detection(
     level_rules="low; medium with security/finance keywords or from Tor/VPN/hosting",
     timing="offline",
     activity="user",
+    per_user=True,
     requires=("activities_enriched",),
     params={"operations": ["New-InboxRule", "Set-InboxRule", "UpdateInboxRules"],
             "hiding_folders": ["rss feeds", "rss subscriptions", "conversation history", "junk email",

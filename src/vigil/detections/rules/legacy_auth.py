@@ -54,6 +54,7 @@ DETECTION = Detection(
                 "(only when report_every = 1)",
     timing="realtime",
     activity="signin",
+    per_user=True,
     requires=("signins_enriched",),
     params={"lookback_days": 30, "report_every": 0,
             "legacy_client_app_types": ["Exchange ActiveSync", "IMAP4", "POP3", "Authenticated SMTP",

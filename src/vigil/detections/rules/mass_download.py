@@ -53,6 +53,7 @@ DETECTION = Detection(
     level_rules="medium; high from 200 files in the hour",
     timing="offline",
     activity="user",
+    per_user=True,
     requires=("activities_enriched",),
     params={"operations": ["FileDownloaded", "FileSyncDownloadedFull"], "min_files": 50, "baseline_factor": 3,
             "high_files": 200},

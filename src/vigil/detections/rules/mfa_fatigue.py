@@ -86,6 +86,7 @@ DETECTION = Detection(
     level_rules="denials then approval -> high; denials only -> medium",
     timing="offline",
     activity="signin",
+    per_user=True,
     requires=("signins_enriched",),
     params={"window_minutes": 10, "min_denials": 3, "min_denials_without_success": 5, "min_denials_unfamiliar": 2},
     sql=_sql,

@@ -79,6 +79,7 @@ DETECTION = Detection(
     level_rules="ASN+location new -> low; plus device or browser -> medium; plus both -> high",
     timing="realtime",
     activity="signin",
+    per_user=True,
     requires=("signins_enriched",),
     params={"lookback_days": 30, "learning_days": 5, "learning_signins": 10},
     sql=_sql,

@@ -72,6 +72,7 @@ DETECTION = Detection(
     level_rules="improbable -> low; impossible -> medium; impossible to a hosting IP -> high",
     timing="offline",
     activity="signin",
+    per_user=True,
     requires=("travel", "signins_enriched"),
     params={"familiar_device_days": 0, "learning_days": 14, "learning_signins": 10},
     sql=_sql,

@@ -49,6 +49,7 @@ DETECTION = Detection(
     level_rules="a flagged successful sign-in or an account warning -> medium; a flagged failure -> low",
     timing="realtime",
     activity="signin",
+    per_user=True,
     requires=("signins_enriched", "activities_enriched"),
     params={"warnings": ["suspicious_login", "suspicious_login_less_secure_app", "suspicious_programmatic_login"]},
     sql=_sql,
