@@ -21,7 +21,7 @@ from vigil.settings import UebaSettings
 from vigil.store import Store
 from vigil.ueba import baseline
 from vigil.ueba.events import EventSources, keyed_events_sql
-from vigil.ueba.insights import DIMENSIONS, day_flags_sql, lookbacks
+from vigil.ueba.insights import DIMENSIONS, day_flags_sql, key_tables_sql, lookbacks
 from vigil.ueba.priority import reason_sql, score_sql
 from vigil.ueba.tables import UEBA_TABLES
 
@@ -71,6 +71,9 @@ def analyze(store: Store, settings: UebaSettings, src: EventSources, *, full: bo
     con.execute(f"""CREATE TEMP TABLE _ueba_ev AS {keyed_events_sql(
         src, f"event_time >= make_timestamp({from_day}::BIGINT * {_US_PER_DAY})")}""")
     baseline.append_days(store, "_ueba_ev")
+    for name, sql in zip(("_ueba_uid", "_ueba_vid", "_ueba_peer"), key_tables_sql(), strict=True):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+        con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
     for d in DIMENSIONS:
         con.execute(f"DROP TABLE IF EXISTS _k_{d.name}")
         con.execute(f"CREATE TEMP TABLE _k_{d.name} AS {day_flags_sql(d.name, settings, from_day)}")
@@ -79,7 +82,8 @@ def analyze(store: Store, settings: UebaSettings, src: EventSources, *, full: bo
     _users(store, settings, from_day)
     con.execute(_insert_sql(settings, src))
     written = store.count("_ueba_ev")
-    for t in ["_ueba_ev", "_ueba_first", "_ueba_ts", "_ueba_users"] + [f"_k_{d.name}" for d in DIMENSIONS]:
+    for t in ["_ueba_ev", "_ueba_first", "_ueba_ts", "_ueba_users", "_ueba_uid", "_ueba_vid", "_ueba_peer"] \
+            + [f"_k_{d.name}" for d in DIMENSIONS]:
         con.execute(f"DROP TABLE IF EXISTS {t}")
     baseline.set_state(store, "settings", fingerprint)
     baseline.set_state(store, "inputs", str(src.enriched))

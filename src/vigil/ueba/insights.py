@@ -72,70 +72,90 @@ def history_days(s: UebaSettings) -> int:
     return max(max(lookbacks(d.name, s)) for d in DIMENSIONS) + max(s.uncommon_by_user_days, s.volume_days) + 1
 
 
+def key_tables_sql() -> tuple[str, str, str]:
+    """Integer surrogates for the baselines' string keys, built once per run: users, (dim, value) pairs and
+    each user's peers as user ids. The flag queries partition, sort and join on these (strings cost several
+    times more to sort), and turn back into the string keys only for their output rows."""
+    users = """SELECT user_key, CAST(row_number() OVER (ORDER BY user_key) AS INTEGER) AS uid
+               FROM (SELECT DISTINCT user_key FROM ueba_active_daily)"""
+    values = """SELECT dim, value, CAST(row_number() OVER (ORDER BY dim, value) AS INTEGER) AS vid
+                FROM (SELECT DISTINCT dim, value FROM ueba_tenant_daily)"""
+    # peers with no events have no usage; users with no events have no rows to flag
+    peers = """SELECT a.uid, b.uid AS peer_uid FROM UserPeerAnalytics upa
+               JOIN _ueba_uid a ON a.user_key = upa.user_key JOIN _ueba_uid b ON b.user_key = upa.peer_key"""
+    return users, values, peers
+
+
 def day_flags_sql(dim: str, s: UebaSettings, from_day: int) -> str:
     """One row per (user_key, value, day >= from_day) with the day-level flags of ``dim``.
 
-    Window functions order by ``day`` only: rows are unique per (user, dim, value, day),
-    so the order is total. The event-level "first event of the day" refinement is applied
-    by the caller.
+    Reads ``_ueba_uid``, ``_ueba_vid`` and ``_ueba_peer`` (:func:`key_tables_sql`). Window functions order
+    by ``day`` only: rows are unique per (user, dim, value, day), so the order is total. The event-level
+    "first event of the day" refinement is applied by the caller.
     """
     first, wide = lookbacks(dim, s)
     u = int(s.uncommon_by_user_days)
     v = int(s.volume_days)
     hist = from_day - max(first, wide, u, v) - 1
     return f"""
-    WITH h AS (SELECT user_key, value, day, n FROM ueba_user_daily WHERE dim = '{dim}' AND day >= {hist}),
+    WITH h AS (SELECT ku.uid, kv.vid, d.day, d.n
+               FROM ueba_user_daily d
+               JOIN _ueba_uid ku ON ku.user_key = d.user_key
+               JOIN _ueba_vid kv ON kv.dim = d.dim AND kv.value = d.value
+               WHERE d.dim = '{dim}' AND d.day >= {hist}),
     hu AS (
-        SELECT user_key, value, day, n,
-               lag(day) OVER (PARTITION BY user_key, value ORDER BY day) AS prev_day,
-               coalesce(sum(n) OVER (PARTITION BY user_key, value ORDER BY day
+        SELECT uid, vid, day, n,
+               lag(day) OVER (PARTITION BY uid, vid ORDER BY day) AS prev_day,
+               coalesce(sum(n) OVER (PARTITION BY uid, vid ORDER BY day
                                      RANGE BETWEEN {u} PRECEDING AND 1 PRECEDING), 0) AS uv,
-               coalesce(sum(n) OVER (PARTITION BY user_key, value ORDER BY day
+               coalesce(sum(n) OVER (PARTITION BY uid, vid ORDER BY day
                                      RANGE BETWEEN {v} PRECEDING AND 1 PRECEDING), 0) AS v7
         FROM h),
-    tot AS (SELECT user_key, day, sum(n) AS n FROM h GROUP BY user_key, day),
-    totw AS (SELECT user_key, day,
-                    coalesce(sum(n) OVER (PARTITION BY user_key ORDER BY day
+    tot AS (SELECT uid, day, sum(n) AS n FROM h GROUP BY uid, day),
+    totw AS (SELECT uid, day,
+                    coalesce(sum(n) OVER (PARTITION BY uid ORDER BY day
                                           RANGE BETWEEN {u} PRECEDING AND 1 PRECEDING), 0) AS ut
              FROM tot),
-    brk AS (SELECT user_key, value, day,
-                   CASE WHEN lag(day) OVER (PARTITION BY user_key, value ORDER BY day) >= day - {wide}
-                        THEN 0 ELSE 1 END AS b
-            FROM h WHERE day >= {from_day - wide - 1}),
+    -- a new usage run starts where the gap to the previous use exceeds W (the previous use, if any, is
+    -- read over all of h: the first row of a partition starts a run either way)
+    brk AS (SELECT uid, vid, day, CASE WHEN prev_day >= day - {wide} THEN 0 ELSE 1 END AS b
+            FROM hu WHERE day >= {from_day - wide - 1}),
     runs AS (  -- usage runs with gaps <= W: a run covers days [start + 1, end + W]
-        SELECT user_key, value, min(day) AS start_day, max(day) AS end_day
-        FROM (SELECT user_key, value, day,
-                     sum(b) OVER (PARTITION BY user_key, value ORDER BY day ROWS UNBOUNDED PRECEDING) AS run
+        SELECT uid, vid, min(day) AS start_day, max(day) AS end_day
+        FROM (SELECT uid, vid, day,
+                     sum(b) OVER (PARTITION BY uid, vid ORDER BY day ROWS UNBOUNDED PRECEDING) AS run
               FROM brk)
-        GROUP BY user_key, value, run),
+        GROUP BY uid, vid, run),
     k AS (SELECT * FROM hu WHERE day >= {from_day}),
     -- Peer usage as a step function per (user, value): each peer's run adds +1 from start+1 and
     -- -1 after end+W; a running sum read at the user's own days counts the peers whose usage
     -- covers that day (runs of one peer are disjoint, so each peer counts once). This touches
     -- runs x peers rows instead of every (user, value, day) key x peers.
-    rp AS (SELECT upa.user_key AS u, r.value, r.start_day + 1 AS lo, r.end_day + {wide} AS hi
-           FROM runs r JOIN UserPeerAnalytics upa ON upa.peer_key = r.user_key),
+    rp AS (SELECT p.uid AS u, r.vid, r.start_day + 1 AS lo, r.end_day + {wide} AS hi
+           FROM runs r JOIN _ueba_peer p ON p.peer_uid = r.uid),
     steps AS (
-        SELECT u, value, lo AS day, 1 AS delta, 0 AS q FROM rp
-        UNION ALL SELECT u, value, hi + 1, -1, 0 FROM rp
-        UNION ALL SELECT user_key, value, day, 0, 1 FROM k),
+        SELECT u, vid, lo AS day, 1 AS delta, 0 AS q FROM rp
+        UNION ALL SELECT u, vid, hi + 1, -1, 0 FROM rp
+        UNION ALL SELECT uid, vid, day, 0, 1 FROM k),
     peer_used AS (
-        SELECT u AS user_key, value, day, used FROM (
-            SELECT u, value, day, q,
-                   sum(delta) OVER (PARTITION BY u, value ORDER BY day, q
+        SELECT u AS uid, vid, day, used FROM (
+            SELECT u, vid, day, q,
+                   sum(delta) OVER (PARTITION BY u, vid ORDER BY day, q
                                     RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS used
             FROM steps)
         WHERE q = 1),
-    peer_cnt AS (SELECT user_key, count(*) AS peers FROM UserPeerAnalytics GROUP BY user_key),
-    t AS (SELECT value, day,
-                 lag(day) OVER (PARTITION BY value ORDER BY day) AS t_prev,
-                 coalesce(sum(users) OVER (PARTITION BY value ORDER BY day
-                                           RANGE BETWEEN {wide} PRECEDING AND 1 PRECEDING), 0) AS t_ud
-          FROM ueba_tenant_daily WHERE dim = '{dim}' AND day >= {hist}),
+    peer_cnt AS (SELECT ku.uid, count(*) AS peers
+                 FROM UserPeerAnalytics upa JOIN _ueba_uid ku ON ku.user_key = upa.user_key GROUP BY ku.uid),
+    t AS (SELECT kv.vid, d.day,
+                 lag(d.day) OVER (PARTITION BY kv.vid ORDER BY d.day) AS t_prev,
+                 coalesce(sum(d.users) OVER (PARTITION BY kv.vid ORDER BY d.day
+                                             RANGE BETWEEN {wide} PRECEDING AND 1 PRECEDING), 0) AS t_ud
+          FROM ueba_tenant_daily d JOIN _ueba_vid kv ON kv.dim = d.dim AND kv.value = d.value
+          WHERE d.dim = '{dim}' AND d.day >= {hist}),
     act AS (SELECT day, coalesce(sum(users) OVER (ORDER BY day RANGE BETWEEN {wide} PRECEDING AND 1 PRECEDING), 0)
                    AS all_ud
             FROM (SELECT day, count(*) AS users FROM ueba_active_daily WHERE day >= {hist} GROUP BY day))
-    SELECT k.user_key, k.value, k.day, k.n, k.v7,
+    SELECT ku.user_key, kv.value, k.day, k.n, k.v7,
            (k.prev_day IS NULL OR k.prev_day < k.day - {first}) AS first_user,
            (w.ut > 0 AND k.uv < {float(s.uncommon_user_share)} * w.ut) AS uncommon_user,
            k.uv, w.ut,
@@ -146,9 +166,11 @@ def day_flags_sql(dim: str, s: UebaSettings, from_day: int) -> str:
            (a.all_ud > 0 AND t.t_ud < {float(s.uncommon_tenant_share)} * a.all_ud) AS uncommon_tenant,
            t.t_ud, a.all_ud
     FROM k
-    JOIN totw w ON w.user_key = k.user_key AND w.day = k.day
-    JOIN t ON t.value = k.value AND t.day = k.day
+    JOIN _ueba_uid ku ON ku.uid = k.uid
+    JOIN _ueba_vid kv ON kv.vid = k.vid
+    JOIN totw w ON w.uid = k.uid AND w.day = k.day
+    JOIN t ON t.vid = k.vid AND t.day = k.day
     JOIN act a ON a.day = k.day
-    LEFT JOIN peer_cnt pc ON pc.user_key = k.user_key
-    LEFT JOIN peer_used pu ON pu.user_key = k.user_key AND pu.value = k.value AND pu.day = k.day
+    LEFT JOIN peer_cnt pc ON pc.uid = k.uid
+    LEFT JOIN peer_used pu ON pu.uid = k.uid AND pu.vid = k.vid AND pu.day = k.day
     """
