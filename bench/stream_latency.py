@@ -208,7 +208,11 @@ def main() -> None:
     ap.add_argument("--kill-at", type=float, default=30, help="SIGKILL the service this many seconds in (0: never)")
     ap.add_argument("--probes", type=int, default=10, help="critical events during the load")
     ap.add_argument("--batch-max", type=int, default=20000)
+    ap.add_argument("--session-ms", type=int, default=6000, help="stream.session_timeout_ms (Event Hubs: >= 6000)")
+    ap.add_argument("--static", action=argparse.BooleanOptionalAction, default=True,
+                    help="static group membership (stream.instance_id): a restart takes the partitions back at once")
     ap.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--profile", type=Path, help="py-spy the service while it runs; collapsed stacks to this file")
     a = ap.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="vigil-stream-bench-"))
@@ -236,7 +240,8 @@ def run(a: argparse.Namespace, folder: Path, sim: Path, broker: Tansu, items: li
         "store": {"path": str(db)},
         "cae": {"state_path": f"{db}.cae.sqlite", "keys_path": f"{db}.keys.json", "sync_interval_ms": 20},
         "stream": {"enabled": True, "brokers": broker.bootstrap, "topics": [topic], "group_id": group,
-                   "session_timeout_ms": 6000, "batch_interval_s": 1.0, "batch_max_events": a.batch_max}}))
+                   "session_timeout_ms": a.session_ms, "batch_interval_s": 1.0, "batch_max_events": a.batch_max,
+                   **({"instance_id": "bench-1"} if a.static else {})}}))
     svc = Service(folder, cfg)
     print(f"service started in {svc.start():.1f} s")
     while not ((stream_status(db) or {}).get("consumer") or {}).get("assigned"):  # Tansu: joining takes ~3 s
@@ -262,6 +267,9 @@ def run(a: argparse.Namespace, folder: Path, sim: Path, broker: Tansu, items: li
         killed["at"] = time.time()
         killed["restart_s"] = svc.start()
         killed["up"] = time.time()
+        while not stop.is_set() and not ((stream_status(db) or {}).get("consumer") or {}).get("assigned"):
+            time.sleep(0.1)
+        killed["assigned"] = time.time()
 
     def prober(resource_url: str) -> None:
         p = broker.producer()
@@ -285,6 +293,11 @@ def run(a: argparse.Namespace, folder: Path, sim: Path, broker: Tansu, items: li
         threads = [threading.Thread(target=killer), threading.Thread(target=prober, args=(resource.url,))]
         for t in threads:
             t.start()
+        spy = None
+        if a.profile and svc.proc is not None:  # collapsed stacks (flamegraph.pl / speedscope read them)
+            spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(svc.proc.pid),
+                                    "--format", "raw", "--rate", "50", "--output", str(a.profile)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         t0 = time.time()
         produce_s = producer.run(items)
         # wait until everything is stored and analysed
@@ -297,6 +310,9 @@ def run(a: argparse.Namespace, folder: Path, sim: Path, broker: Tansu, items: li
                 break
             time.sleep(0.5)
         drained = time.time() - t0
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            spy.wait(60)
         stop.set()
         for t in threads:
             t.join()
@@ -338,7 +354,8 @@ def run(a: argparse.Namespace, folder: Path, sim: Path, broker: Tansu, items: li
             if window and pct(window, 99) <= 5.0:
                 recovered = sec - killed["at"]
                 break
-        print(f"SIGKILL at {killed['at'] - t0:.1f} s; restarted in {killed['restart_s']:.1f} s; produce -> stored p99 "
+        print(f"SIGKILL at {killed['at'] - t0:.1f} s; restarted in {killed['restart_s']:.1f} s; partitions assigned "
+              f"again {killed['assigned'] - killed['at']:.1f} s after the kill; produce -> stored p99 "
               f"back under 5 s {recovered if recovered is None else round(recovered, 1)} s after the kill")
     if a.baselines:
         lat = bare_consumer_baseline(broker, items, a.rate, min(a.seconds, 15))

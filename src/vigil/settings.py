@@ -327,6 +327,10 @@ class StreamSettings(_Section):
     auto_offset_reset: str = Field("earliest", pattern="^(earliest|latest)$",
                                    description="where a group with no committed offset starts")
     session_timeout_ms: int = Field(30_000, ge=1000, description="consumer group session timeout")
+    instance_id: str | None = Field(
+        None, min_length=1, description="static group membership (group.instance.id, unique per service in the "
+                                        "group): a service restarted after a crash takes its partitions back at "
+                                        "once instead of waiting for its old session to expire")
     batch_interval_s: float = Field(1.0, gt=0, le=60, description="a micro-batch closes after this long ...")
     batch_max_events: int = Field(5000, ge=1, description="... or after this many messages, whichever is first")
     max_message_bytes: int = Field(16 * 1024 * 1024, ge=1024,
@@ -334,7 +338,8 @@ class StreamSettings(_Section):
     analyze: bool = Field(True, description="analyse each micro-batch that stored records (incrementally)")
     max_analysis_delay_s: float = Field(
         10.0, ge=0, description="while the consumer is behind (micro-batches come full), the analysis waits up to "
-                                "this long to take several at once (it costs about the same for one or many)")
+                                "this long (or as long as the last analysis took, if longer) to take several at "
+                                "once (it costs about the same for one or many)")
     cae_fast_lane: bool = Field(
         True, description="a second consumer group (<group_id>.cae) revokes on critical audit events at once, "
                           "without waiting for the store and the analysis")

@@ -104,3 +104,12 @@ def test_redelivery_stores_nothing_twice(tmp_path: Path, broker: Tansu, topic: s
         assert (again.messages, again.stored, again.duplicate) == (10, 0, 10)
         assert store.scalar("SELECT count(*) FROM signins") == 10
         assert broker.committed("g2", topic, 2) == [5, 5]
+
+
+def test_static_membership_is_the_consumers_only() -> None:
+    from vigil.stream.consumer import kafka_config, producer_config
+
+    s = load_settings(overrides={"stream.topics": ["t"], "stream.instance_id": "vigil-1"}, environ={}).stream
+    assert kafka_config(s)["group.instance.id"] == "vigil-1"
+    assert "group.instance.id" not in producer_config(s)  # a consumer property: librdkafka warns a producer given it
+    assert "group.instance.id" not in kafka_config(s.model_copy(update={"instance_id": None}))

@@ -67,7 +67,9 @@ def test_broker_service_kill9_cae(tmp_path: Path, broker: Tansu, topic: str) -> 
         "store": {"path": str(db)},
         "cae": {"state_path": f"{db}.cae.sqlite", "keys_path": f"{db}.keys.json", "sync_interval_ms": 20},
         "stream": {"enabled": True, "brokers": broker.bootstrap, "topics": [topic], "group_id": group,
-                   "session_timeout_ms": 4000, "batch_interval_s": 0.5}})
+                   "session_timeout_ms": 4000, "batch_interval_s": 0.5,
+                   # static membership: the restarted service takes the killed one's place in the group
+                   "instance_id": "e2e-1"}})
     # the protected resource: another deployment sharing only the CAE journal and keys
     settings = load_settings(cfg, overrides={"store.path": str(tmp_path / "resource.duckdb")}, environ={})
     producer = broker.producer()

@@ -53,6 +53,8 @@ def kafka_config(s: StreamSettings) -> dict[str, Any]:
         "security.protocol": s.security_protocol,
         "client.id": "vigil",
     }
+    if s.instance_id:
+        conf["group.instance.id"] = s.instance_id
     if s.security_protocol.startswith("SASL"):
         password = s.sasl_password.get_secret_value() if s.sasl_password else None
         if password is None and s.sasl_password_file:
@@ -75,7 +77,7 @@ def kafka_config(s: StreamSettings) -> dict[str, Any]:
 def producer_config(s: StreamSettings) -> dict[str, Any]:
     conf = kafka_config(s)
     for key in ("group.id", "enable.auto.commit", "enable.auto.offset.store", "auto.offset.reset",
-                "session.timeout.ms", "heartbeat.interval.ms"):
+                "session.timeout.ms", "heartbeat.interval.ms", "group.instance.id"):
         conf.pop(key, None)
     conf["enable.idempotence"] = True
     return conf

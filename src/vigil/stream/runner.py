@@ -184,7 +184,10 @@ class StreamRunner:
                 batch.critical = dict(cae_stage.run(store, self.settings, service=self.cae))
             batch.critical_at = time.time()
         behind = res.messages >= self.cfg.batch_max_events
-        if behind and time.monotonic() - self._analysed_at < self.cfg.max_analysis_delay_s:
+        # while behind, storing gets at least as much time as the last analysis took (its cost follows the store,
+        # hardly the number of micro-batches it takes in), so the backlog shrinks even when analyses are slow
+        delay = max(self.cfg.max_analysis_delay_s, self.stats["last_analysis_s"] or 0.0)
+        if behind and time.monotonic() - self._analysed_at < delay:
             # catching up: store the next micro-batch first; this one stays pending (durably) until then
             batch.deferred = True
         elif self.cfg.analyze:
