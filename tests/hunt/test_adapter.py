@@ -22,7 +22,7 @@ def test_reference_query_file_from_docs_runs(hunt_store: Store) -> None:
 
 @pytest.mark.parametrize("kql, message", [
     ("SigninLogs | evaluate pivot(AppDisplayName)", "unsupported KQL construct"),
-    ("SigninLogs | make-series n = count() on TimeGenerated step 1h", "unsupported KQL construct"),
+    ("SigninLogs | make-series n = count() on ResultType step 10", "make-series on a numeric axis"),
     ("SigninLogs | where", "KQL syntax error"),
     ("NoSuchTable | take 1", "unknown table 'NoSuchTable'"),
     ("SigninLogs | extend p = prev(Location)", "prev() needs serialized rows"),

@@ -26,10 +26,12 @@ import pyarrow as pa
 from duckdb_kql.engine import schema as kql_schema
 
 from vigil.errors import QueryError, RefusedQuery
+from vigil.hunt.casenames import distinct_names, restore as restore_names
 from vigil.hunt.functions import with_prelude
 from vigil.hunt.guard import check_kql, check_sql
 from vigil.hunt.kqlext import install as install_extensions
-from vigil.hunt.rewrite import rewrite, watchlist_relation
+from vigil.hunt.rewrite import Rewritten, rewrite, watchlist_relation
+from vigil.hunt.series import register as register_series
 from vigil.hunt.serialize import continuation, rewrite_stage, split
 from vigil.store import Store
 from vigil.hunt.unpack import expand as expand_bag_unpack
@@ -114,7 +116,21 @@ def run_hunt(store: Store, kql: str, *, now: datetime | None = None, timeout_s: 
     ensure_views(store)
     rewritten = rewrite(kql)
     check_kql(rewritten.text)   # table('x') and inlined functions name tables only after the rewrite
-    text = rewritten.text
+    try:
+        return _hunt(store, rewritten, rewritten.text, {}, now, control)
+    except QueryError as exc:
+        if "differ only in case" not in str(exc):
+            raise
+    # names that differ only in case are distinct in KQL, not in DuckDB (vigil/hunt/casenames.py); only a
+    # query duckdb-kql refuses for it is renamed, so one that reads a column in another case still runs
+    text, renamed = distinct_names(rewritten.text, {c for cols in _schema(store).values() for c in cols})
+    return _hunt(store, rewritten, text, renamed, now, control)
+
+
+def _hunt(store: Store, rewritten: Rewritten, text: str, renamed: dict[str, str], now: datetime | None,
+          control: HuntControl) -> pa.Table:
+    if "series_" in text:
+        register_series(store.con)    # the series functions' UDFs (vigil/hunt/series.py)
     registered: list[str] = []
     try:
         for alias in rewritten.watchlists:
@@ -154,6 +170,7 @@ def run_hunt(store: Store, kql: str, *, now: datetime | None = None, timeout_s: 
     finally:
         for name in registered:
             store.con.unregister(name)
+    result = restore_names(result, renamed)
     keep = [c for c in result.column_names if not c.startswith("_vigil_")]
     return result.select(keep) if len(keep) != result.num_columns else result
 

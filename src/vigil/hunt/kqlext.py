@@ -30,6 +30,8 @@ from duckdb_kql import translate as kql_translate
 from duckdb_kql.errors import KqlUnsupportedError
 from duckdb_kql.translate import functions as kql_functions
 
+from vigil.hunt import makeseries, series
+
 PINNED_VERSION = "1.1.2"
 _installed: list[bool] = []
 
@@ -63,6 +65,12 @@ _SCALARS: list[tuple[str, str, tuple[int, ...]]] = [
     ("url_decode", "url_decode({0})", (1,)),
     ("unixtime_seconds_todatetime", "CAST(to_timestamp({0}) AS TIMESTAMP)", (1,)),
     ("unixtime_milliseconds_todatetime", "CAST(epoch_ms(CAST({0} AS BIGINT)) AS TIMESTAMP)", (1,)),
+    # when the record was ingested: the end of the ingest run that stored it (its raw record's block
+    # id starts with the run's id); null for rows no ingest run stored. Reads the row's _ItemId, which
+    # every Sentinel view has, as Kusto's ingestion_time() reads the row's hidden $IngestionTime.
+    ("ingestion_time", "(SELECT max(coalesce(_ir.finished_at, _ir.started_at)) FROM raw_records _rr "
+     "JOIN ingest_runs _ir ON _ir.ingest_id = split_part(_rr.block_id, '-', 1) WHERE _rr.event_id = _ItemId)",
+     (0,)),
 ]
 
 _MAKE_SET_IF = ("to_json(coalesce(list_distinct(flatten(list("
@@ -210,6 +218,8 @@ def _lower_mv_apply(node: Any, lower_op: Callable[[Any], Any]) -> list[ir.Operat
 
 def _render_operator(orig: Callable[..., str]) -> Callable[..., str]:
     def render(op: ir.Operator, prev: str, cols: list[str] | None = None) -> str:
+        if isinstance(op, makeseries.MakeSeries):
+            return makeseries.render(op, prev, cols)
         if isinstance(op, ProjectReorder):
             q = kql_translate.quote_ident
             listed = [c for c in op.columns if cols is None or c in cols]
@@ -223,6 +233,8 @@ def _render_operator(orig: Callable[..., str]) -> Callable[..., str]:
 
 def _operator_columns(orig: Callable[..., Any]) -> Callable[..., Any]:
     def columns(op: ir.Operator, cols: Any, schema: Any) -> Any:
+        if isinstance(op, makeseries.MakeSeries):
+            return makeseries.output_columns(op, cols)
         if isinstance(op, ProjectReorder):
             if cols is None:
                 return None
@@ -257,6 +269,10 @@ def install() -> None:
                            f"found {duckdb_kql.__version__}: pin it (pyproject.toml)")
     for name, template, arities in _SCALARS:
         kql_functions.SCALAR_FUNCTIONS.setdefault(name, kql_functions._f(name, "template", template, arities))
+    for name, (defaults, template) in series.KQL_FUNCTIONS.items():
+        # vigil.hunt.rewrite fills the optional arguments in, so the template always sees them all
+        kql_functions.SCALAR_FUNCTIONS.setdefault(name, kql_functions._f(name, "template", template,
+                                                                         (1 + len(defaults),)))
     for name, template, arities, prefix in _AGGREGATES:
         kql_functions.AGGREGATE_FUNCTIONS.setdefault(
             name, kql_functions._a(name, template, arities, name_prefix=prefix))
@@ -274,6 +290,8 @@ def install() -> None:
         kind = lower._cls(inner)
         if kind == "MvapplyOperator":
             return _lower_mv_apply(inner, lower_operator)
+        if kind == "MakeSeriesOperator":
+            return makeseries.lower_make_series(inner)
         if kind == "ProjectReorderOperator":
             return _lower_project_reorder(inner)
         if kind in ("MvexpandOperator", "MvExpandOperator"):
@@ -281,6 +299,14 @@ def install() -> None:
         return orig_lower(node)
 
     lower._lower_operator = lower_operator
+    orig_substitute = lower._substitute_operator
+
+    def substitute_operator(op: ir.Operator, scalars: Any) -> ir.Operator:
+        if isinstance(op, makeseries.MakeSeries):
+            return makeseries.substitute(op, lambda e: lower._substitute(e, scalars))
+        return orig_substitute(op, scalars)
+
+    lower._substitute_operator = substitute_operator
     kql_translate.render_operator = _render_operator(kql_translate.render_operator)
     kql_schema_mod._operator_columns = _operator_columns(kql_schema_mod._operator_columns)
     _installed.append(True)

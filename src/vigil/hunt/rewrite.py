@@ -23,7 +23,8 @@ import re
 from dataclasses import dataclass, field
 
 from vigil.errors import QueryError
-from vigil.hunt.text import find_calls, live_positions, split_top
+from vigil.hunt.series import KQL_FUNCTIONS as SERIES_FUNCTIONS, OUTPUTS as SERIES_OUTPUTS
+from vigil.hunt.text import _scan, find_calls, live_positions, split_top
 
 ALIASES = {"makeset": "make_set", "makelist": "make_list", "argmin": "arg_min", "argmax": "arg_max",
            "arraylength": "array_length", "extractjson": "extract_json"}
@@ -285,7 +286,7 @@ def _fold_timespans(text: str) -> str:
     known: dict[str, float] = {}
     out = []
     for statement in split_top(text, ";"):
-        m = re.match(r"(\s*let\s+([A-Za-z_]\w*)\s*=\s*)(.*?)(\s*)$", statement, re.S)
+        m = re.match(r"((?:\s|//[^\n]*)*let\s+([A-Za-z_]\w*)\s*=\s*)(.*?)(\s*)$", statement, re.S)
         if m:
             value = m.group(3)
             lit = re.fullmatch(_TIMESPAN, value)
@@ -301,6 +302,63 @@ def _fold_timespans(text: str) -> str:
     return ";".join(out)
 
 
+def _series_defaults(text: str) -> str:
+    """The series functions' optional arguments filled in with Kusto's defaults."""
+    for name, (defaults, _) in SERIES_FUNCTIONS.items():
+        def full(args_text: str, parts: list[str], name: str = name, defaults: list[str] = defaults) -> str:
+            given = parts if args_text.strip() else []
+            if not given or len(given) > 1 + len(defaults):
+                raise QueryError(f"{name}() takes 1 to {1 + len(defaults)} arguments, got {len(given)}")
+            return f"{name}({', '.join(given + defaults[len(given) - 1:])})"
+        text = _replace_calls(text, name, full)
+    return text
+
+
+def _series_item(item: str, temps: list[tuple[str, str]]) -> str:
+    """``(a, b) = series_f(...)`` or a bare ``series_f(col, ...)`` as one column per output."""
+    m = re.fullmatch(r"(?:\s|//[^\n]*)*(?:\(([\w\s,]+)\)\s*=\s*)?(series_\w+)\s*(\(.*\))(?:\s|//[^\n]*)*",
+                     item, re.S)
+    if not m or m.group(2) not in SERIES_OUTPUTS or _matching(m.group(3), 0) != len(m.group(3)) - 1:
+        return item
+    fields = SERIES_OUTPUTS[m.group(2)]
+    if m.group(1):
+        names = [n.strip() for n in m.group(1).split(",")]
+        if len(names) > len(fields):
+            raise QueryError(f"{m.group(2)}() returns {len(fields)} series, {len(names)} names given")
+    else:
+        first = split_top(m.group(3)[1:-1], ",")[0].strip()
+        if not re.fullmatch(r"[A-Za-z_]\w*", first):
+            return item
+        names = [f"{m.group(2)}_{first}_{f}" for f, _ in fields]
+    temp = f"_vigil_series{next(_counter)}"
+    temps.append((temp, m.group(2) + m.group(3)))
+    return ", ".join(f"{n} = todouble({temp}.{f})" if scalar else f"{n} = {temp}.{f}"
+                     for n, (f, scalar) in zip(names, fields[:len(names)], strict=True))
+
+
+def _series_extends(text: str) -> str:
+    """``extend`` items assigning the several outputs of a series function: Kusto's tuple form, and
+    the unnamed call, which names them ``<function>_<column>_<output>``."""
+    for m in reversed(list(re.finditer(r"\|\s*extend\b", text))):
+        scan = [(i, c, d) for i, c, d in _scan(text) if i >= m.start()]
+        if not scan or scan[0][0] != m.start():
+            continue        # inside a string or comment
+        base = scan[0][2]
+        end = len(text)
+        for i, c, depth in scan[1:]:
+            if (c in "|;" and depth == base) or (c in ")]}" and depth < base):
+                end = i
+                break
+        body = text[m.end():end]
+        temps: list[tuple[str, str]] = []
+        items = [_series_item(item, temps) for item in split_top(body, ",")]
+        if temps:
+            stage = (" " + ", ".join(f"{t} = {call}" for t, call in temps) + " | extend " + ", ".join(items)
+                     + " | project-away " + ", ".join(t for t, _ in temps) + " ")
+            text = text[:m.end()] + stage + text[end:]
+    return text
+
+
 def rewrite(kql: str) -> Rewritten:
     """``kql`` with the rewrites above applied; the watchlists it reads, by alias."""
     text = _aliases(kql)
@@ -312,6 +370,7 @@ def rewrite(kql: str) -> Rewritten:
     text = _replace_calls(text, "extract_json", _typed_extract_json)
     text = _replace_calls(text, "split", _split3)
     text = _inline_functions(text)
+    text = _series_extends(_series_defaults(text))
     found: list[str] = []
     text = _watchlists(text, found)
     return Rewritten(text, found)
