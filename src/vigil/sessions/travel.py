@@ -31,18 +31,19 @@ from vigil.settings import TravelSettings
 from vigil.store import Store
 
 # One window pass over the located events finds each one's previous success (last non-null
-# success id: Spark spells it last(x, true)); both sides are then joined back by event_id.
+# success key: Spark spells it last(x, true)); both sides are then joined back by an integer row key
+# (joining on the text event_id cost ~1.5x as much).
 _PAIRS = """
 CREATE OR REPLACE TEMP TABLE _loc AS
-SELECT uid, pid, user_id, user_principal_name, event_id, event_table, event_time, ip, country, city, lat, lon, acc,
-       ip_class, corp, egress_name, device_id, session_key, ok, failed
+SELECT {row_key} AS rk, uid, pid, user_id, user_principal_name, event_id, event_table, event_time, ip, country, city,
+       lat, lon, acc, ip_class, corp, egress_name, device_id, session_key, ok, failed
 FROM {ev}
 WHERE lat IS NOT NULL AND lon IS NOT NULL AND NOT coalesce(stale, FALSE) AND pid IS NOT NULL AND (ok OR failed);
 
 CREATE OR REPLACE TEMP TABLE _pairs AS
 WITH seq AS (
-  SELECT event_id AS t_id, {prev_ok} OVER (
-           PARTITION BY pid ORDER BY event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS f_id
+  SELECT rk AS t_rk, {prev_ok} OVER (
+           PARTITION BY pid ORDER BY event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS f_rk
   FROM _loc
 )
 SELECT t.uid, t.pid, coalesce(t.user_id, f.user_id) AS user_id, t.user_principal_name,
@@ -56,7 +57,7 @@ SELECT t.uid, t.pid, coalesce(t.user_id, f.user_id) AS user_id, t.user_principal
   2 * 6371.0088 * asin(least(1.0, sqrt(power(sin(radians(t.lat - f.lat) / 2), 2)
       + cos(radians(f.lat)) * cos(radians(t.lat)) * power(sin(radians(t.lon - f.lon) / 2), 2)))) AS dist,
   {elapsed} AS elapsed
-FROM seq JOIN _loc t ON t.event_id = seq.t_id JOIN _loc f ON f.event_id = seq.f_id
+FROM seq JOIN _loc t ON t.rk = seq.t_rk JOIN _loc f ON f.rk = seq.f_rk
 WHERE f.ip IS DISTINCT FROM t.ip
 """
 
@@ -146,7 +147,7 @@ FROM v
 def travel(store: Store, settings: TravelSettings, ev: str = "_ev") -> dict[str, int]:
     con = store.con
     d = store.dialect
-    con.execute(_PAIRS.format(ev=ev, prev_ok=d.last_non_null("CASE WHEN ok THEN event_id END"),
+    con.execute(_PAIRS.format(ev=ev, row_key=d.row_key(), prev_ok=d.last_non_null("CASE WHEN ok THEN rk END"),
                               elapsed=f"{d.epoch_seconds('t.event_time')} - {d.epoch_seconds('f.event_time')}"))
     con.execute("DELETE FROM travel")
     con.execute(_VERDICT.format(root_hm=d.format_time("root_time", "%H:%M"),

@@ -70,6 +70,11 @@ class Dialect:
         """Window function: the last non-null value in the frame (Spark: ``last(x, true)``)."""
         return f"last_value({expr} IGNORE NULLS)"
 
+    def row_key(self) -> str:
+        """A BIGINT unique per row of the table a SELECT reads directly, for joining a temp table back to itself
+        on an integer instead of a text id (DuckDB: ``rowid``; Spark: ``monotonically_increasing_id()``)."""
+        return "rowid"
+
     def arg_max(self, value: str, key: str) -> str:
         """Aggregate: ``value`` of the row with the largest ``key`` (Spark: ``max_by``)."""
         return f"arg_max({value}, {key})"

@@ -52,6 +52,9 @@ class SparkSourceDialect(Dialect):
     asof = False
     hunting = False
 
+    def row_key(self) -> str:
+        return "monotonically_increasing_id()"
+
 
 SPARK = SparkSourceDialect()
 
