@@ -2,7 +2,7 @@
 
 The stages stay the batch stages of :data:`vigil.pipeline.STAGES`, unchanged; what changes is what
 they see. A stage listed in :data:`SCOPED` is per user: it runs over *shadow* relations, temporary
-views and tables of the same names (DuckDB resolves a temporary relation before the file's), so its
+tables of the same names (DuckDB resolves a temporary relation before the file's), so its
 inputs hold only the affected users' events and its outputs start empty. Its results then replace
 the affected users' rows in the file's tables. Every other stage runs as in ``vigil analyze``: the
 ones that are tenant-wide (enrichment and egress learning, peers, password spray, risk, incidents,
@@ -179,9 +179,11 @@ def run_scoped(store: Store, settings: Settings, name: str, run: Stage, scoped: 
     try:
         for rel in scoped.inputs:
             if rel in have:
-                con.execute(f"CREATE TEMP VIEW {store.ident(rel)} AS SELECT * FROM {_main(store, rel)} "
+                # materialised once: a stage reads its inputs many times, and each read of a filtered view would
+                # evaluate the enriched view's joins over every event (per-user detections: 2.7 -> 0.6 s)
+                con.execute(f"CREATE TEMP TABLE {store.ident(rel)} AS SELECT * FROM {_main(store, rel)} "
                             f"WHERE {in_scope(store, rel)}")
-                created.append(("VIEW", rel))
+                created.append(("TABLE", rel))
         for table in scoped.outputs:
             if table in have:
                 con.execute(f"CREATE TEMP TABLE {store.ident(table)} AS SELECT * FROM {_main(store, table)} LIMIT 0")

@@ -57,12 +57,14 @@ def _inputs(store: Store, src: EventSources) -> str:
     con.execute("""CREATE OR REPLACE TEMP TABLE _peer_groups AS SELECT user_key, AccountObjectId AS oid,
         AccountUPN AS upn, AccountDisplayName AS name, unnest(CAST(GroupMembership AS VARCHAR[])) AS item
         FROM IdentityInfo""")
-    # apps: keyed as BehaviorAnalytics keys its rows (the current name of a renamed account)
+    # apps: keyed as BehaviorAnalytics keys its rows (the current name of a renamed account); app and names are
+    # the tables' own columns, so the enriched views' joins are not needed here
+    plain = EventSources("signins", "activities", False) if src.enriched else src
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _peer_apps AS
         SELECT user_key, app AS item, min(user_id) AS oid, min(user_display_name) AS name,
                min(lower(user_principal_name)) FILTER (WHERE lower(user_principal_name) = user_key) AS cur,
                min(lower(user_principal_name)) AS upn
-        FROM ({keyed_events_sql(src)}) GROUP BY user_key, app""")
+        FROM ({keyed_events_sql(plain)}) GROUP BY user_key, app""")
     fp = store.rows("""SELECT (SELECT count(*) FROM _peer_groups), (SELECT sum(hash(user_key, oid, upn, name, item))
         FROM _peer_groups), (SELECT count(*) FROM _peer_apps),
         (SELECT sum(hash(user_key, item, oid, name, cur, upn)) FROM _peer_apps)""")[0]
