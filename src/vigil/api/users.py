@@ -128,8 +128,10 @@ class UserEvents:
 
 
 def itinerary(store: Store, user: dict[str, Any], start: datetime, end: datetime,
-              limit: int, events: UserEvents | None = None) -> dict[str, Any]:
-    """Located sign-ins (points) and travel between them (lines), oldest first.
+              limit: int, events: UserEvents | None = None,
+              location_credit: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Located sign-ins (points) and travel between them (lines), oldest first; ``attribution`` is
+    ``location_credit`` (``vigil.enrich.geoinstall.credit``) when a point was located by the database.
 
     A sign-in whose location is stale (a confidential client replaying the original token's
     IP) is not a place the user was, so it is not drawn."""
@@ -164,7 +166,7 @@ def itinerary(store: Store, user: dict[str, Any], start: datetime, end: datetime
         verdicts[line["verdict"]] = verdicts.get(line["verdict"], 0) + 1
     return {"points": points, "lines": lines, "egress_points": egress, "truncated": truncated,
             "verdict_counts": verdicts, "geo_sources": sources,
-            "attribution": {"text": "IP Geolocation by DB-IP", "url": "https://db-ip.com"}}
+            "attribution": location_credit if "mmdb" in sources else None}
 
 
 _naive = parse_time

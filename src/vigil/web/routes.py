@@ -19,6 +19,7 @@ from vigil.api.auth import SESSION_COOKIE, get_reader, require_admin, require_re
 from vigil.api.data import NotAnalyzed, parse_time
 from vigil.api.hunt import csv_response, run_guarded
 from vigil.api.tokens import Principal, verify_token
+from vigil.enrich.geoinstall import credit
 from vigil.errors import AuthError, InputError, VigilError
 from vigil.store import Store
 from vigil.web import timeline
@@ -132,7 +133,8 @@ def _story(request: Request, store: Store, user: dict[str, Any], start: datetime
     else:
         # the tree first: it widens the sign-ins read to its sessions, so they are read once
         tree, tree_err = _section(users.session_tree, store, user, start, end, cfg.page_limit, events)
-        itin, itin_err = _section(users.itinerary, store, user, start, end, cfg.map_event_limit, events)
+        itin, itin_err = _section(users.itinerary, store, user, start, end, cfg.map_event_limit, events,
+                                  credit(service_state(request).settings.enrich))
     beh, beh_err = _section(users.behavior, store, user, start, end, min(200, cfg.page_limit))
     risk, risk_err = _section(users.risk, store, user)
     return {"user": user, "start": start, "end": end, "itinerary": itin, "itinerary_error": itin_err,
