@@ -227,3 +227,20 @@ def test_behind_the_analysis_takes_several_micro_batches(tmp_path: Path, broker:
         finally:
             runner.consumer.close()
         assert {b.origin for b in deferred} <= set(applied.analyzed_origins) and seen[-1] is applied
+
+
+def test_behind_storing_gets_as_long_as_the_last_analysis(tmp_path: Path) -> None:
+    s = load_settings(overrides={"store.path": str(tmp_path / "s.duckdb"), "stream.topics": ["t"],
+                                 "stream.max_analysis_delay_s": 2.0}, environ={})
+
+    @contextmanager
+    def writer() -> Iterator[Store]:
+        raise AssertionError("no store needed")
+        yield  # pragma: no cover
+
+    runner = StreamRunner(s, writer)
+    runner._analysed_at = time.monotonic() - 5.0  # the last analysis ended 5 s ago
+    assert not runner.defer(behind=True)  # past max_analysis_delay_s
+    runner.stats["last_analysis_s"] = 30.0  # ... but it took 30 s: store for as long before the next
+    assert runner.defer(behind=True)
+    assert not runner.defer(behind=False)  # caught up: analyse at once

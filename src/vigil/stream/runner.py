@@ -183,11 +183,7 @@ class StreamRunner:
             with self.writer() as store:
                 batch.critical = dict(cae_stage.run(store, self.settings, service=self.cae))
             batch.critical_at = time.time()
-        behind = res.messages >= self.cfg.batch_max_events
-        # while behind, storing gets at least as much time as the last analysis took (its cost follows the store,
-        # hardly the number of micro-batches it takes in), so the backlog shrinks even when analyses are slow
-        delay = max(self.cfg.max_analysis_delay_s, self.stats["last_analysis_s"] or 0.0)
-        if behind and time.monotonic() - self._analysed_at < delay:
+        if self.defer(behind=res.messages >= self.cfg.batch_max_events):
             # catching up: store the next micro-batch first; this one stays pending (durably) until then
             batch.deferred = True
         elif self.cfg.analyze:
@@ -217,6 +213,13 @@ class StreamRunner:
             except Exception:  # one listener's failure stops neither the stream nor the others
                 log.exception("stream listener %r failed", fn)
         return batch
+
+    def defer(self, behind: bool) -> bool:
+        """Put the analysis off (the consumer is behind and the last one was recent). While behind, storing gets
+        at least as much time as the last analysis took (its cost follows the store, hardly the number of
+        micro-batches it takes in), so the backlog shrinks even when analyses are slow."""
+        delay = max(self.cfg.max_analysis_delay_s, self.stats["last_analysis_s"] or 0.0)
+        return behind and time.monotonic() - self._analysed_at < delay
 
     def _count(self, res: BatchResult) -> None:
         if not res.messages:
