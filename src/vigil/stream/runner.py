@@ -143,7 +143,10 @@ class StreamRunner:
                             from vigil.stream.outputs import OutputTopic
 
                             self.output = OutputTopic(self.cfg)
-                        self.step(analyze_first=True)
+                        # what a crash left stored but not analysed goes with the first micro-batch's analysis
+                        # (or alone when none comes): reading first lets the group assign the partitions at
+                        # once (librdkafka serves the assignment in the consumer's poll), not after an analysis
+                        self._deferred = True
                     self.step()
                     backoff = 1.0
                 except Exception as exc:  # logged and shown in status; the consumer re-opens at the committed offsets
