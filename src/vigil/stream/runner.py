@@ -167,6 +167,8 @@ class StreamRunner:
         msgs: list[Any] = [] if analyze_first else self.consumer.read()
         if not msgs and not (analyze_first or self._deferred):
             return None
+        if not msgs and not analyze_first and not self.consumer.assigned and self.defer(behind=True):
+            return None  # joining the group: what waits is analysed with the first micro-batch (or after the delay)
         if msgs:
             started = time.perf_counter()
             res = self.consumer.store(msgs)
