@@ -53,7 +53,8 @@ ADMIN_GETS = {
 NOT_IN_OPENAPI = {"/api/v1/openapi.json", "/healthz", "/readyz", "/static", "/signin", "/signout", "/",
                   "/incidents", "/incidents/{incident_id}", "/incidents/{incident_id}/status",
                   "/incidents/{incident_id}/comments", "/users/{user}", "/users/{user}/risk", "/hunt", "/hunt.csv",
-                  "/policy", "/policy/whatif", "/policy/replay", "/connectors"}
+                  "/policy", "/policy/whatif", "/policy/replay", "/connectors",
+                  "/watchlists", "/watchlists/{alias}", "/watchlists/{alias}/delete"}
 CALLERS = ("none", "malformed", "unknown", "revoked", "reader", "admin")
 
 

@@ -35,9 +35,9 @@ def test_mv_apply_project_keeps_outer_columns(store: Store) -> None:
     assert got == [{"id": 1, "t": "App"}, {"id": 1, "t": "User"}, {"id": 2, "t": "App"}]
 
 
-def test_mv_apply_with_summarize_is_refused_naming_it(store: Store) -> None:
-    with pytest.raises(QueryError, match="mv-apply with a summarize"):
-        rows(store, "Ev | mv-apply r = res on (summarize n = count())")
+def test_mv_apply_with_take_is_refused_naming_it(store: Store) -> None:
+    with pytest.raises(QueryError, match="mv-apply with a take"):
+        rows(store, "Ev | mv-apply r = res on (take 1)")
 
 
 def test_project_reorder_and_unnamed_mv_expand(store: Store) -> None:
@@ -67,3 +67,23 @@ def test_bag_unpack_and_column_ifexists_take_their_columns_from_the_data(store: 
     assert "bag" not in run_hunt(store, "Ev | evaluate bag_unpack(bag, 'p_')").column_names
     with pytest.raises(QueryError, match="already columns"):
         rows(store, "Ev | extend k = 0 | evaluate bag_unpack(bag)")
+
+
+def test_mv_apply_with_summarize_aggregates_each_rows_subtable(store: Store) -> None:
+    got = rows(store, "Ev | mv-apply r = res on (summarize n = count(), "
+                      "user = take_anyif(tostring(r.upn), tostring(r.type) == 'User')) | project id, n, user "
+                      "| order by id asc")
+    # row 3's array is empty: the summarize of an empty sub-table, as Kusto keeps the row
+    assert got == [{"id": 1, "n": 2, "user": "u1"}, {"id": 2, "n": 1, "user": None},
+                   {"id": 3, "n": 0, "user": None}]
+
+
+def test_mv_apply_with_a_keyed_summarize_gives_rows_per_key(store: Store) -> None:
+    got = rows(store, "Ev | mv-apply r = res on (where r.type != '' | summarize n = count() by t = tostring(r.type)) "
+                      "| project id, t, n | order by id asc, t asc")
+    assert got == [{"id": 1, "t": "App", "n": 1}, {"id": 1, "t": "User", "n": 1}, {"id": 2, "t": "App", "n": 1}]
+
+
+def test_project_away_with_wildcards_drops_the_matching_columns(store: Store) -> None:
+    got = run_hunt(store, "print a = 1, a1 = 2, b1 = 3, c = 4, ab = 5 | project-away *1, a*b")
+    assert got.to_pylist() == [{"a": 1, "c": 4}]

@@ -88,3 +88,36 @@ def test_a_new_store_records_who_created_it(tmp_path: Path) -> None:
     with open_store(tmp_path / "fresh.duckdb") as store:
         meta = dict(store.con.execute("select key, value from vigil_meta").fetchall())
     assert meta == {"schema_version": str(SCHEMA_VERSION), "created_by": version(), "migrated_by": version()}
+
+
+def test_v2_store_gets_audit_operation_type_and_details_from_the_raw_records(tmp_path: Path) -> None:
+    from vigil.settings import load_settings
+    from vigil.sources.ingest import ingest_paths
+
+    db, log = tmp_path / "v2.duckdb", tmp_path / "AuditLogs.json"
+    records = [{"TimeGenerated": f"2026-03-02T10:0{i}:00Z", "Id": f"a-{i}", "Type": "AuditLogs",
+                "OperationName": op, "Category": "UserManagement", "Result": "success", "AADOperationType": kind,
+                "AdditionalDetails": details, "InitiatedBy": {"user": {"userPrincipalName": "admin@contoso.com"}},
+                "TargetResources": [{"type": "User", "userPrincipalName": "alice@contoso.com"}]}
+               for i, (op, kind, details) in enumerate([
+                   ("Update user", "Update", [{"key": "UserType", "value": "Member"}]),
+                   ("Delete user", "Delete", json.dumps([{"key": "DeletedBy", "value": "x"}])),  # a JSON string
+                   ("Add user", "", [])])]
+    log.write_text("\n".join(json.dumps(r) for r in records))
+    with open_store(db) as store:
+        ingest_paths(store, [log], load_settings(overrides={"store.path": str(db)}, environ={}))
+        want = store.query("select operation, operation_type, additional_details from directory_events "
+                           "order by operation").to_pylist()
+    assert [(w["operation_type"], w["additional_details"] is not None) for w in want] == [
+        (None, True), ("Delete", True), ("Update", True)]
+    # the store as schema 2 wrote it: no such columns
+    with duckdb.connect(str(db)) as con:
+        con.execute("alter table directory_events drop column operation_type")
+        con.execute("alter table directory_events drop column additional_details")
+        con.execute("update vigil_meta set value = '2' where key = 'schema_version'")
+    with open_store(db) as store:
+        got = store.query("select operation, operation_type, additional_details from directory_events "
+                          "order by operation").to_pylist()
+        assert store.scalar("select value from vigil_meta where key = 'schema_version'") == str(SCHEMA_VERSION)
+    assert [{**g, "additional_details": json.loads(g["additional_details"])} for g in got] == [
+        {**w, "additional_details": json.loads(w["additional_details"])} for w in want]

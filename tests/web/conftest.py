@@ -67,10 +67,19 @@ def tenant(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         assert all(r.error is None and r.stored > 0 for r in results), [r.as_dict() for r in results]
         run_stages(store, settings)
         expected = _expectations(store)
+        expected["watchlists"] = _watchlists(store)
     scenarios = [json.loads(line) for line in (sim / "scenarios.jsonl").read_text().splitlines()]
     seed = next(s for s in scenarios if s["scenario"] == "vpn_egress_failover")
     return {"root": root, "sim": sim, "config": config, "db": settings.store.path, "settings": settings,
             "seed": seed, "expected": expected}
+
+
+def _watchlists(store: Any) -> dict[str, int]:
+    """The example watchlists (docs/examples/watchlists), imported as `vigil watchlist import` does: alias -> rows."""
+    from vigil.hunt.watchlist import import_csv
+
+    return {csv.stem: import_csv(store, csv.stem, csv.read_text(encoding="utf-8"), source=csv.name).item_count
+            for csv in sorted((REPO / "docs" / "examples" / "watchlists").glob("*.csv"))}
 
 
 def _expectations(store: Any) -> dict[str, Any]:

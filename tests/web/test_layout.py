@@ -48,6 +48,10 @@ def _pages(tenant: dict[str, Any]) -> list[dict[str, Any]]:
         {"name": "policy-replay", "path": "/policy", "submit": "#replay-run", "wait": "#replay-impact",
          "scrollTo": "#replay-summary"},
         {"name": "connectors", "path": "/connectors", "wait": "#connectors"},
+        {"name": "watchlists", "path": "/watchlists", "wait": "#watchlists tbody tr",
+         "read": {"lists": "#watchlists tbody tr", "form": "#watchlist-form"}},
+        {"name": "watchlist", "path": "/watchlists/VIPUsers", "wait": "#watchlist-rows",
+         "read": {"rows": "#watchlist-rows tbody tr", "usage": "#watchlist-usage"}},
         {"name": "not-found", "path": "/incidents/INC-does-not-exist", "wait": "p.error"},
     ]
 
@@ -113,6 +117,16 @@ def test_campaign_page_shows_accounts_networks_and_timeline(layout: dict[str, An
     assert int(read["networks"]["text"]) == read["network_rows"]["count"] >= 1
     assert int(read["attempts"]["text"]) >= accounts and read["bars"]["count"] >= 1
     assert read["map"]["count"] == 0  # a campaign has no one user's itinerary to draw
+
+
+def test_watchlists_pages_list_the_imported_lists_and_show_their_rows(layout: dict[str, Any],
+                                                                      tenant: dict[str, Any]) -> None:
+    lists = layout["pages"]["watchlists"]["desktop"]["read"]
+    assert lists["lists"]["count"] == len(tenant["expected"]["watchlists"]) == 4
+    assert lists["form"]["visible"]  # an admin may import
+    one = layout["pages"]["watchlist"]["desktop"]["read"]
+    assert one["rows"]["count"] == tenant["expected"]["watchlists"]["VIPUsers"] > 0
+    assert one["usage"]["text"] == "_GetWatchlist('VIPUsers')"
 
 
 def test_no_console_errors_no_external_requests(layout: dict[str, Any]) -> None:

@@ -94,9 +94,10 @@ def _run(store: Store, kql: str, now: datetime | None, control: HuntControl) -> 
 def _views_current(store: Store) -> bool:
     if not all(store.exists(v) for v in expected_views(store)):
         return False
-    # a store analysed by an older vigil has the views without the columns added since
+    # a store analysed by an older vigil has the views without the columns added since (or filled since)
     return bool(store.rows("SELECT 1 FROM information_schema.columns WHERE table_name = 'SigninLogs' "
-                           "AND column_name = '_ItemId'"))
+                           "AND column_name = '_ItemId'")) and bool(store.rows(
+        "SELECT 1 FROM duckdb_views() WHERE view_name = 'AuditLogs' AND contains(sql, 'operation_type')"))
 
 
 def ensure_views(store: Store) -> None:

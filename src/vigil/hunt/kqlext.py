@@ -20,6 +20,7 @@ duckdb-kql's one-line ``unsupported KQL construct '...'`` error.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -78,6 +79,7 @@ _MAKE_SET_IF = ("to_json(coalesce(list_distinct(flatten(list("
                 "THEN CAST(to_json({0}) AS JSON[]) ELSE [to_json({0})] END"
                 ") FILTER (WHERE {0} IS NOT NULL AND {1}))), []))")
 _AGGREGATES: list[tuple[str, str, tuple[int, ...], str]] = [
+    ("take_anyif", "any_value({0}) FILTER (WHERE {1})", (2,), "take_anyif"),
     ("make_set_if", _MAKE_SET_IF, (2, 3), "set"),
     ("make_list_if", "coalesce(list({0}) FILTER (WHERE {0} IS NOT NULL AND {1}), [])", (2, 3), "list"),
     # make_bag unions the property bags of the group; a repeated key keeps one of its values.
@@ -180,7 +182,7 @@ def _lower_mv_expand(node: Any, orig: Callable[[Any], Any]) -> Any:
     return [ir.Extend(tuple(computed)), expanded] if computed else expanded
 
 
-def _lower_mv_apply(node: Any, lower_op: Callable[[Any], Any]) -> list[ir.Operator]:
+def _lower_mv_apply(node: Any, lower_op: Callable[[Any], Any]) -> list[ir.Operator]:  # noqa: C901
     """``mv-apply x = expr [to typeof(T)], ... on (subquery)`` with a row-wise subquery.
 
     Kusto runs the subquery on each row's sub-table of expanded values and joins its rows back
@@ -191,6 +193,8 @@ def _lower_mv_apply(node: Any, lower_op: Callable[[Any], Any]) -> list[ir.Operat
     if not sub:
         raise lower._unsupported(node, "mv-apply without a subquery")
     expanded = [t.name or t.column for t in targets] + ([item_index] if item_index else [])
+    aggregate: ir.Summarize | None = None
+    after: list[ir.Operator] = []
     ops: list[ir.Operator] = [ir.Extend(tuple(computed))] if computed else []
     ops.append(ir.MvExpand(tuple(targets), item_index, limit, array_expansion))
     for k in sub:
@@ -206,20 +210,98 @@ def _lower_mv_apply(node: Any, lower_op: Callable[[Any], Any]) -> list[ir.Operat
                 if dropped:
                     ops.append(ir.ProjectAway(dropped))
                 expanded = [c for c in kept if c]
+            elif aggregate is not None:
+                if not isinstance(op, _ROW_WISE):
+                    raise KqlUnsupportedError(
+                        f"mv-apply with a {type(op).__name__.lower()} after its summarize", span=lower._span(k))
+                after.append(op)
+            elif isinstance(op, ir.Summarize):
+                aggregate = op
             elif isinstance(op, _ROW_WISE):
                 ops.append(op)
             else:
                 raise KqlUnsupportedError(
                     f"mv-apply with a {type(op).__name__.lower()} in its subquery", span=lower._span(k),
                     hint="vigil runs mv-apply subqueries made of where, extend, project, project-away, "
-                         "project-rename, parse and mv-expand")
+                         "project-rename, parse, mv-expand and summarize")
+    if aggregate is not None:
+        return [MvApplyAggregate(tuple(ops), aggregate, tuple(after), tuple(expanded))]
     return ops
+
+
+@dataclasses.dataclass(frozen=True)
+class MvApplyAggregate(ir.Operator):
+    """``mv-apply x = arr on (... | summarize ...)``: the subquery runs on each row's sub-table, so its
+    summarize groups by the row (a row number) as well as its own keys; its rows are joined back to
+    the row's other columns. A row whose sub-table is empty gets what the summarize gives for an empty
+    input (count() 0, make_list [] ...) when it has no keys, as Kusto keeps the row; with keys the
+    sub-table gives no rows, so the row goes, as in Kusto."""
+
+    before: tuple[ir.Operator, ...]      # the expansion and the row-wise operators before the summarize
+    summarize: ir.Summarize
+    after: tuple[ir.Operator, ...]       # row-wise operators after it
+    expanded: tuple[str, ...]            # the expanded columns, which the output does not keep
+
+
+_ROW = "_vigil_mvrow"
+
+
+def _mv_apply_chain(op: MvApplyAggregate) -> list[ir.Operator]:
+    keyed = ir.Summarize(op.summarize.aggregates, (ir.NamedExpr(ir.ColumnRef(_ROW)),) + op.summarize.by)
+    after = [dataclasses.replace(o, expressions=o.expressions + (ir.NamedExpr(ir.ColumnRef(_ROW)),))
+             if isinstance(o, ir.Project) else o for o in op.after]
+    return [*op.before, keyed, *after]
+
+
+def _mv_apply_columns(op: MvApplyAggregate, cols: list[str]) -> tuple[list[str], list[str]]:
+    """(the input's columns kept, the subquery's output columns)."""
+    sub = [*cols, _ROW]
+    for o in _mv_apply_chain(op):
+        sub = kql_schema_mod._operator_columns(o, sub, None)
+    out = [c for c in sub if c != _ROW]
+    return [c for c in cols if c not in op.expanded and c not in out], out
+
+
+def _render_mv_apply(op: MvApplyAggregate, prev: str, cols: list[str] | None) -> str:
+    if cols is None:
+        raise KqlUnsupportedError("mv-apply with a summarize over an input of unknown columns")
+    q = kql_translate.quote_ident
+    rel, sub = "_mva_src", [*cols, _ROW]
+    chain = _mv_apply_chain(op)
+    empty = ""
+    for i, o in enumerate(chain):
+        o = kql_schema_mod.resolve_let_refs(o, sub)
+        if i == len(op.before):
+            # what the summarize gives for an empty sub-table (count() 0, make_list []), for rows whose
+            # sub-table is empty, which the expansion drops
+            unkeyed = kql_schema_mod.resolve_let_refs(op.summarize, sub)
+            empty = kql_translate.render_operator(unkeyed, f"(SELECT * FROM {rel} LIMIT 0) AS _mve", sub)
+        rel = f"({kql_translate.render_operator(o, rel, sub)}) AS _mva{i}"
+        sub = kql_schema_mod._operator_columns(o, sub, None)
+    kept, out = _mv_apply_columns(op, cols)
+    neutral = not op.summarize.by and not op.after
+    a = f"_mva{len(chain) - 1}"
+    select = ", ".join([f"_o.{q(c)}" for c in kept]
+                       + [f"coalesce({a}.{q(c)}, _e.{q(c)}) AS {q(c)}" if neutral else f"{a}.{q(c)}" for c in out])
+    join = (f"LEFT JOIN {rel} ON _o.{_ROW} = {a}.{_ROW} CROSS JOIN ({empty}) _e" if neutral
+            else f"{'INNER' if op.summarize.by else 'LEFT'} JOIN {rel} ON _o.{_ROW} = {a}.{_ROW}")
+    return (f"WITH _mva_src AS MATERIALIZED (SELECT *, row_number() OVER () AS {_ROW} FROM {prev}) "
+            f"SELECT {select} FROM _mva_src _o {join}")
 
 
 def _render_operator(orig: Callable[..., str]) -> Callable[..., str]:
     def render(op: ir.Operator, prev: str, cols: list[str] | None = None) -> str:
         if isinstance(op, makeseries.MakeSeries):
             return makeseries.render(op, prev, cols)
+        if isinstance(op, MvApplyAggregate):
+            return _render_mv_apply(op, prev, cols)
+        if isinstance(op, ProjectAwayPattern):
+            if cols is None:
+                raise KqlUnsupportedError("project-away with a wildcard over an input of unknown columns")
+            gone = op.dropped(cols)
+            if not gone:
+                return f"SELECT * FROM {prev}"
+            return f"SELECT * EXCLUDE ({', '.join(kql_translate.quote_ident(c) for c in gone)}) FROM {prev}"
         if isinstance(op, ProjectReorder):
             q = kql_translate.quote_ident
             listed = [c for c in op.columns if cols is None or c in cols]
@@ -235,6 +317,12 @@ def _operator_columns(orig: Callable[..., Any]) -> Callable[..., Any]:
     def columns(op: ir.Operator, cols: Any, schema: Any) -> Any:
         if isinstance(op, makeseries.MakeSeries):
             return makeseries.output_columns(op, cols)
+        if isinstance(op, ProjectAwayPattern) and cols is not None:
+            gone = op.dropped(cols)
+            return [c for c in cols if c not in gone]
+        if isinstance(op, MvApplyAggregate) and cols is not None:
+            kept, out = _mv_apply_columns(op, cols)
+            return kept + out
         if isinstance(op, ProjectReorder):
             if cols is None:
                 return None
@@ -242,6 +330,27 @@ def _operator_columns(orig: Callable[..., Any]) -> Callable[..., Any]:
             return listed + [c for c in cols if c not in listed]
         return orig(op, cols, schema)
     return columns
+
+
+@dataclasses.dataclass(frozen=True)
+class ProjectAwayPattern(ir.Operator):
+    """``project-away`` with wildcards (``*1``, ``Target*``): the columns each pattern matches, decided
+    when the input's columns are known (Kusto drops them the same way; a pattern matching nothing is fine)."""
+
+    patterns: tuple[str, ...]
+
+    def dropped(self, cols: list[str]) -> list[str]:
+        rx = [re.compile("".join(".*" if ch == "*" else re.escape(ch) for ch in p)) for p in self.patterns]
+        return [c for c in cols if any(r.fullmatch(c) for r in rx)]
+
+
+def _lower_project_away(node: Any, orig: Callable[[Any], Any]) -> Any:
+    texts = [k.getText() for k in lower._rule_children(node)]
+    if not any("*" in t for t in texts):
+        return orig(node)
+    if any(t.startswith("[") for t in texts):
+        raise lower._unsupported(node, "project-away with a wildcard and an escaped name")
+    return ProjectAwayPattern(tuple(texts))
 
 
 def _lower_project_reorder(node: Any) -> ProjectReorder:
@@ -294,6 +403,8 @@ def install() -> None:
             return makeseries.lower_make_series(inner)
         if kind == "ProjectReorderOperator":
             return _lower_project_reorder(inner)
+        if kind == "ProjectAwayOperator":
+            return _lower_project_away(inner, orig_lower)
         if kind in ("MvexpandOperator", "MvExpandOperator"):
             return _lower_mv_expand(inner, orig_lower)
         return orig_lower(node)
@@ -304,6 +415,12 @@ def install() -> None:
     def substitute_operator(op: ir.Operator, scalars: Any) -> ir.Operator:
         if isinstance(op, makeseries.MakeSeries):
             return makeseries.substitute(op, lambda e: lower._substitute(e, scalars))
+        if isinstance(op, MvApplyAggregate):
+            summarize = substitute_operator(op.summarize, scalars)
+            assert isinstance(summarize, ir.Summarize)
+            return dataclasses.replace(op, before=tuple(substitute_operator(o, scalars) for o in op.before),
+                                       summarize=summarize,
+                                       after=tuple(substitute_operator(o, scalars) for o in op.after))
         return orig_substitute(op, scalars)
 
     lower._substitute_operator = substitute_operator

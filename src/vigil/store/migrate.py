@@ -13,6 +13,9 @@ Released schema versions:
   record's text in a column.
 * 2: raw text in zstd blocks (``raw_blocks``) located by ``raw_records(event_id,
   target_table, block_id, start, length)``. The step moves every v1 text into blocks.
+* 3: ``directory_events`` has ``operation_type`` and ``additional_details`` (AuditLogs'
+  AADOperationType / AdditionalDetails, Graph's operationType / additionalDetails). The step adds
+  them and fills the stored rows from their raw records.
 
 Tables of the downstream areas are created by their stages (``CREATE TABLE IF NOT EXISTS``)
 and carried over unchanged; a step is added here whenever one of them changes shape.
@@ -26,7 +29,7 @@ import pyarrow as pa
 
 from vigil.errors import StoreError
 from vigil.store.engine import transaction
-from vigil.store.rawblocks import write_blocks
+from vigil.store.rawblocks import read_raw, write_blocks
 from vigil.store.schema import CORE_TABLES, RAW_BLOCKS, RAW_RECORDS, SCHEMA_VERSION
 from vigil.version import version
 
@@ -91,8 +94,46 @@ def _v1_raw_to_blocks(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE raw_records_v1")
 
 
+def _json_field(paths: tuple[str, ...]) -> str:
+    """The first of ``paths`` in the record ``j`` that holds a value, as JSON (a string holding JSON parsed)."""
+    one = ("CASE json_type(j -> '{p}') WHEN 'VARCHAR' THEN TRY_CAST(nullif(trim(j ->> '{p}'), '') AS JSON) "
+           "WHEN 'NULL' THEN NULL ELSE j -> '{p}' END")
+    return "coalesce(" + ", ".join(one.format(p=p) for p in paths) + ")"
+
+
+#: raw blocks read per round of the v3 backfill (~1 MB each decompressed)
+V3_BATCH_BLOCKS = 32
+
+
+def _v2_audit_details(con: duckdb.DuckDBPyConnection) -> None:
+    """Schema 2 -> 3: ``directory_events.operation_type`` and ``additional_details`` (AuditLogs'
+    AADOperationType and AdditionalDetails), filled for the stored rows from their raw records."""
+    con.execute("ALTER TABLE directory_events ADD COLUMN IF NOT EXISTS operation_type VARCHAR")
+    con.execute("ALTER TABLE directory_events ADD COLUMN IF NOT EXISTS additional_details JSON")
+    if not {"block_id", "start"} <= _columns(con, "raw_records"):
+        return
+    blocks = [r[0] for r in con.execute("select distinct block_id from raw_records "
+                                        "where target_table = 'directory_events' order by 1").fetchall()]
+    operation = "coalesce(" + ", ".join(f"nullif(trim(j ->> '{p}'), '')" for p in (
+        "$.AADOperationType", "$.OperationType", "$.operationType", "$.properties.operationType")) + ")"
+    details = _json_field(("$.AdditionalDetails", "$.additionalDetails", "$.properties.additionalDetails"))
+    for i in range(0, len(blocks), V3_BATCH_BLOCKS):
+        texts = read_raw(con, [r[0] for r in con.execute(
+            "select event_id from raw_records where target_table = 'directory_events' "
+            "and block_id in (select unnest(?))", [blocks[i:i + V3_BATCH_BLOCKS]]).fetchall()])
+        con.register("_vigil_v3_raw", pa.table({"event_id": list(texts), "raw": list(texts.values())}))
+        try:
+            con.execute(f"""
+                UPDATE directory_events d SET operation_type = x.op, additional_details = x.det
+                FROM (SELECT event_id, {operation} AS op, {details} AS det
+                      FROM (SELECT event_id, TRY_CAST(raw AS JSON) AS j FROM _vigil_v3_raw)) x
+                WHERE d.event_id = x.event_id""")
+        finally:
+            con.unregister("_vigil_v3_raw")
+
+
 #: schema version reached -> the step that reaches it from the one before
-STEPS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _v1_raw_to_blocks}
+STEPS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _v1_raw_to_blocks, 3: _v2_audit_details}
 
 
 def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:

@@ -160,6 +160,8 @@ DIRECTORY_EVENTS = Table(
         C("ip", "VARCHAR", "caller IP"),
         C("correlation_id", "VARCHAR", "correlation id"),
         C("modified_properties", "JSON", "modified properties (old and new values)"),
+        C("operation_type", "VARCHAR", "vendor operation type: Add, Update, Delete, Assign ... (AADOperationType)"),
+        C("additional_details", "JSON", "vendor additional details, a list of {key, value} (AdditionalDetails)"),
     ),
 )
 
@@ -237,4 +239,4 @@ CORE_TABLES: tuple[Table, ...] = (
 )
 EVENT_TABLES = {"signins": SIGNINS, "activities": ACTIVITIES, "directory_events": DIRECTORY_EVENTS}
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3

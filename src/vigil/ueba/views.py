@@ -121,8 +121,8 @@ SELECT d.event_time AS TimeGenerated, d.tenant_id AS TenantId, d.source_record_i
                               'modifiedProperties', coalesce(CASE WHEN json_type(d.modified_properties -> 0) = 'ARRAY'
                                   THEN d.modified_properties -> 0 ELSE d.modified_properties END, '[]'::JSON)))
            AS TargetResources,
-       coalesce(d.actor_upn, d.actor_id) AS Identity, CAST(NULL AS VARCHAR) AS AADOperationType,
-       CAST(NULL AS JSON) AS AdditionalDetails, d.tenant_id AS AADTenantId, d.result_reason AS ResultDescription,
+       coalesce(d.actor_upn, d.actor_id) AS Identity, d.operation_type AS AADOperationType,
+       d.additional_details AS AdditionalDetails, d.tenant_id AS AADTenantId, d.result_reason AS ResultDescription,
        CAST(NULL AS VARCHAR) AS OperationVersion, CAST(NULL AS BIGINT) AS DurationMs,
        '/tenants/' || coalesce(d.tenant_id, '') || '/providers/Microsoft.aadiam' AS ResourceId,
        'Microsoft.aadiam' AS Resource, 'Microsoft.aadiam' AS ResourceGroup, 'Microsoft.aadiam' AS ResourceProvider,

@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from vigil.api.app import create_api
 from vigil.settings import Settings
-from vigil.web import STATIC_DIR, connectors, policy, routes
+from vigil.web import STATIC_DIR, connectors, policy, routes, watchlists
 
 
 def create_app(settings: Settings, *, host: str | None = None) -> FastAPI:
@@ -19,6 +19,7 @@ def create_app(settings: Settings, *, host: str | None = None) -> FastAPI:
     app.include_router(routes.router, include_in_schema=False)
     app.include_router(policy.router, include_in_schema=False)
     app.include_router(connectors.router, include_in_schema=False)
+    app.include_router(watchlists.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _error_pages(app)
     return app

@@ -74,3 +74,17 @@ def test_pim_requests_are_not_role_assignments():
     con = connect()
     got = [con.execute(f"SELECT {event_type_sql(literal(n))}").fetchone()[0] for n in names]
     assert got == ["role_requested", "role_requested", "role_assigned", "role_assigned", "role_assigned"]
+
+
+def test_operation_type_and_additional_details_are_kept(store, settings):
+    # published samples: a Sentinel export (AADOperationType) and diagnostic records (operationType, additionalDetails)
+    ingest_one(store, settings, sample("entra-audit/otrf_GoldenSAML_AADAuditEvents.json"))
+    ingest_one(store, settings, sample("entra-audit/elastic_test-audit-logs-sample.log"))
+    got = store.query("select source_format, operation_type, additional_details from directory_events "
+                      "order by source_format, event_time").to_pylist()
+    la = [r for r in got if r["source_format"] == "entra_audit_la"]
+    assert sorted(r["operation_type"] for r in la) == ["Assign", "Update", "Update"]
+    diag = [r for r in got if r["source_format"] == "entra_audit_diag"]
+    assert diag and all(r["operation_type"] == "Update" for r in diag)
+    details = json.loads(diag[0]["additional_details"])
+    assert details[0]["key"] == "User-Agent" and details[0]["value"].startswith("Microsoft Azure Graph Client")

@@ -61,4 +61,7 @@ def audit_columns(style: str, prefix: str) -> dict[str, str]:
         "ip": f"vigil_ip({first(sub(by, '$.user.ipAddress'), sub(by, '$.app.ipAddress'), '{$.callerIpAddress}')})",
         "correlation_id": first(f("CorrelationId", "correlationId")),
         "modified_properties": as_json(f"to_json(json_extract(vigil_jtext({targets}), '$[*].modifiedProperties'))"),
+        # Log Analytics calls it AADOperationType (OperationType in some exports), Graph operationType
+        "operation_type": first(f("AADOperationType", "operationType"), f("OperationType", "operationType")),
+        "additional_details": as_json(f("AdditionalDetails", "additionalDetails")),
     }
