@@ -87,3 +87,13 @@ def test_mv_apply_with_a_keyed_summarize_gives_rows_per_key(store: Store) -> Non
 def test_project_away_with_wildcards_drops_the_matching_columns(store: Store) -> None:
     got = run_hunt(store, "print a = 1, a1 = 2, b1 = 3, c = 4, ab = 5 | project-away *1, a*b")
     assert got.to_pylist() == [{"a": 1, "c": 4}]
+
+
+def test_mv_expand_of_an_unnamed_path_is_named_after_the_path(store: Store) -> None:
+    got = rows(store, "print d = dynamic({'a': [{'b': [1, 2]}]}) | mv-expand d.a[0].b to typeof(long) | project d_a_0_b")
+    assert got == [{"d_a_0_b": 1}, {"d_a_0_b": 2}]
+
+
+def test_column_ifexists_reads_the_columns_reaching_its_stage(store: Store) -> None:
+    got = rows(store, "print a = 1 | extend b = column_ifexists('a', 0), c = columnifexists('zz', 'none')")
+    assert got == [{"a": 1, "b": 1, "c": "none"}]

@@ -34,7 +34,7 @@ from vigil.hunt.rewrite import Rewritten, rewrite, watchlist_relation
 from vigil.hunt.series import register as register_series
 from vigil.hunt.serialize import continuation, rewrite_stage, split
 from vigil.store import Store
-from vigil.hunt.unpack import expand as expand_bag_unpack
+from vigil.hunt.unpack import expand as expand_bag_unpack, expand_column_ifexists
 from vigil.hunt.watchlist import items_sql
 from vigil.store.readonly import HuntControl, run_select
 from vigil.ueba.views import create_views, expected_views
@@ -145,6 +145,11 @@ def _hunt(store: Store, rewritten: Rewritten, text: str, renamed: dict[str, str]
             if not _BAG_UNPACK.search(text):
                 break
             text = expand_bag_unpack(text, lambda q: _run(store, with_prelude(q), now, control))
+        for _ in range(8):   # column_ifexists(): whether the column exists is known when the query runs
+            resolved = expand_column_ifexists(text, lambda q: _run(store, with_prelude(q), now, control))
+            if resolved == text:
+                break
+            text = resolved
         text = with_prelude(text)
         for _ in range(MAX_SERIAL_STEPS):
             cut = split(text)

@@ -112,6 +112,21 @@ def _columns_read(expr: Any) -> list[str]:
 _ROW_WISE = (ir.Where, ir.Extend, ir.ProjectAway, ir.ProjectRename, ir.MvExpand, ir.Parse)
 
 
+def _path_name(expr: Any) -> str | None:
+    """Kusto's name for an unnamed path: ``a.b[0].c`` is ``a_b_0_c``."""
+    if not (isinstance(expr, ir.PathAccess) and isinstance(expr.base, ir.ColumnRef)):
+        return None
+    parts = [expr.base.name]
+    for step in expr.steps:
+        if step.name is not None:
+            parts.append(step.name)
+        elif isinstance(step.index, ir.Literal) and isinstance(step.index.value, (int, str)):
+            parts.append(str(step.index.value))
+        else:
+            return None
+    return "_".join(parts)
+
+
 def _lower_target(node: Any) -> tuple[ir.MvExpandTarget, ir.NamedExpr | None]:
     """One ``[name =] expr [to typeof(T)]`` of mv-expand / mv-apply. An unnamed computed
     expression is named as Kusto names it: after the one column it reads, else ``Column1``
@@ -127,6 +142,8 @@ def _lower_target(node: Any) -> tuple[ir.MvExpandTarget, ir.NamedExpr | None]:
     if isinstance(target.expr, ir.ColumnRef):
         return ir.MvExpandTarget(target.expr.name, target.name, to_type), None
     name = target.name
+    if name is None:
+        name = _path_name(target.expr)
     if name is None:
         read = _columns_read(target.expr)
         name = read[0] if len(read) == 1 else "Column1"

@@ -3,7 +3,7 @@
 Each keeps KQL's meaning:
 
 * **Deprecated names** Kusto still accepts (``makeset``, ``makelist``, ``argmin``, ``argmax``,
-  ``arraylength``, ``extractjson``) become their current names; output columns are named the
+  ``arraylength``, ``extractjson``, ``columnifexists``) become their current names; output columns are named the
   same either way (``set_x``, ``list_x``).
 * ``extract_json(path, text, typeof(T))`` becomes the two-argument call wrapped in the
   conversion to ``T``; ``split(text, sep, i)`` becomes ``pack_array(split(text, sep)[i])``
@@ -27,7 +27,7 @@ from vigil.hunt.series import KQL_FUNCTIONS as SERIES_FUNCTIONS, OUTPUTS as SERI
 from vigil.hunt.text import _scan, find_calls, live_positions, split_top
 
 ALIASES = {"makeset": "make_set", "makelist": "make_list", "argmin": "arg_min", "argmax": "arg_max",
-           "arraylength": "array_length", "extractjson": "extract_json"}
+           "arraylength": "array_length", "extractjson": "extract_json", "columnifexists": "column_ifexists"}
 _CONVERT = {"string": "tostring", "long": "tolong", "int": "toint", "real": "toreal", "double": "todouble",
             "bool": "tobool", "boolean": "tobool", "datetime": "todatetime", "timespan": "totimespan",
             "dynamic": "todynamic", "guid": "toguid", "decimal": "todecimal"}

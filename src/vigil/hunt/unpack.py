@@ -7,6 +7,8 @@ column names. The stage then becomes ``extend ['key'] = col['key'], ... | projec
 the optional column prefix), which is what bag_unpack returns, and each later
 ``column_ifexists('name', default)`` becomes ``['name']`` when that column exists there, else the
 default. A key that collides with an existing column is refused, as Kusto refuses it.
+``column_ifexists`` elsewhere in a query's last statement is resolved the same way against the
+columns reaching its stage (:func:`expand_column_ifexists`).
 """
 from __future__ import annotations
 
@@ -76,4 +78,21 @@ def expand(kql: str, run: Callable[[str], pa.Table]) -> str:
         known = columns + [prefix + k for k in keys]
         new_body = "|".join(stages[:i] + replaced) + ("|" + resolve_columns(rest, known) if rest else "")
         return ";".join(statements[:-1] + [new_body])
+    return kql
+
+
+def expand_column_ifexists(kql: str, run: Callable[[str], pa.Table]) -> str:
+    """``kql`` with the ``column_ifexists`` calls of its first top-level stage that has them resolved
+    against the columns reaching that stage (the part before it run for no rows). Unchanged when
+    there is none."""
+    statements = split_top(kql, ";")
+    stages = split_top(statements[-1], "|")
+    for i, stage in enumerate(stages):
+        if i == 0 or not find_calls(stage, "column_ifexists"):
+            continue
+        lets = ";".join(statements[:-1])
+        head = (lets + ";\n" if lets else "")
+        columns = run(f"{head}{'|'.join(stages[:i])} | take 0").column_names
+        stages[i] = resolve_columns(stage, columns)
+        return ";".join(statements[:-1] + ["|".join(stages)])
     return kql
