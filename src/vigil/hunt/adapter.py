@@ -96,7 +96,7 @@ def _views_current(store: Store) -> bool:
         return False
     # a store analysed by an older vigil has the views without the columns added since (or filled since)
     return bool(store.rows("SELECT 1 FROM information_schema.columns WHERE table_name = 'SigninLogs' "
-                           "AND column_name = '_ItemId'")) and bool(store.rows(
+                           "AND column_name = 'CrossTenantAccessType'")) and bool(store.rows(
         "SELECT 1 FROM duckdb_views() WHERE view_name = 'AuditLogs' AND contains(sql, 'operation_type')"))
 
 
