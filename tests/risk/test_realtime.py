@@ -97,6 +97,31 @@ def test_impossible_travel_and_egress_failover() -> None:
     assert failover.level == "none" and not failover.signals, failover.to_dict()
 
 
+def test_impossible_travel_after_corporate_egress() -> None:
+    """Behind the VPN a person's own country is hidden: a new country counts when the user was seen outside the
+    egress, or nobody in the tenant ever signed in from it (as rules/impossible_travel.py)."""
+    k = knowledge()
+    k.ips["81.2.69.1"] = IpFacts("RU", "Moscow", 55.75, 37.62, 25.0, 12389, "Rostelecom", "residential", known_by="ip")
+    k.ips["81.2.69.2"] = IpFacts("IN", "Mumbai", 19.07, 72.88, 25.0, 24560, "Airtel", "residential", known_by="ip")
+    p = k.users["ada@contoso.com"]
+    p.last_located = replace(p.last_located, ip="203.0.113.1", country="GB", city="London", latitude=51.5,  # type: ignore[arg-type]
+                             longitude=-0.12, ip_class="corporate_egress", corporate=True)
+    at = {"time": NOW - 3000, "device_id": None}
+    # only ever seen through the egress; nobody lives in RU -> high; IN, where colleagues live, medium
+    assert not p.own_countries
+    ru = next(s for s in score(k, obs(ip="81.2.69.1", **at), Rules()).signals
+              if s.risk_event_type == "mcasImpossibleTravel")
+    assert ru.level == "high" and "nobody in the tenant lives there" in ru.reason
+    assert ru.evidence["colleagues_live_in_country"] is False
+    k.homes["IN"] = NOW - DAY
+    india = next(s for s in score(k, obs(ip="81.2.69.2", **at), Rules()).signals
+                 if s.risk_event_type == "mcasImpossibleTravel")
+    assert india.level == "medium" and "only ever seen through the corporate egress" in india.reason
+    # seen at home (outside the egress) before: IN is new for this user -> high
+    p.own_countries["DE"] = NOW - 30 * DAY
+    assert types(k, obs(ip="81.2.69.2", **at))["mcasImpossibleTravel"] == "high"
+
+
 def test_campaign_source_token_and_disabled_rules() -> None:
     k = knowledge()
     from vigil.risk.profiles import Campaign

@@ -32,7 +32,7 @@ WEIGHT = "(case {0} when 'high' then 6 when 'medium' then 3 when 'low' then 1 el
 
 #: detection kinds -> the action an analyst should take, most urgent first
 ACTIONS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("attackerinTheMiddle", "anomalousToken", "adminConfirmedUserCompromised"),
+    (("attackerinTheMiddle", "anomalousToken", "riskyIPAddress", "adminConfirmedUserCompromised"),
      "revoke all sessions and refresh tokens now, then require a password change"),
     (("suspiciousInboxForwarding", "mcasSuspiciousInboxManipulationRules"),
      "remove the inbox rules and forwarding the attacker added; check what mail left the tenant"),

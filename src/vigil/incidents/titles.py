@@ -24,6 +24,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     "newCountry": ("Sign-in from a new country", "a sign-in from a new country"),
     "unfamiliarFeatures": ("Sign-in with unfamiliar properties", "a sign-in with unfamiliar properties"),
     "anonymizedIPAddress": ("Sign-in through an anonymising network", "a sign-in through an anonymising network"),
+    "riskyIPAddress": ("Mailbox or files used through an anonymising network",
+                      "activity through an anonymising network"),
     "maliciousIPAddress": ("Sign-in from a malicious IP", "a sign-in from a malicious IP"),
     "leakedCredentials": ("Leaked password used", "a leaked password in use"),
     "legacyAuthentication": ("Legacy-protocol sign-in", "a legacy-protocol sign-in"),

@@ -10,9 +10,11 @@ batch rules see the same history:
   country — ``newCountry``; ASN over every success — ``anonymizedIPAddress``) the last time it
   was seen on a successful sign-in, stale confidential-client locations excluded where the
   detection excludes them;
-* per user: successful sign-ins, first success, the last trusted location (the last successful
+* per user: successful sign-ins, first success, the countries seen outside the corporate egress, the last
+  trusted location (the last successful
   located event, the *from* side of ``travel``), peers, and ``riskyUsers`` rows per source;
-* tenant: the last sign-in per country, each IP's enrichment as the store saw it (and per /24
+* tenant: the last sign-in per country, where people live (their own networks in a country on days 24 h
+  apart), each IP's enrichment as the store saw it (and per /24
   or /48 prefix for IPs never seen), user agents' classes, live sessions' root authentications
   and hijack findings, password-spray / credential-stuffing sources, the leaked-credential list.
 
@@ -41,6 +43,7 @@ FEATURES = {**UNFAMILIAR_FEATURES, "country": "geo_country"}
 NO_ASN = "-"  # the ASN key of sign-ins without one (a partition of its own, as in the batch window)
 ONCE_PER_ACCOUNT = ("leakedCredentials",)  # batch detections raised once per account, not per sign-in
 LIVE_SESSION_S = 7 * 86400  # sessions whose last use is older than this (before the newest event) are dropped
+DAY_S = 86400.0
 
 
 def subnet(ip: str) -> str | None:
@@ -117,6 +120,8 @@ class UserProfile:
     ok_count: int = 0  # successful non-stale sign-ins
     ok_first: float | None = None
     geo_first: float | None = None  # first successful non-stale sign-in with a country
+    #: country -> first successful non-stale sign-in from it outside the corporate egress (where the user really is)
+    own_countries: dict[str, float] = field(default_factory=dict)
     last_located: Located | None = None
     located_first: dict[str, float] = field(default_factory=dict)  # country -> first successful located event
     peers: tuple[str, ...] = ()
@@ -167,6 +172,7 @@ class Knowledge:
     ids: dict[str, str] = field(default_factory=dict)  # user object id -> person key
     names: dict[str, str] = field(default_factory=dict)  # lower-cased UPN -> person key
     countries: dict[str, float] = field(default_factory=dict)  # tenant: country -> last success
+    homes: dict[str, float] = field(default_factory=dict)  # tenant: country -> since when someone lives there
     ips: dict[str, IpFacts] = field(default_factory=dict)
     prefixes: dict[str, IpFacts] = field(default_factory=dict)
     user_agents: dict[str, UaFacts] = field(default_factory=dict)
@@ -241,6 +247,10 @@ class Knowledge:
                 p.ok_first = t if p.ok_first is None else p.ok_first
                 if f.country is not None:
                     p.geo_first = t if p.geo_first is None else p.geo_first
+                    if not f.corporate:  # someone lives where their own networks show them on days 24 h apart
+                        first = p.own_countries.setdefault(f.country, t)
+                        if t - first >= DAY_S and f.country not in self.homes:
+                            self.homes[f.country] = t
                     self.countries[f.country] = t
             seen.setdefault("asn_any", {})[NO_ASN if f.asn is None else str(f.asn)] = t
         if e["lat"] is not None and e["lon"] is not None and not stale:
@@ -305,6 +315,20 @@ class Knowledge:
             countries = {c: max(t, self.countries.get(c, t)) for c, t in countries.items()}
             countries = {**self.countries, **countries}
         self.countries = countries
+        homes = {c: float(t) for c, t in store.rows(f"""
+            with own as (
+              select person_id, geo_country, event_time from signins_enriched
+              where result = 'success' and geo_country is not null and not coalesce(location_is_stale, false)
+                and not coalesce(is_corporate_egress, false){mine}
+            ),
+            firsts as (select person_id, geo_country, min(event_time) as first_t from own group by all)
+            select o.geo_country, min({ep('o.event_time')}) from own o
+            join firsts f on f.person_id = o.person_id and f.geo_country = o.geo_country
+            where o.event_time >= f.first_t + interval '1 day'
+            group by 1""")}
+        if keys is not None:
+            homes = {**homes, **{c: min(t, homes.get(c, t)) for c, t in self.homes.items()}}
+        self.homes = homes
         ips: dict[str, IpFacts] = dict(self.ips) if keys is not None else {}
         prefixes: dict[str, IpFacts] = dict(self.prefixes) if keys is not None else {}
         for row in store.rows(f"""
@@ -411,6 +435,13 @@ class Knowledge:
             p.user_id, p.name, p.ok_count = uid, name, int(n)
             p.ok_first = None if first is None else float(first)
             p.geo_first = None if geo_first is None else float(geo_first)
+        for u, country, first in store.rows(f"""
+            with ok as ({ok})
+            select u, geo_country, min(t) from ok
+            where not coalesce(location_is_stale, false) and geo_country is not null
+              and not coalesce(is_corporate_egress, false)
+            group by all"""):
+            prof(u).own_countries[country] = float(first)
         self._load_located(store, where.replace("person_id", "pid"), prof)
         self._load_peers_and_risk(store, keys, prof)
         for key in keys or ():

@@ -19,9 +19,11 @@ newCountry                  interactive, country not used by the user in the loo
 mcasImpossibleTravel        from the last trusted location (the last successful located event: an interactive
                             sign-in, or a refresh from the user's own kind of network) faster than the travel
                             rules allow (medium; high to hosting, a listed IP or a country the user never
-                            signed in from); a side on Tor or a commercial VPN is the relay, not the user
-                            (anonymizedIPAddress); corporate egress on both ends, or on one within the
-                            same session and device (VPN failover), is an egress change and scores nothing
+                            signed in from, after corporate egress only when the user was seen outside it or
+                            nobody in the tenant lives in that country); a side on Tor or a commercial VPN
+                            is the relay, not the user (anonymizedIPAddress); corporate egress on both ends,
+                            or on one within the same session and device (VPN failover), is an egress change
+                            and scores nothing
 leakedCredentials           a listed account from an attacker-shaped network it never succeeded from (high)
 maliciousIPAddress          an IP listed by threat intelligence (high)
 passwordSpray /
@@ -31,6 +33,9 @@ anomalousToken              a session id presented from a device and network its
                             root device within sessions.owner_active_minutes), a session already flagged by
                             the session analysis, or another user's session (high)
 =========================== ========================================================================
+
+``riskyIPAddress`` (activity from an anonymiser after a sign-in from it) has no real-time rule: what the
+sign-in is followed by is only known afterwards; the sign-in itself scores as anonymizedIPAddress.
 
 The sign-in risk is the highest signal's level (Entra's ``riskLevelDuringSignIn``).
 """
@@ -304,18 +309,41 @@ def _travel(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFacts, u
         return None  # an anonymiser's exit is where the relay is, not the user (anonymizedIPAddress classes it)
     if adj < r.min_distance_km or speed <= r.max_speed_kmh:
         return None
-    # (not after corporate egress: behind the VPN the person's own country is never seen)
-    new_country = p.last_seen("country", f.country) is None and not a.corporate
+    # after corporate egress the VPN hides where the person is: a new country counts when their own networks were
+    # seen outside the egress, or nobody in the tenant was ever there (not a colleague's home behind the VPN)
+    new_for_user = p.last_seen("country", f.country) is None
+    own_seen = any(first < obs.time for first in p.own_countries.values())
+    home = k.homes.get(f.country) if f.country else None
+    lives_there = home is not None and home < obs.time
+    new_country = new_for_user and (not a.corporate or own_seen or not lives_there)
     level = "high" if f.ip_class == "hosting" or f.threat_intel or new_country else "medium"
     return Signal("mcasImpossibleTravel", level,
                   f"successful interactive sign-ins from {a.country} then {f.country}, {round(dist)} km apart in "
                   f"{round(elapsed / 60)} min: faster than {round(r.max_speed_kmh)} km/h"
-                  + (f"; {f.country} is a country this user never signed in from" if new_country else ""),
+                  + _new_country_reason(f.country, new_for_user, a.corporate, own_seen, lives_there),
                   {"from_event_id": a.event_id, "from_ip": a.ip, "to_ip": obs.ip, "from_country": a.country,
                    "to_country": f.country, "distance_km": round(dist, 1), "adjusted_distance_km": round(adj, 1),
                    "elapsed_s": round(elapsed), "speed_kmh": round(speed), "same_session": same_session,
-                   "to_ip_class": f.ip_class, "from_interactive": a.interactive, "new_country_for_user": new_country},
+                   "to_ip_class": f.ip_class, "from_interactive": a.interactive, "new_country_for_user": new_for_user,
+                   "after_corporate_egress": a.corporate, "user_seen_outside_egress": own_seen,
+                   "colleagues_live_in_country": lives_there},
                   "impossibleTravel")
+
+
+def _new_country_reason(c: str | None, new: bool, corporate: bool, own_seen: bool, lives_there: bool) -> str:
+    """As the batch detection words it (rules/impossible_travel.py)."""
+    if not new:
+        return ""
+    if not corporate:
+        return f"; {c} is a country this user never signed in from"
+    if own_seen:
+        return (f"; {c} is a country this user never signed in from, and their own networks (outside the corporate "
+                "egress) were seen elsewhere")
+    if not lives_there:
+        return (f"; {c} is a country this user never signed in from, and nobody in the tenant lives there (not a "
+                "colleague's home country hidden by the VPN)")
+    return (f"; {c} is new for this user, but they were only ever seen through the corporate egress, which hides "
+            f"their own country, and colleagues live in {c}")
 
 
 def _leaked(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFacts, ua: UaFacts,
