@@ -73,6 +73,8 @@ def test_evaluate(store: Store, tmp_path: Path) -> None:
     assert [u["campaign_id"] for u in r["unresolved"]] == ["c3"]
     assert r["vpn_failover"] == {"users": 1, "vigil_incidents": 0, "naive_alerts_on_failover_events": 4,
                                  "naive_alerts_on_those_users": 4}
+    assert r["benign_scenarios"] == [{"scenario": "vpn_egress_failover", "users": 1,
+                                      "incidents_on_no_labelled_campaign": 0}]
     assert r["per_detection"] == [{"riskEventType": "attackerinTheMiddle", "findings": 1,
                                    "on_malicious_events": 1, "users": 1}]
     assert r["targets"] == {"reduction_at_least_95pct": False, "recall_at_least_99pct": False,
@@ -91,3 +93,27 @@ def test_bad_labels(store: Store, tmp_path: Path) -> None:
     bad.write_text("{not json\n", encoding="utf-8")
     with pytest.raises(InputError, match="line 1"):
         evaluate.evaluate(store, bad)
+
+
+def test_benign_scenarios_count_false_alarms_on_their_users(store: Store, tmp_path: Path) -> None:
+    create_upstream(store)
+    pairs = [_signin("t1", "tia@x.com", T0, "GB"), _signin("t2", "tia@x.com", T0 + timedelta(hours=9), "US"),
+             _signin("a1", "ada@x.com", T0, "GB")]
+    insert_canonical(store, "signins", [p[0] for p in pairs])
+    insert(store, "signins_enriched", [p[1] for p in pairs])
+    insert(store, "travel", [])
+    # tia's business trip becomes an incident (a false alarm); ada's labelled compromise is not one
+    add_detections(store, [detection(userPrincipalName="tia@x.com", event_id="ev-t2", riskLevel="high"),
+                           detection(userPrincipalName="ada@x.com", event_id="ev-a1", riskLevel="high",
+                                     riskEventType="attackerinTheMiddle")])
+    build.build(store, IncidentSettings.model_validate({}))
+    labels = _write(tmp_path / "labels.jsonl", [
+        {"kind": "event", "record_id": "a1", "campaign_id": "c1", "campaign_type": "aitm_phishing",
+         "malicious": True, "user": "ada@x.com"}])
+    _write(tmp_path / "scenarios.jsonl", [
+        {"scenario": "user_profile", "user": "tia@x.com"}, {"scenario": "travel", "user": "tia@x.com"},
+        {"scenario": "consumer_vpn", "user": "ada@x.com", "record_ids": ["a1"]}])
+    r = evaluate.evaluate(store, labels)
+    assert r["benign_scenarios"] == [
+        {"scenario": "consumer_vpn", "users": 1, "incidents_on_no_labelled_campaign": 0},
+        {"scenario": "travel", "users": 1, "incidents_on_no_labelled_campaign": 1}]

@@ -31,6 +31,8 @@ def test_demo_runs_the_whole_pipeline(demo_run: tuple[Path, dict]) -> None:
     # the seed case: corporate VPN failover is an egress change, and no incident is raised for it
     assert s["travel_verdicts"].get("egress_change", 0) > 0
     assert "0 incidents on VPN egress failovers" in out["evaluation"]
+    # every labelled campaign type raises an incident (the demo's coverage line)
+    assert "100% of 15 labelled campaigns covered" in out["evaluation"] and "missed" not in out["evaluation"]
     assert s["incident_count"] > 0 and s["session_hijacks"] > 0
 
 

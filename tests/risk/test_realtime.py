@@ -13,6 +13,7 @@ CORP_GB = IpFacts("GB", "London", 51.5, -0.12, 25.0, 64500, "Contoso", "corporat
 CORP_BR = IpFacts("BR", "Sao Paulo", -23.55, -46.63, 25.0, 64500, "Contoso", "corporate_egress", True, "vpn-br", None,
                   "ip")
 VPN = IpFacts("NL", "Amsterdam", 52.37, 4.9, 25.0, 9009, "M247", "vpn", known_by="ip")
+KPN = IpFacts("NL", "Amsterdam", 52.37, 4.9, 25.0, 1136, "KPN", "residential", known_by="ip")
 TOR = IpFacts("SE", "Stockholm", 59.3, 18.0, 25.0, 1234, "tor", "tor", known_by="ip")
 HOSTING_SG = IpFacts("SG", "Singapore", 1.35, 103.8, 25.0, 20473, "Vultr", "hosting", known_by="ip")
 EDGE = UaFacts("Edge", "Windows", None, "browser")
@@ -22,7 +23,7 @@ PHONE = UaFacts("Samsung Internet", "Android", "Samsung SM-S921B", "browser")
 def knowledge() -> Knowledge:
     k = Knowledge()
     k.ips = {"192.0.2.10": HOME, "203.0.113.1": CORP_GB, "203.0.113.2": CORP_BR, "198.51.100.5": VPN,
-             "198.51.100.66": TOR, "45.32.1.1": HOSTING_SG}
+             "198.51.100.66": TOR, "45.32.1.1": HOSTING_SG, "192.0.2.77": KPN}
     p = UserProfile("ada@contoso.com", "ada-id", "ada@contoso.com", ok_count=200, ok_first=NOW - 60 * DAY, geo_first=NOW - 60 * DAY)
     t = NOW - 3600
     p.seen = {"ip": {"192.0.2.10": t}, "asn": {"3320": t}, "location": {"DE/Berlin": t}, "device": {"dev-1": t},
@@ -58,28 +59,34 @@ def test_the_users_usual_sign_in_scores_none() -> None:
 def test_anonymisers() -> None:
     k = knowledge()
     assert types(k, obs(ip="198.51.100.66"))["anonymizedIPAddress"] == "high"
-    assert types(k, obs(ip="198.51.100.5"))["anonymizedIPAddress"] == "medium"  # a network new for the user
-    k.users["ada@contoso.com"].seen["asn_any"]["9009"] = NOW - DAY
+    stranger = {"ip": "198.51.100.5", "device_id": None, "user_agent": "phone"}
+    assert types(k, obs(**stranger))["anonymizedIPAddress"] == "medium"  # a network and a device new for the user
+    # a commercial VPN on the user's own registered laptop: the user's choice
     assert types(k, obs(ip="198.51.100.5"))["anonymizedIPAddress"] == "low"
+    k.users["ada@contoso.com"].seen["asn_any"]["9009"] = NOW - DAY
+    assert types(k, obs(**stranger))["anonymizedIPAddress"] == "low"
 
 
 def test_unfamiliar_features_levels_and_learning() -> None:
     k = knowledge()
-    assert types(k, obs(ip="198.51.100.5", device_id="dev-1"))["unfamiliarFeatures"] == "low"
-    assert types(k, obs(ip="198.51.100.5", device_id=None, user_agent="phone"))["unfamiliarFeatures"] == "high"
+    assert types(k, obs(ip="192.0.2.77", device_id="dev-1"))["unfamiliarFeatures"] == "low"
+    assert types(k, obs(ip="192.0.2.77", device_id=None, user_agent="phone"))["unfamiliarFeatures"] == "high"
     # a registered device's first use is not an unfamiliar device
-    assert types(k, obs(ip="198.51.100.5", device_id="dev-2", user_agent="edge"))["unfamiliarFeatures"] == "low"
+    assert types(k, obs(ip="192.0.2.77", device_id="dev-2", user_agent="edge"))["unfamiliarFeatures"] == "low"
     k.users["ada@contoso.com"].ok_count = 5  # still learning
-    assert "unfamiliarFeatures" not in types(k, obs(ip="198.51.100.5", user_agent="phone"))
+    assert "unfamiliarFeatures" not in types(k, obs(ip="192.0.2.77", user_agent="phone"))
 
 
 def test_new_country_for_the_user_and_the_tenant() -> None:
     k = knowledge()
-    got = score(k, obs(ip="198.51.100.5"), Rules())
+    got = score(k, obs(ip="192.0.2.77"), Rules())
     nc = next(s for s in got.signals if s.risk_event_type == "newCountry")
     assert nc.level == "low" and nc.reason.startswith("first successful sign-in from NL for this user in 90 days")
     assert types(k, obs(ip="45.32.1.1"))["newCountry"] == "medium"  # nobody in the tenant signs in from SG
     assert "newCountry" not in types(k, obs(ip="45.32.1.1", interactive=False))
+    # an anonymiser's exit is classified (anonymizedIPAddress), never a new country or an unfamiliar place
+    vpn = types(k, obs(ip="198.51.100.5", device_id=None, user_agent="phone"))
+    assert vpn == {"anonymizedIPAddress": "medium"}, vpn
 
 
 def test_impossible_travel_and_egress_failover() -> None:

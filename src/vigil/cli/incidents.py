@@ -80,6 +80,9 @@ def _eval(r: dict[str, Any]) -> None:
     f = r["vpn_failover"]
     console.print(f"VPN egress failover ({f['users']} users): vigil {f['vigil_incidents']} incidents, naive "
                   f"{f['naive_alerts_on_failover_events']} alerts on those events")
+    if r.get("benign_scenarios"):
+        console.print("benign scenarios (users: incidents on no labelled campaign): " + ", ".join(
+            f"{b['scenario']} {b['users']}: {b['incidents_on_no_labelled_campaign']}" for b in r["benign_scenarios"]))
     for m in r["missed"]:
         console.print(f"[red]missed[/red] {m['campaign_type']} {m['campaign_id']} ({m['user']}): "
                       f"{m['resolved_events']}/{m['labelled_events']} labelled events in the store")

@@ -11,6 +11,8 @@ A labelled campaign is *covered* by vigil when an incident's ``event_ids`` conta
 campaign's malicious events, and by the naive rules when an alert is raised on one of them.
 Labels name vendor record ids; they are resolved to events through ``source_record_id``, and a
 campaign whose events are not in the store is reported as unresolved (and counted as missed).
+Benign scenarios (``scenarios.jsonl``: travel, CGNAT phones, VPN failover, Private Relay ...) are
+reported with the incidents on their users that hold no labelled malicious event: false alarms.
 """
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ from vigil.errors import InputError
 from vigil.store import Store
 
 NAIVE_SPEED_KMH = 900
+#: scenario lines that describe every user (who works how), not a benign event that could fool a rule
+DESCRIPTIONS = ("user_profile", "okta_account")
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -68,13 +72,18 @@ def load_labels(store: Store, labels: Path, scenarios: Path | None) -> None:
         ("record_id", pa.string()), ("campaign_id", pa.string()), ("campaign_type", pa.string()),
         ("technique", pa.string()), ("malicious", pa.bool_()), ("user", pa.string())]))
     scen = []
+    people: set[tuple[str, str]] = set()
     if scenarios is not None and scenarios.is_file():
         for r in _read_jsonl(scenarios):
+            name, user = str(r.get("scenario") or ""), (r.get("user") or "").lower()
+            if user and name not in DESCRIPTIONS:
+                people.add((name, user))
             for rid in r.get("record_ids") or []:
-                scen.append({"scenario": r.get("scenario"), "user": (r.get("user") or "").lower(),
-                             "record_id": str(rid)})
+                scen.append({"scenario": name, "user": user, "record_id": str(rid)})
     _register(store, "_eval_scenarios", scen, pa.schema([
         ("scenario", pa.string()), ("user", pa.string()), ("record_id", pa.string())]))
+    _register(store, "_eval_scenario_users", [{"scenario": n, "user": u} for n, u in sorted(people)],
+              pa.schema([("scenario", pa.string()), ("user", pa.string())]))
 
 
 def _resolve(store: Store) -> None:
@@ -157,6 +166,17 @@ def evaluate(store: Store, labels: Path, scenarios: Path | None = None) -> dict[
         select incident_id from incidents where incident_id not in (
           select i.incident_id from _eval_incident_events i join _eval_events e on e.event_id = i.event_id)
         order by incident_id""").fetchall()]
+    # per benign scenario: its users, and the incidents on them that hold no labelled malicious event (false alarms)
+    benign = store.query("""
+    with unlabelled as (
+      select incident_id, lower(user_principal_name) as upn from incidents where incident_id not in (
+        select i.incident_id from _eval_incident_events i join _eval_events e on e.event_id = i.event_id)
+    )
+    select s.scenario, count(distinct s.user) as users,
+      count(distinct u.incident_id) as incidents_on_no_labelled_campaign
+    from _eval_scenario_users s left join unlabelled u on u.upn = s.user
+    group by s.scenario order by s.scenario
+    """).to_pylist()
     naive_by_rule = dict(con.execute("select rule, count(*) from _eval_naive group by 1 order by 1").fetchall())
     incidents = int(con.execute("select count(*) from incidents").fetchall()[0][0])
     # incidents on a failover user's events, or on that user while the failover happened (+-1 h)
@@ -209,6 +229,7 @@ def evaluate(store: Store, labels: Path, scenarios: Path | None = None) -> dict[
         "by_type": sorted(by_type.values(), key=lambda t: t["campaign_type"]),
         "missed": [c for c in per_campaign if c["vigil_incidents"] == 0],
         "unresolved": [c for c in per_campaign if c["resolved_events"] == 0],
+        "benign_scenarios": benign,
         "vpn_failover": {"users": int(failover[0]), "vigil_incidents": int(failover[1]),
                          "naive_alerts_on_failover_events": int(failover[2]),
                          "naive_alerts_on_those_users": int(failover[3])},

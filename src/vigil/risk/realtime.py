@@ -10,12 +10,14 @@ checks it over a simulated month):
 =========================== ========================================================================
 riskEventType               rule (level)
 =========================== ========================================================================
-anonymizedIPAddress         Tor exit (high); anonymising VPN on an ASN new for the user (medium), else low
+anonymizedIPAddress         Tor exit (high); anonymising VPN on an ASN and a device new for the user (medium),
+                            else low
 unfamiliarFeatures          ASN and location new in the look-back (low), plus device or browser (medium),
-                            plus both (high); corporate egress, users still learning and MFA on the user's
-                            registered device are skipped
+                            plus both (high); corporate egress, anonymisers, users still learning and MFA on
+                            the user's registered device are skipped
 newCountry                  interactive, country not used by the user in the look-back (low), nor by
-                            anyone in the tenant (medium); corporate egress and learning users skipped
+                            anyone in the tenant (medium); corporate egress, anonymisers and learning users
+                            skipped
 mcasImpossibleTravel        from the last trusted location (the last successful located event: an interactive
                             sign-in, or a refresh from the user's own kind of network) faster than the travel
                             rules allow (medium; high to hosting, a listed IP or a country the user never
@@ -191,12 +193,18 @@ def _anonymized(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFact
     if f.ip_class == "tor":
         return Signal("anonymizedIPAddress", "high", f"sign-in from a Tor exit node {obs.ip}",
                       {"ip": obs.ip, "ip_class": "tor", "asn": f.asn}, "anonymizedIPAddress")
+    # a commercial VPN or iCloud Private Relay on the user's own laptop or phone is the user's choice
+    device = _features(obs, f, ua)["device"]
+    own_device = p is not None and p.last_seen("device", device) is not None
     reason = f"sign-in from anonymising VPN {f.as_org or ''} ({obs.ip})".replace("  ", " ")
     if new:
         reason += ", a network this user never used before"
-    return Signal("anonymizedIPAddress", "medium" if new else "low", reason,
+    if own_device:
+        reason += f", on a device this user signed in from before ({device})"
+    return Signal("anonymizedIPAddress", "medium" if new and not own_device else "low", reason,
                   {"ip": obs.ip, "ip_class": "vpn", "asn": f.asn, "as_org": f.as_org,
-                   "user_used_network_before": not new}, "anonymizedIPAddress")
+                   "user_used_network_before": not new, "device": device, "user_used_device_before": own_device},
+                  "anonymizedIPAddress")
 
 
 def _features(obs: Observation, f: IpFacts, ua: UaFacts) -> dict[str, str | None]:
@@ -215,8 +223,8 @@ def _peer_note(k: Knowledge, p: UserProfile, feature: str, value: str | None) ->
 
 def _unfamiliar(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFacts, ua: UaFacts,
                 r: Rules) -> Signal | None:
-    if p is None or f.corporate or p.ok_first is None:
-        return None
+    if p is None or f.corporate or f.ip_class in ANONYMISERS or p.ok_first is None:
+        return None  # an anonymiser's exit is classified (anonymizedIPAddress), not compared
     t = obs.time
     if p.ok_count < r.unfamiliar_signins or p.ok_first > t - r.unfamiliar_learning:
         return None
@@ -247,7 +255,7 @@ def _unfamiliar(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFact
 def _new_country(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFacts, ua: UaFacts,
                  r: Rules) -> Signal | None:
     c, t = f.country, obs.time
-    if p is None or c is None or not obs.interactive or f.corporate or p.geo_first is None:
+    if p is None or c is None or not obs.interactive or f.corporate or f.ip_class in ANONYMISERS or p.geo_first is None:
         return None
     last = p.last_seen("country", c)
     if (last is not None and last >= t - r.country_lookback) or p.geo_first > t - r.country_learning:

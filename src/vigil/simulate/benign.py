@@ -4,7 +4,9 @@ Scenarios (rates in ``engine.DEFAULT_RATES``): office days behind the corporate 
 residential ISP, corporate VPN with egress failover mid-session, split tunnelling, phones on CGNAT
 mobile carriers, several devices, travel with flight times, confidential clients replaying the original
 token's IP, new joiners, dormant accounts returning, shared service accounts, benign inbox rules,
-password typos and self-service password changes.
+password typos and self-service password changes; evenings through iCloud Private Relay or a commercial
+VPN, Microsoft services refreshing tokens from their own IPs, sign-ins with no location. The newer
+scenarios draw from their own random streams, so adding them left every older tenant unchanged.
 """
 from __future__ import annotations
 
@@ -189,8 +191,12 @@ class Benign:
         segments, alt = self.segments(u, day, rng, trip, weekday, start, end)
         if segments:
             self.laptop_day(u, day, rng, segments, alt, start, end)
+            laptop = self.w.state[u.idx].sessions.get("laptop")
+            if laptop is not None:
+                self.service_refresh(u, day, laptop, start, end)
         self.phone_day(u, day, rng, midnight, trip)
-        if u.devices[-1].kind == "mac" and rng.random() < 0.25:
+        self.unlocated(u, day, midnight)
+        if u.devices[-1].kind == "mac" and rng.random() < 0.25 and not trip:  # the personal Mac stays at home
             self.mac_evening(u, day, rng, midnight)
         if weekday and rng.random() < self.rates["confidential_client"] * (8 if trip else 1):
             self.confidential_client(u, day, rng, start + int(rng.random() * max(H, end - start)), segments)
@@ -349,14 +355,65 @@ class Benign:
 
     def mac_evening(self, u: User, day: int, rng: random.Random, midnight: int) -> None:
         mac = u.devices[-1]
+        set_up = mac.kind in self.w.state[u.idx].sessions  # the Mac was used (at home) on an earlier evening
         s, fresh = self.session(rng, u, mac, day, 3)
         home = Net(u.home_ip, u.home)  # type: ignore[arg-type]
+        relay = self.consumer_vpn(u, day) if set_up else None
+        net = relay or home
         us = midnight + int((19 + rng.random() * 3) * H)
-        us = self.interactive(rng, u, s, us, home, cat.OWA, fresh)
-        self.refresh(rng, u, s, us, home, cat.OWA, mac.user_agent, incoming="refreshToken")
-        self.work(rng, u, s, us + 30 * 1_000_000, home)
+        us = self.interactive(rng, u, s, us, net, cat.OWA, fresh)
+        row = self.refresh(rng, u, s, us, net, cat.OWA, mac.user_agent, incoming="refreshToken")
+        self.work(rng, u, s, us + 30 * 1_000_000, net)
+        if relay is not None:
+            self.w.scenario("consumer_vpn", u, us, ip=relay.ip, as_org=relay.range.asn.org,
+                            country=relay.range.country, private_relay=relay.range.asn.type == "relay",
+                            device=mac.kind, record_ids=[row["Id"]])
         if day == u.active_from_day or rng.random() < 0.02:
             self.w.scenario("several_devices", u, us, devices=[d.device_id for d in u.devices])
+
+    def consumer_vpn(self, u: User, day: int) -> Net | None:
+        """Some evenings a Mac user browses through iCloud Private Relay (Safari: an exit in their own country)
+        or a commercial VPN (an exit abroad): the same personal Mac, classified as an anonymiser, not travel."""
+        if rng_for(self.seed, "consumer-vpn", u.idx).random() >= self.rates["consumer_vpn"]:
+            return None
+        rng = rng_for(self.seed, "consumer-vpn", u.idx, day)
+        if rng.random() < 0.5:
+            return None
+        relays = self.geo.ranges_where(type="relay", country=u.country)
+        keep = rng_for(self.seed, "consumer-vpn-kind", u.idx)  # one user, one provider
+        pool = relays if relays and keep.random() < 0.6 else self.geo.ranges_where(type="vpn")
+        return self.net(rng, pool[keep.randrange(len(pool))])
+
+    def service_refresh(self, u: User, day: int, s: SessionState, start: int, end: int) -> None:
+        """A Microsoft service acting for the user (AS8075) refreshes a token: its own IP in the log, not the
+        user's location, with no device."""
+        rng = rng_for(self.seed, "ms-service", u.idx, day)
+        if rng.random() >= self.rates["ms_service_ip"]:
+            return
+        ms = [r for r in self.geo.ranges_where(type="hosting") if r.asn.number == 8075]
+        if not ms:
+            return
+        net = self.net(rng, rng.choice(ms))
+        us = start + int(rng.random() * max(H, end - start))
+        row, _ = self.w.signin(rng, us=us, user=u, interactive=False, app=cat.SHAREPOINT_WEB, net=net, device=None,
+                               ua="", result="0", auth="claim_mfa" if s.mfa else "claim_1fa",
+                               session_id=s.session_id, incoming="refreshToken")
+        self.w.scenario("microsoft_service_ip", u, us, ip=net.ip, country=net.range.country,
+                        session_id=s.session_id, record_ids=[row["Id"]])
+
+    def unlocated(self, u: User, day: int, midnight: int) -> None:
+        """A phone token refresh Entra could not locate (empty LocationDetails): never a new country."""
+        rng = rng_for(self.seed, "no-location", u.idx, day)
+        s = self.w.state[u.idx].sessions.get("phone")
+        if rng.random() >= self.rates["no_location"] or s is None or u.mobile is None or u.phone is None:
+            return
+        net = self.net(rng, u.mobile)
+        us = midnight + int((8 + rng.random() * 12) * H)
+        row, _ = self.w.signin(rng, us=us, user=u, interactive=False, app=cat.OUTLOOK_MOBILE, net=net,
+                               device=u.phone, ua=u.phone.user_agent, result="0",
+                               auth="claim_mfa" if s.mfa else "claim_1fa", session_id=s.session_id,
+                               incoming="refreshToken", located=False)
+        self.w.scenario("no_location", u, us, ip=net.ip, record_ids=[row["Id"]])
 
     def confidential_client(self, u: User, day: int, rng: random.Random, us: int,
                             segs: list[tuple[int, int, Net]]) -> None:

@@ -42,6 +42,9 @@ DEFAULT_RATES: dict[str, float] = {
     "renames": 0.03,             # share of members renamed (new UPN and display name) mid-window
     "okta_users": 0.25,          # per member: also signs in to Okta (OktaSystemLog.json)
     "okta_other_login": 0.2,     # per Okta user: an Okta login that is not the UPN (no automatic link)
+    "consumer_vpn": 0.3,         # per Mac user: evenings through iCloud Private Relay or a commercial VPN
+    "ms_service_ip": 0.02,       # per laptop day: a Microsoft service refreshes a token, its own IP logged
+    "no_location": 0.01,         # per phone day: a sign-in Entra could not locate (empty LocationDetails)
 }
 #: attack campaign -> number of campaigns
 DEFAULT_CAMPAIGNS: dict[str, int] = {name: 1 for name in CAMPAIGNS}

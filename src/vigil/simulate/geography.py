@@ -20,10 +20,12 @@ from typing import Any, Literal
 
 from vigil.errors import ConfigError
 
-AsnType = Literal["corporate", "isp", "mobile", "hosting", "vpn", "tor"]
-ASN_TYPES: tuple[str, ...] = ("corporate", "isp", "mobile", "hosting", "vpn", "tor")
-#: ASN type -> the enrichment contract's ``ip_class`` (corporate splits on the range's role)
-IP_CLASS = {"isp": "residential", "mobile": "mobile", "hosting": "hosting", "vpn": "vpn", "tor": "tor"}
+AsnType = Literal["corporate", "isp", "mobile", "hosting", "vpn", "tor", "relay"]
+ASN_TYPES: tuple[str, ...] = ("corporate", "isp", "mobile", "hosting", "vpn", "tor", "relay")
+#: ASN type -> the enrichment contract's ``ip_class`` (corporate splits on the range's role); "relay" is iCloud
+#: Private Relay's egress (an anonymiser to enrichment, kept apart here so attackers' "vpn" draws stay the same)
+IP_CLASS = {"isp": "residential", "mobile": "mobile", "hosting": "hosting", "vpn": "vpn", "tor": "tor",
+            "relay": "vpn"}
 
 
 @dataclass(frozen=True)

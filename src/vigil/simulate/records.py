@@ -158,8 +158,8 @@ def signin(t: Tenant, ca: CaModel, *, us: int, user: User, interactive: bool, ap
            device: Device | None, user_agent: str, result: str, ids: TokenIds, auth: str,
            incoming: str = "none", client_credential: str = "none", protocol: str = "none",
            client_app_used: str | None = None, risk: tuple[str, str, str, str, list[str]] | None = None,
-           mfa_required: bool | None = None, blocked_country: bool = False, transfer: str | None = None
-           ) -> dict[str, Any]:
+           mfa_required: bool | None = None, blocked_country: bool = False, transfer: str | None = None,
+           located: bool = True) -> dict[str, Any]:
     """One Entra sign-in row as Log Analytics exports it (SigninLogs or AADNonInteractiveUserSignInLogs)."""
     when = iso_us(us)
     city = net.range.city
@@ -185,7 +185,7 @@ def signin(t: Tenant, ca: CaModel, *, us: int, user: User, interactive: bool, ap
     elif result == "0" and mfa:
         status["additionalDetails"] = "MFA completed in Azure AD"
     location = {"city": city.name, "state": city.state, "countryOrRegion": city.country,
-                "geoCoordinates": {"latitude": city.latitude, "longitude": city.longitude}}
+                "geoCoordinates": {"latitude": city.latitude, "longitude": city.longitude}} if located else {}
     if device is None:
         device_detail: dict[str, Any] = {"deviceId": "", "operatingSystem": "", "browser": ""}
     else:
@@ -211,7 +211,7 @@ def signin(t: Tenant, ca: CaModel, *, us: int, user: User, interactive: bool, ap
         "ResultDescription": desc,
         "Identity": user.display_name,
         "Level": "4",
-        "Location": city.country,
+        "Location": city.country if located else "",
         "AADTenantId": t.tenant_id,
         "AppDisplayName": app.name,
         "AppId": app.app_id,

@@ -33,6 +33,8 @@ select w.event_id, w.user_id, w.user_principal_name, w.event_time as activity_ti
 from w join first_seen f on f.person_id = w.person_id
 where coalesce(w.is_interactive, false)
   and not coalesce(w.is_corporate_egress, false)
+  -- a Tor exit, commercial VPN or iCloud Private Relay is where the relay is, not the user (anonymizedIPAddress)
+  and coalesce(w.ip_class, '') not in ('tor', 'vpn')
   and (w.prev_user is null or w.prev_user < w.event_time - {days(p.num('lookback_days'))})
   and f.user_first <= w.event_time - {days(p.num('learning_days'))}
 """

@@ -45,6 +45,9 @@ scored as (
     {listed} as unfamiliar
   from n
   where not coalesce(is_corporate_egress, false)
+    -- an anonymiser's exit (Tor, commercial VPN, iCloud Private Relay) says nothing of the user's network or place:
+    -- it is classified (anonymizedIPAddress, riskyIPAddress), not compared
+    and coalesce(ip_class, '') not in ('tor', 'vpn')
     -- the user's own registered device, used before, with MFA: a traveller, not a stranger
     and not (registered and not n_device and mfa)
     and prior_signins >= {p.num('learning_signins')}
