@@ -46,8 +46,9 @@ DETECTION = Detection(
     description=(
         "A successful interactive sign-in from a country the user has not signed in from within the look-back "
         "(Defender for Cloud Apps' infrequent country). Users still in their learning period, corporate "
-        "egress and stale locations (confidential-client sign-ins carrying the original token's IP) are "
-        "skipped. Low fidelity on its own: real travel raises it; incidents need more than this."
+        "egress, anonymiser exits (Tor, commercial VPN, iCloud Private Relay: where the relay is, not the user) "
+        "and stale locations (confidential-client sign-ins carrying the original token's IP, Microsoft service "
+        "addresses) are skipped. Low fidelity on its own: real travel raises it; incidents need more than this."
     ),
     entra_risk_event_type="newCountry",
     mitre=("T1078.004",),

@@ -71,10 +71,11 @@ DETECTION = Detection(
         "A successful sign-in (interactive or not) whose properties are new against the user's own history of "
         "successful sign-ins: IP, ASN, location (country/city), device, browser and tenant IP subnet (/24, "
         "IPv6 /48). Fires only when the network (ASN) and the location are both unfamiliar; corporate egress "
-        "never counts, and the first use of a registered device (one with an Entra device id, bound to the "
-        "device's keys) is not an unfamiliar device; a sign-in with MFA on a registered device the user already "
-        "used is the user travelling, not a stranger. Users in their learning period (fewer than 10 earlier "
-        "sign-ins, or first seen less than 5 days ago) are not evaluated."
+        "and anonymiser exits (classified by anonymizedIPAddress, not compared) never count, and the first use "
+        "of a registered device (one with an Entra device id, bound to the device's keys) is not an unfamiliar "
+        "device; a sign-in with MFA on a registered device the user already used is the user travelling, not a "
+        "stranger. Users in their learning period (fewer than 10 earlier sign-ins, or first seen less than 5 days "
+        "ago) are not evaluated."
     ),
     entra_risk_event_type="unfamiliarFeatures",
     mitre=("T1078.004",),
