@@ -155,3 +155,17 @@ def test_unknown_user_and_network_are_said() -> None:
     assert not s.user_known and s.facts.country == "FR" and s.facts.known_by == "request"
     assert any("no history for this user" in n for n in s.notes)
     assert "100.64.9.9 was never seen in the store: network unknown" in s.notes
+
+
+def test_a_microsoft_service_acting_for_the_user_is_not_where_the_user_is() -> None:
+    """A non-interactive sign-in from Microsoft's network (AS8075) is a service refreshing a token for the user: no
+    location or session rule judges it (batch: enrichment's location_is_stale)."""
+    k = knowledge()
+    k.ips["20.50.1.1"] = IpFacts("NL", "Amsterdam", 52.37, 4.9, 25.0, 8075, "Microsoft", "hosting", known_by="ip")
+    service = {"ip": "20.50.1.1", "interactive": False, "session_id": "sess-1", "device_id": None, "time": NOW - 3000}
+    s = score(k, obs(**service), Rules())
+    assert not s.signals and any("not where the user is" in n for n in s.notes), s.to_dict()
+    # a confidential client's stale IP, as the history replay says
+    assert not score(k, obs(ip="45.32.1.1", interactive=False, stale=True, session_id="sess-1"), Rules()).signals
+    # the same network signing in interactively is someone there
+    assert "anomalousToken" in types(k, obs(**{**service, "interactive": True}))

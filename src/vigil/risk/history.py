@@ -77,7 +77,7 @@ def replay_scores(store: Store, settings: Settings, *, progress: Callable[[int],
             if e["event_table"] == "signins" and e["result"] == "success" and e["ok"]:
                 obs = Observation(float(e["t"]), e["user_principal_name"], e["user_id"], e["ip"], e["country"],
                                   e["user_agent"], e["device_id"] or None, e["session_id"],
-                                  bool(e["is_interactive"]), bool(e["mfa"]), facts, ua)
+                                  bool(e["is_interactive"]), bool(e["mfa"]), facts, ua, bool(e["stale"]))
                 sc = out[e["event_id"]] = score(k, obs, rules)
                 for sig in sc.signals:
                     if sig.risk_event_type in ONCE_PER_ACCOUNT and (p := k.users.get(e["u"])) is not None:

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vigil.detections import registry
+from vigil.enrich.views import MICROSOFT_SERVICE_ASNS
 from vigil.risk.profiles import NO_ASN, IpFacts, Knowledge, UaFacts, UserProfile, subnet
 from vigil.settings import Settings
 
@@ -75,6 +76,9 @@ class Observation:
     mfa: bool = False  # the sign-in carries an MFA claim
     facts: IpFacts | None = None  # enrichment already known (history replay); else resolved here
     ua: UaFacts | None = None
+    #: the logged IP is not where the user is (a Microsoft service acting for the user, a confidential client
+    #: logging the token's original IP: enrichment's location_is_stale); None: judged here from the network
+    stale: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +176,13 @@ def score(k: Knowledge, obs: Observation, rules: Rules) -> Score:
         notes.append("no history for this user: only network and campaign signals apply")
     if facts.known_by in ("none", "request") and obs.ip:
         notes.append(f"{obs.ip} was never seen in the store: network unknown")
-    for rule in (_anonymized, _unfamiliar, _new_country, _travel, _leaked, _malicious, _campaign, _token):
+    stale = obs.stale if obs.stale is not None else (not obs.interactive and facts.asn in MICROSOFT_SERVICE_ASNS)
+    if stale:
+        notes.append(f"{obs.ip} is not where the user is (a service acting for them): location and session rules "
+                     "skip it, as the batch detections do")
+    # a stale location says nothing of where the user or the session's holder is (batch: location_is_stale)
+    located = () if stale else (_unfamiliar, _new_country, _travel, _token)
+    for rule in (_anonymized, *located, _leaked, _malicious, _campaign):
         sig = rule(k, p, obs, facts, ua, rules)
         if sig is not None and sig.detection not in rules.disabled:
             signals.append(sig)
