@@ -81,6 +81,7 @@ DETECTION = Detection(
     level_rules="always high",
     timing="offline",
     activity="user",
+    per_user=True,  # the person's own sign-ins, devices and activity only
     requires=("signins_enriched", "activities_enriched"),
     params={"within_hours": 12},
     sql=_sql,

@@ -117,7 +117,8 @@ DETECTION = Detection(
                 "tenant lives there)",
     timing="offline",
     activity="signin",
-    per_user=True,
+    # not per user: after corporate egress the level asks where the tenant's people live (everyone's events)
+    per_user=False,
     requires=("travel", "signins_enriched"),
     params={"max_speed_kmh": 900, "min_distance_km": 500},
     sql=_sql,
