@@ -24,10 +24,17 @@ async def _ok(request: Request) -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
-def test_paths_beside_the_store(tmp_path: Path) -> None:
+def test_paths_in_the_state_folder_beside_the_store(tmp_path: Path) -> None:
     s = cae_settings(tmp_path)
-    assert state_path(s) == str(tmp_path / "vigil.cae.sqlite")
-    assert keys_path(s) == str(tmp_path / "vigil.cae-keys.json")
+    assert state_path(s) == str(tmp_path / ".vigil" / "vigil.cae.sqlite")
+    assert keys_path(s) == str(tmp_path / ".vigil" / "vigil.cae-keys.json")
+    assert (tmp_path / ".vigil").stat().st_mode & 0o777 == 0o700
+    # a store that already has them beside it (vigil before the state folder) keeps using them
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "vigil.cae-keys.json").write_text("{}")
+    old = cae_settings(tmp_path / "old")
+    assert keys_path(old) == str(tmp_path / "old" / "vigil.cae-keys.json")
+    assert state_path(old) == str(tmp_path / "old" / ".vigil" / "vigil.cae.sqlite")
     with pytest.raises(ConfigError, match="in memory"):
         state_path(load_settings(overrides={"store.path": ":memory:"}, environ={}))
 

@@ -22,13 +22,14 @@ from vigil.cae.transmitter import PushDeliverer, Transmitter
 from vigil.errors import ConfigError
 from vigil.locations.named import IpNamedLocation, load_named_locations
 from vigil.settings import Settings
+from vigil.store.runtime import ensure_parent, runtime_file
 
 def _beside_store(settings: Settings, suffix: str) -> str:
     store = settings.store.path
     if store == ":memory:":
         raise ConfigError("cae.state_path / cae.keys_path must be set when the store is in memory")
     p = Path(store)
-    return str(p.with_name(p.stem + suffix))
+    return str(ensure_parent(runtime_file(p, p.stem + suffix)))
 
 
 def state_path(settings: Settings) -> str:

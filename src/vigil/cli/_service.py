@@ -23,6 +23,8 @@ from typing import Any
 
 import orjson
 
+from vigil.store.runtime import ensure_parent, runtime_file
+
 #: commands that never touch the store, or that must run here (serve itself)
 LOCAL_COMMANDS = {"serve", "simulate", "formats", "restore", "--help", "-h", "--version"}
 #: commands whose first argument is a path that need not exist yet (made absolute before handing over)
@@ -31,11 +33,12 @@ FORWARD_PATH = "/api/v1/cli"
 
 
 def state_path(store_path: str | Path) -> Path:
-    return Path(f"{store_path}.service.json")
+    return runtime_file(store_path, f"{Path(store_path).name}.service.json")
 
 
 def write_state(path: Path, url: str, token: str, token_id: str) -> None:
     """Atomically, created 0600 (never readable by others, not even for an instant)."""
+    ensure_parent(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
