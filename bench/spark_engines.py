@@ -58,6 +58,7 @@ def run_engine(engine: str, out: Path, master: str) -> dict[str, Any]:
     """One engine, in this process (called in a child process by main)."""
     tenant = out / "tenant"
     times: dict[str, float] = {}
+    jvm_peak = 0
     started = time.perf_counter()
     if engine == "duckdb":
         import shutil
@@ -85,11 +86,20 @@ def run_engine(engine: str, out: Path, master: str) -> dict[str, Any]:
         for (name, t0), nxt in zip(marks, [m[1] for m in marks[1:]] + [end], strict=True):
             times[name] = nxt - t0  # the last one includes writing the results to the lake
         times["_startup"] = startup
+        jvm_peak = _peak_rss_mb(int(spark.sparkContext._jvm.ProcessHandle.current().pid()))
         spark.stop()
     return {"stages": {k: round(v, 2) for k, v in times.items()},
             "total_s": round(time.perf_counter() - started, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "peak_child_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}
+            "peak_child_rss_mb": jvm_peak}
+
+
+def _peak_rss_mb(pid: int) -> int:
+    """A running process's peak resident memory (the JVM is still running, so rusage cannot see it)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return 0
 
 
 def main() -> None:

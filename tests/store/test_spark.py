@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from vigil.errors import PortabilityError
@@ -90,3 +91,17 @@ def test_lake_round_trip_through_spark(store: Store, tmp_path: Path, spark: Any)
     load_lake(store, tmp_path / "lake", ["notes"])
     assert store.rows("SELECT k, ts, doc::VARCHAR, n FROM notes ORDER BY k")[1][1:] == \
         (datetime(2026, 3, 2), "[]", 2.0)
+
+
+def test_rewritten_constructs_mean_what_they_mean_in_duckdb(db: SparkStore) -> None:
+    db.execute("CREATE TABLE ev (g VARCHAR, t INTEGER, i INTEGER, u VARCHAR, doc JSON)")
+    db.execute("""INSERT INTO ev VALUES ('a', 1, 1, 'x', '{"k": [1]}'), ('a', 2, NULL, 'y', NULL),
+                  ('a', 2, 3, 'z', '[]'), ('a', NULL, 0, 'w', NULL)""")
+    # mixed directions: t DESC (NULLs last), then i NULLS FIRST
+    assert db.scalar("SELECT list(u ORDER BY t DESC, i NULLS FIRST) FROM ev") == ["y", "z", "x", "w"]
+    assert db.scalar("SELECT extract(epoch FROM TIMESTAMP '1970-01-01 00:00:01.25')") == 1.25
+    assert db.rows("SELECT DISTINCT count(DISTINCT t, i) OVER (PARTITION BY g) FROM ev") == [(2,)]  # (2, 3), (1, 1)
+    docs = db.rows("SELECT json_object('t', t, 'doc', doc, 'big', t > 1) FROM ev WHERE i IS NOT NULL ORDER BY i")
+    assert [orjson.loads(r[0]) for r in docs] == [{"t": None, "doc": None, "big": None},
+                                                  {"t": 1, "doc": {"k": [1]}, "big": False},
+                                                  {"t": 2, "doc": [], "big": True}]

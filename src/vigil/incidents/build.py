@@ -136,9 +136,10 @@ def _campaigns(store: Store, s: IncidentSettings) -> None:
            end as upn,
       min(c.t) as first_t, max(c.t) as last_t,
       list(c.signal_id order by c.t, c.signal_id) filter (where c.kind = 'detection') as detection_ids,
-      list(distinct c.event_id) filter (where c.kind = 'behavior') as behavior_ids,
-      list(distinct c.event_id) filter (where c.event_id is not null) as signal_events,
-      list(distinct c.session_key) filter (where c.session_key is not null) as session_keys,
+      list(distinct c.event_id order by c.event_id) filter (where c.kind = 'behavior') as behavior_ids,
+      list(distinct c.event_id order by c.event_id) filter (where c.event_id is not null) as signal_events,
+      list(distinct c.session_key order by c.session_key) filter (where c.session_key is not null)
+        as session_keys,
       list(distinct c.type order by c.type) filter (where c.kind = 'detection') as types,
       list(distinct c.upn order by c.upn) as accounts,
       coalesce(array_to_string(list(distinct c.upn order by c.upn) filter (where c.level <> 'low'), ', '), '')

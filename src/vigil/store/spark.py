@@ -99,6 +99,9 @@ class SparkStore:
 
     def __init__(self, spark: SparkSession, path: str, manifest: Manifest | None = None) -> None:
         self.spark = spark
+        # Spark 4 fails checkpointing a UNION over an earlier checkpoint while propagating constraints
+        # ("key not found: kind#..." in UnionBase.rewriteConstraints): the store's plans do without them
+        spark.conf.set("spark.sql.constraintPropagation.enabled", "false")
         self.path = path
         self.manifest = manifest or Manifest({})
         self.stage: str | None = None  # the running stage, named in errors
@@ -227,8 +230,10 @@ class SparkStore:
 
     def _to_spark(self, tree: exp.Expr, source: str) -> str:
         try:
-            lists = frozenset(n.lower() for t in self._tables.values() for n, typ in t.duck_types if typ.endswith("]"))
-            return to_spark(tree, source, lists)
+            types = [(n.lower(), typ.upper()) for t in self._tables.values() for n, typ in t.duck_types]
+            lists = frozenset(n for n, typ in types if typ.endswith("]"))
+            json = {n for n, typ in types if typ == "JSON"} - {n for n, typ in types if typ != "JSON"}
+            return to_spark(tree, source, lists, frozenset(json))
         except PortabilityError as exc:
             if self.stage:
                 raise PortabilityError(f"stage {self.stage}: {exc}") from None

@@ -11,8 +11,9 @@ DuckDB                             sqlglot alone               here
 ``a ASOF [LEFT] JOIN b``           passes it through (Spark    refused, naming the statement: range
                                    cannot parse it)            lookups use ``rangejoin.window_sql``
 ``len(list)``                      ``LENGTH`` (strings only)   ``SIZE`` when the argument is a list
-``count(DISTINCT x) OVER w``       kept (Spark refuses         ``size(collect_set(x) OVER w)``
-                                   DISTINCT in windows)
+``count(DISTINCT x) OVER w``       kept (Spark refuses         ``size(collect_set(x) OVER w)``; several
+                                   DISTINCT in windows)        values: a set of structs, rows with a
+                                                               NULL in any left out
 ``time_bucket(INTERVAL, ts)``      ``DATE_BIN`` (not Spark)    arithmetic on ``unix_micros``
 ``epoch_ms(ts)``                   ``TIMESTAMP_MILLIS`` (the   ``unix_millis(ts)``
                                    inverse)
@@ -22,13 +23,20 @@ DuckDB                             sqlglot alone               here
                                                                changed with whole seconds)
 ``list(x ORDER BY k)``             ``COLLECT_LIST(x)``: order  sort an array of ``struct(k, x)``, then
                                    lost, NULLs dropped         keep ``x`` (order and NULLs kept)
+``list(x ORDER BY a DESC, b)``     order lost                  ``array_sort`` with a comparator lambda
+(mixed directions, NULLS FIRST)                                (each key's direction and NULL placement)
 ``list(DISTINCT x ORDER BY x)``    order lost                  ``array_sort(collect_set(x))``
 ``l[a:b]`` (slice)                 kept (Spark has none)       ``slice(l, a, b - a + 1)``
 ``x::JSON`` (x is text)            ``TO_JSON(x)`` (fails on    ``x`` (JSON is text in Spark)
                                    a string)
 ``INTERVAL (expr) MINUTE``         kept (Spark: literals only) ``expr * INTERVAL '1' MINUTE``
 ``json_object(k, v, ...)``         ``JSON_OBJECT(k: v)`` (not  ``to_json(named_struct(k, v, ...))``
-                                   Spark)
+                                   Spark)                      (timestamps with microseconds, as DuckDB)
+``json_object(k, x::JSON)``,       the document's text quoted  the object's JSON text put together,
+a JSON column as a value           as a string                 the document embedded as it is
+``json_object('k', a = 1)``        cannot parse it (a value    vigil's DuckDB reader takes any
+                                   stops at a comparison)      expression as a value
+``extract(epoch FROM ts)``         kept (Spark refuses EPOCH)  ``unix_micros(ts) / 1e6``
 ``unnest(json_extract(x,           ``explode(get_json_object``  ``explode(flatten(from_json(x,
 '$[*][*]'))``                      (...))``: a string          'ARRAY<ARRAY<STRING>>')))``
 ``SEMI JOIN`` / ``ANTI JOIN``      kept                        ``LEFT SEMI`` / ``LEFT ANTI JOIN``
@@ -39,13 +47,16 @@ statement; so does a statement Spark then refuses (the Spark store adds Spark's 
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.errors import ErrorLevel, SqlglotError
+from sqlglot.parsers.duckdb import DuckDBParser
 
 from vigil.errors import PortabilityError
 from vigil.store.dialect import DUCKDB
@@ -54,6 +65,26 @@ _LIST_MAKERS = (exp.ArrayAgg, exp.Array, exp.Split, exp.ArraySlice, exp.ArrayCon
                 exp.ArraySort, exp.ArrayFilter, exp.Transform)
 _LIST_FUNCTIONS = ("list_", "array_", "string_split", "collect_", "slice", "reverse")
 _UNITS_S = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400, "WEEK": 604800}
+
+
+class _DuckDBParser(DuckDBParser):
+    def _parse_json_key_value(self) -> exp.JSONKeyValue | None:
+        # DuckDB's json_object takes any expression as a value; sqlglot's reader stops at a comparison
+        # (json_object('ok', x = 1) fails to parse)
+        self._match_text_seq("KEY")
+        key = self._parse_column()
+        self._match_set(self.JSON_KEY_VALUE_SEPARATOR_TOKENS)
+        self._match_text_seq("VALUE")
+        value = self._parse_disjunction()
+        if not key and not value:
+            return None
+        return self.expression(exp.JSONKeyValue(this=key, expression=value))
+
+
+class VigilDuckDB(DuckDB):
+    """sqlglot's DuckDB reader with vigil's corrections (statements are read with it, never written)."""
+
+    Parser = _DuckDBParser
 
 
 def excerpt(sql: str, limit: int = 160) -> str:
@@ -67,7 +98,7 @@ def parse(sql: str, params: Sequence[Any] | None = None) -> list[exp.Expr]:
     if params is not None:
         sql = bind(sql, params)
     try:
-        return [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
+        return [t for t in sqlglot.parse(sql, read=VigilDuckDB) if t is not None]
     except SqlglotError as exc:
         near = ""
         errors = getattr(exc, "errors", None) or [{}]
@@ -141,15 +172,21 @@ def _spark_type(t: exp.DataType) -> str:
     return t.sql("spark")
 
 
-def to_spark(tree: exp.Expr, source: str = "", list_columns: frozenset[str] = frozenset()) -> str:
+def to_spark(tree: exp.Expr, source: str = "", list_columns: frozenset[str] = frozenset(),
+             json_columns: frozenset[str] = frozenset()) -> str:
     """One DuckDB statement tree as Spark SQL text, with vigil's rewrites; raises PortabilityError.
 
     ``list_columns``: names of columns that hold lists in the tables at hand (lower case), so that
-    ``len(col)`` is a list's size, not a string's length."""
+    ``len(col)`` is a list's size, not a string's length. ``json_columns``: names of columns that hold
+    JSON wherever they occur, so that ``json_object(k, col)`` embeds the document, not its text."""
     tree = tree.copy()
     for length in list(tree.find_all(exp.Length)):
         if isinstance(length.this, exp.Column) and length.this.name.lower() in list_columns:
             length.replace(_anon("size", length.this.copy()))
+    for kv in list(tree.find_all(exp.JSONKeyValue)):
+        v = kv.expression
+        if isinstance(v, exp.Column) and v.name.lower() in json_columns:
+            kv.set("expression", exp.cast(v.copy(), exp.DataType.build("JSON")))
     for node in list(tree.walk()):
         _check(node, source)
     # to a fixed point: a rewrite's output is not visited again within one pass
@@ -197,11 +234,20 @@ def _rewrite(node: exp.Expr) -> exp.Expr:
         return _anon("size", node.this)
     if isinstance(node, exp.Window) and isinstance(node.this, exp.Count) and isinstance(node.this.this, exp.Distinct):
         values = node.this.this.expressions
-        if len(values) != 1:
-            raise PortabilityError(f"count(DISTINCT a, b) OVER has no Spark formulation: {node.sql('duckdb')}")
         window = node.copy()
-        window.set("this", _anon("collect_set", values[0]))
+        if len(values) == 1:
+            window.set("this", _anon("collect_set", values[0].copy()))
+        else:  # distinct tuples; a row with a NULL in any of them does not count, as in count(DISTINCT a, b)
+            fields = [a for i, v in enumerate(values) for a in (exp.Literal.string(f"c{i}"), v.copy())]
+            known = exp.and_(*[exp.Not(this=exp.Is(this=v.copy(), expression=exp.Null())) for v in values])
+            window.set("this", _anon("collect_set", exp.Case(ifs=[exp.If(this=known, true=_anon("named_struct",
+                                                                                                  *fields))])))
         return _anon("size", window)
+    if isinstance(node, exp.Extract) and node.this.name.upper() == "EPOCH" or \
+            isinstance(node, exp.Anonymous) and str(node.this).lower() == "date_part" \
+            and len(node.expressions) == 2 and node.expressions[0].name.lower() == "epoch":
+        ts = node.expression if isinstance(node, exp.Extract) else node.expressions[1]
+        return exp.Div(this=_anon("unix_micros", _as_ltz(ts)), expression=exp.Literal.number("1e6"))
     if isinstance(node, exp.TimeToUnix):
         return exp.Div(this=_anon("unix_micros", _as_ltz(node.this)), expression=exp.Literal.number("1e6"))
     if isinstance(node, exp.UnixToTime) and str(node.args.get("scale") or "") == "3":
@@ -233,14 +279,15 @@ def _rewrite(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.FromJson) and isinstance(node.expression, exp.Literal) and node.expression.is_string:
         return _anon("from_json", node.this.copy(), exp.Literal.string(_json_schema(node.expression.name)))
     if isinstance(node, exp.JSONObject):
-        return exp.func("to_json", _named_struct(node))
+        obj, text = _json_object(node)
+        return obj if text else _to_json(obj)
     if isinstance(node, exp.JSONArray):
-        return exp.func("to_json", exp.Array(expressions=[e.copy() for e in node.expressions]))
+        return _to_json(exp.Array(expressions=[e.copy() for e in node.expressions]))
     if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.ARRAY and not _is_list(node.this):
         # JSON is text on Spark: a JSON array cast to a list is parsed
         return _anon("from_json", node.this, exp.Literal.string(_spark_type(node.to)))
     if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.JSON:
-        return exp.func("to_json", node.this) if _is_list(node.this) or isinstance(node.this, exp.Struct) \
+        return _to_json(node.this) if _is_list(node.this) or isinstance(node.this, exp.Struct) \
             else node.this
     if isinstance(node, exp.Interval) and not isinstance(node.this, exp.Literal) and node.args.get("unit"):
         unit = node.args["unit"]
@@ -254,7 +301,6 @@ def _rewrite(node: exp.Expr) -> exp.Expr:
 
 def _json_schema(duckdb_structure: str) -> str:
     """DuckDB's from_json structure (``'["VARCHAR"]'``, ``'{"a": "BIGINT"}'``) as a Spark schema."""
-    import json
 
     def conv(doc: Any) -> str:
         if isinstance(doc, list) and len(doc) == 1:
@@ -288,31 +334,72 @@ def _explode_json(extract: exp.JSONExtract) -> exp.Expr | None:
     return exp.Explode(this=arr)
 
 
-def _named_struct(node: exp.JSONObject) -> exp.Expr:
-    """``json_object(k, v, ...)`` as ``named_struct`` (nested objects stay structs; the session writes
-    NULL fields, as DuckDB does)."""
-    args: list[exp.Expr] = []
+def _json_object(node: exp.JSONObject) -> tuple[exp.Expr, bool]:
+    """``json_object(k, v, ...)``: a ``named_struct`` (nested objects stay structs), or -- when a value
+    is JSON text already (``x::JSON``, a JSON column), which Spark holds as a string and to_json would
+    quote -- the object's JSON text put together from its members. Returns (expression, is_text)."""
+    pairs: list[tuple[exp.Expr, tuple[exp.Expr, bool]]] = []
     for kv in node.expressions:
         if not isinstance(kv, exp.JSONKeyValue):
             raise PortabilityError(f"json_object needs key, value pairs: {node.sql('duckdb')}")
-        args += [kv.this.copy(), _struct_value(kv.expression)]
-    return _anon("named_struct", *args)
+        pairs.append((kv.this, _json_value(kv.expression)))
+    if not any(text for _, (_, text) in pairs):
+        return _anon("named_struct", *[a for k, (v, _) in pairs for a in (k.copy(), v)]), False
+    members: list[exp.Expr] = []
+    for k, (v, text) in pairs:
+        if text:
+            if not (isinstance(k, exp.Literal) and k.is_string):
+                raise PortabilityError(f"json_object with JSON values needs literal keys: {node.sql('duckdb')}")
+            members.append(_anon("concat", exp.Literal.string(json.dumps(k.name) + ":"),
+                                 exp.Coalesce(this=v, expressions=[exp.Literal.string("null")])))
+        else:  # {"k":v} without its braces
+            members.append(_anon("regexp_replace", _to_json(_anon("named_struct", k.copy(), v)),
+                                 exp.Literal.string("^[{]|[}]$"), exp.Literal.string("")))
+    return _anon("concat", exp.Literal.string("{"), _anon("concat_ws", exp.Literal.string(","), *members),
+                 exp.Literal.string("}")), True
 
 
-def _struct_value(value: exp.Expr) -> exp.Expr:
-    """A json_object value: nested objects (also under CASE) stay structs, so they nest as JSON objects."""
+def _json_value(value: exp.Expr) -> tuple[exp.Expr, bool]:
+    """A json_object value for Spark and whether it is JSON text (else a value to_json writes)."""
+    if isinstance(value, exp.Cast) and value.to.this == exp.DataType.Type.JSON:
+        if isinstance(value.this, exp.JSONObject):
+            return _json_object(value.this)
+        if _is_list(value.this) or isinstance(value.this, exp.Struct):
+            return value.this.copy(), False
+        return value.this.copy(), True
     if isinstance(value, exp.JSONObject):
-        return _named_struct(value)
-    if isinstance(value, exp.Case) and any(isinstance(b, exp.JSONObject) for b in
-                                           [i.args.get("true") for i in value.args.get("ifs") or []]
-                                           + [value.args.get("default")]):
+        return _json_object(value)
+    if isinstance(value, exp.JSONArray):
+        return exp.Array(expressions=[e.copy() for e in value.expressions]), False
+    if isinstance(value, exp.Case):
+        branches = [i.args["true"] for i in value.args.get("ifs") or []] + \
+            ([value.args["default"]] if value.args.get("default") is not None else [])
+        if not any(isinstance(b, exp.JSONObject | exp.JSONArray | exp.Cast) for b in branches):
+            return value.copy(), False
+        done = {id(b): _json_value(b) for b in branches}
+        text = any(t for _, t in done.values())
         out = value.copy()
-        for i in out.args.get("ifs") or []:
-            i.set("true", _struct_value(i.args["true"]))
-        if out.args.get("default") is not None:
-            out.set("default", _struct_value(out.args["default"]))
-        return out
-    return value.copy()
+        for i, orig in zip(out.args.get("ifs") or [], value.args.get("ifs") or [], strict=True):
+            v, t = done[id(orig.args["true"])]
+            i.set("true", _to_json(v) if text and not t and _structured(orig.args["true"]) else v)
+        if value.args.get("default") is not None:
+            v, t = done[id(value.args["default"])]
+            out.set("default", _to_json(v) if text and not t and _structured(value.args["default"]) else v)
+        return out, text
+    return value.copy(), False
+
+
+def _structured(value: exp.Expr) -> bool:
+    return isinstance(value, exp.JSONObject | exp.JSONArray) or (
+        isinstance(value, exp.Cast) and (_is_list(value.this) or isinstance(value.this, exp.Struct)))
+
+
+#: DuckDB writes timestamps in JSON as ``2026-01-07 11:37:19.192862``; Spark's default keeps milliseconds
+_JSON_OPTIONS = ("timestampNTZFormat", "yyyy-MM-dd HH:mm:ss.SSSSSS", "timestampFormat", "yyyy-MM-dd HH:mm:ss.SSSSSSXXX")
+
+
+def _to_json(value: exp.Expr) -> exp.Expr:
+    return _anon("to_json", value, _anon("map", *[exp.Literal.string(o) for o in _JSON_OPTIONS]))
 
 
 def _as_ltz(e: exp.Expr) -> exp.Expr:
@@ -362,9 +449,6 @@ def _list_array(agg: exp.ArrayAgg | exp.GroupConcat, where: exp.Expr | None) -> 
             raise PortabilityError(f"list(DISTINCT a, b) has no Spark formulation: {agg.sql('duckdb')}")
         inner = values[0]
     desc = [bool(o.args.get("desc")) for o in order]
-    if any(desc) and not all(desc):
-        raise PortabilityError(f"list(... ORDER BY a, b DESC): mixed directions have no Spark formulation: "
-                               f"{agg.sql('duckdb')}")
     descending = bool(desc) and all(desc)
 
     def with_filter(e: exp.Expr) -> exp.Expr:
@@ -373,7 +457,11 @@ def _list_array(agg: exp.ArrayAgg | exp.GroupConcat, where: exp.Expr | None) -> 
     if distinct:
         if order and not all(o.this == inner for o in order):
             raise PortabilityError(f"list(DISTINCT x ORDER BY another column): {agg.sql('duckdb')}")
+        if any(desc) or any(o.args.get("nulls_first") for o in order):
+            raise PortabilityError(f"list(DISTINCT x ORDER BY x DESC | NULLS FIRST): {agg.sql('duckdb')}")
         return _anon("array_sort", with_filter(_anon("collect_set", inner)))
+    if any(o.args.get("nulls_first") for o in order) or (any(desc) and not descending):
+        return _compared(order, inner, with_filter)
     # NULL keys sort last both ways, as in DuckDB: a flag before each key (reversed with the rest when DESC)
     fields: list[exp.Expr] = []
     for i, o in enumerate(order):
@@ -388,3 +476,34 @@ def _list_array(agg: exp.ArrayAgg | exp.GroupConcat, where: exp.Expr | None) -> 
     s = exp.to_identifier("s")
     return exp.Transform(this=arr, expression=exp.Lambda(
         this=exp.Dot(this=exp.column("s"), expression=exp.to_identifier("v")), expressions=[s]))
+
+
+def _compared(order: list[exp.Ordered], value: exp.Expr, with_filter: Any) -> exp.Expr:
+    """``list(x ORDER BY ...)`` with mixed directions or NULLS FIRST: the rows as structs, sorted by a
+    comparator that takes each key in its own direction and NULL placement (as DuckDB orders them)."""
+    fields: list[exp.Expr] = []
+    for i, o in enumerate(order):
+        fields += [exp.Literal.string(f"k{i}"), o.this.copy()]
+    fields += [exp.Literal.string("v"), value]
+    ifs: list[exp.If] = []
+
+    def key(side: str, i: int) -> exp.Expr:
+        return exp.Dot(this=exp.column(side), expression=exp.to_identifier(f"k{i}"))
+
+    def num(n: int) -> exp.Expr:
+        return exp.Literal.number(n) if n >= 0 else exp.Neg(this=exp.Literal.number(-n))
+
+    for i, o in enumerate(order):
+        first = -1 if o.args.get("nulls_first") else 1
+        lower = 1 if o.args.get("desc") else -1
+        l_null = exp.Is(this=key("l", i), expression=exp.Null())
+        r_null = exp.Is(this=key("r", i), expression=exp.Null())
+        ifs += [exp.If(this=exp.and_(l_null, exp.Not(this=r_null.copy())), true=num(first)),
+                exp.If(this=exp.and_(exp.Not(this=l_null.copy()), r_null), true=num(-first)),
+                exp.If(this=exp.LT(this=key("l", i), expression=key("r", i)), true=num(lower)),
+                exp.If(this=exp.GT(this=key("l", i), expression=key("r", i)), true=num(-lower))]
+    compare = exp.Lambda(this=exp.Case(ifs=ifs, default=exp.Literal.number(0)),
+                         expressions=[exp.to_identifier("l"), exp.to_identifier("r")])
+    arr = _anon("array_sort", with_filter(_anon("collect_list", _anon("named_struct", *fields))), compare)
+    return exp.Transform(this=arr, expression=exp.Lambda(
+        this=exp.Dot(this=exp.column("s"), expression=exp.to_identifier("v")), expressions=[exp.to_identifier("s")]))

@@ -41,7 +41,8 @@ def _tfidf_ctes(membership: str, max_size: int, only: str = "TRUE") -> str:
               FROM wk a JOIN wk b ON a.item = b.item AND a.user_key <> b.user_key WHERE {only} GROUP BY 1, 2),
     ranked AS (
         SELECT u, p, dot / (nu.norm * np.norm) AS score,
-               row_number() OVER (PARTITION BY u ORDER BY dot / (nu.norm * np.norm) DESC, p) AS rk
+               -- rounded: equal similarities summed in another order differ in the last bits, and must tie
+               row_number() OVER (PARTITION BY u ORDER BY round(dot / (nu.norm * np.norm), 9) DESC, p) AS rk
         FROM pairs JOIN norms nu ON nu.user_key = u JOIN norms np ON np.user_key = p
     )"""
 
