@@ -33,6 +33,7 @@ def knowledge() -> Knowledge:
                              "residential", False, "dev-1", "s:sess-1")
     k.users = {p.key: p}
     k.ids = {"ada-id": p.key}
+    k.located_since = NOW - 60 * DAY
     k.countries = {"DE": t, "GB": t, "NL": t}
     k.sessions = {"sess-1": SessionRoot("ada@contoso.com", "ada@contoso.com", "192.0.2.10", "DE", 3320, "residential", "dev-1", "Edge",
                                         "Windows", NOW - 7200)}
@@ -120,6 +121,12 @@ def test_impossible_travel_after_corporate_egress() -> None:
               if s.risk_event_type == "mcasImpossibleTravel")
     assert ru.level == "high" and "nobody in the tenant lives there" in ru.reason
     assert ru.evidence["colleagues_live_in_country"] is False
+    # in the tenant's first day of history nobody can be known to live anywhere: RU stays medium
+    since, k.located_since = k.located_since, NOW - 3 * 3600
+    cold = next(s for s in score(k, obs(ip="81.2.69.1", **at), Rules()).signals
+                if s.risk_event_type == "mcasImpossibleTravel")
+    assert cold.level == "medium" and "under a day old" in cold.reason and not cold.evidence["tenant_homes_known"]
+    k.located_since = since
     k.homes["IN"] = NOW - DAY
     india = next(s for s in score(k, obs(ip="81.2.69.2", **at), Rules()).signals
                  if s.risk_event_type == "mcasImpossibleTravel")

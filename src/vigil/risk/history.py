@@ -65,7 +65,8 @@ def replay_scores(store: Store, settings: Settings, *, progress: Callable[[int],
     """Score every successful sign-in of the store against the history before it."""
     started = time.perf_counter()
     k = Knowledge.build(store, settings, users=False)
-    k.countries, k.homes = {}, {}  # the tenant's countries (and where people live) build up event by event too
+    # the tenant's countries (and where people live, and since when it is known) build up event by event too
+    k.countries, k.homes, k.located_since = {}, {}, None
     rules = Rules.from_settings(settings)
     out: dict[str, Score] = {}
     n = 0

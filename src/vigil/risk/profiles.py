@@ -173,6 +173,8 @@ class Knowledge:
     names: dict[str, str] = field(default_factory=dict)  # lower-cased UPN -> person key
     countries: dict[str, float] = field(default_factory=dict)  # tenant: country -> last success
     homes: dict[str, float] = field(default_factory=dict)  # tenant: country -> since when someone lives there
+    #: tenant: its first successful located sign-in; where its people live is known only a day after it
+    located_since: float | None = None
     ips: dict[str, IpFacts] = field(default_factory=dict)
     prefixes: dict[str, IpFacts] = field(default_factory=dict)
     user_agents: dict[str, UaFacts] = field(default_factory=dict)
@@ -252,6 +254,7 @@ class Knowledge:
                         if t - first >= DAY_S and f.country not in self.homes:
                             self.homes[f.country] = t
                     self.countries[f.country] = t
+                    self.located_since = t if self.located_since is None else min(self.located_since, t)
             seen.setdefault("asn_any", {})[NO_ASN if f.asn is None else str(f.asn)] = t
         if e["lat"] is not None and e["lon"] is not None and not stale:
             if e["country"] is not None:
@@ -329,6 +332,12 @@ class Knowledge:
         if keys is not None:
             homes = {**homes, **{c: min(t, homes.get(c, t)) for c, t in self.homes.items()}}
         self.homes = homes
+        since = store.scalar(f"""
+            select min({ep('event_time')}) from signins_enriched
+            where result = 'success' and geo_country is not null and not coalesce(location_is_stale, false){mine}""")
+        if since is not None:
+            since = float(since)
+            self.located_since = since if self.located_since is None else min(self.located_since, since)
         ips: dict[str, IpFacts] = dict(self.ips) if keys is not None else {}
         prefixes: dict[str, IpFacts] = dict(self.prefixes) if keys is not None else {}
         for row in store.rows(f"""

@@ -49,7 +49,7 @@ from typing import Any
 
 from vigil.detections import registry
 from vigil.enrich.views import MICROSOFT_SERVICE_ASNS
-from vigil.risk.profiles import NO_ASN, IpFacts, Knowledge, UaFacts, UserProfile, subnet
+from vigil.risk.profiles import DAY_S, NO_ASN, IpFacts, Knowledge, UaFacts, UserProfile, subnet
 from vigil.settings import Settings
 
 RANK = {"none": 0, "low": 1, "medium": 2, "high": 3}
@@ -333,22 +333,25 @@ def _travel(k: Knowledge, p: UserProfile | None, obs: Observation, f: IpFacts, u
     own_seen = any(first < obs.time for first in p.own_countries.values())
     home = k.homes.get(f.country) if f.country else None
     lives_there = home is not None and home < obs.time
-    new_country = new_for_user and (not a.corporate or own_seen or not lives_there)
+    # in the tenant's first day nobody can have been seen at home on days 24 h apart: "nobody lives there" says nothing
+    homes_known = k.located_since is not None and k.located_since + DAY_S < obs.time
+    new_country = new_for_user and (not a.corporate or own_seen or (homes_known and not lives_there))
     level = "high" if f.ip_class == "hosting" or f.threat_intel or new_country else "medium"
     return Signal("mcasImpossibleTravel", level,
                   f"successful interactive sign-ins from {a.country} then {f.country}, {round(dist)} km apart in "
                   f"{round(elapsed / 60)} min: faster than {round(r.max_speed_kmh)} km/h"
-                  + _new_country_reason(f.country, new_for_user, a.corporate, own_seen, lives_there),
+                  + _new_country_reason(f.country, new_for_user, a.corporate, own_seen, lives_there, homes_known),
                   {"from_event_id": a.event_id, "from_ip": a.ip, "to_ip": obs.ip, "from_country": a.country,
                    "to_country": f.country, "distance_km": round(dist, 1), "adjusted_distance_km": round(adj, 1),
                    "elapsed_s": round(elapsed), "speed_kmh": round(speed), "same_session": same_session,
                    "to_ip_class": f.ip_class, "from_interactive": a.interactive, "new_country_for_user": new_for_user,
                    "after_corporate_egress": a.corporate, "user_seen_outside_egress": own_seen,
-                   "colleagues_live_in_country": lives_there},
+                   "colleagues_live_in_country": lives_there, "tenant_homes_known": homes_known},
                   "impossibleTravel")
 
 
-def _new_country_reason(c: str | None, new: bool, corporate: bool, own_seen: bool, lives_there: bool) -> str:
+def _new_country_reason(c: str | None, new: bool, corporate: bool, own_seen: bool, lives_there: bool,
+                        homes_known: bool) -> str:
     """As the batch detection words it (rules/impossible_travel.py)."""
     if not new:
         return ""
@@ -357,9 +360,13 @@ def _new_country_reason(c: str | None, new: bool, corporate: bool, own_seen: boo
     if own_seen:
         return (f"; {c} is a country this user never signed in from, and their own networks (outside the corporate "
                 "egress) were seen elsewhere")
-    if not lives_there:
+    if not lives_there and homes_known:
         return (f"; {c} is a country this user never signed in from, and nobody in the tenant lives there (not a "
                 "colleague's home country hidden by the VPN)")
+    if not lives_there:
+        return (f"; {c} is new for this user, but they were only ever seen through the corporate egress, which hides "
+                "their own country, and the tenant's history is under a day old: where its people live is not "
+                "known yet")
     return (f"; {c} is new for this user, but they were only ever seen through the corporate egress, which hides "
             f"their own country, and colleagues live in {c}")
 

@@ -9,6 +9,8 @@ def _sql(p: Params) -> str:
     corp = "coalesce(fs.is_corporate_egress, false)"
     own = "coalesce(o.own_t < t.to_time, false)"
     home = "coalesce(h.home_t < t.to_time, false)"
+    # in the tenant's first day nobody can have been seen at home on days 24 h apart: "nobody lives there" says nothing
+    known = "coalesce(s.t0 + interval '1 day' < t.to_time, false)"
     return f"""
 with located as (  -- successful sign-ins that say where someone was
   select person_id, geo_country, event_time, coalesce(is_corporate_egress, false) as corp
@@ -29,14 +31,15 @@ home_country as (  -- someone lives there: their own networks in that country on
   from located l join own_in_country o on o.person_id = l.person_id and o.geo_country = l.geo_country
   where not l.corp and l.event_time >= o.first_t + interval '1 day'
   group by l.geo_country
-)
+),
+since as (select min(event_time) as t0 from located)  -- the tenant's history starts
 select t.to_event_id as event_id, t.user_id, t.user_principal_name, t.to_time as activity_time,
   case when t.to_ip_class = 'hosting' or ts.threat_intel is not null then 'high'
        -- presence in a country this person was never in, faster than a plane: not a geolocation quirk. After
        -- corporate egress the VPN hides where the person is, so "never in" needs more: the person's own networks
        -- (outside the egress) were seen elsewhere, or nobody in the tenant lives there (a colleague's home country)
        when {new} and (not {corp} or {own}
-                               or not {home}) then 'high'
+                               or ({known} and not {home})) then 'high'
        else 'medium' end as risk_level,
   'successful interactive sign-ins from ' || t.from_country || ' then ' || t.to_country || ', '
     || cast(round(t.distance_km) as bigint) || ' km apart in ' || cast(round(t.elapsed_s / 60) as bigint)
@@ -47,9 +50,13 @@ select t.to_event_id as event_id, t.user_id, t.user_principal_name, t.to_time as
             when {own}
               then '; ' || t.to_country || ' is a country this user never signed in from, and their own networks '
                    || '(outside the corporate egress) were seen elsewhere'
-            when not {home}
+            when not {home} and {known}
               then '; ' || t.to_country || ' is a country this user never signed in from, and nobody in the tenant '
                    || 'lives there (not a colleague''s home country hidden by the VPN)'
+            when not {home}
+              then '; ' || t.to_country || ' is new for this user, but they were only ever seen through the '
+                   || 'corporate egress, which hides their own country, and the tenant''s history is under a day '
+                   || 'old: where its people live is not known yet'
             else '; ' || t.to_country || ' is new for this user, but they were only ever seen through the '
                  || 'corporate egress, which hides their own country, and colleagues live in ' || t.to_country end
     || case when fs.identity_id <> ts.identity_id  -- one person, two accounts (docs/identity.md)
@@ -64,7 +71,7 @@ select t.to_event_id as event_id, t.user_id, t.user_principal_name, t.to_time as
     'to_account', coalesce(ts.user_principal_name, ts.user_id), 'to_source', ts.source_format,
     'from_interactive', fs.is_interactive, 'new_country_for_user', {new},
     'after_corporate_egress', {corp}, 'user_seen_outside_egress', {own},
-    'colleagues_live_in_country', {home})
+    'colleagues_live_in_country', {home}, 'tenant_homes_known', {known})
     as evidence
 from travel t
 join signins_enriched ts on ts.event_id = t.to_event_id
@@ -72,6 +79,7 @@ join signins_enriched fs on fs.event_id = t.from_event_id
 left join first_in_country fc on fc.person_id = ts.person_id and fc.geo_country = t.to_country
 left join own_first o on o.person_id = ts.person_id
 left join home_country h on h.geo_country = t.to_country
+cross join since s
 where t.verdict = 'impossible'
   and t.from_country is not null and t.to_country is not null and t.from_country <> t.to_country
   and coalesce(t.adjusted_distance_km, t.distance_km) >= {p.num('min_distance_km')}
@@ -106,8 +114,8 @@ DETECTION = Detection(
         "when the destination is a hosting network, on a threat-intel list, or a country this user never signed "
         "in from before. After corporate egress the VPN hides where the person is, so a new country counts only when "
         "the person's own networks (outside the egress) were seen before, or nobody in the tenant lives in that "
-        "country (nobody's own networks there on days at least 24 hours apart), so it cannot be the person's "
-        "home behind the VPN."
+        "country (nobody's own networks there on days at least 24 hours apart; unknown in the tenant's first day "
+        "of history, when a new country stays medium), so it cannot be the person's home behind the VPN."
     ),
     entra_risk_event_type="mcasImpossibleTravel",
     mitre=("T1078.004",),
