@@ -47,3 +47,9 @@ def test_named_constructs_run_in_duckdb() -> None:
     last = con.execute(f"select {d.last_non_null('s')} over (order by i rows between unbounded preceding "
                        "and current row) from t order by i").fetchall()
     assert [r[0] for r in last] == ["b", "b", "a"]
+    # row_key: distinct per row of the table read, so a temp table can be joined back to itself on it
+    keys = con.execute(f"select {d.row_key()} as k, i from t").fetchall()
+    assert len({k for k, _ in keys}) == 3
+    joined = con.execute(f"select a.i, b.i from (select {d.row_key()} as k, i from t) a "
+                         f"join (select {d.row_key()} as k, i from t) b on a.k = b.k").fetchall()
+    assert sorted(joined) == [(1, 1), (2, 2), (3, 3)]
