@@ -9,7 +9,6 @@ that differ; a statement Spark cannot run fails the Spark run with the stage and
 from __future__ import annotations
 
 import math
-import os
 import shutil
 from collections.abc import Iterator
 from datetime import datetime
@@ -24,11 +23,7 @@ from vigil.settings import Settings, load_settings
 from vigil.store import Store, open_store
 from vigil.store.lake import ARCHIVE_TABLES, export_lake, load_lake
 
-# Every table equal over this tenant in a full run on main at 2169569 (docs/scale.md, "Status"); opt-in until a
-# run on today's main has passed too (the stages changed since), then this mark goes and CI runs it.
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    not os.environ.get("VIGIL_SPARK_PARITY"),
-    reason="Spark parity not yet re-run on the current stages; run with VIGIL_SPARK_PARITY=1 (docs/scale.md)")]
+pytestmark = pytest.mark.slow
 
 # not skipped when missing: CI proves parity, so a clone without the spark extra fails here (scripts/setup.sh)
 import pyspark  # noqa: E402, F401
