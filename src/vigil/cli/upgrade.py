@@ -26,9 +26,8 @@ def upgrade(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
         if as_json:
             print_json({"store": path, "from_schema": current, "to_schema": current, "vigil": version()})
         else:
-            # soft_wrap: a long store path must never be folded over lines
-            console.print(f"{path}: already at schema {current} (the running vigil serve migrated it on start)",
-                          soft_wrap=True)
+            # the words first, the path last: a long path then wraps as a whole, never splitting the message
+            console.print(f"already at schema {current} (the running vigil serve migrated it on start): {path}")
         return
     if not Path(path).is_file():
         raise StoreError("store not found", path=path)
@@ -43,9 +42,9 @@ def upgrade(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
     if as_json:
         print_json(result)
     elif before == SCHEMA_VERSION:
-        console.print(f"{path}: already at schema {SCHEMA_VERSION} (vigil {version()})", soft_wrap=True)
+        console.print(f"already at schema {SCHEMA_VERSION} (vigil {version()}): {path}")
     else:
-        console.print(f"{path}: migrated from schema {before} to {SCHEMA_VERSION} (vigil {version()})", soft_wrap=True)
+        console.print(f"migrated from schema {before} to {SCHEMA_VERSION} (vigil {version()}): {path}")
 
 
 def register(app: typer.Typer) -> None:
