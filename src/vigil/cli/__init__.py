@@ -1,12 +1,12 @@
 """The ``vigil`` command.
 
 Each area adds its commands in its own module here (``vigil/cli/<area>.py``) exposing
-``register(app: typer.Typer) -> None`` and lists it in ``AREAS`` below (imported, so mypy
-checks every ``register`` and the layer test sees what the command depends on).
+``register(app: typer.Typer) -> None``, and lists each top-level command it adds in ``_lazy.LISTING``
+(with its one-line help): the top-level group imports a module and builds its command only when
+that command runs, so ``vigil --help`` and light commands start fast (issue 17).
 """
 from __future__ import annotations
 
-import copy
 import sys
 from typing import Any
 
@@ -14,6 +14,7 @@ import typer
 import typer.main
 
 from vigil.cli._common import Entry
+from vigil.cli._lazy import AREAS, LazyGroup, finish
 from vigil.errors import VigilError
 
 app = typer.Typer(
@@ -23,7 +24,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=LazyGroup,
 )
+__all__ = ["AREAS", "app", "command", "main"]
 
 
 def _print_version(value: bool) -> None:
@@ -38,20 +41,6 @@ def _print_version(value: bool) -> None:
 def _root(show_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
                                             help="print vigil's version and exit")) -> None:
     """Identity threat detection and response."""
-
-
-# after ``app``: the area modules import nothing from this package but ``_common``
-from vigil.cli import (  # noqa: E402
-    analyze, backup, cae, connect, detections, enrich, hunt, identity, incidents, ingest, policy, risk, serve, sessions,
-    simulate, store, ueba, upgrade,
-)
-
-#: every command module (tests/cli/test_areas.py checks none is missing), in the order ``vigil --help`` lists them
-AREAS = (analyze, backup, cae, connect, detections, enrich, hunt, identity, incidents, ingest, policy, risk, serve,
-         sessions, simulate, store, ueba, upgrade)
-
-for _area in AREAS:
-    _area.register(app)
 
 
 def _usage_hint(ctx: typer.Context | None) -> str:
@@ -92,39 +81,11 @@ def _click_base(name: str) -> type[Exception]:
 
 
 def command() -> Any:
-    """The click command tree of ``app``, with usage errors instead of help for bare groups.
-
-    A bare ``vigil`` or ``vigil cae`` is a usage error (one line, exit 2, docs/sources.md), not a
-    screenful of help, so ``no_args_is_help`` is switched off everywhere: click then fails with
-    "Missing command." / "Missing argument".
-    """
+    """The click command tree of ``app``, with usage errors instead of help for bare groups (see
+    ``_lazy.finish``); its top-level commands are built when first used."""
     root = typer.main.get_command(app)
-    todo = [root]
-    while todo:
-        cmd = todo.pop()
-        cmd.no_args_is_help = False
-        _add_wide(cmd)
-        todo.extend(getattr(cmd, "commands", {}).values())
+    finish(root)
     return root
-
-
-def _set_wide(ctx: Any, param: Any, value: bool) -> None:
-    from vigil.cli._table import WIDE
-
-    if value:
-        WIDE.set(True)
-
-
-def _add_wide(cmd: Any) -> None:
-    """``--wide`` beside every ``--json``: tables with every column at full width (cli/_table.py)."""
-    json_opt = next((p for p in cmd.params if "--json" in getattr(p, "opts", ())), None)
-    if json_opt is None or any("--wide" in getattr(p, "opts", ()) for p in cmd.params):
-        return
-    wide = copy.copy(json_opt)  # the same kind of flag, so help and parsing treat it alike
-    wide.name, wide.opts, wide.secondary_opts = "wide", ["--wide"], []
-    wide.expose_value, wide.callback = False, _set_wide
-    wide.help = "tables with every column at full width, nothing cut (wider than the terminal)"
-    cmd.params.insert(cmd.params.index(json_opt), wide)
 
 
 def main(argv: list[str] | None = None) -> None:
