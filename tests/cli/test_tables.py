@@ -128,6 +128,24 @@ def test_narrow_columns_are_never_cut(capsys: pytest.CaptureFixture[str]) -> Non
 LISTINGS = [p for p in JSON if p not in NOT_RUN]
 #: commands that print one value to be copied as it is (a token, a raw vendor record): never wrapped
 VERBATIM = {("cae", "token"), ("raw",)}
+#: listings that change the store or write beside it: each gets its own copy of the tenant (one for its three
+#: runs). The others all read the module's one tenant in place: a copy of the store for each run of each listing
+#: was 2.6 GB of temporary files per test run. (`token list` creates the tokens table when it is missing.)
+WRITES = {
+    ("analyze",), ("backup",), ("cae", "check"), ("cae", "record"), ("cae", "revoke"), ("detections", "import-sentinel"),
+    ("detections", "import-sigma"), ("detections", "run"), ("directory", "ingest"), ("egress", "accept"),
+    ("egress", "reject"), ("enrich",), ("identity", "link"), ("identity", "unlink"), ("incident", "comment"),
+    ("incident", "set-status"), ("ingest",), ("load",), ("policy", "load"), ("restore",), ("risk", "confirm-compromised"),
+    ("risk", "confirm-safe"), ("risk", "dismiss"), ("risk", "import"), ("ssf", "deliver"), ("ssf", "receivers", "add"),
+    ("ssf", "receivers", "remove"), ("ssf", "transmitters", "add"), ("ssf", "transmitters", "remove"),
+    ("token", "create"), ("token", "list"), ("token", "revoke"), ("ueba", "run"), ("watchlist", "import"), ("watchlist", "show"),
+}
+
+
+def _fingerprint(root: Path) -> list[tuple[str, int, int]]:
+    """Every file under the shared tenant's folder, with its size and modification time."""
+    return sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")
+                  if p.is_file())
 
 
 @pytest.mark.parametrize("path", LISTINGS, ids=[" ".join(p) for p in LISTINGS])
@@ -136,12 +154,15 @@ def test_listing_fits_80_and_200_columns(path: tuple[str, ...], world: World, tm
                                          capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     values: set[str] | None = None
+    shared = _fingerprint(world.root)
+    db = tmp_path / "vigil.duckdb" if path in WRITES else world.db
+    if path in WRITES:
+        shutil.copyfile(world.db, db)
     for width in (None, *WIDTHS):  # the JSON first (the values a table may show), then the tables
-        # each run on its own copy of the tenant, with its own arguments (some commands change things)
+        # each run with its own arguments and folder
         root = tmp_path / str(width)
         root.mkdir()
-        w = World(root, world.sim, root / "vigil.duckdb", root / "vigil.yaml")
-        shutil.copyfile(world.db, w.db)
+        w = World(root, world.sim, db, root / "vigil.yaml")
         w.config.write_text(f"store:\n  path: {w.db}\nenrich:\n  data_dir: {root / 'data'}\n", encoding="utf-8")
 
         def run(args: list[str], parse: bool = True) -> Any:
@@ -152,14 +173,12 @@ def test_listing_fits_80_and_200_columns(path: tuple[str, ...], world: World, tm
         extra = ARGS.get(path, lambda w, run: [])(w, run)
         if width is None:
             values = _values(run(_args(path, [*extra, "--json"], w.db, w.config)))
-            continue
-        monkeypatch.setattr(_common.console, "_width", width)
-        monkeypatch.setattr(_common.err_console, "_width", width)
-        args = _args(path, extra, w.db, w.config)
-        code, out, err = _run(monkeypatch, capsys, args)
-        assert code == 0, f"vigil {' '.join(args)} at {width} columns: exit {code}: {err.strip()}"
-        if path in VERBATIM:
-            continue
-        check_output(out, width, values)
-
-
+        else:
+            monkeypatch.setattr(_common.console, "_width", width)
+            monkeypatch.setattr(_common.err_console, "_width", width)
+            args = _args(path, extra, w.db, w.config)
+            code, out, err = _run(monkeypatch, capsys, args)
+            assert code == 0, f"vigil {' '.join(args)} at {width} columns: exit {code}: {err.strip()}"
+            if path not in VERBATIM:
+                check_output(out, width, values)
+        assert _fingerprint(world.root) == shared, f"`vigil {' '.join(path)}` changed the shared tenant: add it to WRITES"
