@@ -9,6 +9,7 @@ plain group-by scan of the same events), as docs/benchmarks.md records.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import platform
 import statistics
@@ -16,6 +17,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from vigil.hunt import run_hunt
 from vigil.settings import load_settings
@@ -104,6 +106,33 @@ def generate(con, events: int, users: int, days: int) -> None:  # type: ignore[n
     UNION ALL SELECT 'everyone', 'everyone', 'group', 'uid-' || u, 'bench' FROM range({users}) t(u)""")
 
 
+class _Timed:
+    """The store's connection with each statement's CPU seconds (all DuckDB threads) recorded (``--profile``)."""
+
+    def __init__(self, con: Any) -> None:
+        self._con, self.spent = con, []  # type: ignore[var-annotated]
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        t0 = time.process_time()
+        out = self._con.execute(sql, *args)
+        self.spent.append((time.process_time() - t0, " ".join(sql.split())[:90]))
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+def output_hash(store: Any) -> str:
+    """md5 of every BehaviorAnalytics column as a hunt reads it (the JSON bags as text), but the run's clock."""
+    cols = [r[0] for r in store.rows("SELECT column_name FROM duckdb_columns() WHERE table_name = 'BehaviorAnalytics' "
+                                     "AND column_name <> 'TimeProcessed' ORDER BY column_index")]
+    row = " || '|' || ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '~')" for c in cols)
+    digest = hashlib.md5()
+    for (text,) in store.con.execute(f"SELECT {row} FROM BehaviorAnalytics ORDER BY SourceRecordId").fetchall():
+        digest.update(text.encode() + b"\n")
+    return digest.hexdigest()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=10_000_000)
@@ -111,6 +140,7 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--repeat", type=int, default=5, help="runs per hunting query")
     ap.add_argument("--db", default=None, help="store path (default: a temporary file)")
+    ap.add_argument("--profile", type=int, default=0, help="print the N costliest statements of the full stage")
     args = ap.parse_args()
     path = Path(args.db or tempfile.mkdtemp(prefix="vigil-bench-")) / "bench.duckdb" if not args.db else Path(args.db)
     settings = load_settings(overrides={"store.path": str(path)}, environ={})
@@ -123,19 +153,29 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
     print(f"generated {args.events:,} events ({args.users:,} users, {args.days} days) in {gen_s:.1f} s")
 
-    t0 = time.perf_counter()
+    print(f"load average at start: {os.getloadavg()[0]:.1f}")
+    t0, c0 = time.perf_counter(), time.process_time()
     store.con.sql("SELECT user_principal_name, CAST(event_time AS DATE) AS d, count(*), count(DISTINCT country) "
                   "FROM (SELECT user_principal_name, event_time, country FROM signins UNION ALL "
                   "SELECT user_principal_name, event_time, country FROM activities) GROUP BY ALL").fetchall()
-    base_s = time.perf_counter() - t0
-    print(f"baseline: group-by scan of all events: {base_s:.2f} s ({args.events / base_s:,.0f} events/s)")
+    base_s, base_c = time.perf_counter() - t0, time.process_time() - c0
+    print(f"baseline: group-by scan of all events: {base_s:.2f} s ({args.events / base_s:,.0f} events/s), "
+          f"{base_c:.2f} CPU s ({args.events / base_c:,.0f} events per CPU s)")
 
-    t0 = time.perf_counter()
+    timed = _Timed(store.con)
+    if args.profile:
+        store.con = timed  # type: ignore[assignment]
+    t0, c0 = time.perf_counter(), time.process_time()
     summary = stage.run(store, settings, full=True)
-    ueba_s = time.perf_counter() - t0
+    ueba_s, ueba_c = time.perf_counter() - t0, time.process_time() - c0
+    store.con = timed._con
     print(f"ueba stage (IdentityInfo + peers + BehaviorAnalytics, full): {ueba_s:.1f} s "
-          f"-> {args.events / ueba_s:,.0f} events/s; rows={summary['behavior_rows']:,}, "
-          f"priority>=7: {summary['high_priority_rows']:,}, peers={summary['peer_rows']:,}")
+          f"-> {args.events / ueba_s:,.0f} events/s; {ueba_c:.1f} CPU s -> {args.events / ueba_c:,.0f} events per "
+          f"CPU s; rows={summary['behavior_rows']:,}, priority>=7: {summary['high_priority_rows']:,}, "
+          f"peers={summary['peer_rows']:,}; load average now {os.getloadavg()[0]:.1f}")
+    for cpu, sql in sorted(timed.spent, reverse=True)[:args.profile]:
+        print(f"  {cpu:7.2f} CPU s  {sql}")
+    print(f"BehaviorAnalytics as read: md5 {output_hash(store)}")
 
     # incremental: one more day of events (the last day's sign-ins and activities, a day later)
     last = store.con.sql("SELECT max(event_time) FROM signins").fetchall()[0][0]
@@ -146,21 +186,23 @@ def main() -> None:
             FROM {table} WHERE date_trunc('day', event_time) = date_trunc('day', ?::TIMESTAMP)""", [last])
     new = store.con.sql("SELECT (SELECT count(*) FROM signins WHERE event_id LIKE '%n') + "
                         "(SELECT count(*) FROM activities WHERE event_id LIKE '%n')").fetchall()[0][0]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     inc = stage.run(store, settings)
-    inc_s = time.perf_counter() - t0
-    print(f"incremental day: {new:,} new events in {inc_s:.1f} s ({inc['behavior_mode']}, "
+    inc_s, inc_c = time.perf_counter() - t0, time.process_time() - c0
+    print(f"incremental day: {new:,} new events in {inc_s:.1f} s, {inc_c:.1f} CPU s ({inc['behavior_mode']}, "
           f"{inc['behavior_rows_written']:,} rows written)")
 
     # hunt as of the end of the original period, when the 20 injected sign-ins are within ago(24h)
     now = (last if isinstance(last, datetime) else datetime.fromisoformat(str(last))).replace(hour=23, minute=59)
     for name, kql in HUNTS.items():
-        times = []
+        times, cpus = [], []
         for _ in range(args.repeat):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             rows = run_hunt(store, kql, now=now).num_rows
             times.append(time.perf_counter() - t0)
-        print(f"hunt {name}: median {statistics.median(times) * 1000:.0f} ms over {args.repeat} runs ({rows} rows)")
+            cpus.append(time.process_time() - c0)
+        print(f"hunt {name}: median {statistics.median(times) * 1000:.0f} ms, {statistics.median(cpus) * 1000:.0f} "
+              f"CPU ms over {args.repeat} runs ({rows} rows)")
     store.close()
 
 

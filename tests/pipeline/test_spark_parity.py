@@ -33,7 +33,7 @@ REL_TOL = 1e-9
 ABS_TOL = 1e-9
 #: columns that hold the wall-clock time of the run (or a value derived from it), not a result
 RUN_TIME = {
-    "BehaviorAnalytics": {"TimeGenerated", "TimeProcessed"},
+    "ueba_behavior": {"TimeGenerated", "TimeProcessed"},
     "UserPeerAnalytics": {"TimeGenerated"},
     "IdentityInfo": {"TimeGenerated"},
     "riskDetections": {"detectedDateTime"},
@@ -152,7 +152,7 @@ def test_every_table_every_stage_wrote_is_the_same_on_spark(engines: tuple[Store
     duck, back, stage_of = engines
     problems: list[str] = []
     outputs = sorted(t for t, s in stage_of.items() if s != "input")
-    assert {"identities", "ip_enrichment", "sessions", "travel", "BehaviorAnalytics", "UserPeerAnalytics",
+    assert {"identities", "ip_enrichment", "sessions", "travel", "ueba_behavior", "UserPeerAnalytics",
             "riskDetections", "riskyUsers", "incidents", "revocations"} <= set(outputs)
     missing = [t for t in outputs if t not in back.relations()]
     assert not missing, f"tables the Spark run did not write: {[(t, stage_of[t]) for t in missing]}"

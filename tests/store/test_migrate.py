@@ -19,6 +19,7 @@ from vigil.version import version
 
 V1 = FIXTURES / "store" / "v1-store.duckdb.gz"
 V1_COUNTS = json.loads((FIXTURES / "store" / "v1-store.counts.json").read_text())
+BEHAVIOR = 'select * from "BehaviorAnalytics" order by SourceRecordId'
 
 
 def _v1_copy(tmp_path: Path) -> Path:
@@ -33,6 +34,7 @@ def test_v1_store_migrates_forward_with_every_table(tmp_path: Path) -> None:
     with duckdb.connect(str(db), read_only=True) as con:
         assert stored_version(con) == 1
         old_raw = dict(con.execute("select event_id, raw from raw_records").fetchall())
+        old_behavior = con.execute(BEHAVIOR).fetchall()
     assert len(old_raw) == V1_COUNTS["tables"]["raw_records"] > 0
 
     with open_store(db) as store:
@@ -48,6 +50,12 @@ def test_v1_store_migrates_forward_with_every_table(tmp_path: Path) -> None:
         assert "raw_records_v1" not in tables
         assert store.count("raw_blocks") > 0
         assert store.raw(list(old_raw)) == {k: v.rstrip("\r\n") for k, v in old_raw.items()}
+        # BehaviorAnalytics became a view over typed columns: every row reads back as stored, JSON text and all
+        assert store.rows("select table_type from information_schema.tables where table_name = 'BehaviorAnalytics'") \
+            == [("VIEW",)]
+        assert store.rows(BEHAVIOR) == old_behavior and len(old_behavior) == V1_COUNTS["tables"]["BehaviorAnalytics"]
+        assert "ActivityInsights" not in {c for (c,) in store.rows(
+            "select column_name from duckdb_columns() where table_name = 'ueba_behavior'")}
         meta = dict(store.con.execute("select key, value from vigil_meta").fetchall())
         assert meta["schema_version"] == str(SCHEMA_VERSION) and meta["migrated_by"] == version()
         # the migrated store takes new work: the analysis re-runs on it

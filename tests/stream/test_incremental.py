@@ -83,7 +83,7 @@ def _table(store: Store, name: str) -> list[tuple[Any, ...]]:
     sel = ", ".join(f"CAST(round({store.ident(c)}, 9) AS VARCHAR)" if t == "DOUBLE" else
                     f"CAST({store.ident(c)} AS VARCHAR)" for c, t in cols)
     rows = store.rows(f"SELECT {sel} FROM {store.ident(name)}")
-    if name == "BehaviorAnalytics":
+    if name in ("BehaviorAnalytics", "ueba_behavior"):
         rows = [tuple(PEER_COUNT.sub("for n/n peers", v) if isinstance(v, str) else v for v in r) for r in rows]
     return sorted(rows, key=repr)
 

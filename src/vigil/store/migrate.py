@@ -16,6 +16,10 @@ Released schema versions:
 * 3: ``directory_events`` has ``operation_type`` and ``additional_details`` (AuditLogs'
   AADOperationType / AdditionalDetails, Graph's operationType / additionalDetails). The step adds
   them and fills the stored rows from their raw records.
+* 4: ``BehaviorAnalytics`` is a view over ``ueba_behavior``, which holds each key of the JSON bags
+  (UsersInsights, DevicesInsights, ActivityInsights) as a typed column. The step moves the stored rows
+  over, each key found in the stored JSON becoming a column of its JSON type, so the view reads the same
+  JSON; a ueba stage that writes other keys recomputes the rows (``vigil.ueba.behavior``).
 
 Tables of the downstream areas are created by their stages (``CREATE TABLE IF NOT EXISTS``)
 and carried over unchanged; a step is added here whenever one of them changes shape.
@@ -28,6 +32,8 @@ import duckdb
 import pyarrow as pa
 
 from vigil.errors import StoreError
+from vigil.store.bags import fold_sql
+from vigil.store.dialect import ident, literal
 from vigil.store.engine import transaction
 from vigil.store.rawblocks import read_raw, write_blocks
 from vigil.store.schema import CORE_TABLES, RAW_BLOCKS, RAW_RECORDS, SCHEMA_VERSION
@@ -132,8 +138,53 @@ def _v2_audit_details(con: duckdb.DuckDBPyConnection) -> None:
             con.unregister("_vigil_v3_raw")
 
 
+#: schema 4: BehaviorAnalytics' JSON bags, stored since as typed columns of ueba_behavior
+_BEHAVIOR_BAGS = ("UsersInsights", "DevicesInsights", "ActivityInsights")
+#: tables a step replaced: old name -> (schema version that replaced it, table holding its rows since)
+MOVED = {"BehaviorAnalytics": (4, "ueba_behavior")}
+_JSON_TYPES = {"BOOLEAN": "BOOLEAN", "VARCHAR": "VARCHAR", "BIGINT": "BIGINT", "UBIGINT": "BIGINT",
+               "DOUBLE": "DOUBLE"}
+
+
+def _v3_behavior_typed(con: duckdb.DuckDBPyConnection) -> None:
+    """Schema 3 -> 4: ``BehaviorAnalytics`` table -> ``ueba_behavior`` (bag keys as typed columns) + a view."""
+    cols = con.execute("select column_name from duckdb_columns() where schema_name = 'main' "
+                       "and table_name = 'BehaviorAnalytics' order by column_index").fetchall()
+    if not cols or not con.execute("select 1 from duckdb_tables() where schema_name = 'main' "
+                                   "and table_name = 'BehaviorAnalytics'").fetchall():
+        return
+    names = [str(c[0]) for c in cols]
+    bags: dict[str, list[str]] = {}
+    out = []
+    for name in names:
+        if name not in _BEHAVIOR_BAGS:
+            out.append(ident(name))
+            continue
+        keys: list[str] = []  # every key any row has, in the order the rows give them
+        for (row,) in con.execute(f"select distinct json_keys({ident(name)}) from BehaviorAnalytics").fetchall():
+            keys += [k for k in row or [] if k not in keys]
+        clash = [k for k in keys if k in names or any(k in b for b in bags.values())]
+        if clash:
+            raise StoreError(f"BehaviorAnalytics.{name} key {clash[0]!r} is also another column's name")
+        kinds = con.execute("select " + ", ".join(
+            f"any_value(json_type({ident(name)} -> {literal('$.' + k)})) FILTER "
+            f"(WHERE json_type({ident(name)} -> {literal('$.' + k)}) <> 'NULL')" for k in keys)
+            + " from BehaviorAnalytics").fetchall()[0] if keys else ()
+        for k, kind in zip(keys, kinds, strict=True):
+            path = literal("$." + k)
+            typ = _JSON_TYPES.get(str(kind), "JSON" if kind else "VARCHAR")
+            value = (f"{ident(name)} -> {path}" if typ == "JSON"
+                     else f"CAST({ident(name)} ->> {path} AS {typ})")
+            out.append(f"{value} AS {ident(k)}")
+        bags[name] = keys
+    con.execute(f"CREATE TABLE ueba_behavior AS SELECT {', '.join(out)} FROM BehaviorAnalytics")
+    con.execute("DROP TABLE BehaviorAnalytics")
+    con.execute(f"CREATE VIEW BehaviorAnalytics AS {fold_sql('ueba_behavior', names, bags)}")
+
+
 #: schema version reached -> the step that reaches it from the one before
-STEPS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _v1_raw_to_blocks, 3: _v2_audit_details}
+STEPS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
+    2: _v1_raw_to_blocks, 3: _v2_audit_details, 4: _v3_behavior_typed}
 
 
 def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:

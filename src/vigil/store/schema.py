@@ -239,4 +239,4 @@ CORE_TABLES: tuple[Table, ...] = (
 )
 EVENT_TABLES = {"signins": SIGNINS, "activities": ACTIVITIES, "directory_events": DIRECTORY_EVENTS}
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4

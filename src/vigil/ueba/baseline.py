@@ -32,11 +32,11 @@ def set_state(store: Store, key: str, value: str) -> None:
 
 
 def truncate_from(store: Store, from_day: int) -> None:
-    """Forget baselines and BehaviorAnalytics rows of ``from_day`` and later."""
+    """Forget baselines and BehaviorAnalytics rows (ueba_behavior) of ``from_day`` and later."""
     con = store.con
     for table in ("ueba_user_daily", "ueba_tenant_daily", "ueba_active_daily"):
         con.execute(f"DELETE FROM {table} WHERE day >= ?", [from_day])
-    con.execute("DELETE FROM BehaviorAnalytics WHERE TimeGenerated >= make_timestamp(?::BIGINT * 86400000000)",
+    con.execute("DELETE FROM ueba_behavior WHERE TimeGenerated >= make_timestamp(?::BIGINT * 86400000000)",
                 [from_day])
 
 

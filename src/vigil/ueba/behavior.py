@@ -16,14 +16,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
+
 from vigil.identity.tables import TABLES as IDENTITY_TABLES
 from vigil.settings import UebaSettings
-from vigil.store import Store
+from vigil.store import Store, ident
 from vigil.ueba import baseline
 from vigil.ueba.events import EventSources, keyed_events_sql
 from vigil.ueba.insights import DIMENSIONS, day_flags_sql, key_tables_sql, lookbacks
 from vigil.ueba.priority import reason_sql, score_sql
-from vigil.ueba.tables import UEBA_TABLES
+from vigil.ueba.tables import UEBA_BEHAVIOR, UEBA_TABLES, behavior_view_sql
 
 _US_PER_DAY = 86_400_000_000
 
@@ -33,7 +35,7 @@ def _pending_from_day(store: Store) -> int | None:
     value = store.scalar("""
         SELECT min(event_time) FROM (
             SELECT event_id, event_time FROM signins UNION ALL SELECT event_id, event_time FROM activities) e
-        WHERE NOT EXISTS (SELECT 1 FROM BehaviorAnalytics b WHERE b.SourceRecordId = e.event_id)""")
+        WHERE NOT EXISTS (SELECT 1 FROM ueba_behavior b WHERE b.SourceRecordId = e.event_id)""")
     if value is None:
         return None
     day = f"CAST(floor({store.dialect.epoch_seconds('CAST(? AS TIMESTAMP)')} / 86400) AS INTEGER)"
@@ -50,21 +52,35 @@ def _renamed_fingerprint(store: Store) -> str:
     return str(value or "")
 
 
+def _reshape(store: Store) -> bool:
+    """Make ueba_behavior the shape this vigil writes, and the BehaviorAnalytics view over it. A table of another
+    shape (a store upgraded from one whose bags had other keys) is dropped: True, the rows are computed again."""
+    schema = store.query(f"SELECT * FROM {UEBA_BEHAVIOR.name} LIMIT 0").schema
+    have = [(f.name, pa.types.is_boolean(f.type)) for f in schema]
+    want = [(c.name, c.type == "BOOLEAN") for c in UEBA_BEHAVIOR.columns]
+    if have != want:
+        store.execute(f"DROP TABLE {UEBA_BEHAVIOR.name}")
+        store.ensure([UEBA_BEHAVIOR])
+    store.execute(f"CREATE OR REPLACE VIEW BehaviorAnalytics AS {behavior_view_sql()}")
+    return have != want
+
+
 def analyze(store: Store, settings: UebaSettings, src: EventSources, *, full: bool = False) -> dict[str, Any]:
     """Bring BehaviorAnalytics and the baselines up to date. Returns a summary."""
     store.ensure((*UEBA_TABLES, *IDENTITY_TABLES))
+    reshaped = _reshape(store)
     fingerprint = baseline.settings_fingerprint(settings)
     names = _renamed_fingerprint(store)
-    if full or baseline.get_state(store, "settings") != fingerprint \
+    if full or reshaped or baseline.get_state(store, "settings") != fingerprint \
             or baseline.get_state(store, "inputs") != str(src.enriched) \
             or baseline.get_state(store, "renamed") != names:
-        for table in ("ueba_user_daily", "ueba_tenant_daily", "ueba_active_daily", "BehaviorAnalytics"):
+        for table in ("ueba_user_daily", "ueba_tenant_daily", "ueba_active_daily", "ueba_behavior"):
             store.con.execute(f"DELETE FROM {table}")
         full = True
     from_day = _pending_from_day(store)
     if from_day is None:
         return dict(mode="up to date", rows_written=0, from_day=None,
-                    rows_total=store.count("BehaviorAnalytics"))
+                    rows_total=store.count("ueba_behavior"))
     baseline.truncate_from(store, from_day)
     con = store.con
     con.execute("DROP TABLE IF EXISTS _ueba_ev")
@@ -89,7 +105,7 @@ def analyze(store: Store, settings: UebaSettings, src: EventSources, *, full: bo
     baseline.set_state(store, "inputs", str(src.enriched))
     baseline.set_state(store, "renamed", names)
     return dict(mode="full" if full else "incremental", from_day=from_day, rows_written=written,
-                rows_total=store.count("BehaviorAnalytics"))
+                rows_total=store.count("ueba_behavior"))
 
 
 def _firsts(store: Store) -> None:
@@ -193,14 +209,10 @@ def _joins() -> str:
         f" AND k_{d.name}.day = e.day" for d in DIMENSIONS)
 
 
-def _activity_json() -> str:
-    pairs = []
-    for d in DIMENSIONS:
-        for key, col in zip(d.keys(), ("fu", "uu", "up", "ft", "ut"), strict=True):
-            pairs.append(f"'{key}', {col}_{d.name}")
-    pairs += ["'App', v_app", "'UncommonHighVolumeOfActions', high_volume",
-              "'UncommonHighVolumeOfOperations', high_volume"]
-    return "json_object(" + ", ".join(pairs) + ")"
+def _activity_flags() -> list[str]:
+    """ActivityInsights' keys as typed columns, in ueba_behavior's order (the view folds them into the bag)."""
+    cols = [f"{col}_{d.name}" for d in DIMENSIONS for col in ("fu", "uu", "up", "ft", "ut")]
+    return cols + ["v_app", "high_volume", "high_volume"]  # App, UncommonHighVolumeOf{Actions,Operations}
 
 
 def _insert_sql(s: UebaSettings, src: EventSources) -> str:
@@ -208,8 +220,28 @@ def _insert_sql(s: UebaSettings, src: EventSources) -> str:
     vendor = ("CASE WHEN e.source_format ILIKE '%okta%' THEN 'Okta' WHEN e.source_format ILIKE '%gws%' "
               "OR e.source_format ILIKE '%google%' THEN 'Google' WHEN e.source_format ILIKE '%cloudtrail%' "
               "OR e.source_format ILIKE '%aws%' THEN 'Amazon' ELSE 'Microsoft' END")
+    select = [
+        "event_time", "now()::TIMESTAMP", "event_id", "tenant_id", "activity_type", "v_action",
+        "CASE WHEN vendor = 'Microsoft' THEN CASE WHEN event_table = 'signins' THEN 'Azure AD' ELSE 'Office 365' END "
+        "ELSE vendor END",
+        "vendor",
+        "coalesce(source_table, CASE WHEN event_table = 'signins' THEN 'SigninLogs' ELSE 'OfficeActivity' END)",
+        "coalesce(account, split_part(user_principal_name, '@', 1), user_id)",
+        "coalesce(user_principal_name, user_key)",
+        "ip", "v_country", "coalesce(device_name, v_device)",
+        # UsersInsights
+        "coalesce(name, user_display_name)", "coalesce(oid, user_id)", "dormant",
+        f"(created IS NOT NULL AND created > event_time - INTERVAL {int(s.new_account_days)} DAY)", "blast",
+        # DevicesInsights
+        "v_browser", "device_family", "os", "coalesce(ua_family, v_browser)", "v_isp", "threat_intel",
+        *_activity_flags(),
+        "score", reason_sql(src.note), "in_learning", "user_key", "event_table",
+    ]
+    if len(select) != len(UEBA_BEHAVIOR.columns):
+        raise AssertionError("the BehaviorAnalytics insert and ueba_behavior's columns disagree")
+    values = ",\n           ".join(select)
     return f"""
-    INSERT INTO BehaviorAnalytics
+    INSERT INTO ueba_behavior ({", ".join(ident(c) for c in UEBA_BEHAVIOR.column_names)})
     WITH x AS (
     SELECT e.event_id, e.event_time, e.event_table, e.tenant_id, e.activity_type, e.source_table, e.ip,
            e.user_key, e.user_id, e.user_principal_name, e.user_display_name, e.device_name, e.os, e.device_family,
@@ -229,26 +261,6 @@ def _insert_sql(s: UebaSettings, src: EventSources) -> str:
     {_joins()}
     ),
     y AS (SELECT *, {score_sql()} AS score FROM x)
-    SELECT event_time, now()::TIMESTAMP, event_id, tenant_id, activity_type, v_action,
-           CASE WHEN vendor = 'Microsoft' THEN CASE WHEN event_table = 'signins' THEN 'Azure AD' ELSE 'Office 365' END
-                ELSE vendor END,
-           vendor,
-           coalesce(source_table, CASE WHEN event_table = 'signins' THEN 'SigninLogs' ELSE 'OfficeActivity' END),
-           coalesce(account, split_part(user_principal_name, '@', 1), user_id),
-           coalesce(user_principal_name, user_key),
-           ip, v_country, coalesce(device_name, v_device),
-           json_object('AccountDisplayName', coalesce(name, user_display_name),
-                       'AccountObjectID', coalesce(oid, user_id),
-                       'IsDormantAccount', dormant,
-                       'IsNewAccount',
-                       (created IS NOT NULL AND created > event_time - INTERVAL {int(s.new_account_days)} DAY),
-                       'BlastRadius', blast),
-           json_object('Browser', v_browser, 'DeviceFamily', device_family, 'OperatingSystem', os,
-                       'UserAgentFamily', coalesce(ua_family, v_browser), 'ISP', v_isp,
-                       'ThreatIntelIndicatorType', threat_intel),
-           {_activity_json()},
-           score,
-           {reason_sql(src.note)},
-           in_learning, user_key, event_table
+    SELECT {values}
     FROM y
     """

@@ -30,6 +30,6 @@ def run(store: Store, settings: Settings, *, full: bool = False) -> dict[str, An
         behavior_mode=behavior["mode"],
         behavior_rows_written=behavior["rows_written"],
         behavior_rows=behavior["rows_total"],
-        high_priority_rows=store.scalar("SELECT count(*) FROM BehaviorAnalytics WHERE InvestigationPriority >= 7"),
+        high_priority_rows=store.scalar("SELECT count(*) FROM ueba_behavior WHERE InvestigationPriority >= 7"),
         views=views,
     )

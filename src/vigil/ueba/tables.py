@@ -8,7 +8,9 @@ incremental (see docs/ueba.md).
 """
 from __future__ import annotations
 
-from vigil.store.schema import C, Table
+from vigil.store.bags import fold_sql
+from vigil.store.schema import C, Column, Table
+from vigil.ueba.insights import DIMENSIONS
 
 DIRECTORY_USERS = Table(
     "directory_users",
@@ -125,7 +127,8 @@ USER_PEER_ANALYTICS = Table(
 
 BEHAVIOR_ANALYTICS = Table(
     "BehaviorAnalytics",
-    doc="Sentinel BehaviorAnalytics: one row per sign-in and per activity, with insight bags and priority.",
+    doc="Sentinel BehaviorAnalytics: one row per sign-in and per activity, with insight bags and priority. "
+        "A view over ueba_behavior (which holds each bag key as a typed column); as a Table, the view's contract.",
     columns=(
         C("TimeGenerated", "TIMESTAMP", "activity time"),
         C("TimeProcessed", "TIMESTAMP", "when vigil computed the row"),
@@ -151,6 +154,48 @@ BEHAVIOR_ANALYTICS = Table(
         C("event_table", "VARCHAR", "vigil: signins | activities"),
     ),
 )
+
+_ACTIVITY_KINDS = ("first time for the user", "uncommon for the user", "uncommon among the user's peers",
+                   "first time in the tenant", "uncommon in the tenant")
+#: BehaviorAnalytics' JSON bags: bag -> its keys in Sentinel's order, each a typed column of ueba_behavior
+INSIGHT_BAGS: dict[str, tuple[Column, ...]] = {
+    "UsersInsights": (
+        C("AccountDisplayName", "VARCHAR", "UsersInsights: displayName"),
+        C("AccountObjectID", "VARCHAR", "UsersInsights: Entra object id"),
+        C("IsDormantAccount", "BOOLEAN", "UsersInsights: no activity for ueba.dormant_days before this day"),
+        C("IsNewAccount", "BOOLEAN", "UsersInsights: created within ueba.new_account_days"),
+        C("BlastRadius", "VARCHAR", "UsersInsights: IdentityInfo's BlastRadius"),
+    ),
+    "DevicesInsights": (
+        C("Browser", "VARCHAR", "DevicesInsights: browser"),
+        C("DeviceFamily", "VARCHAR", "DevicesInsights: device family"),
+        C("OperatingSystem", "VARCHAR", "DevicesInsights: operating system"),
+        C("UserAgentFamily", "VARCHAR", "DevicesInsights: user-agent family"),
+        C("ISP", "VARCHAR", "DevicesInsights: ISP"),
+        C("ThreatIntelIndicatorType", "VARCHAR", "DevicesInsights: threat-intelligence match on the source IP"),
+    ),
+    "ActivityInsights": tuple(
+        C(key, "BOOLEAN", f"ActivityInsights: {d.label} {kind} (null when the event has no {d.label})")
+        for d in DIMENSIONS for key, kind in zip(d.keys(), _ACTIVITY_KINDS, strict=True)) + (
+        C("App", "VARCHAR", "ActivityInsights: the app"),
+        C("UncommonHighVolumeOfActions", "BOOLEAN", "ActivityInsights: one action far above its daily mean"),
+        C("UncommonHighVolumeOfOperations", "BOOLEAN", "ActivityInsights: the same, Sentinel's other name"),
+    ),
+}
+
+UEBA_BEHAVIOR = Table(
+    "ueba_behavior",
+    doc="BehaviorAnalytics as stored: its columns with each JSON bag's keys as typed columns in the bag's place. "
+        "The BehaviorAnalytics view folds them back into the JSON objects at read time.",
+    columns=tuple(col for c in BEHAVIOR_ANALYTICS.columns for col in INSIGHT_BAGS.get(c.name, (c,))),
+)
+
+
+def behavior_view_sql() -> str:
+    """The BehaviorAnalytics view over ueba_behavior (Sentinel's columns, the bags as JSON objects)."""
+    return fold_sql(UEBA_BEHAVIOR.name, BEHAVIOR_ANALYTICS.column_names,
+                    {bag: [c.name for c in cols] for bag, cols in INSIGHT_BAGS.items()})
+
 
 # Baselines: one row per (user, dimension, value, day). Days are integers (days since epoch).
 UEBA_USER_DAILY = Table(
@@ -196,5 +241,5 @@ UEBA_STATE = Table(
 
 DIRECTORY_TABLES = (DIRECTORY_USERS, DIRECTORY_MEMBERSHIPS, DIRECTORY_GROUPS, IDENTITY_INFO)
 UEBA_TABLES = DIRECTORY_TABLES + (
-    USER_PEER_ANALYTICS, BEHAVIOR_ANALYTICS, UEBA_USER_DAILY, UEBA_TENANT_DAILY, UEBA_ACTIVE_DAILY, UEBA_STATE,
+    USER_PEER_ANALYTICS, UEBA_BEHAVIOR, UEBA_USER_DAILY, UEBA_TENANT_DAILY, UEBA_ACTIVE_DAILY, UEBA_STATE,
 )

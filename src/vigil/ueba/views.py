@@ -6,6 +6,8 @@
   needs in Sentinel because it stores them as strings).
 * ``AuditLogs`` -- ``directory_events`` with ``InitiatedBy`` / ``TargetResources`` objects.
 * ``OfficeActivity`` -- ``activities``.
+* ``BehaviorAnalytics`` -- ``ueba_behavior`` with its typed insight columns folded into the JSON bags
+  (:func:`vigil.ueba.tables.behavior_view_sql`; the ueba stage makes it too, on every engine).
 
 Geography comes from ``signins_enriched`` when that view exists (vendor value first), else from
 the vendor columns. Every view keeps ``event_id`` so hunts can join back to vigil's tables.
@@ -15,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vigil.store import Store
+from vigil.ueba.tables import UEBA_BEHAVIOR, behavior_view_sql
 
 _SIGNIN_COLUMNS = """
     s.event_time AS TimeGenerated, s.tenant_id AS TenantId, s.tenant_id AS AADTenantId,
@@ -242,6 +245,7 @@ _EXTRA: dict[str, tuple[str, Callable[[Store], str]]] = {
     "AADUserRiskEvents": ("riskDetections", lambda st: _risk_events_sql()),
     "SecurityAlert": ("riskDetections", lambda st: _security_alert_sql()),
     "SecurityIncident": ("incidents", lambda st: _security_incident_sql()),
+    "BehaviorAnalytics": (UEBA_BEHAVIOR.name, lambda st: behavior_view_sql()),
 }
 
 
