@@ -88,3 +88,29 @@ def test_cli_export_and_load(store: Store, tmp_path: Path) -> None:
                               str(tmp_path / "b.duckdb"), "--json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["tables"] == {"signins": 6}
+
+
+def test_a_lake_from_before_schema_4_loads_behavior_analytics_as_a_view(tmp_path: Path) -> None:
+    """An older vigil's lake holds BehaviorAnalytics with its JSON bags: loaded, its rows move to ueba_behavior
+    and read back through the view unchanged."""
+    import gzip
+    import shutil
+
+    from tests.conftest import FIXTURES
+    from vigil.store.db import Store as DuckStore
+
+    old = tmp_path / "v1.duckdb"
+    with gzip.open(FIXTURES / "store" / "v1-store.duckdb.gz") as src, old.open("wb") as out:
+        shutil.copyfileobj(src, out)
+    q = 'SELECT * FROM "BehaviorAnalytics" ORDER BY SourceRecordId'
+    with duckdb.connect(str(old), read_only=True) as con:  # as the older vigil exported it, unmigrated
+        export_lake(DuckStore(con, str(old)), tmp_path / "lake", ["BehaviorAnalytics"])
+        want = con.execute(q).fetchall()
+    with open_store(tmp_path / "new.duckdb") as new:
+        assert load_lake(new, tmp_path / "lake") == {"BehaviorAnalytics": len(want)}
+        assert new.rows(q) == want and len(want) > 100
+        assert new.count("ueba_behavior") == len(want)
+        assert new.rows("SELECT table_type FROM information_schema.tables WHERE table_name = 'BehaviorAnalytics'") \
+            == [("VIEW",)]
+        load_lake(new, tmp_path / "lake")  # again: replaces
+        assert new.rows(q) == want

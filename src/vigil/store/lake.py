@@ -186,8 +186,12 @@ def read_table(lake: str | Path, t: LakeTable) -> pa.Table:
 def load_lake(store: Any, lake: str | Path, tables: Iterable[str] | None = None) -> dict[str, int]:
     """Replace the store's copies of the lake's tables (all, or ``tables``) with the lake's rows, in one
     transaction; tables the store lacks are created from the manifest. Returns rows loaded per table."""
+    from vigil.store.migrate import MOVED, STEPS
+
     manifest = Manifest.read(lake)
-    wanted = list(tables) if tables else list(manifest.tables)
+    # a table a schema step replaced (written by an older vigil) is read only when its replacement is not there
+    wanted = list(tables) if tables else [t for t in manifest.tables
+                                          if t not in MOVED or MOVED[t][1] not in manifest.tables]
     missing = [t for t in wanted if t not in manifest.tables]
     if missing:
         raise InputError(f"the lake has no table {missing[0]!r} (has: {', '.join(manifest.tables)})")
@@ -196,6 +200,8 @@ def load_lake(store: Any, lake: str | Path, tables: Iterable[str] | None = None)
         for name in wanted:
             t = manifest.tables[name]
             data = read_table(lake, t)
+            if name in MOVED:  # the store has it as a view over its replacement: load it, then move it over
+                store.execute(f"DROP VIEW IF EXISTS {DUCKDB.ident(name)}")
             store.execute(t.ddl())
             cols = ", ".join(DUCKDB.ident(n) for n, _ in t.columns)
             store.execute(f"DELETE FROM {DUCKDB.ident(name)}")
@@ -205,6 +211,8 @@ def load_lake(store: Any, lake: str | Path, tables: Iterable[str] | None = None)
             finally:
                 store.con.unregister("_lake_rows")
             loaded[name] = data.num_rows
+            if name in MOVED:
+                STEPS[MOVED[name][0]](store.con)
     return loaded
 
 

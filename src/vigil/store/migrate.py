@@ -177,6 +177,7 @@ def _v3_behavior_typed(con: duckdb.DuckDBPyConnection) -> None:
                      else f"CAST({ident(name)} ->> {path} AS {typ})")
             out.append(f"{value} AS {ident(k)}")
         bags[name] = keys
+    con.execute("DROP TABLE IF EXISTS ueba_behavior")  # none in a schema-3 store; `vigil load` of an older lake
     con.execute(f"CREATE TABLE ueba_behavior AS SELECT {', '.join(out)} FROM BehaviorAnalytics")
     con.execute("DROP TABLE BehaviorAnalytics")
     con.execute(f"CREATE VIEW BehaviorAnalytics AS {fold_sql('ueba_behavior', names, bags)}")
