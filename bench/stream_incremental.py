@@ -18,53 +18,20 @@ import tempfile
 import time
 from pathlib import Path
 
-import orjson
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from vigil.pipeline import run_stages  # noqa: E402
 from vigil.settings import Settings, load_settings  # noqa: E402
 from vigil.simulate import simulate_tenant  # noqa: E402
-from vigil.sources import registry  # noqa: E402
-from vigil.sources._reader import sniff  # noqa: E402
-from vigil.sources.ingest import Ingestor, detect_format  # noqa: E402
-from vigil.store import Store, open_store  # noqa: E402
+from vigil.simulate.replay import log_records, store_records  # noqa: E402
+from vigil.store import open_store  # noqa: E402
 from vigil.stream import incremental, tables  # noqa: E402
-
-TIME_KEYS = ("TimeGenerated", "CreationTime", "createdDateTime", "time", "activityDateTime", "published")
 
 
 def settings(db: Path) -> Settings:
     return load_settings(overrides={"store.path": str(db), "cae.state_path": f"{db}.cae.sqlite",
                                     "cae.keys_path": f"{db}.keys.json"}, environ={})
-
-
-def records(sim: Path) -> list[tuple[str, str, str]]:
-    """(time, format, text) of every record the simulator wrote, in time order."""
-    out = []
-    for path in sorted(sim.glob("*.json")):
-        kind, head = sniff(path)
-        try:
-            spec = detect_format(path, kind, head)
-        except Exception:
-            continue
-        if spec is None or spec.target not in ("signins", "activities", "directory_events"):
-            continue
-        for line in path.read_text().splitlines():
-            if line.strip():
-                rec = orjson.loads(line)
-                out.append((next(str(rec[k]) for k in TIME_KEYS if rec.get(k)), spec.name, line))
-    return sorted(out)
-
-
-def store_records(store: Store, s: Settings, part: list[tuple[str, str, str]], origin: str) -> None:
-    by_format: dict[str, list[str]] = {}
-    for _t, fmt, text in part:
-        by_format.setdefault(fmt, []).append(text)
-    ing = Ingestor(store, s)
-    for fmt, texts in by_format.items():
-        ing.ingest_records(registry.get(fmt), texts, origin)
 
 
 def main() -> None:
@@ -80,7 +47,7 @@ def main() -> None:
     sim = folder / "sim"
     if not sim.exists():
         simulate_tenant(sim, users=a.users, days=a.days, seed=3)
-    recs = records(sim)
+    recs = log_records(sim)
     base = folder / f"base-{a.records}.duckdb"
     if not base.exists():
         with open_store(base) as store:

@@ -7,15 +7,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from vigil.pipeline import run_stages
 from vigil.settings import Settings, load_settings
 from vigil.simulate import simulate_tenant
-from vigil.sources import registry
-from vigil.sources.ingest import Ingestor, detect_format, ingest_paths
-from vigil.sources._reader import sniff
+from vigil.simulate.replay import log_records, store_records
+from vigil.sources.ingest import ingest_paths
 from vigil.store import Store, open_store
 from vigil.stream import incremental, tables
 
@@ -31,27 +29,6 @@ TABLE_CLOCK_COLUMNS = {"UserPeerAnalytics": {"TimeGenerated"}, "revocations": {"
 #: Sentinel's are); peers change as data arrives, so the peer count a reason quotes may differ from one run
 #: over everything. The flags and scores must still be equal: only that count is normalised.
 PEER_COUNT = re.compile(r"for \d+/\d+ peers")
-TIME_KEYS = ("TimeGenerated", "CreationTime", "createdDateTime", "time", "activityDateTime", "published")
-
-
-def _records(folder: Path) -> list[tuple[str, str, str]]:
-    """(time, format, text) of every log record the simulator wrote."""
-    out = []
-    for path in sorted(folder.glob("*.json")):
-        kind, head = sniff(path)
-        try:
-            spec = detect_format(path, kind, head)
-        except Exception:
-            continue
-        if spec is None or spec.target not in ("signins", "activities", "directory_events"):
-            continue
-        for line in path.read_text().splitlines():
-            if line.strip():
-                rec = orjson.loads(line)
-                t = next(str(rec[k]) for k in TIME_KEYS if rec.get(k))
-                out.append((t, spec.name, line))
-    out.sort()
-    return out
 
 
 def _batches(records: list[tuple[str, str, str]], rng: random.Random) -> list[list[tuple[str, str, str]]]:
@@ -101,7 +78,7 @@ def test_incremental_equals_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     sim = tmp_path / "sim"
     # renames on (the simulator's default share, at least one user): peers and baselines follow the identity
     simulate_tenant(sim, users=8, days=30, seed=7)
-    records = _records(sim)
+    records = log_records(sim)
     assert len(records) > 2000
 
     batch_settings = _settings(tmp_path / "batch.duckdb")
@@ -116,12 +93,7 @@ def test_incremental_equals_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         tables.ensure(inc)
         for n, batch_records in enumerate(_batches(records, rng)):
             origin = f"kafka:test{n}"
-            ing = Ingestor(inc, inc_settings)
-            by_fmt: dict[str, list[str]] = {}
-            for _t, fmt, text in batch_records:
-                by_fmt.setdefault(fmt, []).append(text)
-            for fmt, texts in by_fmt.items():
-                ing.ingest_records(registry.get(fmt), texts, origin)
+            store_records(inc, inc_settings, batch_records, origin)
             summary = incremental.run(inc, inc_settings, [origin])
             scoped.append((summary["sessions"].get("scope"), summary["detections"].get("scope")))
 
