@@ -1,6 +1,7 @@
 """stage.py + views.py: vendor-first location, ASN, ip_class precedence, user agents, stale IPs, idempotence."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,49 @@ def test_microsoft_service_addresses_in_non_interactive_sign_ins_are_not_locatio
     e = _enriched(store)
     assert [e[ip]["location_is_stale"] for ip in ("20.190.1.1", "20.190.1.2", "86.128.0.10")] == [True, False, False]
     store.close()
+
+
+def _ip_rows(store: Store) -> list[tuple[Any, ...]]:
+    return sorted(store.rows("SELECT * FROM ip_enrichment"), key=repr)
+
+
+def test_only_new_ips_are_looked_up_and_the_result_equals_a_full_run(tmp_path: Path) -> None:
+    feeds = tmp_path / "feeds"
+    shutil.copytree(Path(geo_settings(tmp_path / "shared").enrich.feeds_dir or ""), feeds)
+    s = geo_settings(tmp_path / "inc", feeds_dir=str(feeds))
+    first_rows = [row("signins", ip="86.128.0.10"), row("signins", ip="185.220.101.3"),
+                  row("activities", ip="159.89.10.20", user_agent="python-requests/2.31")]
+    later_rows = [row("signins", ip="86.128.0.10"), row("signins", ip="198.51.100.7", user_agent="curl/8.0"),
+                  row("activities", ip="203.0.113.66")]
+    with open_store(s.store.path) as store:
+        insert(store, "signins", [r for r in first_rows if "is_interactive" in r])
+        insert(store, "activities", [r for r in first_rows if "is_interactive" not in r])
+        assert enrich_stage.run(store, s)["ip_mode"] == "full"
+        insert(store, "signins", [r for r in later_rows if "is_interactive" in r])
+        insert(store, "activities", [r for r in later_rows if "is_interactive" not in r])
+        second = enrich_stage.run(store, s)
+        # the two new IPs looked up and written; the three known ones left as they were
+        assert (second["ip_mode"], second["new_ips"], second["ip_enrichment_written"]) == ("new IPs", 2, 2)
+        assert (second["distinct_ips"], second["ip_enrichment"], second["new_user_agents"]) == (5, 5, 1)
+        incremental = _ip_rows(store)
+        # a corporate range declared later re-marks only the IPs inside it (a lookup input did not change)
+        corp = geo_settings(tmp_path / "inc", feeds_dir=str(feeds), corporate_cidrs=["86.128.0.0/24"])
+        third = enrich_stage.run(store, corp)
+        assert (third["ip_mode"], third["new_ips"], third["ip_enrichment_written"]) == ("new IPs", 0, 1)
+        assert store.scalar("SELECT egress_name FROM ip_enrichment WHERE ip = '86.128.0.10'") == \
+            "configured 86.128.0.0/24"
+        # a feed that changes calls every IP again: 159.89.10.20 is threat intel from now on
+        with (feeds / "threat-intel.csv").open("a") as f:
+            f.write("159.89.10.20,newly listed (test)\n")
+        fourth = enrich_stage.run(store, corp)
+        assert (fourth["ip_mode"], fourth["new_ips"], fourth["ip_enrichment"]) == ("full", 5, 5)
+        assert store.scalar("SELECT threat_intel FROM ip_enrichment WHERE ip = '159.89.10.20'") == \
+            "newly listed (test)"
+    # the same events enriched in one run give the rows the two runs gave
+    once = geo_settings(tmp_path / "once")
+    with open_store(once.store.path) as store:
+        everything = first_rows + later_rows
+        insert(store, "signins", [r for r in everything if "is_interactive" in r])
+        insert(store, "activities", [r for r in everything if "is_interactive" not in r])
+        enrich_stage.run(store, once)
+        assert _ip_rows(store) == incremental

@@ -18,16 +18,32 @@ from vigil.store import Store
 _V4_PREFIX = ("split_part(ip, '.', 1) || '.' || split_part(ip, '.', 2) || '.' || split_part(ip, '.', 3) "
               "|| '.0/24'")
 
+#: what :func:`ip_geo` looks up for an IP (the columns of ``ip_enrichment`` besides the IP, its key and egress)
+LOOKUP_COLUMNS = (*GEO_FIELDS, "asn_number", "as_org", "range_class", "threat_intel")
+
 #: feed classes by precedence when several feed ranges hold one IP
 _CLASS_RANK = "CASE kind WHEN 'tor' THEN 1 WHEN 'vpn' THEN 2 WHEN 'hosting' THEN 3 WHEN 'mobile' THEN 4 ELSE 5 END"
 
 
-def distinct_ips(store: Store, target: str = "_ips") -> int:
-    """Temp table ``target(ip, family, ip_key, prefix)`` of every distinct IP in signins and activities."""
+#: the distinct IPs of the events (the default source of :func:`distinct_ips`)
+EVENT_IPS = "SELECT ip FROM signins WHERE ip IS NOT NULL UNION SELECT ip FROM activities WHERE ip IS NOT NULL"
+
+
+def new_event_ips() -> str:
+    """SQL: the distinct IPs of the events that ``ip_enrichment`` does not hold yet (an anti-join per event
+    table: cheaper than the distinct IPs of every event when most are known)."""
+    known = "NOT IN (SELECT ip FROM ip_enrichment)"
+    return (f"SELECT ip FROM signins WHERE ip IS NOT NULL AND ip {known} "
+            f"UNION SELECT ip FROM activities WHERE ip IS NOT NULL AND ip {known}")
+
+
+def distinct_ips(store: Store, target: str = "_ips", source: str = EVENT_IPS) -> int:
+    """Temp table ``target(ip, family, ip_key, prefix)`` of the distinct IPs ``source`` selects (column ``ip``;
+    default: every IP of signins and activities)."""
     con = store.con
     con.execute(f"""
 CREATE OR REPLACE TEMP TABLE {target} AS
-WITH d AS (SELECT ip FROM signins WHERE ip IS NOT NULL UNION SELECT ip FROM activities WHERE ip IS NOT NULL)
+WITH d AS (SELECT DISTINCT ip FROM ({source}) s WHERE ip IS NOT NULL)
 SELECT ip, CASE WHEN k IS NOT NULL THEN 4 END AS family, k AS ip_key,
        CASE WHEN k IS NOT NULL THEN {_V4_PREFIX} END AS prefix
 FROM (SELECT ip, {v4_key_sql('ip')} AS k FROM d)""")
@@ -89,9 +105,21 @@ SELECT g.*, e.egress_name FROM {source} g LEFT JOIN (
         con.unregister("_egress_ranges")
 
 
-def write_ip_enrichment(store: Store, source: str) -> int:
-    """Replace ``ip_enrichment`` with ``source`` (a :func:`mark_egress` result)."""
+def write_ip_enrichment(store: Store, source: str, *, full: bool = True) -> int:
+    """Write ``source`` (a :func:`mark_egress` result) into ``ip_enrichment``: all of it in place of every row
+    (``full``), else only its IPs that are new or whose egress changed. Returns the rows written."""
     cols = ", ".join(store.ident(c) for c in IP_ENRICHMENT.column_names)
-    store.con.execute("DELETE FROM ip_enrichment")
-    store.con.execute(f"INSERT INTO ip_enrichment ({cols}) SELECT {cols} FROM {source}")
-    return store.count("ip_enrichment")
+    con = store.con
+    if full:
+        con.execute("DELETE FROM ip_enrichment")
+        con.execute(f"INSERT INTO ip_enrichment ({cols}) SELECT {cols} FROM {source}")
+        return store.count("ip_enrichment")
+    picked = ", ".join(f"n.{store.ident(c)}" for c in IP_ENRICHMENT.column_names)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _ip_changed AS SELECT {picked} FROM {source} n
+        LEFT JOIN ip_enrichment o ON o.ip = n.ip
+        WHERE o.ip IS NULL OR o.egress_name IS DISTINCT FROM n.egress_name""")
+    con.execute("DELETE FROM ip_enrichment WHERE ip IN (SELECT ip FROM _ip_changed)")
+    con.execute(f"INSERT INTO ip_enrichment ({cols}) SELECT {cols} FROM _ip_changed")
+    written = store.count("_ip_changed")
+    con.execute("DROP TABLE IF EXISTS _ip_changed")
+    return written

@@ -87,9 +87,10 @@ def load_feeds(store: Store, settings: EnrichSettings) -> dict[str, Any]:
 
 def enrich_user_agents(store: Store) -> int:
     """Classify user agents not yet in ``ua_enrichment`` (distinct strings only); returns how many."""
+    known = "user_agent IS NOT NULL AND user_agent NOT IN (SELECT user_agent FROM ua_enrichment)"
     new = [r[0] for r in store.con.execute(
-        "SELECT DISTINCT user_agent FROM (SELECT user_agent FROM signins UNION SELECT user_agent FROM activities) u "
-        "WHERE user_agent IS NOT NULL AND user_agent NOT IN (SELECT user_agent FROM ua_enrichment)").fetchall()]
+        f"SELECT user_agent FROM signins WHERE {known} UNION SELECT user_agent FROM activities WHERE {known} "
+        "ORDER BY 1").fetchall()]
     if new:
         store.con.register("_new_ua", ua.classify_all(new))
         try:
@@ -99,9 +100,10 @@ def enrich_user_agents(store: Store) -> int:
     return len(new)
 
 
-def egress_step(store: Store, es: EnrichSettings) -> dict[str, int]:
+def egress_step(store: Store, es: EnrichSettings, *, full: bool = True) -> dict[str, int]:
     """Declared + learned egress points, decisions applied; writes ``egress_points`` and ``ip_enrichment``
-    from ``_ipgeo`` and (re)creates the enriched views."""
+    from ``_ipgeo`` (every IP; ``full``: in place of every row, else only the IPs new or re-marked) and
+    (re)creates the enriched views."""
     statuses = egress.effective_statuses(es)
     points = egress.declared(es, egress.stored_named_locations(store))
     iptable.mark_egress(store, egress.cidr_ranges(points, ("accepted",)), "_ipgeo", "_ipgeo_declared")
@@ -110,7 +112,7 @@ def egress_step(store: Store, es: EnrichSettings) -> dict[str, int]:
     points = egress.apply_decisions(store, points)
     _replace(store, "egress_points", egress.to_table(points))
     iptable.mark_egress(store, egress.cidr_ranges(points, statuses), "_ipgeo", "_ipgeo_final")
-    written = iptable.write_ip_enrichment(store, "_ipgeo_final")
+    written = iptable.write_ip_enrichment(store, "_ipgeo_final", full=full)
     for t in ("_ips", "_ipgeo", "_ipgeo_declared", "_ipgeo_final"):
         store.con.execute(f"DROP TABLE IF EXISTS {t}")
     create_views(store, es, statuses)
@@ -119,16 +121,51 @@ def egress_step(store: Store, es: EnrichSettings) -> dict[str, int]:
     return out
 
 
+def lookup_fingerprint(store: Store) -> str:
+    """What an IP's geo, ASN and feed columns were looked up against: the geo and ASN sources and the feeds'
+    contents. While it stays the same, a stored ``ip_enrichment`` row stays right."""
+    agg = store.dialect.string_agg
+    feeds_sig = store.scalar(f"""SELECT md5(coalesce(
+        (SELECT {agg("concat_ws('|', family, start_key, end_key, kind, coalesce(label, ''), feed)", ';',
+                     order_by='family, start_key, end_key, kind, label, feed')} FROM feed_ranges), '') || '#' ||
+        coalesce((SELECT {agg("concat_ws('|', asn, ip_class, coalesce(label, ''), feed)", ';', order_by='asn')}
+                  FROM asn_classes), ''))""")
+    asn = store.scalar("SELECT signature FROM enrich_sources WHERE name = 'asn_ranges'")
+    return f"{feeds_sig}|{asn or ''}"
+
+
 def run(store: Store, settings: Settings) -> dict[str, Any]:
+    """Enrich the IPs and user agents the store does not know yet; every IP again only when what they are
+    looked up against changed (geo / ASN databases, feeds). Egress is decided over every IP each run (learning
+    counts users over the look-back) and only the IPs whose egress changed are re-written."""
     es = settings.enrich
     store.ensure(ENRICH_TABLES)
     summary: dict[str, Any] = {}
     summary.update(load_feeds(store, es))
-    summary["distinct_ips"] = iptable.distinct_ips(store, "_ips")
-    summary.update(refresh_geo_ranges(store, es, "_ips"))
-    iptable.ip_geo(store, "_ips", "_ipgeo")
-    points = egress_step(store, es)
-    summary["ip_enrichment"] = points.pop("ip_enrichment")
+    files = geoinstall.mmdb_files(es)
+    fingerprint = lookup_fingerprint(store) + "|" + (geo.signature(files) if files else "none")
+    full = store.dialect.name != "duckdb" or _source_changed(store, "ip_enrichment", fingerprint) \
+        or store.count("ip_enrichment") == 0
+    if full:
+        store.con.execute("DELETE FROM ip_enrichment")
+    # every IP (the known ones from ip_enrichment, which holds each event IP once) for egress; the new for lookups
+    known_and_new = f"SELECT ip FROM ip_enrichment UNION {iptable.new_event_ips()}"
+    summary["distinct_ips"] = iptable.distinct_ips(store, "_ips", iptable.EVENT_IPS if full else known_and_new)
+    store.con.execute("CREATE OR REPLACE TEMP TABLE _ips_new AS SELECT * FROM _ips WHERE ip NOT IN "
+                      "(SELECT ip FROM ip_enrichment)")
+    summary["new_ips"] = store.count("_ips_new")
+    summary.update(refresh_geo_ranges(store, es, "_ips_new"))
+    iptable.ip_geo(store, "_ips_new", "_ipgeo")
+    if not full:  # the known IPs' lookups as stored (their egress is decided again below)
+        keep = ", ".join(f"o.{c}" for c in iptable.LOOKUP_COLUMNS)
+        store.con.execute(f"INSERT INTO _ipgeo SELECT i.ip, i.family, i.ip_key, i.prefix, {keep} FROM ip_enrichment o "
+                          "JOIN _ips i ON i.ip = o.ip")
+    store.con.execute("DROP TABLE IF EXISTS _ips_new")
+    points = egress_step(store, es, full=full)
+    summary["ip_enrichment"] = store.count("ip_enrichment")
+    summary["ip_enrichment_written"] = points.pop("ip_enrichment")
     summary["egress_points"] = points
+    summary["ip_mode"] = "full" if full else "new IPs"
+    _record_source(store, "ip_enrichment", fingerprint, summary["ip_enrichment"])
     summary["new_user_agents"] = enrich_user_agents(store)
     return summary

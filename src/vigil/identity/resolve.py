@@ -28,14 +28,14 @@ PROVIDER = ("CASE WHEN {f} LIKE 'okta%' THEN 'okta' WHEN {f} LIKE 'gws%' THEN 'g
             "WHEN {f} LIKE 'cloudtrail%' THEN 'aws' ELSE 'entra' END")
 GUID_SHAPE = "'________-____-____-____-____________'"
 
-_EVENTS = """
-CREATE OR REPLACE TEMP TABLE _id_ev AS
+# {signins} / {activities}: a condition on each table's rows (TRUE: every event)
+_EVENTS_SELECT = """
 WITH e AS (
   SELECT event_id, 'signins' AS event_table, event_time, source_format, user_id, user_principal_name,
-         user_display_name, user_type FROM signins
+         user_display_name, user_type FROM signins WHERE {signins}
   UNION ALL
   SELECT event_id, 'activities', event_time, source_format, user_id, user_principal_name, user_display_name,
-         user_type FROM activities
+         user_type FROM activities WHERE {activities}
 ),
 p AS (
   SELECT e.*, {provider} AS provider, nullif(lower(trim(user_principal_name)), '') AS name,
@@ -58,22 +58,22 @@ FROM p
 # Observations: (identity, provider, account, kind, alias, first time, last time, count, order at the same
 # time, where learned, evidence). Events are folded per hour first: a name's run is what matters.
 _OBS_EVENTS = """
-CREATE OR REPLACE TEMP TABLE _id_obs AS
+CREATE OR REPLACE TEMP TABLE {obs} AS
 SELECT strong_id AS identity_id, provider, account AS account_id, kind, alias,
   min(event_time) AS t, max(event_time) AS t_last, count(*) AS n, 1 AS ord,
   CASE WHEN min(event_table) = 'signins' THEN 'signin' ELSE 'activity' END AS learned_from,
   min(event_id) AS evidence
-FROM _id_ev WHERE strong_id IS NOT NULL AND alias IS NOT NULL
+FROM {ev} WHERE strong_id IS NOT NULL AND alias IS NOT NULL
 GROUP BY strong_id, provider, account, kind, alias, date_trunc('hour', event_time)
 UNION ALL
 SELECT strong_id, provider, account, 'display_name', trim(user_display_name), min(event_time), max(event_time),
   count(*), 1, CASE WHEN min(event_table) = 'signins' THEN 'signin' ELSE 'activity' END, min(event_id)
-FROM _id_ev WHERE strong_id IS NOT NULL AND nullif(trim(user_display_name), '') IS NOT NULL
+FROM {ev} WHERE strong_id IS NOT NULL AND nullif(trim(user_display_name), '') IS NOT NULL
 GROUP BY strong_id, provider, account, trim(user_display_name), date_trunc('hour', event_time)
 """
 
 _OBS_DIRECTORY = """
-INSERT INTO _id_obs
+INSERT INTO {obs}
 SELECT lower(object_id), 'entra', object_id, k.kind, k.alias, observed_at, observed_at, 1, 1, 'directory',
   source_file
 FROM (
@@ -101,7 +101,7 @@ WHERE lower(json_extract_string(p, '$.displayName')) = 'userprincipalname'
 """
 
 _OBS_AUDIT = """
-INSERT INTO _id_obs
+INSERT INTO {obs}
 SELECT identity_id, 'entra', target_user_id, 'upn', old_name, event_time, event_time, 1, 0, 'audit', event_id
 FROM _id_renames WHERE nullif(old_name, '') IS NOT NULL
 UNION ALL
@@ -136,26 +136,39 @@ WHERE target_user_id IS NOT NULL AND coalesce(result, 'success') = 'success'
   AND (event_type = 'user_deleted' OR lower(operation) LIKE 'add user%')"""
 
 
-def _aliases_sql(store: Store) -> str:
+#: the columns of an alias run (``_id_alias`` before name-derived aliases join it), in order
+RUN_COLUMNS = ("identity_id", "kind", "alias", "run", "provider", "seen_from", "last_seen", "observations",
+               "learned_from", "evidence", "first_ord", "account_id", "valid_from", "valid_to")
+
+
+def aliases_sql(store: Store, obs: str = "_id_obs", target: str = "_id_alias", *, restart: bool = False) -> str:
+    """Alias runs (gaps-and-islands over each account's observations of one kind, in time order) into ``target``.
+    ``restart``: ``obs`` holds, per (identity, kind), the observations from the first one of run ``k`` on (its
+    columns ``k`` and ``prev_last``, the last sighting of run ``k - 1``): runs are numbered from ``k``."""
     first = store.dialect.first_ordered
+    offset = "k - 1 + " if restart else ""
+    carry = ", min(k) AS k, min(prev_last) AS prev_last" if restart else ""
+    at_k = "WHEN run = runs.k THEN runs.prev_last " if restart else ""
+    cols = ", ".join(f"runs.{c}" for c in RUN_COLUMNS[:-2])
     return f"""
-CREATE OR REPLACE TEMP TABLE _id_alias AS
+CREATE OR REPLACE TEMP TABLE {target} AS
 WITH o AS (
-  SELECT *, lag(alias) OVER (PARTITION BY identity_id, kind ORDER BY t, ord, evidence) AS prev FROM _id_obs
+  SELECT *, lag(alias) OVER (PARTITION BY identity_id, kind ORDER BY t, ord, evidence) AS prev FROM {obs}
 ),
 r AS (
-  SELECT *, sum(CASE WHEN prev IS NULL OR prev <> alias THEN 1 ELSE 0 END) OVER (
+  SELECT *, {offset}sum(CASE WHEN prev IS NULL OR prev <> alias THEN 1 ELSE 0 END) OVER (
       PARTITION BY identity_id, kind ORDER BY t, ord, evidence ROWS UNBOUNDED PRECEDING) AS run
   FROM o
 ),
 runs AS (
   SELECT identity_id, kind, alias, run, min(provider) AS provider, min(t) AS seen_from, max(t_last) AS last_seen,
     sum(n) AS observations, {first('learned_from', 't, ord, evidence')} AS learned_from,
-    {first('evidence', 't, ord, evidence')} AS evidence
+    {first('evidence', 't, ord, evidence')} AS evidence, {first('ord', 't, ord, evidence')} AS first_ord,
+    min(account_id) AS account_id{carry}
   FROM r GROUP BY identity_id, kind, alias, run
 )
-SELECT runs.*,
-  CASE WHEN run = 1 THEN l.created_time
+SELECT {cols},
+  CASE WHEN run = 1 THEN l.created_time {at_k}
        ELSE lag(last_seen) OVER (PARTITION BY runs.identity_id, kind ORDER BY run) END AS valid_from,
   coalesce(lead(seen_from) OVER (PARTITION BY runs.identity_id, kind ORDER BY run), l.deleted_time) AS valid_to
 FROM runs LEFT JOIN _id_life l ON l.identity_id = runs.identity_id
@@ -163,7 +176,7 @@ FROM runs LEFT JOIN _id_life l ON l.identity_id = runs.identity_id
 
 
 # A record with only a name takes the account holding that name at its time (see the module docstring).
-_WEAK = """
+WEAK = """
 CREATE OR REPLACE TEMP TABLE _id_weak AS
 WITH m AS (
   SELECT e.event_id, e.event_table, a.identity_id,
@@ -178,7 +191,7 @@ WITH m AS (
 SELECT event_id, event_table, identity_id FROM m WHERE rn = 1
 """
 
-_EVENT_MAP = """
+EVENT_MAP = """
 CREATE OR REPLACE TEMP TABLE _id_event_map AS
 SELECT e.event_id, e.event_table,
   coalesce(e.strong_id, w.identity_id, e.provider || ':' || e.alias) AS identity_id,
@@ -199,16 +212,23 @@ FROM _id_event_map WHERE resolved_by = 'name' GROUP BY identity_id
 """
 
 
-def _identities_sql(store: Store) -> str:
+def identities_sql(store: Store, ids: str | None = None, ev: str | None = None) -> str:
+    """``_id_identities`` from the observations and the event map (``ids`` / ``ev``: the same per identity from
+    elsewhere, as the incremental update keeps them)."""
     first = store.dialect.first_ordered
-    return f"""
-CREATE OR REPLACE TEMP TABLE _id_identities AS
-WITH ids AS (
+    ids = ids or """
   SELECT identity_id, min(provider) AS provider, min(account_id) AS account_id, min(t) AS first_seen,
     max(t_last) AS last_seen FROM _id_obs GROUP BY identity_id
   UNION ALL
   SELECT identity_id, min(provider), NULL, min(event_time), max(event_time) FROM _id_event_map
-  WHERE resolved_by = 'name' GROUP BY identity_id
+  WHERE resolved_by = 'name' GROUP BY identity_id"""
+    ev = ev or f"""
+  SELECT identity_id, count(*) AS events, min(event_time) AS first_ev, max(event_time) AS last_ev,
+    {first('user_type', 'event_time DESC, event_id DESC')} AS user_type
+  FROM _id_event_map GROUP BY identity_id"""
+    return f"""
+CREATE OR REPLACE TEMP TABLE _id_identities AS
+WITH ids AS ({ids}
 ),
 names AS (
   SELECT identity_id,
@@ -219,10 +239,7 @@ disp AS (
   SELECT identity_id, {first('alias', 'last_seen DESC, alias')} AS display_name
   FROM _id_alias WHERE kind = 'display_name' GROUP BY identity_id
 ),
-ev AS (
-  SELECT identity_id, count(*) AS events, min(event_time) AS first_ev, max(event_time) AS last_ev,
-    {first('user_type', 'event_time DESC, event_id DESC')} AS user_type
-  FROM _id_event_map GROUP BY identity_id
+ev AS ({ev}
 )
 SELECT ids.identity_id, ids.provider, ids.account_id, names.name, disp.display_name, ev.user_type,
   l.created_time, l.deleted_time, least(ids.first_seen, coalesce(ev.first_ev, ids.first_seen)) AS first_seen,
@@ -234,22 +251,44 @@ LEFT JOIN _id_life l ON l.identity_id = ids.identity_id
 """
 
 
-def resolve(store: Store) -> None:
-    """Fill the temp tables ``_id_identities``, ``_id_alias`` and ``_id_event_map`` from the store."""
-    provider = PROVIDER.format(f="source_format")
+def events_sql(signins: str = "TRUE", activities: str = "TRUE") -> str:
+    """SELECT: the identity fields of the sign-ins and activities meeting each condition."""
+    return _EVENTS_SELECT.format(provider=PROVIDER.format(f="source_format"), guid=GUID_SHAPE, signins=signins,
+                                 activities=activities)
+
+
+def event_observations(store: Store, ev: str, obs: str) -> None:
+    """Temp table ``obs``: the observations of the events in ``ev`` (an :func:`events_sql` result)."""
+    store.con.execute(_OBS_EVENTS.format(ev=ev, obs=obs))
+
+
+def other_observations(store: Store, obs: str) -> None:
+    """Add to ``obs`` the directory snapshots' and audit records' observations."""
     con = store.con
-    con.execute(_EVENTS.format(provider=provider, guid=GUID_SHAPE))
-    con.execute(_OBS_EVENTS)
-    have = store.relations()
-    if "directory_users" in have:
-        con.execute(_OBS_DIRECTORY)
+    if "directory_users" in store.relations():
+        con.execute(_OBS_DIRECTORY.format(obs=obs))
     con.execute(_RENAMES)
-    con.execute(_OBS_AUDIT.format(guid=GUID_SHAPE))
-    life = [_LIFE_AUDIT] + ([_LIFE_DIRECTORY] if "directory_users" in have else [])
-    con.execute("CREATE OR REPLACE TEMP TABLE _id_life AS SELECT identity_id, min(created) AS created_time, "
-                f"max(deleted) AS deleted_time FROM ({' UNION ALL '.join(life)}) x GROUP BY identity_id")
-    con.execute(_aliases_sql(store))
-    con.execute(_WEAK)
-    con.execute(_EVENT_MAP)
+    con.execute(_OBS_AUDIT.format(guid=GUID_SHAPE, obs=obs))
+
+
+def lifetimes(store: Store) -> None:
+    """Temp table ``_id_life``: each account's creation and deletion, when known."""
+    life = [_LIFE_AUDIT] + ([_LIFE_DIRECTORY] if "directory_users" in store.relations() else [])
+    store.con.execute("CREATE OR REPLACE TEMP TABLE _id_life AS SELECT identity_id, min(created) AS created_time, "
+                      f"max(deleted) AS deleted_time FROM ({' UNION ALL '.join(life)}) x GROUP BY identity_id")
+
+
+def resolve(store: Store) -> None:
+    """Fill the temp tables ``_id_identities``, ``_id_alias`` and ``_id_event_map`` from the store (and keep the
+    alias runs, before name-derived aliases join them, as ``_id_runs``)."""
+    con = store.con
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _id_ev AS {events_sql()}")
+    event_observations(store, "_id_ev", "_id_obs")
+    other_observations(store, "_id_obs")
+    lifetimes(store)
+    con.execute(aliases_sql(store))
+    con.execute("CREATE OR REPLACE TEMP TABLE _id_runs AS SELECT * FROM _id_alias")
+    con.execute(WEAK)
+    con.execute(EVENT_MAP)
     con.execute(_DERIVED_ALIASES)
-    con.execute(_identities_sql(store))
+    con.execute(identities_sql(store))
