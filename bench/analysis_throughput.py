@@ -58,10 +58,12 @@ def _analyze(store: Store, settings: object) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for name, run in STAGES:
         w0, c0 = time.perf_counter(), time.process_time()
-        run(store, settings)  # type: ignore[arg-type]
-        out[name] = {"s": round(time.perf_counter() - w0, 1), "cpu_s": round(time.process_time() - c0, 1)}
-        print(f"  {name:<11} {out[name]['s']:7.1f} s  cpu {out[name]['cpu_s']:7.1f} s  load {os.getloadavg()[0]:.1f}",
-              flush=True)
+        summary = run(store, settings)  # type: ignore[arg-type]
+        out[name] = {"s": round(time.perf_counter() - w0, 2), "cpu_s": round(time.process_time() - c0, 2)}
+        # how the stage ran: identity full | incremental, enrich's IPs, BehaviorAnalytics' increment
+        mode = " ".join(f"{k}={summary[k]}" for k in ("mode", "ip_mode", "behavior_mode") if k in summary)
+        print(f"  {name:<11} {out[name]['s']:7.2f} s  cpu {out[name]['cpu_s']:7.2f} s  load {os.getloadavg()[0]:.1f}"
+              f"  {mode}", flush=True)
     return out
 
 

@@ -6,7 +6,8 @@ A simulated tenant's records in time order: all but the newest ``--records`` are
 batch run (the service's state before the micro-batch); then the newest are stored as one micro-batch and
 ``vigil.stream.incremental.run`` analyses them (per-stage seconds, the affected users and the scope each
 per-user stage ran with). Same-run baseline: ``run_stages`` (a whole ``vigil analyze``) over the same final
-store, on a copy. ``--folder`` keeps the simulated tenant and the stored month between runs.
+store, on a copy, without the identity stage's state and with every IP looked up again (what a first analysis
+of that store does). ``--folder`` keeps the simulated tenant and the stored month between runs.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from vigil.identity import incremental as identity_state  # noqa: E402
 from vigil.pipeline import run_stages  # noqa: E402
 from vigil.settings import Settings, load_settings  # noqa: E402
 from vigil.simulate import simulate_tenant  # noqa: E402
@@ -67,17 +69,25 @@ def main() -> None:
         analysed = time.perf_counter() - t0
     shutil.copy(work, batch)
     with open_store(batch) as store:
+        # the baseline recomputes what a first analysis does: no identity state, every IP looked up again
+        store.execute(f"DROP SCHEMA IF EXISTS {identity_state.SCHEMA} CASCADE")
+        store.execute("DELETE FROM enrich_sources WHERE name = 'ip_enrichment'")
         t0 = time.perf_counter()
         full = run_stages(store, settings(batch))
         batch_s = time.perf_counter() - t0
     print(f"{a.users} users, {a.days} days: {events:,} events stored; micro-batch of {a.records:,} records stored in "
           f"{stored:.2f} s, analysed in {analysed:.2f} s ({res['scope']['affected_users']} affected user keys)")
     print(f"{'stage':12} {'incremental s':>14} {'batch s':>9}  scope")
+    print(f"{'scope':12} {res['scope']['seconds'] + res['scope'].get('close_seconds', 0):>14.3f} {'':>9}  "
+          "affected users and their closure over the identity keys")
     for name, summary in res.items():
         if name == "scope":
             continue
-        print(f"{name:12} {summary.get('seconds', 0):>14.3f} {full.get(name, {}).get('seconds', 0):>9.3f}  "
-              f"{summary.get('scope') or summary.get('behavior_mode') or ''}")
+        how = summary.get("scope") or summary.get("behavior_mode") or summary.get("ip_mode") or ""
+        if name == "identity":
+            how = f"{summary.get('mode')}: {summary.get('new_events', 'all')} new events, " \
+                  f"{summary.get('alias_keys_recomputed', 'all')} alias keys"
+        print(f"{name:12} {summary.get('seconds', 0):>14.3f} {full.get(name, {}).get('seconds', 0):>9.3f}  {how}")
     print(f"{'total':12} {analysed:>14.2f} {batch_s:>9.2f}   (baseline: one vigil analyze of the same store)")
     print(f"load after: {os.getloadavg()}")
 

@@ -58,13 +58,17 @@ def _ensure(store: Store) -> None:
     store.con.execute(_DDL)
 
 
+#: the user type of the latest event (by time, then event id), null when that event has none: the full run's
+#: ``first(user_type ORDER BY event_time DESC, event_id DESC)``, without sorting each identity's events
+_LATEST = "arg_max_null(user_type, ({t}, {e}))"
+
+
 def _stats_sql(store: Store, source: str) -> str:
     """Per (identity, resolved by name only) statistics of the events of an event map."""
-    first = store.dialect.first_ordered
-    latest = "event_time DESC, event_id DESC"
     return f"""SELECT identity_id, resolved_by = 'name' AS by_name, count(*) AS events, min(event_time) AS first_ev,
-      max(event_time) AS last_ev, {first('event_time', latest)} AS latest_time,
-      {first('event_id', latest)} AS latest_event, {first('user_type', latest)} AS user_type,
+      max(event_time) AS last_ev, max(event_time) AS latest_time,
+      arg_max(event_id, (event_time, event_id)) AS latest_event,
+      {_LATEST.format(t='event_time', e='event_id')} AS user_type,
       min(event_id) AS min_event, min(event_table) AS min_table, min(kind) AS min_kind, min(alias) AS min_alias,
       min(provider) AS provider
     FROM {source} GROUP BY identity_id, resolved_by = 'name'"""
@@ -229,7 +233,6 @@ def _count_events(store: Store) -> None:
     """Bring the event statistics up to date: new events merge in; identities that lost or gained a stored
     event (``_id_moved``) are recounted from their events."""
     con = store.con
-    first = store.dialect.first_ordered
     con.execute("""CREATE OR REPLACE TEMP TABLE _id_r AS SELECT old_id AS identity_id FROM _id_moved
                    UNION SELECT new_id FROM _id_moved""")
     # the new events only (a stored event resolved again is counted already, or recounted below if it moved)
@@ -237,12 +240,11 @@ def _count_events(store: Store) -> None:
                    SELECT 1 FROM _id_ev_old o WHERE o.event_id = m.event_id AND o.event_table = m.event_table)""")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_stats_new AS {_stats_sql(store, '_id_map_new')}""")
     con.execute("DELETE FROM _id_stats_new WHERE identity_id IN (SELECT identity_id FROM _id_r)")
-    latest = "latest_time DESC, latest_event DESC"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _id_stats_chg AS
       SELECT identity_id, by_name, sum(events) AS events, min(first_ev) AS first_ev, max(last_ev) AS last_ev,
-        {first('latest_time', latest)} AS latest_time, {first('latest_event', latest)} AS latest_event,
-        {first('user_type', latest)} AS user_type, min(min_event) AS min_event, min(min_table) AS min_table,
-        min(min_kind) AS min_kind, min(min_alias) AS min_alias, min(provider) AS provider
+        max(latest_time) AS latest_time, arg_max(latest_event, (latest_time, latest_event)) AS latest_event,
+        {_LATEST.format(t='latest_time', e='latest_event')} AS user_type, min(min_event) AS min_event,
+        min(min_table) AS min_table, min(min_kind) AS min_kind, min(min_alias) AS min_alias, min(provider) AS provider
       FROM (SELECT s.* FROM {STATS} s SEMI JOIN _id_stats_new n ON n.identity_id = s.identity_id
               AND n.by_name = s.by_name
             UNION ALL BY NAME SELECT * FROM _id_stats_new) x GROUP BY identity_id, by_name""")
@@ -268,7 +270,6 @@ def _count_events(store: Store) -> None:
 
 def _identities(store: Store) -> None:
     """``_id_alias`` (runs and name-derived aliases) and ``_id_identities`` from the state."""
-    first = store.dialect.first_ordered
     store.con.execute(f"""INSERT INTO _id_alias (identity_id, kind, alias, run, provider, seen_from, last_seen,
         observations, learned_from, evidence, valid_from, valid_to)
       SELECT identity_id, min_kind, min_alias, 1, provider, first_ev, last_ev, events,
@@ -281,7 +282,7 @@ def _identities(store: Store) -> None:
   SELECT identity_id, provider, NULL, first_ev, last_ev FROM {STATS} WHERE by_name"""
     ev = f"""
   SELECT identity_id, sum(events) AS events, min(first_ev) AS first_ev, max(last_ev) AS last_ev,
-    {first('user_type', 'latest_time DESC, latest_event DESC')} AS user_type
+    {_LATEST.format(t='latest_time', e='latest_event')} AS user_type
   FROM {STATS} GROUP BY identity_id"""
     store.con.execute(resolve.identities_sql(store, ids, ev))
 
