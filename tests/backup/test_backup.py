@@ -128,3 +128,21 @@ def test_journal_snapshot_is_a_sqlite_database(deployment: Settings, tmp_path: P
         assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
     finally:
         con.close()
+
+
+def test_a_backup_from_before_schema_4_counts_behavior_analytics_in_ueba_behavior(deployment: Settings,
+                                                                                  tmp_path: Path) -> None:
+    from vigil.backup.restore import RESTORED, _check_counts
+    from vigil.backup.manifest import STORE
+    from vigil.errors import StoreError
+
+    folder = tmp_path / "restored"
+    folder.mkdir()
+    shutil.copyfile(deployment.store.path, folder / RESTORED[STORE])
+    counts = table_counts(folder / RESTORED[STORE])
+    # as a schema-3 vigil listed it: BehaviorAnalytics was the table
+    old = {k: v for k, v in counts.items() if k != "ueba_behavior"} | {"BehaviorAnalytics": counts["ueba_behavior"]}
+    assert counts["ueba_behavior"] > 0
+    _check_counts({"schema_version": 3, "tables": old}, folder)
+    with pytest.raises(StoreError, match="ueba_behavior has"):
+        _check_counts({"schema_version": 3, "tables": old | {"BehaviorAnalytics": 1}}, folder)
