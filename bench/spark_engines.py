@@ -8,7 +8,8 @@ memory is its own. Prints, per stage, seconds on each engine and the Spark state
 
 ``--compare-src DIR`` also runs the Spark engine on the code at ``DIR`` (another checkout's ``src``,
 e.g. ``git archive main src | tar -x -C /tmp/base``) in the same run: a before/after of a store change.
-``--conf k=v`` sets a Spark option for the Spark runs (repeatable).
+``--conf k=v`` sets a Spark option for the Spark runs (repeatable); ``--compare-conf k=v`` adds one to the
+"before" run only (with or without ``--compare-src``): a same-run comparison of a setting.
 
 Each run saves ``result.json`` in ``--out``; ``--fit A.json B.json ...`` (runs of growing size) fits
 each stage's Spark time to ``fixed + per_event x events`` and prints a cluster-throughput projection from
@@ -136,12 +137,13 @@ def run_spark(out: Path, master: str, conf: dict[str, str], tag: str) -> dict[st
             "jvm_peak_rss_mb": jvm_peak}
 
 
-def _child(engine: str, args: argparse.Namespace, src: str | None = None, tag: str = "spark") -> dict[str, Any]:
+def _child(engine: str, args: argparse.Namespace, src: str | None = None, tag: str = "spark",
+           conf: list[str] | None = None) -> dict[str, Any]:
     env = dict(os.environ)
     if src:
         env["PYTHONPATH"] = src
     cmd = [sys.executable, __file__, "--engine", engine, "--out", str(args.out), "--master", args.master,
-           "--tag", tag, *[a for kv in args.conf for a in ("--conf", kv)]]
+           "--tag", tag, *[a for kv in args.conf + (conf or []) for a in ("--conf", kv)]]
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if proc.returncode:
@@ -209,12 +211,15 @@ def main() -> None:
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--conf", action="append", default=[], metavar="K=V", help="a Spark option (repeatable)")
     ap.add_argument("--compare-src", help="also run Spark on the code at this src directory (before/after)")
+    ap.add_argument("--compare-conf", action="append", default=[], metavar="K=V",
+                    help="a Spark option for the 'before' run only (repeatable)")
     ap.add_argument("--out", type=Path, default=Path("/tmp/vigil-spark-bench"))
     ap.add_argument("--fit", type=Path, nargs="+", help="fit and project from these runs' result.json")
     ap.add_argument("--engine", choices=("duckdb", "spark"), help=argparse.SUPPRESS)
     ap.add_argument("--tag", default="spark", help=argparse.SUPPRESS)
     args = ap.parse_args()
     conf = dict(kv.split("=", 1) for kv in args.conf)
+    facts_conf = {"conf": conf, "compare_conf": args.compare_conf, "compare_src": args.compare_src}
     if args.fit:
         fit(args.fit)
         return
@@ -224,13 +229,13 @@ def main() -> None:
         return
     args.out.mkdir(parents=True, exist_ok=True)
     facts = prepare(args.out, args.users, args.days, args.seed, args.parity)
-    facts.update(cores=os.cpu_count(), master=args.master, conf=conf, load_start=os.getloadavg()[0])
+    facts.update(cores=os.cpu_count(), master=args.master, load_start=os.getloadavg()[0], **facts_conf)
     print(f"tenant: {facts['users']} users x {facts['days']} days = {facts['events']:,} events (simulated in "
           f"{facts['simulate_s']} s, ingested and exported in {facts['ingest_export_s']} s); machine: "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}", flush=True)
     results: dict[str, dict[str, Any]] = {}
-    if args.compare_src:  # the baseline first, then the code under test
-        results["before"] = _child("spark", args, args.compare_src, "before")
+    if args.compare_src or args.compare_conf:  # the baseline first, then the code under test
+        results["before"] = _child("spark", args, args.compare_src, "before", args.compare_conf)
     results["spark"] = _child("spark", args)
     results["duckdb"] = _child("duckdb", args)
     report(facts, results)
