@@ -213,6 +213,7 @@ def main() -> None:
     ap.add_argument("--compare-src", help="also run Spark on the code at this src directory (before/after)")
     ap.add_argument("--compare-conf", action="append", default=[], metavar="K=V",
                     help="a Spark option for the 'before' run only (repeatable)")
+    ap.add_argument("--engines", default="duckdb,spark", help="which engines to run (a size too large for one)")
     ap.add_argument("--out", type=Path, default=Path("/tmp/vigil-spark-bench"))
     ap.add_argument("--fit", type=Path, nargs="+", help="fit and project from these runs' result.json")
     ap.add_argument("--engine", choices=("duckdb", "spark"), help=argparse.SUPPRESS)
@@ -234,9 +235,11 @@ def main() -> None:
           f"{facts['simulate_s']} s, ingested and exported in {facts['ingest_export_s']} s); machine: "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}", flush=True)
     results: dict[str, dict[str, Any]] = {}
-    if args.compare_src or args.compare_conf:  # the baseline first, then the code under test
+    engines = args.engines.split(",")
+    if "spark" in engines and (args.compare_src or args.compare_conf):  # the baseline first, then the code
         results["before"] = _child("spark", args, args.compare_src, "before", args.compare_conf)
-    results["spark"] = _child("spark", args)
+    if "spark" in engines:
+        results["spark"] = _child("spark", args)
     results["duckdb"] = _child("duckdb", args)
     report(facts, results)
     (args.out / "result.json").write_text(json.dumps({"facts": facts, "results": results}, indent=1))
