@@ -1,15 +1,19 @@
 """Ingest throughput: vigil's ingest vs DuckDB's own read_json on the same file, same run.
 
-    .venv/bin/python bench/ingest_throughput.py [--records 1000000] [--out bench/out]
+    .venv/bin/python bench/ingest_throughput.py [--records 1000000] [--files 1] [--workers 2] [--out bench/out]
 
 Writes (once, reused when present) an NDJSON file of Entra ``SigninLogs`` records exported
 from Log Analytics (about 5 KB each, varied users, IPs, devices, 6 conditional-access
-policy results), then, each in its own subprocess so peak RSS is its own:
+policy results), or ``--files N`` files sharing the records between them, then, each in its own
+subprocess so peak RSS and CPU time are its own:
 
-1. baseline: ``CREATE TABLE AS SELECT * FROM read_json(file)`` in DuckDB (parse + materialise);
-2. vigil: ``vigil ingest`` into a fresh store file (parse, map, validate, de-duplicate, store raw).
+1. baseline: ``CREATE TABLE AS SELECT * FROM read_json(files)`` in DuckDB (parse + materialise);
+2. vigil: ``ingest_paths`` of the files into a fresh store file (parse, map, validate, de-duplicate,
+   store raw), once per ``--workers`` value (``ingest.map_workers``: 0 maps inside each batch's
+   transaction, one file at a time; N maps up to N files ahead in worker threads; e.g. ``--workers 0,2``).
 
-Prints MB/s, records/s, peak RSS and the ratio vigil / read_json.
+Prints wall seconds, CPU seconds (user + system), MB/s, records/s, peak RSS and each run's ratio to
+read_json, with the load average before and after.
 """
 from __future__ import annotations
 
@@ -115,22 +119,40 @@ def generate(path: Path, n: int) -> None:
     tmp.rename(path)
 
 
-def run_child(code: str) -> tuple[float, int, str]:
-    """Run python code in a child; return (seconds, the child's own peak RSS in bytes, stdout).
+def run_child(code: str) -> tuple[float, float, int, str]:
+    """Run python code in a child; return (seconds, CPU seconds, the child's own peak RSS in bytes, stdout).
 
-    The child prints its own ru_maxrss last (RUSAGE_CHILDREN would be a running max over all children)."""
+    The child prints its own ru_maxrss and CPU time last (RUSAGE_CHILDREN would be a running max over all
+    children)."""
     t0 = time.perf_counter()
-    wrapped = code + "; import resource; print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-    out = subprocess.run([sys.executable, "-c", wrapped], check=True, capture_output=True, text=True, cwd=ROOT)
+    wrapped = code + ("; import resource; u = resource.getrusage(resource.RUSAGE_SELF); "
+                      "print('RSS', u.ru_maxrss, u.ru_utime + u.ru_stime)")
+    out = subprocess.run([sys.executable, "-c", wrapped], check=True, capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     secs = time.perf_counter() - t0
     lines = out.stdout.strip().splitlines()
-    rss = int(lines[-1].split()[1]) * 1024
-    return secs, rss, "\n".join(lines[:-1])
+    _, rss, cpu = lines[-1].split()
+    return secs, float(cpu), int(rss) * 1024, "\n".join(lines[:-1])
+
+
+def split(data: Path, n: int) -> list[Path]:
+    """``data``'s records dealt into ``n`` files (whole lines, in order), made once."""
+    if n == 1:
+        return [data]
+    parts = [data.with_name(f"{data.stem}.part{k + 1}of{n}.json") for k in range(n)]
+    if not all(p.exists() for p in parts):
+        lines = data.read_bytes().splitlines(keepends=True)
+        per = -(-len(lines) // n)
+        for k, p in enumerate(parts):
+            p.write_bytes(b"".join(lines[k * per:(k + 1) * per]))
+    return parts
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--files", type=int, default=1, help="share the records between this many files")
+    ap.add_argument("--workers", default="2", help="ingest.map_workers values to run, comma-separated (e.g. 0,2)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -139,41 +161,48 @@ def main() -> None:
         t0 = time.perf_counter()
         generate(data, args.records)
         print(f"generated {data} in {time.perf_counter() - t0:.1f} s")
-    size = data.stat().st_size
-    print(f"file: {data.name}  {args.records:,} records  {size / 1e9:.2f} GB  ({size / args.records / 1e3:.1f} KB/record)")
+    files = split(data, args.files)
+    size = sum(f.stat().st_size for f in files)
+    print(f"{len(files)} file(s) of {data.name}: {args.records:,} records  {size / 1e9:.2f} GB  "
+          f"({size / args.records / 1e3:.1f} KB/record)")
+    load_before = os.getloadavg()
 
+    names = [str(f) for f in files]
+    base_sql = f"CREATE TABLE t AS SELECT * FROM read_json({names!r}, format='newline_delimited')"
     base_code = (
         "import duckdb; c = duckdb.connect(); c.execute('SET enable_progress_bar = false'); "
-        f"c.execute(\"CREATE TABLE t AS SELECT * FROM read_json('{data}', format='newline_delimited')\"); "
-        "print(c.execute('select count(*) from t').fetchall()[0][0])"
+        f"c.execute({base_sql!r}); print(c.execute('select count(*) from t').fetchall()[0][0])"
     )
     db = args.out / "bench-ingest.duckdb"
+    b_secs, b_cpu, b_rss, b_out = run_child(base_code)
+    rows = [("DuckDB read_json (baseline)", b_secs, b_cpu, b_rss, int(b_out.strip()))]
+    for workers in (int(w) for w in args.workers.split(",")):
+        for p in (db, Path(str(db) + ".wal")):
+            if p.exists():
+                p.unlink()
+        vigil_code = (
+            "from vigil.settings import load_settings; from vigil.store import open_store; "
+            "from vigil.sources.ingest import ingest_paths; import json; "
+            f"s = load_settings(overrides={{'store.path': '{db}', 'ingest.map_workers': {workers}}}, environ={{}}); "
+            f"st = open_store(s.store.path); r = ingest_paths(st, {names!r}, s); st.close(); "
+            "print(json.dumps([x.as_dict() for x in r]))"
+        )
+        v_secs, v_cpu, v_rss, v_out = run_child(vigil_code)
+        result = json.loads(v_out.strip().splitlines()[-1])
+        assert all(r["read"] == r["stored"] + r["duplicate"] + r["quarantined"] and not r["error"] for r in result)
+        rows.append((f"vigil ingest, map_workers={workers}", v_secs, v_cpu, v_rss, sum(r["stored"] for r in result)))
     for p in (db, Path(str(db) + ".wal")):
         if p.exists():
             p.unlink()
-    vigil_code = (
-        "from vigil.settings import load_settings; from vigil.store import open_store; "
-        "from vigil.sources.ingest import ingest_paths; import json; "
-        f"s = load_settings(overrides={{'store.path': '{db}'}}, environ={{}}); st = open_store(s.store.path); "
-        f"r = ingest_paths(st, ['{data}'], s)[0]; st.close(); "
-        "print(json.dumps(r.as_dict()))"
-    )
-    b_secs, b_rss, b_out = run_child(base_code)
-    v_secs, v_rss, v_out = run_child(vigil_code)
-    result = json.loads(v_out.strip().splitlines()[-1])
-    assert result["read"] == result["stored"] + result["duplicate"] + result["quarantined"], result
-    rows = [
-        ("DuckDB read_json (baseline)", b_secs, b_rss, int(b_out.strip())),
-        ("vigil ingest", v_secs, v_rss, result["stored"]),
-    ]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python {platform.python_version()}")
-    print(f"{'':30} {'seconds':>8} {'MB/s':>8} {'records/s':>11} {'peak RSS':>9} {'rows':>10}")
-    for name, secs, rss, n in rows:
-        print(f"{name:30} {secs:8.1f} {size / 1e6 / secs:8.1f} {args.records / secs:11,.0f} "
-              f"{rss / 2**30:7.2f} GB {n:10,}")
-    print(f"ratio vigil / read_json throughput: {b_secs / v_secs:.2f} (target >= 0.7); "
-          f"quarantined {result['quarantined']}, duplicate {result['duplicate']}")
+    load_after = os.getloadavg()
+    ram = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {ram:.0f} GiB, Python {platform.python_version()}; "
+          f"load average {load_before[0]:.1f} -> {load_after[0]:.1f}")
+    print(f"{'':32} {'seconds':>8} {'CPU s':>7} {'MB/s':>7} {'records/s':>10} {'peak RSS':>9} {'rows':>9} "
+          f"{'x read_json (wall, CPU)':>24}")
+    for name, secs, cpu, rss, n in rows:
+        print(f"{name:32} {secs:8.1f} {cpu:7.1f} {size / 1e6 / secs:7.1f} {args.records / secs:10,.0f} "
+              f"{rss / 2**30:7.2f} GB {n:9,} {b_secs / secs:11.2f} {b_cpu / cpu:11.2f}")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,9 @@ class IngestSettings(_Section):
         256, ge=1, le=1000, description="records nested deeper than this (objects / arrays) are quarantined"
     )
     memory_limit: str = Field("1GB", description="DuckDB memory_limit while ingesting (keeps ingest RSS bounded)")
+    map_workers: int = Field(
+        1, ge=0, le=16, description="threads that read and map the next files (each batch's parse, outside the "
+        "store's transaction) while the store writes them in the order given; 0 maps inside each batch's transaction")
 
 
 class EnrichSettings(_Section):

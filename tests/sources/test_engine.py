@@ -7,8 +7,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,21 +111,27 @@ def test_unknown_format_names_the_file(store, settings, tmp_path):
         engine.detect_format(path, "csv", b"")
 
 
+def _crash_on_batch(monkeypatch: pytest.MonkeyPatch, n: int) -> Any:
+    """The ``n``-th batch stored raises; returns the real ``_map_batch`` to put back."""
+    real = engine.Ingestor._map_batch
+    calls = {"n": 0}
+
+    def crash(self, *a, **k):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise RuntimeError("simulated crash")
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(engine.Ingestor, "_map_batch", crash)
+    return real
+
+
 def test_crash_mid_file_leaves_whole_batches_and_a_rerun_completes(store, settings, tmp_path, monkeypatch):
     lines = [json.dumps({**json.loads(_good_lines()[0]), "Id": f"id-{i}"}).encode() for i in range(2000)]
     path = tmp_path / "big.json"
     path.write_bytes(b"\n".join(lines) + b"\n")
     settings.ingest.batch_bytes = 256 * 1024
-    real = engine.Ingestor._map_batch
-    calls = {"n": 0}
-
-    def crash_on_third(self, *a, **k):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("simulated crash")
-        return real(self, *a, **k)
-
-    monkeypatch.setattr(engine.Ingestor, "_map_batch", crash_on_third)
+    real = _crash_on_batch(monkeypatch, 3)
     with pytest.raises(RuntimeError):
         ingest_paths(store, [path], settings)
     partial = store.count("signins")
@@ -230,3 +238,93 @@ def test_the_most_complete_copy_of_a_record_exported_twice_is_kept(store, settin
     # and the thinner copy read again changes nothing
     assert ingest_one(store, settings, first).duplicate == 1
     assert store.rows(req) == [("multiFactorAuthentication",)]
+
+
+# -- several files mapped by workers ---------------------------------------------------------------------------
+
+#: columns that name a run or a moment, not content: they differ between any two runs
+_RUN_COLUMNS = {"ingest_id", "block_id", "started_at", "finished_at", "quarantined_at"}
+
+
+def _many(path: Path, ids: range, garbage_every: int = 0) -> Path:
+    """Sign-ins with ids ``id-<i>``, a damaged line every ``garbage_every`` records."""
+    base = json.loads(_good_lines()[0])
+    lines = []
+    for i in ids:
+        lines.append(json.dumps({**base, "Id": f"id-{i}"}))
+        if garbage_every and i % garbage_every == 0:
+            lines.append('{"Id": "cut-' + str(i))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _files(tmp_path: Path) -> list[Path]:
+    """Records repeated within and across files (across batch boundaries too), a fuller copy of a stored record in
+    a later file, bad records, formats whose records partly go to a fallback format, an empty and an unknown file."""
+    src = FIXTURES / "sources"
+    full = {**json.loads(_good_lines()[0]), "Id": "fuller", "AuthenticationRequirement": "multiFactorAuthentication"}
+    thin = {k: v for k, v in full.items() if k != "AuthenticationRequirement"}
+    (tmp_path / "thin.json").write_text(json.dumps(thin) + "\n")
+    (tmp_path / "full.json").write_text(json.dumps(full) + "\n")
+    (tmp_path / "empty.json").write_text("")
+    (tmp_path / "weird.csv").write_text("a,b,c\n1,2,3\n")
+    return [LA, _many(tmp_path / "a.json", range(0, 300), garbage_every=47), tmp_path / "thin.json",
+            src / "okta" / "system_log_page.json", _many(tmp_path / "b.json", range(200, 500), garbage_every=41),
+            tmp_path / "empty.json", src / "gws" / "login_activities_page.json", LA, tmp_path / "weird.csv",
+            tmp_path / "full.json", src / "entra" / "AuditLogs.json", src / "o365" / "management_api.jsonl",
+            next((src / "cloudtrail").glob("*.json.gz")), src / "defender" / "advanced_hunting_export.json"]
+
+
+def _contents(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every table's rows (run ids and times left out), and every stored record's raw text."""
+    out: dict[str, list[tuple[object, ...]]] = {}
+    with open_store(path, read_only=True) as s:
+        for (table,) in s.rows("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"):
+            cols = [c for (c,) in s.rows("SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND "
+                                         "table_name = ? ORDER BY column_index", [table]) if c not in _RUN_COLUMNS]
+            out[table] = s.rows(f"SELECT {', '.join(s.ident(c) for c in cols)} FROM {s.ident(table)} "
+                                f"ORDER BY ALL")
+        ids = [r[0] for r in s.rows("SELECT event_id FROM raw_records")]
+        out["(raw texts)"] = sorted(s.raw(ids).items())
+    return out
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_files_mapped_by_workers_store_exactly_what_a_serial_run_stores(settings, tmp_path, workers):
+    files = _files(tmp_path)
+    runs = {}
+    for n in (0, workers):
+        settings.ingest.map_workers = n
+        settings.ingest.batch_bytes = 128 * 1024  # several batches (transactions) per file
+        db = tmp_path / f"w{n}.duckdb"
+        with open_store(db) as s:
+            results = ingest_paths(s, files, settings)
+        runs[n] = ([(r.path, r.source_format, r.read, r.stored, r.duplicate, r.quarantined, r.error, r.reasons)
+                    for r in results], _contents(db))
+    serial, parallel = runs[0], runs[workers]
+    assert parallel[0] == serial[0]
+    assert set(parallel[1]) == set(serial[1])
+    for table in serial[1]:
+        assert parallel[1][table] == serial[1][table], table
+    by_file = {p: (stored, dup, quar, err) for p, _, _, stored, dup, quar, err, _ in serial[0]}
+    # the case is what it claims: cross-file duplicates, a fuller copy replacing a stored one, bad records, an error
+    assert by_file[str(tmp_path / "b.json")][1] == 100 and by_file[str(LA)][1] >= 4
+    assert by_file[str(tmp_path / "full.json")][0] == 1 and by_file[str(tmp_path / "a.json")][2] > 0
+    assert "no adapter recognises" in (by_file[str(tmp_path / "weird.csv")][3] or "")
+    assert len(serial[1]["signins"]) > 500 and serial[1]["quarantine"]
+
+
+def test_a_crash_while_workers_map_ahead_stops_them_and_keeps_whole_batches(store, settings, tmp_path,
+                                                                             monkeypatch):
+    settings.ingest.map_workers = 2
+    settings.ingest.batch_bytes = 128 * 1024
+    files = [_many(tmp_path / f"{k}.json", range(k * 150, k * 150 + 150)) for k in range(4)]
+    real = _crash_on_batch(monkeypatch, 5)
+    with pytest.raises(RuntimeError):
+        ingest_paths(store, files, settings)
+    assert not [t for t in threading.enumerate() if t.name.startswith("vigil-map")]
+    partial = store.count("signins")
+    assert 0 < partial < 600 and store.count("raw_records") == partial
+    monkeypatch.setattr(engine.Ingestor, "_map_batch", real)
+    results = ingest_paths(store, files, settings)
+    assert sum(r.stored for r in results) == 600 - partial and store.count("signins") == 600

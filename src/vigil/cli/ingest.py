@@ -36,7 +36,7 @@ def ingest(
     Exit codes: 0 done; 3 a file could not be read (others are still ingested); 4 format not recognised;
     6 store error; 9 (with --strict) some records were quarantined.
     """
-    from vigil.sources.ingest import IngestResult, expand_paths, ingest_paths
+    from vigil.sources.ingest import expand_paths, ingest_paths
 
     settings = settings_from(db, config)
     files = expand_paths(list(paths))
@@ -52,32 +52,22 @@ def ingest(
     elif fmt:
         spec = registry.get(fmt)
     total = sum(f.stat().st_size for f in files if f.is_file())
-    results: list[IngestResult] = []
     with store_from(settings) as store:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                       TimeRemainingColumn(), console=err_console, transient=True, disable=as_json) as progress:
             task = progress.add_task("ingesting", total=total)
-            done = 0
-            for f in files:
-                progress.update(task, description=f.name[:40])
-
-                def cb(_p: Path, n: int, base: int = done) -> None:
-                    progress.update(task, completed=base + n)
-
-                if spec is not None:
-                    from vigil.sources.ingest import Ingestor
-
-                    try:
-                        def file_cb(n: int, f: Path = f) -> None:
-                            cb(f, n)
-
-                        results.append(Ingestor(store, settings).ingest_file(f, None, file_cb, spec))
-                    except VigilError as exc:
-                        results.append(IngestResult(str(f), spec.name, error=str(exc)))
-                else:
-                    results.extend(ingest_paths(store, [f], settings, None, cb))
+            base, done = {}, 0
+            for f in files:  # where each file starts on the bar (files are stored in this order)
+                base[f] = done
                 done += f.stat().st_size if f.is_file() else 0
-                progress.update(task, completed=done)
+
+            def cb(f: Path, n: int) -> None:
+                progress.update(task, description=f.name[:40], completed=base[f] + n)
+
+            # all files at once: worker threads map the next files while this one is stored (ingest.map_workers)
+            results = ingest_paths(store, list(files), settings, None, cb, spec=spec,
+                                   errors=(VigilError,) if spec is not None else (InputError,))
+            progress.update(task, completed=done)
         named = {p.resolve() for p in paths if p.is_file()}
         routed = _route_unknown(store, settings, results, named) if spec is None else {}
     _report(results, routed, as_json)

@@ -8,8 +8,6 @@ committed; re-running the file stores the remainder and counts the rest as dupli
 """
 from __future__ import annotations
 
-import queue
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -26,10 +24,12 @@ from vigil.settings import IngestSettings, Settings
 from vigil.sources import registry
 from vigil.sources._base import CompiledSpec, SourceSpec, compile_spec
 from vigil.sources._csv import read_csv
+from vigil.sources._ordered import in_order
 from vigil.sources._reader import RAW_KEEP, Batch, Problem, read_json_doc, read_ndjson, sniff
 from vigil.sources._sql import install_macros
-from vigil.store import Store, ident, literal
+from vigil.store import Store, connect, ident, literal
 from vigil.store.rawblocks import write_blocks
+from vigil.store.readonly import harden
 from vigil.store.schema import EVENT_TABLES
 
 #: columns the engine fills itself (not the record's content): not counted when judging which copy is complete
@@ -138,8 +138,9 @@ def _lenient_loads(text: str) -> Any:
     """Parse JSON the way DuckDB does (it tolerates e.g. trailing commas, as in Microsoft's own examples)."""
     import duckdb
 
-    try:
-        rows = duckdb.execute("SELECT json(?)", [text]).fetchall()
+    try:  # its own connection: detection runs in ingest's worker threads too
+        with duckdb.connect() as con:
+            rows = con.execute("SELECT json(?)", [text]).fetchall()
         return orjson.loads(rows[0][0]) if rows and rows[0][0] else None
     except (duckdb.Error, orjson.JSONDecodeError):  # not JSON, or nested beyond orjson's limit
         return None
@@ -157,37 +158,113 @@ def _batches(path: Path, kind: str, batch_bytes: int, max_record: int, max_depth
 
 def _prefetch(it: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
     """Read the next batch in a thread while DuckDB (which releases the GIL) works on this one."""
-    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def work() -> None:
-        try:
-            for item in it:
-                while not stop.is_set():
-                    try:
-                        q.put(("item", item), timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(("end", None))
-        except BaseException as exc:  # handed to the consumer, never swallowed
-            q.put(("error", exc))
-
-    t = threading.Thread(target=work, name="vigil-reader", daemon=True)
-    t.start()
+    streams = in_order([it], lambda source, _worker: source, workers=1, depth=depth)
     try:
-        while True:
-            kind, value = q.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
+        yield from next(streams)
     finally:
-        stop.set()
-        t.join(timeout=5)
+        streams.close()
+
+
+@dataclass
+class Mapped:
+    """One batch parsed and mapped outside the store's transaction (``ingest_paths`` with workers): what step 1
+    of ``Ingestor._map_batch`` computes inside it, for the format and for its fallback format."""
+
+    batch: Batch
+    table: pa.Table | None = None  # the batch as registered (_i, raw, line, byte_offset)
+    ready: pa.Table | None = None
+    fallback_ready: pa.Table | None = None
+
+
+@dataclass
+class _Head:
+    """A file sniffed and its format detected by a worker, ahead of its mapped batches."""
+
+    kind: str
+    head: bytes
+    spec: SourceSpec | None
+
+
+def _batch_table(batch: Batch) -> pa.Table:
+    offsets = batch.offsets
+    return pa.table({
+        "_i": pa.array(np.arange(len(batch.texts), dtype=np.int64)),
+        "raw": batch.texts,
+        "line": pa.array(batch.lines, type=pa.int64()),
+        # CSV rows have no meaningful byte offset (-1): store NULL
+        "byte_offset": pa.array(offsets, type=pa.int64(), mask=offsets < 0),
+    })
+
+
+def _ready_sql(cs: CompiledSpec, source: str) -> tuple[str, list[Any]]:
+    """Step 1, parse + map (one parse per record), reasons, ids and times: a query over ``source`` alone (nothing
+    from the store), so a worker can run it on its own engine outside the store's transaction."""
+    spec = cs.spec
+    reject_cols = [f"_reject_{i}" for i in range(len(spec.reject_when))]
+    reject_case = " ".join(f"WHEN {c} IS NOT NULL THEN {c}" for c in reject_cols)
+    return f"""
+        WITH src AS (
+            -- try(): invalid JSON gives NULL for that record instead of failing the batch (one parse)
+            SELECT _i, line, byte_offset, raw, {cs.extract("raw")}
+            FROM {cs.source(source)}
+        ), ext AS (
+            SELECT * EXCLUDE (l, o), l IS NOT NULL AS _valid, CASE WHEN _object THEN l END AS l,
+                   CASE WHEN _object THEN o END AS o FROM src
+        ), mapped AS (
+            SELECT _i, line, byte_offset, _valid, _object, {cs.select},
+                   -- a content hash only where the vendor gives no record id
+                   CASE WHEN nullif(trim(_record_id), '') IS NULL THEN 'md5:' || md5(raw) END AS _raw_id
+            FROM ext
+        ), timed AS (
+            SELECT *, TRY_CAST(vigil_ts(_time_text) AS TIMESTAMP) AS _event_time,
+                   coalesce(nullif(trim(_record_id), ''), _raw_id) AS _rid
+            FROM mapped
+        )
+        SELECT * EXCLUDE (_raw_id),
+            -- the time is part of the key: some exports reuse an id for distinct records
+            substr(md5(? || '|' || coalesce(_source_table, '') || '|' || _rid || '|' ||
+                       coalesce(CAST(_event_time AS VARCHAR), '')), 1, 16) AS _eid,
+            CASE WHEN NOT _valid THEN 'not valid JSON'
+                 WHEN NOT _object THEN 'not a JSON object'
+                 WHEN NOT _accepted THEN ?
+                 {reject_case}
+                 WHEN _time_text IS NULL OR trim(_time_text) = '' THEN 'no event time in the record'
+                 WHEN _event_time IS NULL THEN 'unparseable event time ' || to_json(_time_text)::VARCHAR
+            END AS _reason
+        FROM timed
+    """, [spec.same_records_as or spec.name, spec.accept_reason]
+
+
+#: the records a format does not accept, which its fallback format maps instead
+_TO_FALLBACK = "_valid AND _object AND NOT _accepted"
+
+
+def map_outside(cur: Any, cs: CompiledSpec | None, fallback: CompiledSpec | None, batch: Batch) -> Mapped:
+    """Step 1 of a batch on ``cur`` (a worker's own engine, with the TEMP macros), into Arrow."""
+    if cs is None or not len(batch.texts):
+        return Mapped(batch)
+    table = _batch_table(batch)
+    cur.register("_vigil_batch", table)
+    try:
+        sql, params = _ready_sql(cs, "_vigil_batch")
+        ready = cur.sql(sql, params=params).to_arrow_table()
+        fallback_ready = None
+        if fallback is not None:
+            cur.register("_vigil_mapped", ready)
+            try:
+                rest = cur.sql("SELECT b.* FROM _vigil_batch b WHERE _i IN "
+                               f"(SELECT _i FROM _vigil_mapped WHERE {_TO_FALLBACK})").to_arrow_table()
+            finally:
+                cur.unregister("_vigil_mapped")
+            cur.register("_vigil_rest", rest)
+            try:
+                sql, params = _ready_sql(fallback, "_vigil_rest")
+                fallback_ready = cur.sql(sql, params=params).to_arrow_table()
+            finally:
+                cur.unregister("_vigil_rest")
+    finally:
+        cur.unregister("_vigil_batch")
+    return Mapped(batch, table, ready, fallback_ready)
 
 
 class Ingestor:
@@ -207,14 +284,22 @@ class Ingestor:
         return self._compiled[spec.name]
 
     def ingest_file(self, path: Path, fmt: str | None = None, progress: ProgressFn | None = None,
-                    spec: SourceSpec | None = None) -> IngestResult:
+                    spec: SourceSpec | None = None, mapped: Iterator[Any] | None = None) -> IngestResult:
+        """One file, one transaction per batch. ``mapped`` is the file as ``ingest_paths``' workers prepared it
+        (its ``_Head``, then its ``Mapped`` batches): only de-duplicating and storing happen here then."""
         started = datetime.now(timezone.utc).replace(tzinfo=None)
-        kind, head = sniff(path)
+        first = next(mapped) if mapped is not None else None
+        if isinstance(first, _Head):
+            kind, head = first.kind, first.head
+        else:
+            kind, head = sniff(path)
         result = IngestResult(str(path), None, bytes=path.stat().st_size)
         if kind == "empty":
             result.source_format = fmt
             return result
-        if spec is None and fmt:
+        if isinstance(first, _Head):
+            spec = first.spec
+        elif spec is None and fmt:
             spec = registry.get(fmt)
         elif spec is None:
             spec = detect_format(path, kind, head, settings=self.settings.ingest)
@@ -234,8 +319,12 @@ class Ingestor:
         previous_limit = self.store.scalar("SELECT current_setting('memory_limit')")
         self.con.execute(f"SET memory_limit = {literal(ing.memory_limit)}")
         try:
-            for batch in _prefetch(_batches(path, kind, ing.batch_bytes, ing.max_record_bytes, ing.max_record_depth)):
-                self._ingest_batch(cs, path, ingest_id, batch, result)
+            batches: Iterator[Batch | Mapped] = mapped if mapped is not None else _prefetch(
+                _batches(path, kind, ing.batch_bytes, ing.max_record_bytes, ing.max_record_depth))
+            for item in batches:
+                batch = item.batch if isinstance(item, Mapped) else item
+                self._ingest_batch(cs, path, ingest_id, batch, result,
+                                   mapped=item if isinstance(item, Mapped) else None)
                 if progress:
                     progress(batch.bytes_done)
         except InputError as exc:
@@ -292,7 +381,8 @@ class Ingestor:
 
     def _ingest_batch(self, cs: CompiledSpec | None, path: Path, ingest_id: str, batch: Batch,
                       result: IngestResult, *, replace: bool = False,
-                      before_commit: Callable[[IngestResult], None] | None = None) -> None:
+                      before_commit: Callable[[IngestResult], None] | None = None,
+                      mapped: Mapped | None = None) -> None:
         """One transaction; ``cs`` is None for a file with no readable record (only quarantine rows)."""
         con = self.con
         if cs is None and len(batch.texts):
@@ -305,18 +395,11 @@ class Ingestor:
                     self._quarantine_problems(ingest_id, path, cs.spec.name if cs else None, batch.problems,
                                              result)
                 if cs is not None and len(batch.texts):
-                    offsets = batch.offsets
-                    arrow = pa.table({
-                        "_i": pa.array(np.arange(len(batch.texts), dtype=np.int64)),
-                        "raw": batch.texts,
-                        "line": pa.array(batch.lines, type=pa.int64()),
-                        # CSV rows have no meaningful byte offset (-1): store NULL
-                        "byte_offset": pa.array(offsets, type=pa.int64(), mask=offsets < 0),
-                    })
-                    con.register("_vigil_batch", arrow)
+                    con.register("_vigil_batch", mapped.table if mapped is not None and mapped.table is not None
+                                 else _batch_table(batch))
                     registered = True
                     stored, dup, quar = self._map_batch(cs, path, ingest_id, result, "_vigil_batch", batch.texts,
-                                                        replace)
+                                                        replace, mapped)
                     counts["stored"], counts["dup"] = stored, dup
                     counts["quar"] += quar
                 con.execute(
@@ -338,89 +421,74 @@ class Ingestor:
         result.quarantined += counts["quar"]
 
     def _map_batch(self, cs: CompiledSpec, path: Path, ingest_id: str, result: IngestResult,
-                   source: str, texts: pa.LargeStringArray, replace: bool = False) -> tuple[int, int, int]:
+                   source: str, texts: pa.LargeStringArray, replace: bool = False,
+                   mapped: Mapped | None = None, view: str = "_vigil_mapped") -> tuple[int, int, int]:
         """Map the records in relation ``source`` (columns _i, line, byte_offset, raw); returns
         (stored, duplicate, quarantined). ``_i`` indexes ``texts``, the batch's record texts. The raw text
         stays out of the intermediate tables: they carry the row index ``_i``, the quarantine joins back to
-        ``source`` and the raw blocks take the new records' texts from ``texts`` by index."""
+        ``source`` and the raw blocks take the new records' texts from ``texts`` by index. With ``mapped``
+        (step 1 done by a worker outside the transaction) its table, registered as ``view``, stands in for step 1's."""
+        fallback = self.compiled(registry.get(cs.spec.fallback)) if cs.spec.fallback else None
+        if mapped is None:
+            # 1. parse + map, in this transaction
+            sql, params = _ready_sql(cs, source)
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _vigil_ready AS {sql}", params)
+            return self._store_mapped(cs, path, ingest_id, result, source, texts, replace, "_vigil_ready",
+                                      fallback, None)
+        assert mapped.ready is not None, "a mapped batch with records has step 1's table"
+        self.con.register(view, mapped.ready)
+        try:
+            return self._store_mapped(cs, path, ingest_id, result, source, texts, replace, view, fallback, mapped)
+        finally:
+            self.con.unregister(view)
+
+    def _store_mapped(self, cs: CompiledSpec, path: Path, ingest_id: str, result: IngestResult, source: str,
+                      texts: pa.LargeStringArray, replace: bool, ready: str, fallback: CompiledSpec | None,
+                      mapped: Mapped | None) -> tuple[int, int, int]:
+        """Steps 2 and 3 of :meth:`_map_batch` over step 1's relation ``ready``: quarantine, de-duplicate
+        within the batch and against the store, insert, keep the raw texts; then the fallback's records."""
         spec = cs.spec
         columns = EVENT_TABLES[spec.target].column_names
         con = self.con
-        fallback = self.compiled(registry.get(spec.fallback)) if spec.fallback else None
-        reject_cols = [f"_reject_{i}" for i in range(len(spec.reject_when))]
-        reject_case = " ".join(f"WHEN {c} IS NOT NULL THEN {c}" for c in reject_cols)
         src_file = str(path)
-        # 1. parse + map (one parse per record), reasons, ids and times
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE _vigil_ready AS
-            WITH src AS (
-                -- try(): invalid JSON gives NULL for that record instead of failing the batch (one parse)
-                SELECT _i, line, byte_offset, raw, {cs.extract("raw")}
-                FROM {cs.source(source)}
-            ), ext AS (
-                SELECT * EXCLUDE (l, o), l IS NOT NULL AS _valid, CASE WHEN _object THEN l END AS l,
-                       CASE WHEN _object THEN o END AS o FROM src
-            ), mapped AS (
-                SELECT _i, line, byte_offset, _valid, _object, {cs.select},
-                       -- a content hash only where the vendor gives no record id
-                       CASE WHEN nullif(trim(_record_id), '') IS NULL THEN 'md5:' || md5(raw) END AS _raw_id
-                FROM ext
-            ), timed AS (
-                SELECT *, TRY_CAST(vigil_ts(_time_text) AS TIMESTAMP) AS _event_time,
-                       coalesce(nullif(trim(_record_id), ''), _raw_id) AS _rid
-                FROM mapped
-            )
-            SELECT * EXCLUDE (_raw_id),
-                -- the time is part of the key: some exports reuse an id for distinct records
-                substr(md5(? || '|' || coalesce(_source_table, '') || '|' || _rid || '|' ||
-                           coalesce(CAST(_event_time AS VARCHAR), '')), 1, 16) AS _eid,
-                CASE WHEN NOT _valid THEN 'not valid JSON'
-                     WHEN NOT _object THEN 'not a JSON object'
-                     WHEN NOT _accepted THEN ?
-                     {reject_case}
-                     WHEN _time_text IS NULL OR trim(_time_text) = '' THEN 'no event time in the record'
-                     WHEN _event_time IS NULL THEN 'unparseable event time ' || to_json(_time_text)::VARCHAR
-                END AS _reason
-            FROM timed
-        """, [spec.same_records_as or spec.name, spec.accept_reason])
         # 2. quarantine (records this format does not accept go to its fallback format instead, if it has one)
-        quarantine_if = "_reason IS NOT NULL" + (" AND NOT (_valid AND _object AND NOT _accepted)" if fallback else "")
+        quarantine_if = "_reason IS NOT NULL" + (f" AND NOT ({_TO_FALLBACK})" if fallback else "")
         quar = con.execute(f"""
             INSERT INTO quarantine
             SELECT ?, ?, ?, r.line, r.byte_offset, r._reason, left(rtrim(b.raw, chr(10) || chr(13)), {RAW_KEEP}),
                    now()::TIMESTAMP
-            FROM _vigil_ready r JOIN {source} b USING (_i) WHERE {quarantine_if}
+            FROM {ready} r JOIN {source} b USING (_i) WHERE {quarantine_if}
         """, [ingest_id, src_file, spec.name]).fetchall()
         n_quar = int(quar[0][0]) if quar else 0
         if n_quar:
             for reason, n in con.execute(
-                f"SELECT _reason, count(*) FROM _vigil_ready WHERE {quarantine_if} GROUP BY 1"
+                f"SELECT _reason, count(*) FROM {ready} WHERE {quarantine_if} GROUP BY 1"
             ).fetchall():
                 result.reasons[reason] = result.reasons.get(reason, 0) + int(n)
-        if fallback is not None:
+        if fallback is not None and mapped is None:
             con.execute(f"CREATE OR REPLACE TEMP TABLE _vigil_rest AS SELECT b.* FROM {source} b "
-                        "WHERE _i IN (SELECT _i FROM _vigil_ready WHERE _valid AND _object AND NOT _accepted)")
+                        f"WHERE _i IN (SELECT _i FROM {ready} WHERE {_TO_FALLBACK})")
         # 3. de-duplicate within the batch and against the store, then insert. A record exported twice (same
         # id and time) is one record: keep its most complete copy (an export may carry AuthenticationRequirement
         # in one copy only); a republished one (`replace`) keeps the last read instead.
         if replace:
-            self._replace_changed(spec.target, source)
+            self._replace_changed(spec.target, source, ready)
         filled = " + ".join(f"(CASE WHEN {ident(c)} IS NOT NULL THEN 1 ELSE 0 END)" for c in columns
                             if c not in _PROVENANCE)
         order = "line DESC, byte_offset, _i DESC" if replace else "_filled DESC, line, byte_offset, _i"
         # only the keys of the records to insert: the mapped columns are read once more, by the INSERT, from
-        # _vigil_ready (copying ~60 columns into another temp table cost more than that join)
+        # step 1's table (copying ~60 columns into another temp table cost more than that join)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _vigil_new AS
             SELECT r._i, r._eid, s.event_id IS NOT NULL AS _upgrade FROM (
-                SELECT _i, _eid, {filled} AS _filled FROM _vigil_ready WHERE _reason IS NULL
+                SELECT _i, _eid, {filled} AS _filled FROM {ready} WHERE _reason IS NULL
                 QUALIFY row_number() OVER (PARTITION BY _eid ORDER BY {order}) = 1
             ) r
             LEFT JOIN (SELECT event_id, {filled} AS _filled FROM {ident(spec.target)}
-                       WHERE event_id IN (SELECT _eid FROM _vigil_ready)) s ON s.event_id = r._eid
+                       WHERE event_id IN (SELECT _eid FROM {ready})) s ON s.event_id = r._eid
             WHERE s.event_id IS NULL OR (NOT {'TRUE' if replace else 'FALSE'} AND r._filled > s._filled)
         """)
-        good = int(self.store.scalar("SELECT count(*) FROM _vigil_ready WHERE _reason IS NULL") or 0)
+        good = int(self.store.scalar(f"SELECT count(*) FROM {ready} WHERE _reason IS NULL") or 0)
         new = int(self.store.scalar("SELECT count(*) FROM _vigil_new") or 0)
         # a more complete copy of a stored record replaces it (counted stored: the row is now this file's)
         upgraded = int(self.store.scalar("SELECT count(*) FROM _vigil_new WHERE _upgrade") or 0)
@@ -445,7 +513,7 @@ class Ingestor:
             else:
                 select.append(ident(c))
         con.execute(f'INSERT INTO {ident(spec.target)} SELECT {", ".join(select)} '
-                    'FROM _vigil_ready JOIN _vigil_new USING (_i, _eid)', [src_file])
+                    f'FROM {ready} JOIN _vigil_new USING (_i, _eid)', [src_file])
         if new:
             keys = con.sql("SELECT _i, _eid FROM _vigil_new ORDER BY _i").to_arrow_table()
             index = keys.column(0).combine_chunks()
@@ -457,16 +525,21 @@ class Ingestor:
         if fallback is not None:
             if fallback.spec.fallback:
                 raise ValueError(f"{spec.name}: fallback {fallback.spec.name} must not have a fallback itself")
-            f_new, f_dup, f_quar = self._map_batch(fallback, path, ingest_id, result, "_vigil_rest", texts)
+            if mapped is None:
+                f_new, f_dup, f_quar = self._map_batch(fallback, path, ingest_id, result, "_vigil_rest", texts)
+            else:  # the worker mapped the fallback's records too; they keep their _i, so the batch serves as source
+                f_new, f_dup, f_quar = self._map_batch(fallback, path, ingest_id, result, source, texts,
+                                                       mapped=Mapped(mapped.batch, mapped.table, mapped.fallback_ready),
+                                                       view="_vigil_mapped_fallback")
             return new + f_new, good - new + f_dup, n_quar + f_quar
         return new, good - new, n_quar
 
-    def _replace_changed(self, target: str, source: str) -> None:
+    def _replace_changed(self, target: str, source: str, ready: str) -> None:
         """Drop stored records that the batch brings again with different raw text (a republished
         version), so the insert that follows stores the latest; identical ones stay duplicates."""
         con = self.con
         ids = [r[0] for r in con.execute(
-            f'SELECT DISTINCT r._eid FROM _vigil_ready r JOIN "{target}" t ON t.event_id = r._eid '
+            f'SELECT DISTINCT r._eid FROM {ready} r JOIN "{target}" t ON t.event_id = r._eid '
             "WHERE r._reason IS NULL").fetchall()]
         if not ids:
             return
@@ -476,7 +549,7 @@ class Ingestor:
         try:
             con.execute(f"""
                 CREATE OR REPLACE TEMP TABLE _vigil_changed AS
-                SELECT DISTINCT r._eid AS event_id FROM _vigil_ready r JOIN {source} b USING (_i)
+                SELECT DISTINCT r._eid AS event_id FROM {ready} r JOIN {source} b USING (_i)
                 JOIN _vigil_stored_raw s ON s.event_id = r._eid
                 WHERE r._reason IS NULL AND rtrim(b.raw, chr(10) || chr(13)) <> s.raw
             """)
@@ -495,15 +568,60 @@ class Ingestor:
             result.reasons[p.reason] = result.reasons.get(p.reason, 0) + 1
 
 
+def _prepare(path: Path, fmt: str | None, spec: SourceSpec | None, ing: IngestSettings,
+             cur: Any) -> Iterator[_Head | Mapped]:
+    """A worker's part of one file: sniff it, detect its format, then read and map each batch on ``cur``."""
+    kind, head = sniff(path)
+    if kind == "empty":
+        yield _Head(kind, head, None)
+        return
+    if spec is None and fmt:
+        spec = registry.get(fmt)
+    elif spec is None:
+        spec = detect_format(path, kind, head, settings=ing)
+    yield _Head(kind, head, spec)
+    cs = compile_spec(spec) if spec else None
+    fallback = compile_spec(registry.get(spec.fallback)) if spec and spec.fallback else None
+    for batch in _batches(path, kind, ing.batch_bytes, ing.max_record_bytes, ing.max_record_depth):
+        yield map_outside(cur, cs, fallback, batch)
+
+
 def ingest_paths(store: Store, paths: list[str | Path], settings: Settings, fmt: str | None = None,
-                 progress: Callable[[Path, int], None] | None = None) -> list[IngestResult]:
-    """Ingest files (and folders' files). Errors about one file are recorded on its result."""
+                 progress: Callable[[Path, int], None] | None = None, *, spec: SourceSpec | None = None,
+                 errors: tuple[type[Exception], ...] = (InputError,)) -> list[IngestResult]:
+    """Ingest files (and folders' files). Errors about one file (``errors``) are recorded on its result.
+
+    With ``ingest.map_workers`` > 0, worker threads read, detect and map (step 1, the parse) up to that many files
+    ahead, each on its own in-memory engine outside the store's transaction, while this thread quarantines,
+    de-duplicates, stores and commits each batch in the order given: the transactions of a serial run, in the same
+    order, so duplicates across files resolve as they would one file at a time."""
+    files = expand_paths(paths)
     ingestor = Ingestor(store, settings)
     results: list[IngestResult] = []
-    for path in expand_paths(paths):
-        cb: ProgressFn | None = (lambda n, p=path: progress(p, n)) if progress else None
-        try:
-            results.append(ingestor.ingest_file(path, fmt, cb))
-        except InputError as exc:
-            results.append(IngestResult(str(path), fmt, error=str(exc)))
+    workers = min(settings.ingest.map_workers, len(files))
+    engines = [_mapping_engine(settings.ingest) for _ in range(workers)]
+    streams = in_order(files, lambda path, w: _prepare(path, fmt, spec, settings.ingest, engines[w]), workers) \
+        if workers else None
+    try:
+        for path in files:
+            cb: ProgressFn | None = (lambda n, p=path: progress(p, n)) if progress else None
+            try:
+                results.append(ingestor.ingest_file(path, fmt, cb, spec, next(streams) if streams else None))
+            except errors as exc:
+                results.append(IngestResult(str(path), spec.name if spec else fmt, error=str(exc)))
+    finally:
+        if streams is not None:
+            streams.close()
+        for engine in engines:
+            engine.close()
     return results
+
+
+def _mapping_engine(ing: IngestSettings) -> Any:
+    """A worker's own in-memory DuckDB: mapping needs nothing from the store, and a cursor of the store's
+    instance would hold catalog transactions (its registered batches) that make the store's CHECKPOINT fail."""
+    engine = connect()
+    install_macros(engine)
+    engine.execute(f"SET memory_limit = {literal(ing.memory_limit)}")
+    harden(engine)
+    return engine
