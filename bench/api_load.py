@@ -6,7 +6,10 @@ Without --db it simulates a tenant (--users/--days), ingests and analyses it und
 bench/out/. It then creates a reader token, starts `vigil serve` on a free 127.0.0.1 port
 (access log off: --log-level warning) and, for each endpoint in turn, keeps --concurrency
 requests in flight for --seconds (at most --max-requests). Every request goes to 127.0.0.1 only.
-The same-run baseline is GET /api/v1/whoami: authentication and framework cost alone.
+The same-run baseline is GET /api/v1/whoami: authentication and framework cost alone. The server's
+CPU time per request (user + system from /proc, over each endpoint's run) is printed beside the
+latencies, with the request rate it implies on one idle core: it moves far less with the machine's
+load than the latencies do. The load average before and after is printed too.
 """
 from __future__ import annotations
 
@@ -83,8 +86,14 @@ async def _drive(client: httpx.AsyncClient, method: str, path: str, body: Any, s
             "errors": errors}
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run_load(url: str, token: str, user: str, seconds: float, concurrency: int,
-                   max_requests: int) -> dict[str, Any]:
+                   max_requests: int, server_pid: int) -> dict[str, Any]:
     decision = {"user_principal_name": user, "application_name": "Office 365 Exchange Online",
                 "ip": "81.2.69.160", "country": "GB", "client_app_type": "browser", "sign_in_risk": "low"}
     cases = [
@@ -101,7 +110,11 @@ async def run_load(url: str, token: str, user: str, seconds: float, concurrency:
             r = await client.request(method, path, json=body)  # warm-up, and fail fast on a broken endpoint
             if r.status_code != 200:
                 raise SystemExit(f"{name}: HTTP {r.status_code}: {r.text[:300]}")
+            cpu0 = _cpu_seconds(server_pid)
             out[name] = await _drive(client, method, path, body, seconds, concurrency, max_requests)
+            cpu_ms = (_cpu_seconds(server_pid) - cpu0) * 1000 / max(1, out[name]["requests"])
+            out[name]["server_cpu_ms"] = round(cpu_ms, 3)
+            out[name]["rps_per_idle_core"] = round(1000 / cpu_ms) if cpu_ms else None
     return out
 
 
@@ -144,21 +157,27 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(url, proc, lambda: proc.stderr.read().decode() if proc.stderr else "")
-        results = asyncio.run(run_load(url, token, user, args.seconds, args.concurrency, args.max_requests))
+        load_before = os.getloadavg()[0]
+        results = asyncio.run(run_load(url, token, user, args.seconds, args.concurrency, args.max_requests, proc.pid))
+        load_after = os.getloadavg()[0]
     finally:
         proc.terminate()
         proc.wait(timeout=10)
     meta = {"machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
-            "incidents": n_inc, "user": user, "concurrency": args.concurrency, "seconds": args.seconds}
+            "incidents": n_inc, "user": user, "concurrency": args.concurrency, "seconds": args.seconds,
+            "load": [load_before, load_after]}
     if args.json:
         print(json.dumps({"meta": meta, "results": results}, indent=2))
         return
     print(f"{meta['machine']}; {n_inc} incidents; user page of {user}; {args.concurrency} in flight, "
-          f"{args.seconds:g} s per endpoint (client and server share the machine)")
-    print(f"{'endpoint':46} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+          f"{args.seconds:g} s per endpoint (client and server share the machine); "
+          f"load average {load_before:.1f} -> {load_after:.1f}")
+    print(f"{'endpoint':46} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} "
+          f"{'server CPU ms':>13} {'req/s/core':>10}")
     for name, r in results.items():
         print(f"{name:46} {r['requests']:8d} {r['rps']:8.1f} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} "
-              f"{r['p99_ms']:8.2f} {sum(r['errors'].values()):7d}")
+              f"{r['p99_ms']:8.2f} {sum(r['errors'].values()):7d} {r['server_cpu_ms']:13.3f} "
+              f"{r['rps_per_idle_core'] or 0:10d}")
 
 
 if __name__ == "__main__":
