@@ -166,6 +166,14 @@ def test_nul_bytes_that_are_not_utf16_are_named(store, settings, tmp_path):
     assert r.error and str(path) in r.error and "without a byte-order mark" in r.error and "\n" not in r.error
 
 
+def test_a_nul_first_line_is_a_bad_record_not_a_refused_file(store, settings, tmp_path):
+    # hypothesis found it: a lone NUL before valid records used to refuse the whole file as "UTF-16 or UTF-32"
+    path = tmp_path / "nul.json"
+    path.write_bytes(b"\x00\n" + _ndjson(2))
+    [r] = ingest_paths(store, [path], settings)
+    assert (r.error, r.read, r.stored, r.quarantined) == (None, 3, 2, 1)
+
+
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "COLUMNS": "80"}
     return subprocess.run([sys.executable, "-m", "vigil", *args], capture_output=True, text=True, cwd=cwd,

@@ -81,7 +81,7 @@ class _Source:
             raise InputError(f"cannot decompress ({exc})", path=str(path)) from None
         self.encoding = _utf16(start)
         self.utf16 = self.encoding is not None
-        if self.encoding is None and b"\0" in start:
+        if self.encoding is None and _utf32(start):
             raise InputError("NUL bytes at the start: not UTF-8 text (UTF-16 or UTF-32 without a byte-order mark?); "
                              "convert it to UTF-8", path=str(path))
         self.damage: InputError | None = None  # set when the gzip stream turns out to be damaged
@@ -187,6 +187,17 @@ def _utf16(start: bytes) -> str | None:
     if not even.strip(b"\0") and b"\0" not in odd:
         return "utf-16-be"
     return None
+
+
+def _utf32(start: bytes) -> bool:
+    """Content that reads as ASCII text in UTF-32 without a BOM. Any other NUL near the start is a damaged
+    first record, quarantined like any other, not a reason to refuse the whole file."""
+    if len(start) < 8:
+        return False
+    units = [start[i:i + 4] for i in range(0, 8, 4)]
+    text = set(range(0x20, 0x7F)) | {0x09, 0x0A, 0x0D}
+    return (all(u[1:] == b"\0\0\0" and u[0] in text for u in units)
+            or all(u[:3] == b"\0\0\0" and u[3] in text for u in units))
 
 
 def _truncated(path: Path, exc: BaseException, at: int) -> InputError:
