@@ -21,19 +21,17 @@ from typer.core import TyperCommand, TyperGroup
 #: (typer's order: each module's plain commands, then its groups, modules in registration order)
 LISTING: tuple[tuple[str, str, str], ...] = (
     ("analyze", "analyze", "Enrich, stitch sessions, judge travel, build UEBA, run detections, score risk, raise "
-                           "incidents,\nderive CAE state."),
+                           "incidents."),
     ("demo", "analyze", "Simulate a small tenant, ingest and analyse it into ./vigil.duckdb, print the summary, serve "
                         "the UI."),
     ("backup", "backup", "Back up the store, the CAE journal, the signing keys and the settings (consistent while "
-                         "serving:\na running `vigil serve` of the store is handed the command and copies through its "
-                         "own database)."),
+                         "serving)."),
     ("restore", "backup", "Verify a backup and restore it into a new folder (store, journal, keys, and a vigil.yaml "
                           "naming them)."),
     ("connect", "connect", "Pull logs from a tenant API into the store (see docs/connectors.md)."),
     ("enrich", "enrich", "Run the enrich stage alone (feeds, geo / ASN, user agents, corporate egress, enriched "
                          "views)."),
-    ("hunt", "hunt", "Run KQL (BehaviorAnalytics, SigninLogs, AADNonInteractiveUserSignInLogs, AuditLogs, "
-                     "OfficeActivity,\nIdentityInfo, UserPeerAnalytics and vigil's own tables)."),
+    ("hunt", "hunt", "Run KQL over the Sentinel-named tables and vigil's own."),
     ("evaluate", "incidents", "Noise figure: vigil's incidents vs naive rules, recall per labelled campaign type."),
     ("ingest", "ingest", "Ingest vendor log exports into the store: nothing lost, duplicates skipped, bad records "
                          "quarantined."),

@@ -33,8 +33,9 @@ def analyze(
         help="with --engine spark: the Spark master URL (local[N], spark://host:7077, k8s://..., yarn)")] = "local[2]",
     db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Enrich, stitch sessions, judge travel, build UEBA, run detections, score risk, raise incidents,
-    derive CAE state."""
+    """Enrich, stitch sessions, judge travel, build UEBA, run detections, score risk, raise incidents.
+
+    The last stage derives CAE state; --stage runs only the stages named, in pipeline order."""
     from vigil.pipeline import stage_names
 
     settings = settings_from(db, config)

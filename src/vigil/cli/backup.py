@@ -32,8 +32,9 @@ def backup(
     dest: Annotated[Path, typer.Argument(help="new folder for the backup")],
     db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """Back up the store, the CAE journal, the signing keys and the settings (consistent while serving:
-    a running `vigil serve` of the store is handed the command and copies through its own database)."""
+    """Back up the store, the CAE journal, the signing keys and the settings (consistent while serving).
+
+    A running `vigil serve` of the store is handed the command and copies through its own database."""
     from vigil.backup import staged, write_backup
     from vigil.store.snapshot import StoreBusy
 

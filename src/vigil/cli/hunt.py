@@ -41,8 +41,10 @@ def register(app: typer.Typer) -> None:
         config: ConfigOpt = None,
         json: JsonOpt = False,
     ) -> None:
-        """Run KQL (BehaviorAnalytics, SigninLogs, AADNonInteractiveUserSignInLogs, AuditLogs, OfficeActivity,
-        IdentityInfo, UserPeerAnalytics and vigil's own tables)."""
+        """Run KQL over the Sentinel-named tables and vigil's own.
+
+        Entra ID: SigninLogs, AADNonInteractiveUserSignInLogs, AuditLogs. Office 365: OfficeActivity.
+        UEBA: BehaviorAnalytics, UserPeerAnalytics, IdentityInfo. vigil's own: see `vigil status`."""
         from vigil.hunt import run_hunt, translate
         from vigil.hunt.guard import check_kql
 
