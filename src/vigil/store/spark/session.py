@@ -23,10 +23,17 @@ class SparkSourceDialect(Dialect):
 
 SPARK = SparkSourceDialect()
 
+#: In local mode, adaptive execution runs each shuffle stage of a statement as a job of its own and
+#: re-plans between them: 1,946 jobs for the parity tenant's 259 statements, 449 without it, and 768 s vs
+#: 218 s in one run (docs/benchmarks.md, "Issue 16, third session"). Its gains (skew splitting, partition
+#: coalescing) need data spread over many executors; a cluster keeps Spark's default.
+_LOCAL = {"spark.sql.adaptive.enabled": "false"}
+
 
 def session(master: str = "local[2]", app: str = "vigil", conf: dict[str, str] | None = None) -> SparkSession:
     """A SparkSession as vigil needs it: UTC, timestamps without time zone, DuckDB's NULL-on-error
-    arithmetic (ANSI off), no console progress bar (it would break ``--json``)."""
+    arithmetic (ANSI off), no console progress bar (it would break ``--json``); on a ``local`` master,
+    adaptive execution off (``conf`` overrides any of these)."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master(master).appName(app)
@@ -35,6 +42,7 @@ def session(master: str = "local[2]", app: str = "vigil", conf: dict[str, str] |
                 "spark.sql.caseSensitive": "false",
                 "spark.sql.jsonGenerator.ignoreNullFields": "false",
                 "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
+                **(_LOCAL if master.startswith("local") else {}),
                 **(conf or {})}
     for k, v in settings.items():
         builder = builder.config(k, v)
