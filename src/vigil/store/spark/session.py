@@ -24,9 +24,9 @@ class SparkSourceDialect(Dialect):
 SPARK = SparkSourceDialect()
 
 #: In local mode, adaptive execution runs each shuffle stage of a statement as a job of its own and
-#: re-plans between them: 1,946 jobs for the parity tenant's 259 statements, 449 without it, and 768 s vs
-#: 218 s in one run (docs/benchmarks.md, "Issue 16, third session"). Its gains (skew splitting, partition
-#: coalescing) need data spread over many executors; a cluster keeps Spark's default.
+#: re-plans between them: 1,946 jobs for the parity tenant's 259 statements, 449 without it (768 s vs 218 s
+#: in one run whose load fell meanwhile; docs/benchmarks.md, "Issue 16, third session"). Its gains (skew
+#: splitting, partition coalescing) need data spread over many executors; a cluster keeps Spark's default.
 _LOCAL = {"spark.sql.adaptive.enabled": "false"}
 
 
