@@ -122,11 +122,13 @@ def generate(path: Path, n: int) -> None:
 def run_child(code: str) -> tuple[float, float, int, str]:
     """Run python code in a child; return (seconds, CPU seconds, the child's own peak RSS in bytes, stdout).
 
-    The child prints its own ru_maxrss and CPU time last (RUSAGE_CHILDREN would be a running max over all
-    children)."""
+    The child prints its own peak RSS (VmHWM) and CPU time last. Not ru_maxrss: Linux carries the forked copy
+    of this process's memory into it at exec, so a child would report at least the generator's size; and
+    RUSAGE_CHILDREN would be a running max over all children."""
     t0 = time.perf_counter()
     wrapped = code + ("; import resource; u = resource.getrusage(resource.RUSAGE_SELF); "
-                      "print('RSS', u.ru_maxrss, u.ru_utime + u.ru_stime)")
+                      "hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]; "
+                      "print('RSS', hwm, u.ru_utime + u.ru_stime)")
     out = subprocess.run([sys.executable, "-c", wrapped], check=True, capture_output=True, text=True, cwd=ROOT,
                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     secs = time.perf_counter() - t0
